@@ -1,0 +1,65 @@
+package dev.sluice.transforms.core;
+
+import java.io.Serializable;
+import java.util.Objects;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+
+/**
+ * The counters that account for every record of a run, under one namespace per pipeline.
+ *
+ * <p>A bounded run must satisfy {@code read = written + dead_lettered + filtered}; {@code
+ * RunSummary} checks it from these counters.
+ */
+public final class Accounting implements Serializable {
+  public static final String READ = "read";
+  public static final String WRITTEN = "written";
+  public static final String FILTERED = "filtered";
+  public static final String DEAD_LETTERED = "dead_lettered";
+
+  /** Prefix of the per-reason dead-letter counters, e.g. {@code dead_lettered.reason.parse}. */
+  public static final String BY_REASON = DEAD_LETTERED + ".reason.";
+
+  /** Prefix of the per-step dead-letter counters, e.g. {@code dead_lettered.step.Parse}. */
+  public static final String BY_STEP = DEAD_LETTERED + ".step.";
+
+  /** Prefix of the per-cause filtered counters, e.g. {@code filtered.blank}. */
+  public static final String FILTERED_BY = FILTERED + ".";
+
+  private final String namespace;
+
+  private Accounting(String namespace) {
+    this.namespace = namespace;
+  }
+
+  /** The accounting of the named pipeline; its name is the counters' namespace. */
+  public static Accounting of(String pipeline) {
+    Objects.requireNonNull(pipeline, "pipeline");
+    return new Accounting(pipeline);
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  public Counter read() {
+    return Metrics.counter(namespace, READ);
+  }
+
+  public Counter written() {
+    return Metrics.counter(namespace, WRITTEN);
+  }
+
+  /** Counts one record that was intentionally dropped (e.g. a blank line), by cause. */
+  public void filtered(String cause) {
+    Metrics.counter(namespace, FILTERED).inc();
+    Metrics.counter(namespace, FILTERED_BY + cause).inc();
+  }
+
+  /** Counts one dead letter, in total and by its step and reason. */
+  public void deadLettered(String step, String reason) {
+    Metrics.counter(namespace, DEAD_LETTERED).inc();
+    Metrics.counter(namespace, BY_REASON + reason).inc();
+    Metrics.counter(namespace, BY_STEP + step).inc();
+  }
+}

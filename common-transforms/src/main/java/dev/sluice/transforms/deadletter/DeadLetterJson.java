@@ -1,0 +1,90 @@
+package dev.sluice.transforms.deadletter;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.schemas.DeadLetter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * The JSON form of a dead letter, one object per line in JSON-lines sinks. Field names are the Avro
+ * field names; the payload is base64 in {@code payload_base64} so its bytes survive untouched.
+ */
+public final class DeadLetterJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private DeadLetterJson() {}
+
+  public static String toJson(DeadLetter d) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("pipeline", d.getPipeline());
+    node.put("step", d.getStep());
+    node.put("origin", d.getOrigin());
+    node.put("reason", d.getReason());
+    node.put("payload_base64", Base64.getEncoder().encodeToString(bytes(d.getPayload())));
+    node.put("payload_preview", d.getPayloadPreview());
+    node.put("error_class", d.getErrorClass());
+    node.put("error_message", d.getErrorMessage());
+    node.put("stack_trace", d.getStackTrace());
+    node.put("rule", d.getRule());
+    node.put("attempt", d.getAttempt());
+    node.put("failed_at", d.getFailedAt().toString());
+    node.put("schema_name", d.getSchemaName());
+    node.put("schema_version", d.getSchemaVersion());
+    node.put(
+        "source_timestamp",
+        d.getSourceTimestamp() == null ? null : d.getSourceTimestamp().toString());
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Reads back what {@link #toJson} wrote, e.g. to replay dead letters. */
+  public static DeadLetter fromJson(String json) {
+    try {
+      JsonNode n = MAPPER.readTree(json);
+      return DeadLetter.newBuilder()
+          .setPipeline(n.get("pipeline").asText())
+          .setStep(n.get("step").asText())
+          .setOrigin(n.get("origin").asText())
+          .setReason(n.get("reason").asText())
+          .setPayload(ByteBuffer.wrap(Base64.getDecoder().decode(n.get("payload_base64").asText())))
+          .setPayloadPreview(n.get("payload_preview").asText())
+          .setErrorClass(n.get("error_class").asText())
+          .setErrorMessage(n.get("error_message").asText())
+          .setStackTrace(text(n, "stack_trace"))
+          .setRule(text(n, "rule"))
+          .setAttempt(n.get("attempt").asInt())
+          .setFailedAt(Instant.parse(n.get("failed_at").asText()))
+          .setSchemaName(text(n, "schema_name"))
+          .setSchemaVersion(
+              n.path("schema_version").isNull() ? null : n.get("schema_version").asInt())
+          .setSourceTimestamp(
+              text(n, "source_timestamp") == null
+                  ? null
+                  : Instant.parse(n.get("source_timestamp").asText()))
+          .build();
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value.asText();
+  }
+
+  /** The bytes of an Avro {@code bytes} value, without moving its position. */
+  public static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer copy = buffer.duplicate();
+    byte[] out = new byte[copy.remaining()];
+    copy.get(out);
+    return out;
+  }
+}

@@ -1,0 +1,68 @@
+package dev.sluice.transforms.deadletter;
+
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.Accounting;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.POutput;
+
+/**
+ * The one mechanism that collects dead letters: a Beam {@link ErrorHandler} registered on the
+ * pipeline, which counts each dead letter (by step and by reason) and hands it to the configured
+ * sink. Steps add their dead-letter collections to it; the pipeline closes it before running.
+ *
+ * <p>Beam's {@code Pipeline.registerBadRecordErrorHandler} only takes {@code BadRecord}s; ours are
+ * richer, so the handler is Beam's own {@link ErrorHandler.PTransformErrorHandler} over our record,
+ * and records Beam IOs report as {@code BadRecord} are converted into it.
+ */
+public final class DeadLetterRouting {
+  private DeadLetterRouting() {}
+
+  /** Registers the dead-letter handler of a pipeline, writing to {@code sink}. */
+  public static ErrorHandler<DeadLetter, ?> register(
+      Pipeline pipeline,
+      Accounting accounting,
+      PTransform<PCollection<DeadLetter>, ? extends POutput> sink) {
+    return new ErrorHandler.PTransformErrorHandler<>(
+        new CountThenWrite<>(accounting, sink), pipeline, DeadLetters.coder());
+  }
+
+  /** Counts each dead letter under the pipeline's accounting, then writes it to the sink. */
+  static final class CountThenWrite<OutputT extends POutput>
+      extends PTransform<PCollection<DeadLetter>, OutputT> {
+    private final Accounting accounting;
+    private final PTransform<PCollection<DeadLetter>, OutputT> sink;
+
+    CountThenWrite(Accounting accounting, PTransform<PCollection<DeadLetter>, OutputT> sink) {
+      super("DeadLetters");
+      this.accounting = accounting;
+      this.sink = sink;
+    }
+
+    @Override
+    public OutputT expand(PCollection<DeadLetter> deadLetters) {
+      return deadLetters
+          .apply("Count", ParDo.of(new CountFn(accounting)))
+          .setCoder(DeadLetters.coder())
+          .apply("Write", sink);
+    }
+  }
+
+  static final class CountFn extends DoFn<DeadLetter, DeadLetter> {
+    private final Accounting accounting;
+
+    CountFn(Accounting accounting) {
+      this.accounting = accounting;
+    }
+
+    @ProcessElement
+    public void process(@Element DeadLetter deadLetter, OutputReceiver<DeadLetter> out) {
+      accounting.deadLettered(deadLetter.getStep(), deadLetter.getReason());
+      out.output(deadLetter);
+    }
+  }
+}

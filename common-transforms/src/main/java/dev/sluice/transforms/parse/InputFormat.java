@@ -1,0 +1,27 @@
+package dev.sluice.transforms.parse;
+
+import java.util.Locale;
+
+/** The text formats Sluice parses into a schema, one record per line. */
+public enum InputFormat {
+  /** RFC 4180 CSV with a header row naming the schema's fields; an empty cell is null. */
+  CSV,
+  /** One JSON object per line, keyed by the schema's field names. */
+  JSONL;
+
+  /** Parses {@code csv}, {@code jsonl} or {@code json} (case-insensitive). */
+  public static InputFormat parse(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "csv" -> CSV;
+      case "jsonl", "json" -> JSONL;
+      default ->
+          throw new IllegalArgumentException(
+              "Unknown format '" + value + "'; expected one of: csv, jsonl, json");
+    };
+  }
+
+  /** Whether each file of this format starts with a header line. */
+  public boolean hasHeader() {
+    return this == CSV;
+  }
+}

@@ -1,0 +1,111 @@
+package dev.sluice.transforms.parse;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetters;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Parses source records (CSV lines or JSON lines) into records of a schema. Records that do not
+ * decode, parse or fit the schema become dead letters with their original bytes; blank lines are
+ * counted as filtered. Usage: {@code raw.apply("Parse", ParseRecords.of(schema,
+ * InputFormat.CSV).forPipeline("files-to-lake"))}.
+ */
+public final class ParseRecords
+    extends PTransform<PCollection<SourceRecord>, Result<GenericRecord>> {
+  private final Schema schema;
+  private final InputFormat format;
+  private final String pipeline;
+
+  private ParseRecords(Schema schema, InputFormat format, String pipeline) {
+    this.schema = schema;
+    this.format = format;
+    this.pipeline = pipeline;
+  }
+
+  public static ParseRecords of(Schema schema, InputFormat format) {
+    checkArgument(schema != null, "schema must not be null");
+    checkArgument(format != null, "format must not be null");
+    return new ParseRecords(schema, format, null);
+  }
+
+  /** The pipeline whose counters and dead letters this step reports under. */
+  public ParseRecords forPipeline(String pipeline) {
+    checkArgument(
+        pipeline != null && !pipeline.isBlank(), "pipeline must be a name, but was %s", pipeline);
+    return new ParseRecords(schema, format, pipeline);
+  }
+
+  @Override
+  public Result<GenericRecord> expand(PCollection<SourceRecord> input) {
+    checkArgument(pipeline != null, "ParseRecords needs forPipeline(name)");
+    TupleTag<GenericRecord> parsed = new TupleTag<>() {};
+    TupleTag<DeadLetter> failed = new TupleTag<>() {};
+    DeadLetters deadLetters = DeadLetters.forStep(pipeline, getName()).withSchema(schema);
+    PCollectionTuple out =
+        input.apply(
+            "ParseLines",
+            ParDo.of(
+                    new ParseFn(
+                        RecordParser.of(schema, format),
+                        Accounting.of(pipeline),
+                        deadLetters,
+                        parsed,
+                        failed))
+                .withOutputTags(parsed, TupleTagList.of(failed)));
+    out.get(parsed).setCoder(AvroCoder.of(schema));
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, parsed, failed);
+  }
+
+  static final class ParseFn extends DoFn<SourceRecord, GenericRecord> {
+    private final RecordParser parser;
+    private final Accounting accounting;
+    private final DeadLetters deadLetters;
+    private final TupleTag<GenericRecord> parsed;
+    private final TupleTag<DeadLetter> failed;
+
+    ParseFn(
+        RecordParser parser,
+        Accounting accounting,
+        DeadLetters deadLetters,
+        TupleTag<GenericRecord> parsed,
+        TupleTag<DeadLetter> failed) {
+      this.parser = parser;
+      this.accounting = accounting;
+      this.deadLetters = deadLetters;
+      this.parsed = parsed;
+      this.failed = failed;
+    }
+
+    @ProcessElement
+    public void process(@Element SourceRecord record, MultiOutputReceiver out) {
+      if (RecordParser.isBlank(record.payload())) {
+        accounting.filtered("blank");
+        return;
+      }
+      try {
+        out.get(parsed).output(parser.parse(record));
+      } catch (RecordException e) {
+        out.get(failed).output(deadLetters.of(record, e));
+      } catch (RuntimeException e) {
+        out.get(failed).output(deadLetters.of(record, FailureReason.TRANSFORM, e));
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.sluice.pipelines.core;
+
+import dev.sluice.pipelines.filestolake.FilesToLake;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Every pipeline Sluice ships, by the name users type. */
+public final class PipelineCatalog {
+  private static final Map<String, SluicePipeline<?>> PIPELINES = new LinkedHashMap<>();
+
+  static {
+    add(new FilesToLake());
+  }
+
+  private PipelineCatalog() {}
+
+  private static void add(SluicePipeline<?> pipeline) {
+    PIPELINES.put(pipeline.name(), pipeline);
+  }
+
+  public static List<SluicePipeline<?>> all() {
+    return List.copyOf(PIPELINES.values());
+  }
+
+  public static Optional<SluicePipeline<?>> byName(String name) {
+    return Optional.ofNullable(PIPELINES.get(name));
+  }
+}

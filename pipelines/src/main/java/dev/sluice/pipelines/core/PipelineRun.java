@@ -1,0 +1,80 @@
+package dev.sluice.pipelines.core;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+
+/**
+ * Runs a catalog pipeline on whatever runner its options name, then accounts for the run: a bounded
+ * run prints its summary, writes its JSON report and fails unless {@code read = written +
+ * dead_lettered + filtered}.
+ */
+public final class PipelineRun {
+  private PipelineRun() {}
+
+  /** Thrown when a bounded run finished but did not account for every record. */
+  public static final class AccountingException extends RuntimeException {
+    private final RunSummary summary;
+
+    AccountingException(RunSummary summary) {
+      super(
+          "Accounting check failed for "
+              + summary.pipeline()
+              + ": read "
+              + summary.read()
+              + " != written "
+              + summary.written()
+              + " + dead-lettered "
+              + summary.deadLettered()
+              + " + filtered "
+              + summary.filtered()
+              + " (gap "
+              + summary.accountingGap()
+              + ")");
+      this.summary = summary;
+    }
+
+    public RunSummary summary() {
+      return summary;
+    }
+  }
+
+  /** Thrown when the runner reports that the run did not finish successfully. */
+  public static final class RunFailedException extends RuntimeException {
+    RunFailedException(String message) {
+      super(message);
+    }
+  }
+
+  public static <O extends SluiceOptions> RunSummary run(
+      SluicePipeline<O> definition, O options, PrintStream out) throws IOException {
+    Pipeline pipeline = Pipeline.create(options);
+    RunPlan plan = definition.build(pipeline, options);
+    Instant started = Instant.now();
+    PipelineResult result = pipeline.run();
+    PipelineResult.State state = result.waitUntilFinish();
+    Instant finished = Instant.now();
+    RunSummary summary =
+        RunSummary.from(
+            definition.name(),
+            String.valueOf(state),
+            started,
+            finished,
+            result.metrics(),
+            plan.outputs());
+    out.print(summary.toText());
+    if (plan.runReport() != null) {
+      summary.writeJson(plan.runReport());
+      out.println("  run report: " + plan.runReport());
+    }
+    if (state != PipelineResult.State.DONE) {
+      throw new RunFailedException(definition.name() + " ended in state " + state);
+    }
+    if (plan.bounded() && summary.accountingGap() != 0) {
+      throw new AccountingException(summary);
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,189 @@
+package dev.sluice.pipelines.core;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.transforms.core.Accounting;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.metrics.Lineage;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.util.MimeTypes;
+
+/**
+ * The account of one run: records read, written, dead-lettered (by reason and step) and filtered,
+ * duration, outputs and lineage. Printed at the end of a bounded run and written as JSON.
+ */
+public record RunSummary(
+    String pipeline,
+    String state,
+    Instant startedAt,
+    Instant finishedAt,
+    Map<String, Long> counters,
+    Map<String, String> outputs,
+    Set<String> lineageSources,
+    Set<String> lineageSinks) {
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Reads the pipeline's counters (committed where the runner has them) and lineage. */
+  public static RunSummary from(
+      String pipeline,
+      String state,
+      Instant startedAt,
+      Instant finishedAt,
+      MetricResults metrics,
+      Map<String, String> outputs) {
+    MetricQueryResults results =
+        metrics.queryMetrics(
+            MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(pipeline)).build());
+    Map<String, Long> counters = new TreeMap<>();
+    for (MetricResult<Long> counter : results.getCounters()) {
+      Long value = counter.getCommittedOrNull();
+      if (value == null) {
+        value = counter.getAttempted();
+      }
+      counters.merge(counter.getName().getName(), value, Long::sum);
+    }
+    return new RunSummary(
+        pipeline,
+        state,
+        startedAt,
+        finishedAt,
+        counters,
+        outputs,
+        new TreeSet<>(Lineage.query(metrics, Lineage.Type.SOURCE)),
+        new TreeSet<>(Lineage.query(metrics, Lineage.Type.SINK)));
+  }
+
+  public long count(String name) {
+    return counters.getOrDefault(name, 0L);
+  }
+
+  public long read() {
+    return count(Accounting.READ);
+  }
+
+  public long written() {
+    return count(Accounting.WRITTEN);
+  }
+
+  public long deadLettered() {
+    return count(Accounting.DEAD_LETTERED);
+  }
+
+  public long filtered() {
+    return count(Accounting.FILTERED);
+  }
+
+  /** Counters under a prefix, keyed by what follows it (e.g. reasons of dead letters). */
+  public Map<String, Long> byPrefix(String prefix) {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach(
+        (name, value) -> {
+          if (name.startsWith(prefix)) {
+            out.put(name.substring(prefix.length()), value);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * {@code read - (written + dead_lettered + filtered)}: zero when every record is accounted for.
+   */
+  public long accountingGap() {
+    return read() - (written() + deadLettered() + filtered());
+  }
+
+  public Duration duration() {
+    return Duration.between(startedAt, finishedAt);
+  }
+
+  /** The human-readable summary printed at the end of a run. */
+  public String toText() {
+    StringBuilder out = new StringBuilder();
+    out.append("Run summary: ").append(pipeline).append(" ").append(state).append('\n');
+    out.append(String.format("  read           %,12d%n", read()));
+    out.append(String.format("  written        %,12d%n", written()));
+    out.append(String.format("  dead-lettered  %,12d%n", deadLettered()));
+    byPrefix(Accounting.BY_REASON)
+        .forEach((reason, n) -> out.append(String.format("    %-12s %,12d%n", reason, n)));
+    out.append(String.format("  filtered       %,12d%n", filtered()));
+    byPrefix(Accounting.FILTERED_BY)
+        .forEach((cause, n) -> out.append(String.format("    %-12s %,12d%n", cause, n)));
+    long gap = accountingGap();
+    out.append("  accounting     ")
+        .append(
+            gap == 0
+                ? "read = written + dead-lettered + filtered"
+                : "GAP of " + gap + " record(s) not accounted for")
+        .append('\n');
+    out.append(String.format("  duration       %.1f s%n", duration().toMillis() / 1000.0));
+    outputs.forEach(
+        (label, where) -> out.append("  ").append(label).append(": ").append(where).append('\n'));
+    if (!lineageSources.isEmpty() || !lineageSinks.isEmpty()) {
+      out.append("  lineage: ")
+          .append(lineageSources)
+          .append(" -> ")
+          .append(lineageSinks)
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  public String toJson() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("pipeline", pipeline);
+    root.put("state", state);
+    root.put("started_at", startedAt.toString());
+    root.put("finished_at", finishedAt.toString());
+    root.put("duration_ms", duration().toMillis());
+    ObjectNode counts = root.putObject("counters");
+    counts.put("read", read());
+    counts.put("written", written());
+    counts.put("dead_lettered", deadLettered());
+    counts.put("filtered", filtered());
+    ObjectNode reasons = root.putObject("dead_lettered_by_reason");
+    byPrefix(Accounting.BY_REASON).forEach(reasons::put);
+    ObjectNode steps = root.putObject("dead_lettered_by_step");
+    byPrefix(Accounting.BY_STEP).forEach(steps::put);
+    ObjectNode filteredBy = root.putObject("filtered_by");
+    byPrefix(Accounting.FILTERED_BY).forEach(filteredBy::put);
+    ObjectNode accounting = root.putObject("accounting");
+    accounting.put("balanced", accountingGap() == 0);
+    accounting.put("gap", accountingGap());
+    ObjectNode outs = root.putObject("outputs");
+    outputs.forEach(outs::put);
+    ObjectNode lineage = root.putObject("lineage");
+    lineageSources.forEach(lineage.putArray("sources")::add);
+    lineageSinks.forEach(lineage.putArray("sinks")::add);
+    try {
+      return JSON.writeValueAsString(root);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot render run report", e);
+    }
+  }
+
+  /** Writes the JSON report through Beam's file systems (local, GCS, ...). */
+  public void writeJson(String location) throws IOException {
+    ResourceId target = FileSystems.matchNewResource(location, false);
+    try (OutputStream out = Channels.newOutputStream(FileSystems.create(target, MimeTypes.TEXT))) {
+      out.write(toJson().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.sluice.pipelines.filestolake;
+
+import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.ReadLines;
+import dev.sluice.io.files.WriteLake;
+import dev.sluice.pipelines.core.RunPlan;
+import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.Schemas;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetterRouting;
+import dev.sluice.transforms.parse.InputFormat;
+import dev.sluice.transforms.parse.ParseRecords;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
+
+/**
+ * files-to-lake: reads CSV or JSON-lines files matching a glob, parses each line against a schema,
+ * dead-letters the lines that do not decode, parse or fit, and writes the rest as Avro files
+ * partitioned by date.
+ */
+public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
+  public static final String NAME = "files-to-lake";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "CSV or JSON-lines files into date-partitioned Avro lake files, with dead letters";
+  }
+
+  @Override
+  public String lineage() {
+    return "Reads the files matching --input (CSV with a header row, or JSON lines), parses each"
+        + " line against schema --schema, dead-letters the lines that are not UTF-8, do not parse or"
+        + " do not fit the schema to --deadLetter, and writes the rest as Avro files under"
+        + " --output/dt=<date of --partitionField>/.";
+  }
+
+  @Override
+  public Class<FilesToLakeOptions> optionsClass() {
+    return FilesToLakeOptions.class;
+  }
+
+  @Override
+  public RunPlan build(Pipeline pipeline, FilesToLakeOptions options) {
+    Schema schema = Schemas.byName(options.getSchema());
+    InputFormat format = InputFormat.parse(options.getFormat());
+    WriteLake lake =
+        WriteLake.to(options.getOutput(), schema, NAME)
+            .partitionedBy(options.getPartitionField())
+            .withNumShards(options.getNumShards());
+    DeadLetterSink deadLetterSink =
+        DeadLetterSink.parse(
+            options.getDeadLetter(), DeadLetterSink.Format.parse(options.getDeadLetterFormat()));
+    Duration watch = watchInterval(options.getWatch());
+
+    ReadLines read =
+        ReadLines.matching(options.getInput(), NAME)
+            .withHeader(format.hasHeader())
+            .allowingEmptyMatch(options.getAllowEmptyInput());
+    ErrorHandler<DeadLetter, ?> deadLetters =
+        DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
+
+    PCollection<SourceRecord> lines;
+    if (watch == null) {
+      lines = pipeline.apply("ReadFiles", read);
+    } else {
+      lines =
+          pipeline
+              .apply("ReadFiles", read.watching(watch))
+              .apply("Window", Window.into(FixedWindows.of(watch)));
+    }
+    Result<GenericRecord> parsed =
+        lines.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
+    deadLetters.addErrorCollection(parsed.deadLetters());
+    parsed.output().apply("WriteLake", lake);
+    try {
+      deadLetters.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot close the dead-letter handler", e);
+    }
+
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputs.put("lake", options.getOutput());
+    outputs.put("dead letters", deadLetterSink.location());
+    String report =
+        options.getRunReport() != null
+            ? options.getRunReport()
+            : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
+    return new RunPlan(watch == null, outputs, report);
+  }
+
+  private static Duration watchInterval(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      java.time.Duration parsed = java.time.Duration.parse(value);
+      if (parsed.isNegative() || parsed.isZero()) {
+        throw new IllegalArgumentException("--watch must be a positive interval, but was " + value);
+      }
+      return Duration.millis(parsed.toMillis());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "--watch must be an ISO-8601 interval such as PT30S, but was '" + value + "'", e);
+    }
+  }
+}

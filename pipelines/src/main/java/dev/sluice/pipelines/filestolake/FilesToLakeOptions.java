@@ -1,0 +1,59 @@
+package dev.sluice.pipelines.filestolake;
+
+import dev.sluice.pipelines.core.DeadLetterOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code files-to-lake}. */
+public interface FilesToLakeOptions extends DeadLetterOptions {
+  @Description("Glob of the input files, e.g. /data/in/orders-*.csv (gs:// works on Dataflow)")
+  @Validation.Required
+  String getInput();
+
+  void setInput(String value);
+
+  @Description("Format of the input lines: csv (with a header row) or jsonl (one object per line)")
+  @Default.String("csv")
+  String getFormat();
+
+  void setFormat(String value);
+
+  @Description("Name of the Avro schema the lines are parsed into, e.g. Order or Customer")
+  @Default.String("Order")
+  String getSchema();
+
+  void setSchema(String value);
+
+  @Description("Directory of the lake: Avro files are written under <output>/dt=<yyyy-MM-dd>/")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description("Timestamp or date field whose UTC date partitions the output")
+  @Default.String("created_at")
+  String getPartitionField();
+
+  void setPartitionField(String value);
+
+  @Description("Files per partition (per window when watching)")
+  @Default.Integer(1)
+  Integer getNumShards();
+
+  void setNumShards(Integer value);
+
+  @Description(
+      "Keep watching the glob for new files at this ISO-8601 interval, e.g. PT30S (streaming); "
+          + "unset: read the files present and stop")
+  String getWatch();
+
+  void setWatch(String value);
+
+  @Description(
+      "Succeed with nothing to do when the glob matches no file (otherwise it is an error)")
+  @Default.Boolean(false)
+  Boolean getAllowEmptyInput();
+
+  void setAllowEmptyInput(Boolean value);
+}

@@ -1,0 +1,194 @@
+package dev.sluice.runners;
+
+import dev.sluice.pipelines.core.OptionsDoc;
+import dev.sluice.pipelines.core.PipelineCatalog;
+import dev.sluice.pipelines.core.PipelineRun;
+import dev.sluice.pipelines.core.RunSummary;
+import dev.sluice.pipelines.core.SluiceOptions;
+import dev.sluice.pipelines.core.SluicePipeline;
+import java.beans.Introspector;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.PipelineOptionsValidator;
+
+/**
+ * Parses the command line, then prints help, runs a pipeline, or runs a tool command. Returns the
+ * process exit code: 0 success, 1 a failed run, 2 a usage error (unknown pipeline or option,
+ * missing or invalid value), 3 a run that did not account for every record.
+ */
+public final class Launcher {
+  public static final int OK = 0;
+  public static final int RUN_FAILED = 1;
+  public static final int USAGE = 2;
+  public static final int ACCOUNTING = 3;
+
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public Launcher(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** A command-line mistake: reported with its message and exit code 2. */
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  public int execute(String... args) {
+    if (args.length == 0 || isHelp(args[0])) {
+      out.print(catalog());
+      return OK;
+    }
+    String command = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    try {
+      switch (command) {
+        case "demo":
+          return new Demo(out).run(rest);
+        case "sandbox":
+          return SandboxCommand.run(rest, out);
+        default:
+          break;
+      }
+      Optional<SluicePipeline<?>> pipeline = PipelineCatalog.byName(command);
+      if (pipeline.isEmpty()) {
+        throw new UsageException(
+            "Unknown pipeline or command '" + command + "'. Run --help for the catalog.");
+      }
+      if (rest.length > 0 && Arrays.stream(rest).anyMatch(Launcher::isHelp)) {
+        out.print(OptionsDoc.help(pipeline.get()));
+        return OK;
+      }
+      runPipeline(pipeline.get(), rest);
+      return OK;
+    } catch (UsageException | IllegalArgumentException e) {
+      err.println("sluice " + command + ": " + e.getMessage());
+      return USAGE;
+    } catch (PipelineRun.AccountingException e) {
+      err.println("sluice " + command + ": " + e.getMessage());
+      return ACCOUNTING;
+    } catch (Exception e) {
+      err.println("sluice " + command + ": run failed: " + rootMessage(e));
+      return RUN_FAILED;
+    }
+  }
+
+  private <O extends SluiceOptions> RunSummary runPipeline(
+      SluicePipeline<O> pipeline, String[] args) throws Exception {
+    O options = parse(pipeline, args);
+    return PipelineRun.run(pipeline, options, out);
+  }
+
+  /**
+   * Parses a pipeline's options, rejecting options of no interface in play (including options of
+   * other Sluice pipelines) and naming each missing required option.
+   */
+  static <O extends SluiceOptions> O parse(SluicePipeline<O> pipeline, String[] args) {
+    PipelineOptionsFactory.register(pipeline.optionsClass());
+    Set<String> own = OptionsDoc.names(pipeline.optionsClass());
+    Set<String> beam = beamOptionNames();
+    for (String arg : args) {
+      if (!arg.startsWith("--")) {
+        throw new UsageException(
+            "Unexpected argument '" + arg + "': options are given as --name=value");
+      }
+      String name = arg.substring(2).split("=", 2)[0];
+      if (!own.contains(name) && !beam.contains(name)) {
+        throw new UsageException(
+            "Unknown option --"
+                + name
+                + " for "
+                + pipeline.name()
+                + ". Run '"
+                + pipeline.name()
+                + " --help' for its options.");
+      }
+    }
+    O options = PipelineOptionsFactory.fromArgs(args).as(pipeline.optionsClass());
+    for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {
+      if (option.required() && value(options, option.name()) == null) {
+        throw new UsageException(
+            "Missing required option --" + option.name() + " (" + option.description() + ")");
+      }
+    }
+    PipelineOptionsValidator.validate(pipeline.optionsClass(), options);
+    options.setJobName(jobName(pipeline.name()));
+    return options;
+  }
+
+  private static String jobName(String pipeline) {
+    return pipeline + "-" + Long.toString(System.currentTimeMillis(), 36);
+  }
+
+  private static Object value(PipelineOptions options, String property) {
+    try {
+      String getter = "get" + Character.toUpperCase(property.charAt(0)) + property.substring(1);
+      return options.getClass().getMethod(getter).invoke(options);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot read option " + property, e);
+    }
+  }
+
+  /** Names of the options of every registered interface outside Sluice (Beam's and runners'). */
+  private static Set<String> beamOptionNames() {
+    Set<String> names = new HashSet<>();
+    for (Class<? extends PipelineOptions> iface : PipelineOptionsFactory.getRegisteredOptions()) {
+      if (iface.getName().startsWith("dev.sluice.")) {
+        continue;
+      }
+      for (Method method : iface.getMethods()) {
+        String name = method.getName();
+        if (method.getParameterCount() == 0 && name.startsWith("get") && name.length() > 3) {
+          names.add(Introspector.decapitalize(name.substring(3)));
+        } else if (method.getParameterCount() == 0 && name.startsWith("is") && name.length() > 2) {
+          names.add(Introspector.decapitalize(name.substring(2)));
+        }
+      }
+    }
+    return names;
+  }
+
+  static String catalog() {
+    StringBuilder text = new StringBuilder();
+    text.append(
+        "Sluice: portable Beam pipelines from Kafka, databases and files into tables and lake files.\n\n");
+    text.append(
+        "Usage: sluice <pipeline> [--option=value ...] [--runner=DirectRunner|FlinkRunner|DataflowRunner]\n");
+    text.append("       sluice <pipeline> --help\n\nPipelines:\n");
+    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+      text.append(String.format("  %-16s %s%n", pipeline.name(), pipeline.description()));
+    }
+    text.append("\nCommands:\n");
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "demo", "Runs files-to-lake on the bundled sample files and prints the run summary"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "sandbox",
+            "Starts a local PostgreSQL and Kafka broker and prints how to connect (Ctrl-C stops)"));
+    return text.toString();
+  }
+
+  private static boolean isHelp(String arg) {
+    return arg.equals("--help") || arg.equals("-h") || arg.equals("help");
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+  }
+}

@@ -1,0 +1,223 @@
+package dev.sluice.runners.sandbox;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real Kafka broker (KRaft, combined broker and controller) in its own JVM, on two free loopback
+ * ports. Its classpath comes from the {@code sluice-kafka-broker} module, so Kafka's Scala and
+ * Jackson never share a classpath with Beam. Stopped by {@link #close()} (SIGTERM, then kill).
+ */
+public final class KafkaBroker implements AutoCloseable {
+  static final String CLASSPATH_RESOURCE = "/dev/sluice/runners/sandbox/kafka-broker.classpath";
+  private static final Duration STARTUP = Duration.ofSeconds(60);
+
+  private final Process process;
+  private final String bootstrapServers;
+  private final Path logFile;
+
+  private KafkaBroker(Process process, String bootstrapServers, Path logFile) {
+    this.process = process;
+    this.bootstrapServers = bootstrapServers;
+    this.logFile = logFile;
+  }
+
+  public static KafkaBroker start(Path workDir) throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(workDir.resolve("kafka"));
+    String classpath = brokerClasspath();
+    int brokerPort = Ports.free();
+    int controllerPort = Ports.free();
+    Path config = dir.resolve("server.properties");
+    Files.writeString(config, serverProperties(dir, brokerPort, controllerPort));
+    Path log4j = dir.resolve("log4j.properties");
+    Files.writeString(
+        log4j,
+        String.join(
+            "\n",
+            "log4j.rootLogger=WARN, stdout",
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+            ""));
+    Path logFile = dir.resolve("broker.log");
+
+    Process format =
+        java(
+                classpath,
+                log4j,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                Uuid.randomUuid().toString(),
+                "-c",
+                config.toString())
+            .redirectOutput(dir.resolve("format.log").toFile())
+            .redirectErrorStream(true)
+            .start();
+    if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
+      format.destroyForcibly();
+      throw new IOException(
+          "Kafka storage format failed; see "
+              + dir.resolve("format.log")
+              + ":\n"
+              + tail(dir.resolve("format.log")));
+    }
+    Process broker =
+        java(classpath, log4j, "kafka.Kafka", config.toString())
+            .redirectOutput(logFile.toFile())
+            .redirectErrorStream(true)
+            .start();
+    KafkaBroker started = new KafkaBroker(broker, "127.0.0.1:" + brokerPort, logFile);
+    try {
+      started.awaitReady();
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      started.close();
+      throw e;
+    }
+    return started;
+  }
+
+  private static ProcessBuilder java(String classpath, Path log4j, String... mainAndArgs) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xms128m");
+    command.add("-Xmx512m");
+    command.add("-Dlog4j.configuration=" + log4j.toUri());
+    command.add("-cp");
+    command.add(classpath);
+    command.addAll(List.of(mainAndArgs));
+    return new ProcessBuilder(command);
+  }
+
+  private static String serverProperties(Path dir, int brokerPort, int controllerPort) {
+    return String.join(
+        "\n",
+        "process.roles=broker,controller",
+        "node.id=1",
+        "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+        "listeners=PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + ",CONTROLLER://127.0.0.1:"
+            + controllerPort,
+        "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPort,
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        "log.dirs=" + dir.resolve("data"),
+        "num.partitions=1",
+        "auto.create.topics.enable=false",
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "");
+  }
+
+  static String brokerClasspath() throws IOException {
+    try (InputStream in = KafkaBroker.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
+      if (in == null) {
+        throw new IOException(
+            "Kafka broker classpath resource "
+                + CLASSPATH_RESOURCE
+                + " is missing: build the runners/kafka-broker module first (mvn compile)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+    }
+  }
+
+  private void awaitReady() throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plus(STARTUP);
+    Exception last = null;
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IOException(
+            "Kafka broker exited with code " + process.exitValue() + "; log:\n" + tail(logFile));
+      }
+      try (Admin admin = admin()) {
+        admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+        return;
+      } catch (Exception e) {
+        last = e;
+        Thread.sleep(250);
+      }
+    }
+    throw new IOException(
+        "Kafka broker not ready after " + STARTUP.toSeconds() + " s; log:\n" + tail(logFile), last);
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public Admin admin() {
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000));
+  }
+
+  /** Creates a topic with the given partitions (replication factor 1). */
+  public void createTopic(String topic, int partitions) {
+    try (Admin admin = admin()) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create topic " + topic, e);
+    }
+  }
+
+  /** Client properties to reach this broker. */
+  public Properties clientProperties() {
+    Properties properties = new Properties();
+    properties.put("bootstrap.servers", bootstrapServers);
+    return properties;
+  }
+
+  public boolean isRunning() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String tail(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
