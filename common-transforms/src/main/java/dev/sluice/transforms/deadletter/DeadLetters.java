@@ -126,18 +126,11 @@ public final class DeadLetters implements Serializable {
             .newDecoder()
             .onMalformedInput(CodingErrorAction.REPLACE)
             .onUnmappableCharacter(CodingErrorAction.REPLACE);
-    CharBuffer out = CharBuffer.allocate(PREVIEW_CHARS + 1);
-    decoder.decode(ByteBuffer.wrap(payload), out, true);
+    ByteBuffer in = ByteBuffer.wrap(payload);
+    CharBuffer out = CharBuffer.allocate(PREVIEW_CHARS);
+    decoder.decode(in, out, true);
     out.flip();
-    String text = out.toString();
-    if (text.length() > PREVIEW_CHARS) {
-      int end = PREVIEW_CHARS;
-      if (Character.isHighSurrogate(text.charAt(end - 1))) {
-        end--;
-      }
-      return text.substring(0, end) + "…";
-    }
-    return text;
+    return in.hasRemaining() ? out + "…" : out.toString();
   }
 
   /** The stack trace, cut at {@link #STACK_TRACE_CHARS} characters. */

@@ -32,7 +32,11 @@ public final class ParseRecords
   private final InputFormat format;
   private final String pipeline;
 
+  /** The step name dead letters of this transform carry. */
+  public static final String STEP = "Parse";
+
   private ParseRecords(Schema schema, InputFormat format, String pipeline) {
+    super(STEP);
     this.schema = schema;
     this.format = format;
     this.pipeline = pipeline;
@@ -56,7 +60,7 @@ public final class ParseRecords
     checkArgument(pipeline != null, "ParseRecords needs forPipeline(name)");
     TupleTag<GenericRecord> parsed = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
-    DeadLetters deadLetters = DeadLetters.forStep(pipeline, getName()).withSchema(schema);
+    DeadLetters deadLetters = DeadLetters.forStep(pipeline, STEP).withSchema(schema);
     PCollectionTuple out =
         input.apply(
             "ParseLines",

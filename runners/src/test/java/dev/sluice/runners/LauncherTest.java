@@ -1,0 +1,130 @@
+package dev.sluice.runners;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.matchesPattern;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LauncherTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return new Launcher(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args);
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void helpPrintsTheCatalogWithOneLinePerPipeline() {
+    assertThat(run("--help"), is(Launcher.OK));
+    assertThat(
+        out(),
+        containsString(
+            "  files-to-lake    CSV or JSON-lines files into date-partitioned Avro lake files"));
+    assertThat(out(), containsString("  demo  "));
+  }
+
+  @Test
+  void pipelineHelpListsItsOptionsMarkingRequiredOnesAndDefaults() {
+    assertThat(run("files-to-lake", "--help"), is(Launcher.OK));
+    assertThat(out(), containsString("  * --input=<String>"));
+    assertThat(out(), containsString("  * --output=<String>"));
+    assertThat(out(), containsString("  * --deadLetter=<String>"));
+    assertThat(out(), containsString("    --format=<String>"));
+    assertThat(
+        out(),
+        matchesPattern(
+            "(?s).*--partitionField=<String>\\s+Timestamp or date field.*\\(default: created_at\\).*"));
+  }
+
+  @Test
+  void unknownPipelineIsAUsageErrorNamingIt() {
+    assertThat(run("files-to-lakes", "--input=x"), is(Launcher.USAGE));
+    assertThat(err(), containsString("Unknown pipeline or command 'files-to-lakes'"));
+  }
+
+  @Test
+  void unknownOptionIsAUsageErrorNamingIt(@TempDir Path dir) {
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + dir + "/*.csv",
+            "--output=" + dir,
+            "--deadLetter=file:" + dir,
+            "--partitionFeild=created_at"),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Unknown option --partitionFeild for files-to-lake"));
+  }
+
+  @Test
+  void missingRequiredOptionIsAUsageErrorNamingIt(@TempDir Path dir) {
+    assertThat(
+        run("files-to-lake", "--input=" + dir + "/*.csv", "--deadLetter=file:" + dir),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Missing required option --output"));
+  }
+
+  @Test
+  void invalidValuesAreUsageErrorsNamingTheOption(@TempDir Path dir) {
+    String[] common = {"--input=" + dir + "/*.csv", "--output=" + dir};
+    assertThat(
+        run("files-to-lake", common[0], common[1], "--deadLetter=s3:bucket"), is(Launcher.USAGE));
+    assertThat(
+        err(),
+        containsString(
+            "--deadLetter must be file:<dir>, kafka:<topic> or jdbc:<table>, but was 's3:bucket'"));
+    assertThat(
+        run("files-to-lake", common[0], common[1], "--deadLetter=file:" + dir, "--format=xml"),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Unknown format 'xml'"));
+    assertThat(
+        run("files-to-lake", common[0], common[1], "--deadLetter=file:" + dir, "--schema=Invoice"),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Unknown schema 'Invoice'; known schemas: Order, Customer"));
+    assertThat(
+        run(
+            "files-to-lake",
+            common[0],
+            common[1],
+            "--deadLetter=file:" + dir,
+            "--partitionField=note"),
+        is(Launcher.USAGE));
+    assertThat(
+        err(),
+        containsString("partition field 'note' of schema Order must be a timestamp or date"));
+    assertThat(
+        run("files-to-lake", common[0], common[1], "--deadLetter=file:" + dir, "--watch=30s"),
+        is(Launcher.USAGE));
+    assertThat(
+        err(), containsString("--watch must be an ISO-8601 interval such as PT30S, but was '30s'"));
+  }
+
+  @Test
+  void aGlobMatchingNothingFailsTheRunNamingIt(@TempDir Path dir) {
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + dir + "/nothing-*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq")),
+        is(Launcher.RUN_FAILED));
+    assertThat(err(), containsString("nothing-*.csv"));
+  }
+}
