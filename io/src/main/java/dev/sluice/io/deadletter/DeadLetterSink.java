@@ -1,12 +1,12 @@
 package dev.sluice.io.deadletter;
 
+import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.util.Locale;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -95,31 +95,30 @@ public final class DeadLetterSink {
     return scheme + ":" + target;
   }
 
-  /** The transform that writes dead letters to this sink. */
+  /**
+   * The transform that writes dead letters to this sink. A bounded run writes one file with a
+   * deterministic name ({@code dead-letters-00000-of-00001.jsonl}), empty when nothing failed, so a
+   * rerun replaces the previous run's dead letters instead of leaving them behind. A streaming run
+   * writes one file per window.
+   */
   public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
     return new PTransform<PCollection<DeadLetter>, POutput>("WriteDeadLetters") {
       @Override
       public POutput expand(PCollection<DeadLetter> deadLetters) {
+        boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
+        deadLetters = deadLetters.apply("Lineage", ReportLineage.sink(scheme, target));
+        String prefix = target.replaceAll("/+$", "") + "/dead-letters";
         if (format == Format.AVRO) {
-          return deadLetters.apply(
-              "WriteAvro",
-              FileIO.<DeadLetter>write()
-                  .via(AvroIO.sink(DeadLetter.class))
-                  .to(target)
-                  .withNaming(FileIO.Write.defaultNaming("dead-letters", ".avro"))
-                  .withNumShards(1));
+          AvroIO.Write<DeadLetter> write =
+              AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);
+          return deadLetters.apply("WriteAvro", windowed ? write.withWindowedWrites() : write);
         }
+        TextIO.Write write = TextIO.write().to(prefix).withSuffix(".jsonl").withNumShards(1);
         return deadLetters
             .apply(
                 "ToJson", MapElements.into(TypeDescriptors.strings()).via(DeadLetterJson::toJson))
             .setCoder(StringUtf8Coder.of())
-            .apply(
-                "WriteJsonLines",
-                FileIO.<String>write()
-                    .via(TextIO.sink())
-                    .to(target)
-                    .withNaming(FileIO.Write.defaultNaming("dead-letters", ".jsonl"))
-                    .withNumShards(1));
+            .apply("WriteJsonLines", windowed ? write.withWindowedWrites() : write);
       }
     };
   }

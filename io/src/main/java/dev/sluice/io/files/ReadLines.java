@@ -2,6 +2,7 @@ package dev.sluice.io.files;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.SourceRecord;
 import java.io.BufferedInputStream;
@@ -112,6 +113,9 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         throws IOException {
       MatchResult.Metadata metadata = file.getMetadata();
       FileSystems.reportSourceLineage(metadata.resourceId());
+      if ("file".equals(metadata.resourceId().getScheme())) {
+        ReportLineage.report(true, "file", metadata.resourceId().toString());
+      }
       String origin = "file:" + metadata.resourceId();
       try (InputStream in =
           new BufferedInputStream(Channels.newInputStream(file.open()), 1 << 16)) {

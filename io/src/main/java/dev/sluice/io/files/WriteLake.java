@@ -2,6 +2,7 @@ package dev.sluice.io.files;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -107,6 +108,7 @@ public final class WriteLake
     return records
         .apply("CountWritten", ParDo.of(new CountFn(Accounting.of(pipeline))))
         .setCoder(AvroCoder.of(schema))
+        .apply("Lineage", ReportLineage.sink("file", output))
         .apply(
             "WriteAvro",
             FileIO.<String, GenericRecord>writeDynamic()

@@ -67,8 +67,17 @@ public record RunSummary(
         finishedAt,
         counters,
         outputs,
-        new TreeSet<>(Lineage.query(metrics, Lineage.Type.SOURCE)),
-        new TreeSet<>(Lineage.query(metrics, Lineage.Type.SINK)));
+        lineage(metrics, Lineage.Type.SOURCE, Lineage.Type.SOURCEV2),
+        lineage(metrics, Lineage.Type.SINK, Lineage.Type.SINKV2));
+  }
+
+  /** Lineage reported through Beam's {@code Lineage} metrics (string sets or bounded tries). */
+  private static Set<String> lineage(MetricResults metrics, Lineage.Type... types) {
+    Set<String> out = new TreeSet<>();
+    for (Lineage.Type type : types) {
+      out.addAll(Lineage.query(metrics, type));
+    }
+    return out;
   }
 
   public long count(String name) {

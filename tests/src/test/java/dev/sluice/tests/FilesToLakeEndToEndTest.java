@@ -1,0 +1,357 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.anEmptyMap;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.Launcher;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.Order;
+import dev.sluice.schemas.OrderStatus;
+import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** files-to-lake end to end on the Direct runner: exact output, dead letters, accounting, rerun. */
+class FilesToLakeEndToEndTest {
+  private static final String HEADER =
+      "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note";
+  private static final String CRLF = "\r\n";
+
+  /** The input lines of orders.csv after its header, in order (line 2 onwards). */
+  private static final List<byte[]> CSV_LINES =
+      List.of(
+          utf8("1,10,19.99,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,"), // #2 good
+          utf8(
+              "2,20,250.00,USD,PAID,2026-11-24T23:59:59.999Z,2026-11-25T00:00:00Z,2,\"gift, wrap\""), // #3 quoted comma
+          utf8(
+              "3,30,5.50,JPY,SHIPPED,2026-11-25T08:15:00Z,2026-11-25T09:00:00Z,3,\"said \"\"fast\"\"\""), // #4 doubled quotes
+          utf8(
+              "4,40,0.01,EUR,CANCELLED,2026-11-25T12:00:00Z,2026-11-25T12:30:00Z,7,Grüße aus Köln – 東京"), // #5 non-ASCII
+          new byte[] {
+            '5', ',', '5', '0', ',', (byte) 0xC3, (byte) 0x28, ',', 'E'
+          }, // #6 invalid UTF-8
+          utf8("x6,60,1.00,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,"), // #7 wrong type
+          utf8("7,,1.00,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,"), // #8 missing
+          // required
+          utf8(
+              "8,80,1.00,EUR,LOST,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,"), // #9 unknown enum
+          utf8("9,90,12345678901.00,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,"), // #10
+          // overflow
+          utf8("10,100,1.005,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,"), // #11 would
+          // round
+          utf8(
+              "11,110,1.00,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,\"unbalanced"), // #12
+          utf8("12,120,1.00,EUR,NEW,2026-11-25T12:00:00Z,2026-11-25T12:00:00Z,1,,extra"), // #13 too
+          // many
+          utf8("13,130,1.00,EUR"), // #14 too few
+          utf8(""), // #15 blank: filtered
+          utf8("14,140,7.00,EUR,NEW,2026-11-26T00:00:00Z,2026-11-26T00:00:00Z,1,last")); // #16 good
+
+  private static final Map<Integer, String> CSV_BAD_REASONS =
+      new TreeMap<>(
+          Map.of(
+              6, "decode", 7, "schema", 8, "schema", 9, "schema", 10, "schema", 11, "schema", 12,
+              "parse", 13, "parse", 14, "parse"));
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return new Launcher(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args);
+  }
+
+  private Path writeCsv(Path file, List<byte[]> lines) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.write(utf8(HEADER + CRLF));
+    for (byte[] line : lines) {
+      bytes.write(line);
+      bytes.write(utf8(CRLF));
+    }
+    Files.createDirectories(file.getParent());
+    return Files.write(file, bytes.toByteArray());
+  }
+
+  private int runCsv(Path lake, Path deadLetters) {
+    return run(
+        "files-to-lake",
+        "--input=" + dir.resolve("in") + "/*.csv",
+        "--format=csv",
+        "--schema=Order",
+        "--output=" + lake,
+        "--partitionField=created_at",
+        "--deadLetter=file:" + deadLetters);
+  }
+
+  private static Order order(
+      long id,
+      long customer,
+      String amount,
+      String currency,
+      OrderStatus status,
+      String created,
+      String updated,
+      long version,
+      String note) {
+    return Order.newBuilder()
+        .setOrderId(id)
+        .setCustomerId(customer)
+        .setAmount(new BigDecimal(amount))
+        .setCurrency(currency)
+        .setStatus(status)
+        .setCreatedAt(Instant.parse(created))
+        .setUpdatedAt(Instant.parse(updated))
+        .setVersion(version)
+        .setNote(note)
+        .build();
+  }
+
+  private static Map<String, List<Order>> sorted(Map<String, List<Order>> files) {
+    Map<String, List<Order>> out = new TreeMap<>();
+    files.forEach(
+        (file, orders) -> {
+          List<Order> copy = new ArrayList<>(orders);
+          copy.sort(Comparator.comparing(Order::getOrderId));
+          out.put(file, copy);
+        });
+    return out;
+  }
+
+  @Test
+  void writesExactPartitionedAvroDeadLettersEveryBadLineAndAccountsForEveryRecord()
+      throws Exception {
+    writeCsv(dir.resolve("in/orders.csv"), CSV_LINES);
+    Path lake = dir.resolve("lake");
+    Path deadLetters = dir.resolve("dead-letters");
+
+    assertThat(err.toString(), runCsv(lake, deadLetters), is(Launcher.OK));
+
+    Map<String, List<Order>> expected = new LinkedHashMap<>();
+    expected.put(
+        "dt=2026-11-24/part-00000-of-00001.avro",
+        List.of(
+            order(
+                1,
+                10,
+                "19.99",
+                "EUR",
+                OrderStatus.NEW,
+                "2026-11-24T09:00:00Z",
+                "2026-11-24T09:00:00Z",
+                1,
+                null),
+            order(
+                2,
+                20,
+                "250.00",
+                "USD",
+                OrderStatus.PAID,
+                "2026-11-24T23:59:59.999Z",
+                "2026-11-25T00:00:00Z",
+                2,
+                "gift, wrap")));
+    expected.put(
+        "dt=2026-11-25/part-00000-of-00001.avro",
+        List.of(
+            order(
+                3,
+                30,
+                "5.50",
+                "JPY",
+                OrderStatus.SHIPPED,
+                "2026-11-25T08:15:00Z",
+                "2026-11-25T09:00:00Z",
+                3,
+                "said \"fast\""),
+            order(
+                4,
+                40,
+                "0.01",
+                "EUR",
+                OrderStatus.CANCELLED,
+                "2026-11-25T12:00:00Z",
+                "2026-11-25T12:30:00Z",
+                7,
+                "Grüße aus Köln – 東京")));
+    expected.put(
+        "dt=2026-11-26/part-00000-of-00001.avro",
+        List.of(
+            order(
+                14,
+                140,
+                "7.00",
+                "EUR",
+                OrderStatus.NEW,
+                "2026-11-26T00:00:00Z",
+                "2026-11-26T00:00:00Z",
+                1,
+                "last")));
+    assertThat(sorted(LakeFiles.readAvro(lake, Order.class)), equalTo(expected));
+
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(deadLetters);
+    String input = "file:" + dir.resolve("in/orders.csv");
+    Map<Integer, String> reasons = new TreeMap<>();
+    for (DeadLetter d : dead) {
+      assertThat(d.getOrigin(), containsString(input + "#"));
+      int line = Integer.parseInt(d.getOrigin().substring(d.getOrigin().indexOf('#') + 1));
+      reasons.put(line, d.getReason());
+      assertThat(
+          "payload of line " + line,
+          DeadLetterJson.bytes(d.getPayload()),
+          equalTo(CSV_LINES.get(line - 2)));
+      assertThat(d.getPipeline(), equalTo("files-to-lake"));
+      assertThat(d.getStep(), equalTo("Parse"));
+      assertThat(d.getSchemaName(), equalTo("Order"));
+      assertThat(d.getSchemaVersion(), is(1));
+    }
+    assertThat(reasons, equalTo(CSV_BAD_REASONS));
+    Map<String, String> messages =
+        dead.stream().collect(Collectors.toMap(DeadLetter::getOrigin, DeadLetter::getErrorMessage));
+    assertThat(messages.get(input + "#6"), containsString("not valid UTF-8"));
+    assertThat(messages.get(input + "#7"), containsString("field 'order_id' expected a long"));
+    assertThat(messages.get(input + "#8"), containsString("field 'customer_id' is required"));
+    assertThat(messages.get(input + "#9"), containsString("'LOST' is not one of"));
+    assertThat(messages.get(input + "#10"), containsString("overflows decimal(12,2)"));
+    assertThat(messages.get(input + "#11"), containsString("would round it"));
+    assertThat(messages.get(input + "#12"), containsString("unbalanced quotes"));
+    assertThat(messages.get(input + "#13"), containsString("found 10"));
+    assertThat(messages.get(input + "#14"), containsString("found 4"));
+
+    JsonNode report = new ObjectMapper().readTree(lake.resolve("_sluice/run-report.json").toFile());
+    JsonNode counters = report.get("counters");
+    assertThat(counters.get("read").asLong(), is(15L));
+    assertThat(counters.get("written").asLong(), is(5L));
+    assertThat(counters.get("dead_lettered").asLong(), is(9L));
+    assertThat(counters.get("filtered").asLong(), is(1L));
+    assertThat(
+        counters.get("read").asLong(),
+        is(
+            counters.get("written").asLong()
+                + counters.get("dead_lettered").asLong()
+                + counters.get("filtered").asLong()));
+    assertThat(
+        report.get("dead_lettered_by_reason").toString(),
+        equalTo("{\"decode\":1,\"parse\":3,\"schema\":5}"));
+    assertThat(report.get("dead_lettered_by_step").toString(), equalTo("{\"Parse\":9}"));
+    assertThat(report.get("accounting").get("balanced").asBoolean(), is(true));
+    assertThat(
+        out.toString(StandardCharsets.UTF_8), containsString("Run summary: files-to-lake DONE"));
+    assertThat(
+        out.toString(StandardCharsets.UTF_8),
+        containsString("read = written + dead-lettered + filtered"));
+  }
+
+  @Test
+  void rerunLeavesOutputIdenticalAndAChangedInputReplacesRatherThanDuplicates() throws Exception {
+    writeCsv(dir.resolve("in/orders.csv"), CSV_LINES);
+    Path lake = dir.resolve("lake");
+    Path deadLetters = dir.resolve("dead-letters");
+    assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
+    Map<String, List<Order>> first = sorted(LakeFiles.readAvro(lake, Order.class));
+    List<String> firstDead = origins(deadLetters);
+
+    assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
+    assertThat(sorted(LakeFiles.readAvro(lake, Order.class)), equalTo(first));
+    assertThat(origins(deadLetters), equalTo(firstDead));
+
+    // The same file corrected: the bad lines fixed or removed, order 1 updated.
+    List<byte[]> corrected = new ArrayList<>();
+    corrected.add(utf8("1,10,21.00,EUR,PAID,2026-11-24T09:00:00Z,2026-11-24T10:00:00Z,2,"));
+    corrected.addAll(CSV_LINES.subList(1, 4));
+    writeCsv(dir.resolve("in/orders.csv"), corrected);
+    assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
+    Map<String, List<Order>> after = sorted(LakeFiles.readAvro(lake, Order.class));
+    assertThat(
+        after.get("dt=2026-11-24/part-00000-of-00001.avro").stream()
+            .map(o -> o.getOrderId() + "@" + o.getVersion())
+            .toList(),
+        contains("1@2", "2@2"));
+    assertThat(
+        after.get("dt=2026-11-25/part-00000-of-00001.avro").stream()
+            .map(Order::getOrderId)
+            .toList(),
+        contains(3L, 4L));
+    assertThat(origins(deadLetters), equalTo(List.of()));
+  }
+
+  @Test
+  void readsJsonLinesIntoTheSameSchema() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(
+        in.resolve("orders.jsonl"),
+        utf8(
+            "{\"order_id\":21,\"customer_id\":1,\"amount\":0.10,\"currency\":\"EUR\",\"status\":\"NEW\","
+                + "\"created_at\":\"2026-11-25T10:15:30Z\",\"updated_at\":\"2026-11-25T10:15:30Z\",\"version\":1,\"note\":\"ça va\"}\n"
+                + "{\"order_id\":22,\"customer_id\":1,\"amount\":1,\"currency\":\"EUR\",\"status\":\"NEW\","
+                + "\"created_at\":\"2026-11-25T10:15:30Z\",\"updated_at\":\"2026-11-25T10:15:30Z\",\"version\":1,\"colour\":\"red\"}\n"
+                + "{\"order_id\":23,\n"));
+    Path lake = dir.resolve("lake");
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.jsonl",
+            "--format=jsonl",
+            "--output=" + lake,
+            "--deadLetter=file:" + dir.resolve("dlq")),
+        is(Launcher.OK));
+    Map<String, List<Order>> files = LakeFiles.readAvro(lake, Order.class);
+    assertThat(files, not(anEmptyMap()));
+    assertThat(files, hasKey("dt=2026-11-25/part-00000-of-00001.avro"));
+    assertThat(
+        files.get("dt=2026-11-25/part-00000-of-00001.avro"),
+        contains(
+            order(
+                21,
+                1,
+                "0.10",
+                "EUR",
+                OrderStatus.NEW,
+                "2026-11-25T10:15:30Z",
+                "2026-11-25T10:15:30Z",
+                1,
+                "ça va")));
+    assertThat(
+        LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
+            .sorted(Comparator.comparing(DeadLetter::getOrigin))
+            .map(d -> d.getOrigin().substring(d.getOrigin().indexOf('#')) + " " + d.getReason())
+            .toList(),
+        contains("#2 schema", "#3 parse"));
+  }
+
+  private static List<String> origins(Path deadLetters) {
+    return LakeFiles.readDeadLetters(deadLetters).stream()
+        .map(DeadLetter::getOrigin)
+        .sorted()
+        .toList();
+  }
+}

@@ -1,0 +1,76 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.pipelines.filestolake.FilesToLake;
+import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.Order;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** files-to-lake with --watch: files that appear after the start are picked up, same transforms. */
+class FilesToLakeWatchTest {
+  private static final String HEADER =
+      "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
+
+  @TempDir Path dir;
+
+  private static String line(long id) {
+    return id + ",1,1.00,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,\n";
+  }
+
+  @Test
+  void watchingPicksUpNewFilesAndDeadLettersTheirBadLines() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.writeString(in.resolve("a.csv"), HEADER + line(1), StandardCharsets.UTF_8);
+    FilesToLakeOptions options = PipelineOptionsFactory.as(FilesToLakeOptions.class);
+    options.setInput(in + "/*.csv");
+    options.setOutput(dir.resolve("lake").toString());
+    options.setDeadLetter("file:" + dir.resolve("dlq"));
+    options.setWatch("PT1S");
+    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    Pipeline pipeline = Pipeline.create(options);
+    new FilesToLake().build(pipeline, options);
+    PipelineResult result = pipeline.run();
+    try {
+      Thread.sleep(1500);
+      Files.writeString(
+          in.resolve("b.csv"), HEADER + line(2) + "oops,1\n" + line(3), StandardCharsets.UTF_8);
+
+      Supplier<List<Long>> ids =
+          () ->
+              LakeFiles.readAvro(dir.resolve("lake"), Order.class).values().stream()
+                  .flatMap(List::stream)
+                  .map(Order::getOrderId)
+                  .toList();
+      Supplier<List<String>> dead =
+          () ->
+              LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
+                  .map(DeadLetter::getOrigin)
+                  .toList();
+      long deadline = System.currentTimeMillis() + 60_000;
+      while ((ids.get().size() < 3 || dead.get().isEmpty())
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(500);
+      }
+      assertThat(ids.get(), containsInAnyOrder(1L, 2L, 3L));
+      assertThat(dead.get(), containsInAnyOrder("file:" + in.resolve("b.csv") + "#3"));
+      assertThat(result.getState(), is(PipelineResult.State.RUNNING));
+    } finally {
+      result.cancel();
+      result.waitUntilFinish(Duration.standardSeconds(30));
+    }
+  }
+}
