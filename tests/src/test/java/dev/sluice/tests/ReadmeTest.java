@@ -1,0 +1,37 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+
+import dev.sluice.pipelines.core.OptionsDoc;
+import dev.sluice.pipelines.core.PipelineCatalog;
+import dev.sluice.pipelines.core.SluicePipeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Keeps the README true: every pipeline and every option of it is documented there. */
+class ReadmeTest {
+  private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+
+  @Test
+  void readmeDocumentsEveryPipelineWithEachOfItsOptions() throws Exception {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+      assertThat(readme, containsString("### " + pipeline.name()));
+      String section = readme.substring(readme.indexOf("### " + pipeline.name()));
+      for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {
+        assertThat(
+            pipeline.name() + " option", section, containsString("`--" + option.name() + "`"));
+      }
+    }
+  }
+
+  @Test
+  void ciRunsTheReadmeTestCommand() throws Exception {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    String ci = Files.readString(ROOT.resolve(".ci/run"));
+    assertThat(readme, containsString("mvn -B verify"));
+    assertThat(ci, containsString("mvn -B verify"));
+  }
+}
