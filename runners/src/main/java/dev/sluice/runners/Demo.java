@@ -33,7 +33,9 @@ final class Demo {
   }
 
   int run(String[] args) throws IOException {
-    Path workDir = Path.of(flag(args, "workDir", "target/sluice-demo")).toAbsolutePath();
+    Path workDir =
+        Path.of(Flags.parse(args, List.of("workDir")).get("workDir", "target/sluice-demo"))
+            .toAbsolutePath();
     Path input = workDir.resolve("in");
     Path lake = workDir.resolve("lake");
     Path deadLetters = workDir.resolve("dead-letters");
@@ -116,21 +118,5 @@ final class Demo {
             d ->
                 out.println(
                     "  " + d.getOrigin() + " [" + d.getReason() + "] " + d.getErrorMessage()));
-  }
-
-  /** The value of {@code --name=value} among {@code args}, or {@code fallback}. */
-  static String flag(String[] args, String name, String fallback) {
-    for (String arg : args) {
-      if (arg.startsWith("--" + name + "=")) {
-        return arg.substring(name.length() + 3);
-      }
-      if (arg.startsWith("--")) {
-        String given = arg.substring(2).split("=", 2)[0];
-        if (!given.equals(name)) {
-          throw new Launcher.UsageException("Unknown option --" + given + "; expected --" + name);
-        }
-      }
-    }
-    return fallback;
   }
 }

@@ -56,6 +56,8 @@ public final class Launcher {
           return new Demo(out).run(rest);
         case "sandbox":
           return SandboxCommand.run(rest, out);
+        case "migrate":
+          return MigrateCommand.run(rest, out);
         default:
           break;
       }

@@ -3,6 +3,7 @@ package dev.sluice.runners;
 import dev.sluice.runners.sandbox.Sandbox;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code sluice sandbox [--workDir=<dir>]}: starts the sandbox and keeps it up until Ctrl-C. */
@@ -10,7 +11,9 @@ final class SandboxCommand {
   private SandboxCommand() {}
 
   static int run(String[] args, PrintStream out) throws Exception {
-    Path workDir = Path.of(Demo.flag(args, "workDir", "target/sluice-sandbox")).toAbsolutePath();
+    Path workDir =
+        Path.of(Flags.parse(args, List.of("workDir")).get("workDir", "target/sluice-sandbox"))
+            .toAbsolutePath();
     Sandbox sandbox = Sandbox.start(workDir);
     out.println("Sandbox is up. Ctrl-C stops it.");
     out.print(sandbox.describe());

@@ -18,6 +18,7 @@ import javax.annotation.Nullable;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
 
 /**
  * Converts text cells (CSV) and JSON values into Avro values of a field's schema, strictly: nothing
@@ -210,6 +211,28 @@ final class AvroValues {
         }
       default:
         throw schemaError(field, "has an unsupported type " + type);
+    }
+  }
+
+  /**
+   * Checks the decimals of a record decoded from Avro binary: bytes may hold a value wider than the
+   * declared precision, which a table column would then reject or round.
+   */
+  static void checkDecimals(GenericRecord record) throws RecordException {
+    for (Schema.Field field : record.getSchema().getFields()) {
+      Schema type = nonNull(field.schema());
+      Object value = record.get(field.pos());
+      if (value instanceof ByteBuffer bytes
+          && type.getLogicalType() instanceof LogicalTypes.Decimal decimal) {
+        byte[] unscaled = new byte[bytes.remaining()];
+        bytes.duplicate().get(unscaled);
+        BigDecimal number = new BigDecimal(new BigInteger(unscaled), decimal.getScale());
+        if (number.precision() > decimal.getPrecision()) {
+          throw schemaError(
+              field,
+              "value " + shorten(number.toPlainString()) + " overflows decimal(" + decimal.getPrecision() + "," + decimal.getScale() + ")");
+        }
+      }
     }
   }
 

@@ -6,17 +6,20 @@ import java.util.Locale;
 public enum InputFormat {
   /** RFC 4180 CSV with a header row naming the schema's fields; an empty cell is null. */
   CSV,
-  /** One JSON object per line, keyed by the schema's field names. */
-  JSONL;
+  /** One JSON object per line (or per message), keyed by the schema's field names. */
+  JSONL,
+  /** Avro binary encoding of one record of the schema per message. */
+  AVRO;
 
   /** Parses {@code csv}, {@code jsonl} or {@code json} (case-insensitive). */
   public static InputFormat parse(String value) {
     return switch (value.toLowerCase(Locale.ROOT)) {
       case "csv" -> CSV;
       case "jsonl", "json" -> JSONL;
+      case "avro" -> AVRO;
       default ->
           throw new IllegalArgumentException(
-              "Unknown format '" + value + "'; expected one of: csv, jsonl, json");
+              "Unknown format '" + value + "'; expected one of: csv, jsonl, json, avro");
     };
   }
 

@@ -11,10 +11,13 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -23,11 +26,12 @@ import org.apache.beam.sdk.values.TupleTagList;
 /**
  * Parses source records (CSV lines or JSON lines) into records of a schema. Records that do not
  * decode, parse or fit the schema become dead letters with their original bytes; blank lines are
- * counted as filtered. Usage: {@code raw.apply("Parse", ParseRecords.of(schema,
+ * counted as filtered. Each parsed record keeps the source record it came from, so a later step
+ * (e.g. a sink that rejects it) can still dead-letter the original bytes. Usage: {@code raw.apply("Parse", ParseRecords.of(schema,
  * InputFormat.CSV).forPipeline("files-to-lake"))}.
  */
 public final class ParseRecords
-    extends PTransform<PCollection<SourceRecord>, Result<GenericRecord>> {
+    extends PTransform<PCollection<SourceRecord>, Result<KV<SourceRecord, GenericRecord>>> {
   private final Schema schema;
   private final InputFormat format;
   private final String pipeline;
@@ -56,9 +60,9 @@ public final class ParseRecords
   }
 
   @Override
-  public Result<GenericRecord> expand(PCollection<SourceRecord> input) {
+  public Result<KV<SourceRecord, GenericRecord>> expand(PCollection<SourceRecord> input) {
     checkArgument(pipeline != null, "ParseRecords needs forPipeline(name)");
-    TupleTag<GenericRecord> parsed = new TupleTag<>() {};
+    TupleTag<KV<SourceRecord, GenericRecord>> parsed = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
     DeadLetters deadLetters = DeadLetters.forStep(pipeline, STEP).withSchema(schema);
     PCollectionTuple out =
@@ -72,23 +76,34 @@ public final class ParseRecords
                         parsed,
                         failed))
                 .withOutputTags(parsed, TupleTagList.of(failed)));
-    out.get(parsed).setCoder(AvroCoder.of(schema));
+    out.get(parsed).setCoder(KvCoder.of(SourceRecord.SourceRecordCoder.of(), AvroCoder.of(schema)));
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, parsed, failed);
   }
 
-  static final class ParseFn extends DoFn<SourceRecord, GenericRecord> {
+  /** The parsed records alone, without the source records they came from. */
+  public static PTransform<PCollection<KV<SourceRecord, GenericRecord>>, PCollection<GenericRecord>>
+      records(Schema schema) {
+    return new PTransform<>("Records") {
+      @Override
+      public PCollection<GenericRecord> expand(PCollection<KV<SourceRecord, GenericRecord>> in) {
+        return in.apply(Values.create()).setCoder(AvroCoder.of(schema));
+      }
+    };
+  }
+
+  static final class ParseFn extends DoFn<SourceRecord, KV<SourceRecord, GenericRecord>> {
     private final RecordParser parser;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
-    private final TupleTag<GenericRecord> parsed;
+    private final TupleTag<KV<SourceRecord, GenericRecord>> parsed;
     private final TupleTag<DeadLetter> failed;
 
     ParseFn(
         RecordParser parser,
         Accounting accounting,
         DeadLetters deadLetters,
-        TupleTag<GenericRecord> parsed,
+        TupleTag<KV<SourceRecord, GenericRecord>> parsed,
         TupleTag<DeadLetter> failed) {
       this.parser = parser;
       this.accounting = accounting;
@@ -104,7 +119,7 @@ public final class ParseRecords
         return;
       }
       try {
-        out.get(parsed).output(parser.parse(record));
+        out.get(parsed).output(KV.of(record, parser.parse(record)));
       } catch (RecordException e) {
         out.get(failed).output(deadLetters.of(record, e));
       } catch (RuntimeException e) {

@@ -25,6 +25,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -44,6 +47,7 @@ public final class RecordParser implements Serializable {
   private transient Schema schema;
   private transient ObjectMapper json;
   private transient Map<ByteBuffer, Header> headers;
+  private transient GenericDatumReader<GenericRecord> avroReader;
 
   private RecordParser(Schema schema, InputFormat format) {
     this.schemaJson = schema.toString();
@@ -73,11 +77,38 @@ public final class RecordParser implements Serializable {
   }
 
   public GenericRecord parse(SourceRecord record) throws RecordException {
+    if (format == InputFormat.AVRO) {
+      return parseAvro(record.payload());
+    }
     String text = decode(record.payload());
     return switch (format) {
       case CSV -> parseCsv(record, text);
       case JSONL -> parseJson(text);
+      case AVRO -> throw new IllegalStateException("unreachable");
     };
+  }
+
+  /** Avro binary of one record, read with the schema; all bytes must be consumed. */
+  private GenericRecord parseAvro(byte[] payload) throws RecordException {
+    if (avroReader == null) {
+      avroReader = new GenericDatumReader<>(schema(), schema(), new GenericData());
+    }
+    BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(payload, null);
+    GenericRecord out;
+    try {
+      out = avroReader.read(null, decoder);
+      if (!decoder.isEnd()) {
+        throw new RecordException(
+            FailureReason.PARSE, "Avro record is followed by unread bytes: not one " + schema().getName());
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new RecordException(
+          FailureReason.PARSE,
+          "invalid Avro binary for schema " + schema().getName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+          e);
+    }
+    AvroValues.checkDecimals(out);
+    return out;
   }
 
   /** Decodes strict UTF-8: malformed input is a failure, never replaced. */

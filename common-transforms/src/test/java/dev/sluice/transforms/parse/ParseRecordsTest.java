@@ -21,6 +21,7 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,7 +46,7 @@ class ParseRecordsTest {
     input.add(line(4, "  "));
     input.add(line(5, "3,2,\"3.00,EUR"));
 
-    Result<GenericRecord> result =
+    Result<KV<SourceRecord, GenericRecord>> result =
         pipeline
             .apply(Create.of(input).withCoder(SourceRecord.SourceRecordCoder.of()))
             .apply(
@@ -56,7 +57,7 @@ class ParseRecordsTest {
                 .output()
                 .apply(
                     "Ids",
-                    MapElements.into(TypeDescriptors.longs()).via(r -> (Long) r.get("order_id"))))
+                    MapElements.into(TypeDescriptors.longs()).via(r -> (Long) r.getValue().get("order_id"))))
         .containsInAnyOrder(1L);
     PAssert.that(
             result

@@ -1,23 +1,42 @@
 package dev.sluice.io.deadletter;
 
+import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.JdbcDeadLetterWriter;
+import dev.sluice.io.jdbc.SqlIdentifiers;
+import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.deadletter.DeadLetterBinary;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Where dead letters go, as given by {@code --deadLetter=}: {@code file:<dir>} (JSON lines, or Avro
- * with format {@code avro}); {@code kafka:<topic>} and {@code jdbc:<table>} are recognised and
- * rejected with a clear message until their sinks exist. A malformed value fails before the run.
+ * Where dead letters go, as given by {@code --deadLetter=}:
+ *
+ * <ul>
+ *   <li>{@code file:<dir>}: JSON lines ({@code json}, the default) or Avro files;
+ *   <li>{@code kafka:<topic>}: key = the origin, value = the dead letter as Avro binary, or as JSON
+ *       with format {@code json};
+ *   <li>{@code jdbc:<table>}: rows of a table made by the dead-letter migration.
+ * </ul>
+ *
+ * A malformed value fails before the run, with a message naming what is wrong.
  */
 public final class DeadLetterSink {
   /** How dead letters are serialized. */
@@ -26,7 +45,7 @@ public final class DeadLetterSink {
     AVRO;
 
     public static Format parse(String value) {
-      return switch (value.toLowerCase(Locale.ROOT)) {
+      return switch (value == null ? "" : value.toLowerCase(Locale.ROOT)) {
         case "json", "jsonl" -> JSON;
         case "avro" -> AVRO;
         default ->
@@ -36,19 +55,38 @@ public final class DeadLetterSink {
     }
   }
 
+  /**
+   * The services a Kafka or JDBC dead-letter sink writes to.
+   *
+   * @param kafkaBootstrapServers brokers for {@code kafka:}, or null
+   * @param kafkaProperties client settings for {@code kafka:}
+   * @param jdbc the database for {@code jdbc:}, or null
+   */
+  public record Targets(
+      @Nullable String kafkaBootstrapServers,
+      KafkaClientProperties kafkaProperties,
+      @Nullable JdbcConnection jdbc) {
+    public static Targets none() {
+      return new Targets(null, KafkaClientProperties.fromFile(null), null);
+    }
+  }
+
   private final String scheme;
   private final String target;
   private final Format format;
+  private final Targets targets;
 
-  private DeadLetterSink(String scheme, String target, Format format) {
+  private DeadLetterSink(String scheme, String target, Format format, Targets targets) {
     this.scheme = scheme;
     this.target = target;
     this.format = format;
+    this.targets = targets;
   }
 
   /** Parses a {@code --deadLetter} value, failing with a message naming what is wrong. */
-  public static DeadLetterSink parse(String spec, Format format) {
+  public static DeadLetterSink parse(String spec, Format format, Targets targets) {
     Objects.requireNonNull(format, "format");
+    Objects.requireNonNull(targets, "targets");
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException(
           "--deadLetter is required: file:<dir>, kafka:<topic> or jdbc:<table>");
@@ -69,17 +107,24 @@ public final class DeadLetterSink {
           "--deadLetter="
               + spec
               + " names no "
-              + (scheme.equals("file") ? "directory" : scheme.equals("kafka") ? "topic" : "table"));
+              + switch (scheme) {
+                case "file" -> "directory";
+                case "kafka" -> "topic";
+                default -> "table";
+              });
     }
-    if (!scheme.equals("file")) {
+    if (scheme.equals("kafka") && targets.kafkaBootstrapServers() == null) {
       throw new IllegalArgumentException(
-          "--deadLetter="
-              + spec
-              + ": the "
-              + scheme
-              + " dead-letter sink is not available yet; use file:<dir>");
+          "--deadLetter=" + spec + " needs Kafka brokers: set --deadLetterBootstrapServers");
     }
-    return new DeadLetterSink(scheme, target, format);
+    if (scheme.equals("jdbc")) {
+      SqlIdentifiers.parts("deadLetter", target);
+      if (targets.jdbc() == null) {
+        throw new IllegalArgumentException(
+            "--deadLetter=" + spec + " needs a database: set --deadLetterJdbcUrl");
+      }
+    }
+    return new DeadLetterSink(scheme, target, format, targets);
   }
 
   public String scheme() {
@@ -96,30 +141,63 @@ public final class DeadLetterSink {
   }
 
   /**
-   * The transform that writes dead letters to this sink. A bounded run writes one file with a
+   * The transform that writes dead letters to this sink. Bounded file output is one file with a
    * deterministic name ({@code dead-letters-00000-of-00001.jsonl}), empty when nothing failed, so a
-   * rerun replaces the previous run's dead letters instead of leaving them behind. A streaming run
-   * writes one file per window.
+   * rerun replaces the previous run's dead letters rather than leaving them behind; streaming file
+   * output is one file per window.
    */
   public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
     return new PTransform<PCollection<DeadLetter>, POutput>("WriteDeadLetters") {
       @Override
       public POutput expand(PCollection<DeadLetter> deadLetters) {
-        boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
-        deadLetters = deadLetters.apply("Lineage", ReportLineage.sink(scheme, target));
-        String prefix = target.replaceAll("/+$", "") + "/dead-letters";
-        if (format == Format.AVRO) {
-          AvroIO.Write<DeadLetter> write =
-              AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);
-          return deadLetters.apply("WriteAvro", windowed ? write.withWindowedWrites() : write);
-        }
-        TextIO.Write write = TextIO.write().to(prefix).withSuffix(".jsonl").withNumShards(1);
-        return deadLetters
-            .apply(
-                "ToJson", MapElements.into(TypeDescriptors.strings()).via(DeadLetterJson::toJson))
-            .setCoder(StringUtf8Coder.of())
-            .apply("WriteJsonLines", windowed ? write.withWindowedWrites() : write);
+        PCollection<DeadLetter> reported =
+            deadLetters.apply("Lineage", ReportLineage.sink(scheme, target));
+        return switch (scheme) {
+          case "kafka" -> writeKafka(reported);
+          case "jdbc" -> reported.apply("WriteJdbc", JdbcDeadLetterWriter.into(targets.jdbc(), target));
+          default -> writeFiles(reported);
+        };
       }
     };
+  }
+
+  private POutput writeKafka(PCollection<DeadLetter> deadLetters) {
+    boolean json = format == Format.JSON;
+    return deadLetters
+        .apply(
+            "ToKafkaRecords",
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(byte[].class)))
+                .via(
+                    (DeadLetter d) ->
+                        KV.of(
+                            d.getOrigin(),
+                            json
+                                ? DeadLetterJson.toJson(d).getBytes(StandardCharsets.UTF_8)
+                                : DeadLetterBinary.toBytes(d))))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of()))
+        .apply(
+            "WriteKafka",
+            KafkaIO.<String, byte[]>write()
+                .withBootstrapServers(targets.kafkaBootstrapServers())
+                .withTopic(target)
+                .withKeySerializer(org.apache.kafka.common.serialization.StringSerializer.class)
+                .withValueSerializer(org.apache.kafka.common.serialization.ByteArraySerializer.class)
+                .withProducerFactoryFn(targets.kafkaProperties().producerFactory()));
+  }
+
+  private POutput writeFiles(PCollection<DeadLetter> deadLetters) {
+    boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
+    String prefix = target.replaceAll("/+$", "") + "/dead-letters";
+    if (format == Format.AVRO) {
+      AvroIO.Write<DeadLetter> write =
+          AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);
+      return deadLetters.apply("WriteAvro", windowed ? write.withWindowedWrites() : write);
+    }
+    TextIO.Write write = TextIO.write().to(prefix).withSuffix(".jsonl").withNumShards(1);
+    return deadLetters
+        .apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DeadLetterJson::toJson))
+        .setCoder(StringUtf8Coder.of())
+        .apply("WriteJsonLines", windowed ? write.withWindowedWrites() : write);
   }
 }

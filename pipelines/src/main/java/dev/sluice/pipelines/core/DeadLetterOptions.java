@@ -7,16 +7,40 @@ import org.apache.beam.sdk.options.Validation;
 /** Where a pipeline sends the records it cannot process. */
 public interface DeadLetterOptions extends SluiceOptions {
   @Description(
-      "Dead-letter sink for records that fail: file:<dir> (kafka:<topic> and jdbc:<table> "
-          + "are reserved for their sinks)")
+      "Dead-letter sink for records that fail: file:<dir>, kafka:<topic> or jdbc:<table> "
+          + "(a table made by the sluice_dead_letters migration)")
   @Validation.Required
   String getDeadLetter();
 
   void setDeadLetter(String value);
 
-  @Description("Serialization of dead letters: json (JSON lines) or avro")
+  @Description(
+      "Serialization of dead letters: json (JSON lines in files, JSON values in Kafka) or avro")
   @Default.String("json")
   String getDeadLetterFormat();
 
   void setDeadLetterFormat(String value);
+
+  @Description(
+      "Kafka brokers for --deadLetter=kafka:<topic>; defaults to the pipeline's --bootstrapServers")
+  String getDeadLetterBootstrapServers();
+
+  void setDeadLetterBootstrapServers(String value);
+
+  @Description("JDBC URL for --deadLetter=jdbc:<table>; defaults to the pipeline's --jdbcUrl")
+  String getDeadLetterJdbcUrl();
+
+  void setDeadLetterJdbcUrl(String value);
+
+  @Description("Database user for --deadLetter=jdbc:<table>; defaults to the pipeline's --jdbcUser")
+  String getDeadLetterJdbcUser();
+
+  void setDeadLetterJdbcUser(String value);
+
+  @Description(
+      "Password reference (env:NAME or file:PATH) for --deadLetter=jdbc:<table>; defaults to the"
+          + " pipeline's --jdbcPassword")
+  String getDeadLetterJdbcPassword();
+
+  void setDeadLetterJdbcPassword(String value);
 }

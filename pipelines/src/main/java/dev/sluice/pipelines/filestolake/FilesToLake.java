@@ -3,6 +3,8 @@ package dev.sluice.pipelines.filestolake;
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
+import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.schemas.DeadLetter;
@@ -13,7 +15,6 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.avro.Schema;
@@ -22,6 +23,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
@@ -64,10 +66,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         WriteLake.to(options.getOutput(), schema, NAME)
             .partitionedBy(options.getPartitionField())
             .withNumShards(options.getNumShards());
-    DeadLetterSink deadLetterSink =
-        DeadLetterSink.parse(
-            options.getDeadLetter(), DeadLetterSink.Format.parse(options.getDeadLetterFormat()));
-    Duration watch = watchInterval(options.getWatch());
+    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
+    Duration watch = Durations.parse("watch", options.getWatch());
 
     ReadLines read =
         ReadLines.matching(options.getInput(), NAME)
@@ -85,10 +85,10 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
               .apply("ReadFiles", read.watching(watch))
               .apply("Window", Window.into(FixedWindows.of(watch)));
     }
-    Result<GenericRecord> parsed =
+    Result<KV<SourceRecord, GenericRecord>> parsed =
         lines.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
     deadLetters.addErrorCollection(parsed.deadLetters());
-    parsed.output().apply("WriteLake", lake);
+    parsed.output().apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
     try {
       deadLetters.close();
     } catch (Exception e) {
@@ -103,21 +103,5 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
             ? options.getRunReport()
             : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
     return new RunPlan(watch == null, outputs, report);
-  }
-
-  private static Duration watchInterval(String value) {
-    if (value == null || value.isBlank()) {
-      return null;
-    }
-    try {
-      java.time.Duration parsed = java.time.Duration.parse(value);
-      if (parsed.isNegative() || parsed.isZero()) {
-        throw new IllegalArgumentException("--watch must be a positive interval, but was " + value);
-      }
-      return Duration.millis(parsed.toMillis());
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(
-          "--watch must be an ISO-8601 interval such as PT30S, but was '" + value + "'", e);
-    }
   }
 }

@@ -1,0 +1,147 @@
+package dev.sluice.io.jdbc;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.avro.LogicalType;
+import org.apache.avro.LogicalTypes;
+import org.apache.avro.Schema;
+
+/** How Avro fields map to PostgreSQL columns: binding values and checking column types. */
+final class AvroColumns {
+  private AvroColumns() {}
+
+  static Schema nonNull(Schema schema) {
+    if (schema.getType() != Schema.Type.UNION) {
+      return schema;
+    }
+    return schema.getTypes().stream()
+        .filter(s -> s.getType() != Schema.Type.NULL)
+        .findFirst()
+        .orElse(schema);
+  }
+
+  static boolean isOptional(Schema schema) {
+    return schema.getType() == Schema.Type.UNION
+        && schema.getTypes().stream().anyMatch(s -> s.getType() == Schema.Type.NULL);
+  }
+
+  /** Binds a raw Avro value (as parsed: decimals as bytes, timestamps as longs). */
+  static void bind(PreparedStatement statement, int index, Schema fieldSchema, Object value)
+      throws SQLException {
+    Schema type = nonNull(fieldSchema);
+    LogicalType logical = type.getLogicalType();
+    if (value == null) {
+      statement.setNull(index, sqlType(type));
+      return;
+    }
+    if (logical instanceof LogicalTypes.Decimal decimal) {
+      ByteBuffer bytes = ((ByteBuffer) value).duplicate();
+      byte[] unscaled = new byte[bytes.remaining()];
+      bytes.get(unscaled);
+      statement.setBigDecimal(index, new BigDecimal(new BigInteger(unscaled), decimal.getScale()));
+    } else if (logical instanceof LogicalTypes.TimestampMillis) {
+      statement.setObject(
+          index, OffsetDateTime.ofInstant(Instant.ofEpochMilli((Long) value), ZoneOffset.UTC));
+    } else if (logical instanceof LogicalTypes.TimestampMicros) {
+      long micros = (Long) value;
+      statement.setObject(
+          index,
+          OffsetDateTime.ofInstant(
+              Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L),
+              ZoneOffset.UTC));
+    } else if (logical instanceof LogicalTypes.Date) {
+      statement.setObject(index, LocalDate.ofEpochDay((Integer) value));
+    } else {
+      switch (type.getType()) {
+        case LONG -> statement.setLong(index, (Long) value);
+        case INT -> statement.setInt(index, (Integer) value);
+        case BOOLEAN -> statement.setBoolean(index, (Boolean) value);
+        case DOUBLE -> statement.setDouble(index, (Double) value);
+        case FLOAT -> statement.setFloat(index, (Float) value);
+        case BYTES -> {
+          ByteBuffer bytes = ((ByteBuffer) value).duplicate();
+          byte[] out = new byte[bytes.remaining()];
+          bytes.get(out);
+          statement.setBytes(index, out);
+        }
+        default -> statement.setString(index, value.toString());
+      }
+    }
+  }
+
+  private static int sqlType(Schema type) {
+    LogicalType logical = type.getLogicalType();
+    if (logical instanceof LogicalTypes.Decimal) {
+      return Types.NUMERIC;
+    }
+    if (logical instanceof LogicalTypes.TimestampMillis
+        || logical instanceof LogicalTypes.TimestampMicros) {
+      return Types.TIMESTAMP_WITH_TIMEZONE;
+    }
+    if (logical instanceof LogicalTypes.Date) {
+      return Types.DATE;
+    }
+    return switch (type.getType()) {
+      case LONG -> Types.BIGINT;
+      case INT -> Types.INTEGER;
+      case BOOLEAN -> Types.BOOLEAN;
+      case DOUBLE -> Types.DOUBLE;
+      case FLOAT -> Types.REAL;
+      case BYTES -> Types.BINARY;
+      default -> Types.VARCHAR;
+    };
+  }
+
+  /**
+   * Whether a column of PostgreSQL type {@code dataType} (information_schema's name) with the given
+   * numeric precision and scale can hold every value of the field; null when it can, else what is
+   * wanted.
+   */
+  static String mismatch(Schema fieldSchema, String dataType, Integer precision, Integer scale) {
+    Schema type = nonNull(fieldSchema);
+    LogicalType logical = type.getLogicalType();
+    String column = dataType.toLowerCase(Locale.ROOT);
+    if (logical instanceof LogicalTypes.Decimal decimal) {
+      if (!column.equals("numeric")) {
+        return "numeric(" + decimal.getPrecision() + "," + decimal.getScale() + ")";
+      }
+      boolean unconstrained = precision == null;
+      boolean fits =
+          unconstrained
+              || (scale != null
+                  && scale >= decimal.getScale()
+                  && precision - scale >= decimal.getPrecision() - decimal.getScale());
+      return fits ? null : "numeric(" + decimal.getPrecision() + "," + decimal.getScale() + ") or wider";
+    }
+    if (logical instanceof LogicalTypes.TimestampMillis
+        || logical instanceof LogicalTypes.TimestampMicros) {
+      return column.equals("timestamp with time zone") ? null : "timestamp with time zone";
+    }
+    if (logical instanceof LogicalTypes.Date) {
+      return column.equals("date") ? null : "date";
+    }
+    Set<String> accepted =
+        switch (type.getType()) {
+          case LONG -> Set.of("bigint", "numeric");
+          case INT -> Set.of("integer", "bigint", "numeric");
+          case BOOLEAN -> Set.of("boolean");
+          case DOUBLE -> Set.of("double precision", "numeric");
+          case FLOAT -> Set.of("real", "double precision", "numeric");
+          case BYTES -> Set.of("bytea");
+          case STRING, ENUM -> Set.of("text", "character varying", "character", "USER-DEFINED".toLowerCase(Locale.ROOT));
+          default -> Set.of();
+        };
+    return accepted.contains(column) ? null : String.join(" or ", List.copyOf(accepted));
+  }
+}

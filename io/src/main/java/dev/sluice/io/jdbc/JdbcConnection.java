@@ -1,0 +1,104 @@
+package dev.sluice.io.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.io.secrets.Secrets;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+
+/**
+ * How to reach a database: URL, user and a password <em>reference</em> ({@code env:} or {@code
+ * file:}), resolved only where a connection is opened. Connections come from one pool per JVM and
+ * connection, shared by every DoFn instance on a worker.
+ */
+public final class JdbcConnection implements Serializable {
+  private static final Map<JdbcConnection, HikariDataSource> POOLS = new ConcurrentHashMap<>();
+
+  private final String url;
+  private final String user;
+  private final String passwordReference;
+  private final int poolSize;
+
+  private JdbcConnection(String url, String user, String passwordReference, int poolSize) {
+    this.url = url;
+    this.user = user;
+    this.passwordReference = passwordReference;
+    this.poolSize = poolSize;
+  }
+
+  public static JdbcConnection of(String url, String user, String passwordReference) {
+    if (url == null || !url.startsWith("jdbc:")) {
+      throw new IllegalArgumentException("--jdbcUrl must start with jdbc:, but was '" + url + "'");
+    }
+    Secrets.checkReference("jdbcPassword", passwordReference);
+    return new JdbcConnection(url, user, passwordReference, 4);
+  }
+
+  public JdbcConnection withPoolSize(int poolSize) {
+    if (poolSize <= 0) {
+      throw new IllegalArgumentException("poolSize must be > 0, but was " + poolSize);
+    }
+    return new JdbcConnection(url, user, passwordReference, poolSize);
+  }
+
+  public String url() {
+    return url;
+  }
+
+  /** The pooled data source for this connection, created on first use in this JVM. */
+  public DataSource dataSource() {
+    return POOLS.computeIfAbsent(this, JdbcConnection::createPool);
+  }
+
+  public Connection open() throws SQLException {
+    return dataSource().getConnection();
+  }
+
+  private HikariDataSource createPool() {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    if (user != null) {
+      config.setUsername(user);
+    }
+    String password = Secrets.resolve("jdbcPassword", passwordReference);
+    if (password != null) {
+      config.setPassword(password);
+    }
+    config.setMaximumPoolSize(poolSize);
+    config.setMinimumIdle(0);
+    config.setAutoCommit(true);
+    config.setPoolName("sluice-" + Integer.toHexString(hashCode()));
+    config.setInitializationFailTimeout(-1);
+    return new HikariDataSource(config);
+  }
+
+  /** Closes the pools of this JVM (tests, and the launcher at exit). */
+  public static void closePools() {
+    POOLS.values().forEach(HikariDataSource::close);
+    POOLS.clear();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof JdbcConnection other
+        && url.equals(other.url)
+        && Objects.equals(user, other.user)
+        && Objects.equals(passwordReference, other.passwordReference)
+        && poolSize == other.poolSize;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(url, user, passwordReference, poolSize);
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcConnection{" + url + ", user=" + user + "}";
+  }
+}

@@ -1,0 +1,141 @@
+package dev.sluice.io.jdbc;
+
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+
+/**
+ * Writes dead letters into a table made by the {@code sluice_dead_letters} migration, in batched
+ * transactions, retrying transient errors. A dead letter that cannot be stored fails the run: it is
+ * never dropped.
+ */
+public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLetter>, PDone> {
+  static final int BATCH = 500;
+  static final int RETRIES = 5;
+
+  private final JdbcConnection connection;
+  private final String table;
+
+  private JdbcDeadLetterWriter(JdbcConnection connection, String table) {
+    this.connection = connection;
+    this.table = table;
+  }
+
+  public static JdbcDeadLetterWriter into(JdbcConnection connection, String table) {
+    SqlIdentifiers.parts("deadLetter", table);
+    return new JdbcDeadLetterWriter(connection, table);
+  }
+
+  String sql() {
+    return "INSERT INTO "
+        + SqlIdentifiers.quote("deadLetter", table)
+        + " (pipeline, step, origin, reason, payload, payload_preview, error_class, error_message,"
+        + " stack_trace, rule, attempt, failed_at, schema_name, schema_version, source_timestamp)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  }
+
+  @Override
+  public PDone expand(PCollection<DeadLetter> input) {
+    input.apply("InsertDeadLetters", ParDo.of(new InsertFn(connection, sql())));
+    return PDone.in(input.getPipeline());
+  }
+
+  static final class InsertFn extends DoFn<DeadLetter, Void> {
+    private final JdbcConnection connection;
+    private final String sql;
+    private transient List<DeadLetter> pending;
+
+    InsertFn(JdbcConnection connection, String sql) {
+      this.connection = connection;
+      this.sql = sql;
+    }
+
+    @StartBundle
+    public void start() {
+      pending = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element DeadLetter deadLetter) throws Exception {
+      pending.add(deadLetter);
+      if (pending.size() >= BATCH) {
+        flush();
+      }
+    }
+
+    @FinishBundle
+    public void finish() throws Exception {
+      flush();
+    }
+
+    private void flush() throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      long backoff = 200;
+      for (int attempt = 0; ; attempt++) {
+        try (Connection c = connection.open()) {
+          c.setAutoCommit(false);
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            for (DeadLetter d : pending) {
+              bind(statement, d);
+              statement.addBatch();
+            }
+            statement.executeBatch();
+            c.commit();
+            pending.clear();
+            return;
+          } catch (SQLException e) {
+            c.rollback();
+            throw e;
+          }
+        } catch (SQLException e) {
+          if (!SqlErrors.isTransient(e) || attempt >= RETRIES) {
+            throw new SQLException(
+                "Cannot store " + pending.size() + " dead letters: " + SqlErrors.message(e), e.getSQLState(), e);
+          }
+          Thread.sleep(backoff);
+          backoff *= 2;
+        }
+      }
+    }
+
+    private static void bind(PreparedStatement s, DeadLetter d) throws SQLException {
+      s.setString(1, d.getPipeline());
+      s.setString(2, d.getStep());
+      s.setString(3, d.getOrigin());
+      s.setString(4, d.getReason());
+      s.setBytes(5, DeadLetterJson.bytes(d.getPayload()));
+      s.setString(6, d.getPayloadPreview());
+      s.setString(7, d.getErrorClass());
+      s.setString(8, d.getErrorMessage());
+      s.setString(9, d.getStackTrace());
+      s.setString(10, d.getRule());
+      s.setInt(11, d.getAttempt());
+      s.setObject(12, OffsetDateTime.ofInstant(d.getFailedAt(), ZoneOffset.UTC));
+      s.setString(13, d.getSchemaName());
+      if (d.getSchemaVersion() == null) {
+        s.setNull(14, Types.INTEGER);
+      } else {
+        s.setInt(14, d.getSchemaVersion());
+      }
+      if (d.getSourceTimestamp() == null) {
+        s.setNull(15, Types.TIMESTAMP_WITH_TIMEZONE);
+      } else {
+        s.setObject(15, OffsetDateTime.ofInstant(d.getSourceTimestamp(), ZoneOffset.UTC));
+      }
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package dev.sluice.io.jdbc;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.io.lineage.ReportLineage;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetters;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upserts records into a table, guarded by a version column so that a replay or an out-of-order
+ * arrival never overwrites a newer row:
+ *
+ * <pre>INSERT INTO t (...) VALUES (...) ON CONFLICT (key) DO UPDATE SET ...
+ *   WHERE t.version &lt;= EXCLUDED.version</pre>
+ *
+ * <p>Rows are written in batches, one transaction each, through a pooled connection. A transient
+ * error (connection lost, serialization failure, deadlock) rolls the batch back and retries it
+ * with exponential backoff; when the retries run out the run fails. A row the database rejects
+ * (constraint, value too long, invalid encoding) is isolated by replaying its batch row by row
+ * under savepoints: the other rows land and the rejected one is dead-lettered with the database's
+ * message. Beam's JdbcIO has no dead-letter path, hence this sink.
+ *
+ * <p>Counts: rows inserted or updated are {@code written}; rows the version guard kept out (an
+ * older version than the table's) are {@code filtered} as {@code stale_version}.
+ */
+public final class JdbcUpsert
+    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, Result<Long>> {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcUpsert.class);
+  public static final String STEP = "Upsert";
+
+  private final JdbcConnection connection;
+  private final String table;
+  private final String schemaJson;
+  private final List<String> keyFields;
+  private final String versionField;
+  private final int batchSize;
+  private final int maxRetries;
+  private final long initialBackoffMillis;
+  private final String pipeline;
+
+  private JdbcUpsert(
+      JdbcConnection connection,
+      String table,
+      String schemaJson,
+      List<String> keyFields,
+      String versionField,
+      int batchSize,
+      int maxRetries,
+      long initialBackoffMillis,
+      String pipeline) {
+    super(STEP);
+    this.connection = connection;
+    this.table = table;
+    this.schemaJson = schemaJson;
+    this.keyFields = keyFields;
+    this.versionField = versionField;
+    this.batchSize = batchSize;
+    this.maxRetries = maxRetries;
+    this.initialBackoffMillis = initialBackoffMillis;
+    this.pipeline = pipeline;
+  }
+
+  public static JdbcUpsert into(
+      JdbcConnection connection, String table, Schema schema, String pipeline) {
+    SqlIdentifiers.parts("table", table);
+    return new JdbcUpsert(
+        connection, table, schema.toString(), List.of(), null, 1000, 5, 200, pipeline);
+  }
+
+  public JdbcUpsert withKeyFields(List<String> keys) {
+    checkArgument(keys != null && !keys.isEmpty(), "keyFields must name at least one field");
+    Schema schema = schema();
+    for (String key : keys) {
+      SqlIdentifiers.checkPart("keyFields", String.join(",", keys), key);
+      checkArgument(
+          schema.getField(key) != null,
+          "key field '%s' is not a field of schema %s",
+          key,
+          schema.getName());
+    }
+    return new JdbcUpsert(connection, table, schemaJson, List.copyOf(keys), versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+  }
+
+  public JdbcUpsert withVersionField(String field) {
+    SqlIdentifiers.checkPart("versionField", field, field);
+    Schema.Field f = schema().getField(field);
+    checkArgument(f != null, "version field '%s' is not a field of schema %s", field, schema().getName());
+    Schema.Type type = AvroColumns.nonNull(f.schema()).getType();
+    checkArgument(
+        type == Schema.Type.LONG || type == Schema.Type.INT,
+        "version field '%s' must be a long or int, but is %s",
+        field,
+        f.schema());
+    return new JdbcUpsert(connection, table, schemaJson, keyFields, field, batchSize, maxRetries, initialBackoffMillis, pipeline);
+  }
+
+  public JdbcUpsert withBatchSize(int batchSize) {
+    checkArgument(batchSize > 0, "batchSize must be > 0, but was %s", batchSize);
+    return new JdbcUpsert(connection, table, schemaJson, keyFields, versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+  }
+
+  /** Retries of a batch after a transient error, and the first backoff (doubled each time). */
+  public JdbcUpsert withRetries(int maxRetries, long initialBackoffMillis) {
+    checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
+    checkArgument(initialBackoffMillis >= 0, "backoff must be >= 0 ms, but was %s", initialBackoffMillis);
+    return new JdbcUpsert(connection, table, schemaJson, keyFields, versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+  }
+
+  private Schema schema() {
+    return new Schema.Parser().parse(schemaJson);
+  }
+
+  /** The upsert statement, with every identifier validated and quoted. */
+  public String sql() {
+    Schema schema = schema();
+    String quotedTable = SqlIdentifiers.quote("table", table);
+    List<String> columns = new ArrayList<>();
+    List<String> updates = new ArrayList<>();
+    for (Schema.Field field : schema.getFields()) {
+      String column = SqlIdentifiers.quotePart("column", field.name());
+      columns.add(column);
+      if (!keyFields.contains(field.name())) {
+        updates.add(column + " = EXCLUDED." + column);
+      }
+    }
+    List<String> keys = keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
+    String version = SqlIdentifiers.quotePart("versionField", versionField);
+    return "INSERT INTO "
+        + quotedTable
+        + " ("
+        + String.join(", ", columns)
+        + ") VALUES ("
+        + String.join(", ", columns.stream().map(c -> "?").toList())
+        + ") ON CONFLICT ("
+        + String.join(", ", keys)
+        + ") DO UPDATE SET "
+        + String.join(", ", updates)
+        + " WHERE "
+        + quotedTable
+        + "."
+        + version
+        + " <= EXCLUDED."
+        + version;
+  }
+
+  @Override
+  public Result<Long> expand(PCollection<KV<SourceRecord, GenericRecord>> input) {
+    checkArgument(!keyFields.isEmpty(), "JdbcUpsert needs withKeyFields(...)");
+    checkArgument(versionField != null, "JdbcUpsert needs withVersionField(...)");
+    TupleTag<Long> written = new TupleTag<>() {};
+    TupleTag<DeadLetter> failed = new TupleTag<>() {};
+    PCollectionTuple out =
+        input.apply(
+            "WriteBatches",
+            ParDo.of(new UpsertFn(this, sql(), written, failed))
+                .withOutputTags(written, TupleTagList.of(failed)));
+    out.get(written).setCoder(VarLongCoder.of());
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, written, failed);
+  }
+
+  private record Pending(KV<SourceRecord, GenericRecord> element, BoundedWindow window, Instant timestamp) {}
+
+  static final class UpsertFn extends DoFn<KV<SourceRecord, GenericRecord>, Long> {
+    private final JdbcUpsert spec;
+    private final String sql;
+    private final TupleTag<Long> written;
+    private final TupleTag<DeadLetter> failed;
+    private final Accounting accounting;
+    private final DeadLetters deadLetters;
+    private transient Schema schema;
+    private transient List<Pending> pending;
+    private transient boolean reported;
+
+    UpsertFn(JdbcUpsert spec, String sql, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.sql = sql;
+      this.written = written;
+      this.failed = failed;
+      this.accounting = Accounting.of(spec.pipeline);
+      this.deadLetters = DeadLetters.forStep(spec.pipeline, STEP).withSchema(spec.schema());
+    }
+
+    @Setup
+    public void setup() {
+      schema = spec.schema();
+    }
+
+    @StartBundle
+    public void startBundle() {
+      pending = new ArrayList<>();
+      reported = false;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<SourceRecord, GenericRecord> element,
+        BoundedWindow window,
+        @Timestamp Instant timestamp,
+        MultiOutputReceiver out)
+        throws Exception {
+      if (!reported) {
+        ReportLineage.report(false, "jdbc", spec.connection.url() + "/" + spec.table);
+        reported = true;
+      }
+      pending.add(new Pending(element, window, timestamp));
+      if (pending.size() >= spec.batchSize) {
+        Outcome outcome = flush();
+        for (int i = 0; i < outcome.rejected.size(); i++) {
+          out.get(failed)
+              .output(deadLetters.of(outcome.rejected.get(i).element.getKey(), outcome.errors.get(i)));
+        }
+        out.get(written).output(outcome.written);
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      Outcome outcome = flush();
+      for (int i = 0; i < outcome.rejected.size(); i++) {
+        Pending p = outcome.rejected.get(i);
+        context.output(failed, deadLetters.of(p.element.getKey(), outcome.errors.get(i)), p.timestamp, p.window);
+      }
+      Pending last = outcome.batch.get(outcome.batch.size() - 1);
+      context.output(written, outcome.written, last.timestamp, last.window);
+    }
+
+    /** What a flushed batch did: rows written, and rows rejected with their errors. */
+    private static final class Outcome {
+      final List<Pending> batch;
+      final List<Pending> rejected = new ArrayList<>();
+      final List<RecordException> errors = new ArrayList<>();
+      long written;
+
+      Outcome(List<Pending> batch) {
+        this.batch = batch;
+      }
+    }
+
+    private Outcome flush() throws Exception {
+      List<Pending> batch = pending;
+      pending = new ArrayList<>();
+      long backoff = spec.initialBackoffMillis;
+      for (int attempt = 0; ; attempt++) {
+        try {
+          Outcome outcome = writeBatch(batch);
+          accounting.written().inc(outcome.written);
+          long stale = batch.size() - outcome.written - outcome.rejected.size();
+          for (long i = 0; i < stale; i++) {
+            accounting.filtered("stale_version");
+          }
+          return outcome;
+        } catch (SQLException e) {
+          if (!SqlErrors.isTransient(e) || attempt >= spec.maxRetries) {
+            throw new SQLException(
+                (SqlErrors.isTransient(e) ? "Transient database error persisted after " + spec.maxRetries + " retries" : "Database error")
+                    + " writing a batch of "
+                    + batch.size()
+                    + " rows to "
+                    + spec.table
+                    + ": "
+                    + SqlErrors.message(e),
+                e.getSQLState(),
+                e);
+          }
+          LOG.warn(
+              "Transient database error on {} (SQLState {}), retry {} of {} in {} ms: {}",
+              spec.table,
+              e.getSQLState(),
+              attempt + 1,
+              spec.maxRetries,
+              backoff,
+              SqlErrors.message(e));
+          Thread.sleep(backoff);
+          backoff = Math.min(backoff * 2, 30_000);
+        }
+      }
+    }
+
+    /** One transaction: the batch at once, or row by row under savepoints if a row is rejected. */
+    private Outcome writeBatch(List<Pending> batch) throws SQLException {
+      try (Connection connection = spec.connection.open()) {
+        connection.setAutoCommit(false);
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+          Outcome outcome = new Outcome(batch);
+          try {
+            for (Pending p : batch) {
+              bind(statement, p.element.getValue());
+              statement.addBatch();
+            }
+            for (int count : statement.executeBatch()) {
+              outcome.written += count > 0 ? 1 : 0;
+            }
+            connection.commit();
+            return outcome;
+          } catch (SQLException e) {
+            connection.rollback();
+            if (!SqlErrors.isRowError(e)) {
+              throw e;
+            }
+          }
+          statement.clearBatch();
+          Outcome isolated = new Outcome(batch);
+          for (Pending p : batch) {
+            Savepoint savepoint = connection.setSavepoint();
+            try {
+              bind(statement, p.element.getValue());
+              isolated.written += statement.executeUpdate() > 0 ? 1 : 0;
+              connection.releaseSavepoint(savepoint);
+            } catch (SQLException e) {
+              if (!SqlErrors.isRowError(e)) {
+                connection.rollback();
+                throw e;
+              }
+              connection.rollback(savepoint);
+              isolated.rejected.add(p);
+              isolated.errors.add(
+                  new RecordException(
+                      FailureReason.SINK,
+                      "rejected by " + spec.table + " (SQLState " + e.getSQLState() + "): " + SqlErrors.message(e),
+                      e));
+            }
+          }
+          connection.commit();
+          return isolated;
+        }
+      }
+    }
+
+    private void bind(PreparedStatement statement, GenericRecord record) throws SQLException {
+      int index = 1;
+      for (Schema.Field field : schema.getFields()) {
+        AvroColumns.bind(statement, index++, field.schema(), record.get(field.name()));
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.sluice.io.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.avro.Schema;
+
+/**
+ * Checks, before anything is read, that a target table exists and fits a schema: a column for every
+ * field, of a type that holds its values, nullable where the field is optional, no other required
+ * column, and a unique key on the key fields. A mismatch lists every difference.
+ */
+public final class TableCheck {
+  private TableCheck() {}
+
+  /** Thrown when the table does not fit; its message lists each difference. */
+  public static final class MismatchException extends IllegalArgumentException {
+    private final List<String> differences;
+
+    MismatchException(String table, String schema, List<String> differences) {
+      super(
+          "Table "
+              + table
+              + " does not fit schema "
+              + schema
+              + ":\n  - "
+              + String.join("\n  - ", differences));
+      this.differences = List.copyOf(differences);
+    }
+
+    public List<String> differences() {
+      return differences;
+    }
+  }
+
+  private record Column(String type, Integer precision, Integer scale, boolean nullable, boolean hasDefault) {}
+
+  public static void verify(Connection connection, String table, Schema schema, List<String> keyFields)
+      throws SQLException {
+    List<String> parts = SqlIdentifiers.parts("table", table);
+    String tableSchema = parts.size() == 2 ? parts.get(0) : null;
+    String tableName = parts.get(parts.size() - 1);
+    Map<String, Column> columns = columns(connection, tableSchema, tableName);
+    if (columns.isEmpty()) {
+      throw new MismatchException(table, schema.getName(), List.of("table " + table + " does not exist"));
+    }
+    List<String> differences = new ArrayList<>();
+    Set<String> fields = new HashSet<>();
+    for (Schema.Field field : schema.getFields()) {
+      fields.add(field.name());
+      Column column = columns.get(field.name());
+      if (column == null) {
+        differences.add("column " + field.name() + " is missing (field " + field.name() + ": " + describe(field.schema()) + ")");
+        continue;
+      }
+      String wanted = AvroColumns.mismatch(field.schema(), column.type(), column.precision(), column.scale());
+      if (wanted != null) {
+        differences.add(
+            "column " + field.name() + " is " + render(column) + " but field " + field.name() + " needs " + wanted);
+      }
+      if (AvroColumns.isOptional(field.schema()) && !column.nullable()) {
+        differences.add("column " + field.name() + " is NOT NULL but field " + field.name() + " is optional");
+      }
+    }
+    columns.forEach(
+        (name, column) -> {
+          if (!fields.contains(name) && !column.nullable() && !column.hasDefault()) {
+            differences.add("column " + name + " is NOT NULL without default but no field fills it");
+          }
+        });
+    for (String key : keyFields) {
+      if (schema.getField(key) == null) {
+        differences.add("key field " + key + " is not a field of schema " + schema.getName());
+      }
+    }
+    if (differences.isEmpty() && !hasUniqueKey(connection, tableSchema, tableName, keyFields)) {
+      differences.add("no primary key or unique constraint on exactly (" + String.join(", ", keyFields) + ")");
+    }
+    if (!differences.isEmpty()) {
+      throw new MismatchException(table, schema.getName(), differences);
+    }
+  }
+
+  private static String describe(Schema schema) {
+    Schema type = AvroColumns.nonNull(schema);
+    String name = type.getLogicalType() != null ? type.getLogicalType().getName() : type.getType().getName();
+    return AvroColumns.isOptional(schema) ? "optional " + name : name;
+  }
+
+  private static String render(Column column) {
+    if (column.type().equals("numeric") && column.precision() != null) {
+      return "numeric(" + column.precision() + "," + column.scale() + ")";
+    }
+    return column.type();
+  }
+
+  private static Map<String, Column> columns(Connection connection, String schema, String table)
+      throws SQLException {
+    String sql =
+        "SELECT column_name, data_type, numeric_precision, numeric_scale, is_nullable, column_default"
+            + " FROM information_schema.columns WHERE table_name = ? AND table_schema = "
+            + (schema == null ? "current_schema()" : "?");
+    Map<String, Column> columns = new HashMap<>();
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setString(1, table);
+      if (schema != null) {
+        statement.setString(2, schema);
+      }
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          columns.put(
+              rs.getString(1),
+              new Column(
+                  rs.getString(2),
+                  (Integer) rs.getObject(3),
+                  (Integer) rs.getObject(4),
+                  "YES".equals(rs.getString(5)),
+                  rs.getString(6) != null));
+        }
+      }
+    }
+    return columns;
+  }
+
+  private static boolean hasUniqueKey(Connection connection, String schema, String table, List<String> keys)
+      throws SQLException {
+    String sql =
+        "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i"
+            + " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+            + " WHERE i.indisunique AND c.relname = ? AND n.nspname = "
+            + (schema == null ? "current_schema()" : "?")
+            + " GROUP BY i.indexrelid";
+    Set<String> wanted = new HashSet<>(keys);
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setString(1, table);
+      if (schema != null) {
+        statement.setString(2, schema);
+      }
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          String[] columns = (String[]) rs.getArray(1).getArray();
+          if (new HashSet<>(List.of(columns)).equals(wanted)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,202 @@
+package dev.sluice.io.kafka;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.io.lineage.ReportLineage;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.SourceRecord;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.kafka.KafkaIO;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads a Kafka topic's values as raw bytes, one {@link SourceRecord} each with origin {@code
+ * kafka:<topic>/<partition>@<offset>} and the Kafka timestamp. Values are never deserialized here:
+ * a malformed value is the parse step's to dead-letter, with its offset.
+ *
+ * <p>Bounded: reads from the consumer group's committed offsets (or the beginning) up to the end
+ * offsets seen when the pipeline is built, then stops. Unbounded: reads until cancelled, committing
+ * offsets on finalize for the consumer group.
+ */
+public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
+  private final String bootstrapServers;
+  private final String topic;
+  private final @Nullable String consumerGroup;
+  private final KafkaClientProperties properties;
+  private final boolean bounded;
+  private final String pipeline;
+
+  private KafkaSource(
+      String bootstrapServers,
+      String topic,
+      @Nullable String consumerGroup,
+      KafkaClientProperties properties,
+      boolean bounded,
+      String pipeline) {
+    this.bootstrapServers = bootstrapServers;
+    this.topic = topic;
+    this.consumerGroup = consumerGroup;
+    this.properties = properties;
+    this.bounded = bounded;
+    this.pipeline = pipeline;
+  }
+
+  public static KafkaSource of(String bootstrapServers, String topic, String pipeline) {
+    checkArgument(
+        bootstrapServers != null && !bootstrapServers.isBlank(),
+        "bootstrapServers must be host:port[,host:port], but was %s",
+        bootstrapServers);
+    checkArgument(topic != null && !topic.isBlank(), "topic must be a name, but was %s", topic);
+    return new KafkaSource(
+        bootstrapServers, topic, null, KafkaClientProperties.fromFile(null), false, pipeline);
+  }
+
+  public KafkaSource withConsumerGroup(@Nullable String group) {
+    return new KafkaSource(bootstrapServers, topic, group, properties, bounded, pipeline);
+  }
+
+  public KafkaSource withProperties(KafkaClientProperties properties) {
+    return new KafkaSource(bootstrapServers, topic, consumerGroup, properties, bounded, pipeline);
+  }
+
+  /** Stop at the end offsets seen when the pipeline is built. */
+  public KafkaSource bounded(boolean bounded) {
+    return new KafkaSource(bootstrapServers, topic, consumerGroup, properties, bounded, pipeline);
+  }
+
+  private Map<String, Object> consumerConfig() {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    if (consumerGroup != null) {
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroup);
+    }
+    return config;
+  }
+
+  @Override
+  public PCollection<SourceRecord> expand(PBegin input) {
+    PCollection<KafkaRecord<byte[], byte[]>> records;
+    if (bounded) {
+      List<KafkaSourceDescriptor> descriptors = descriptorsUpToEnd();
+      KafkaIO.ReadSourceDescriptors<byte[], byte[]> read =
+          KafkaIO.<byte[], byte[]>readSourceDescriptors()
+              .withBootstrapServers(bootstrapServers)
+              .withKeyDeserializer(ByteArrayDeserializer.class)
+              .withValueDeserializer(ByteArrayDeserializer.class)
+              .withConsumerConfigOverrides(consumerConfig())
+              .withConsumerFactoryFn(properties.consumerFactory())
+              .withCreateTime();
+      if (consumerGroup != null) {
+        read = read.commitOffsets();
+      }
+      records =
+          input
+              .apply(
+                  "Partitions",
+                  Create.of(descriptors).withCoder(SerializableCoder.of(KafkaSourceDescriptor.class)))
+              .apply("ReadKafka", read);
+    } else {
+      KafkaIO.Read<byte[], byte[]> read =
+          KafkaIO.<byte[], byte[]>read()
+              .withBootstrapServers(bootstrapServers)
+              .withTopic(topic)
+              .withKeyDeserializer(ByteArrayDeserializer.class)
+              .withValueDeserializer(ByteArrayDeserializer.class)
+              .withConsumerConfigUpdates(consumerConfig())
+              .withConsumerFactoryFn(properties.consumerFactory())
+              .withCreateTime(org.joda.time.Duration.ZERO);
+      if (consumerGroup != null) {
+        read = read.commitOffsetsInFinalize();
+      }
+      records = input.apply("ReadKafka", read);
+    }
+    return records
+        .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline), bootstrapServers)))
+        .setCoder(SourceRecord.SourceRecordCoder.of());
+  }
+
+  /** One descriptor per partition with records between the group's offset and the end offset. */
+  private List<KafkaSourceDescriptor> descriptorsUpToEnd() {
+    Map<String, Object> config = new HashMap<>(consumerConfig());
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
+    try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
+      if (infos == null || infos.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Kafka topic '" + topic + "' does not exist on " + bootstrapServers);
+      }
+      List<TopicPartition> partitions =
+          infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          consumerGroup == null
+              ? Map.of()
+              : consumer.committed(Set.copyOf(partitions), java.time.Duration.ofSeconds(30));
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata done = committed.get(partition);
+        long start = done != null ? done.offset() : begin.get(partition);
+        long stop = end.get(partition);
+        if (start < stop) {
+          descriptors.add(
+              KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
+        }
+      }
+    }
+    return descriptors;
+  }
+
+  static final class ToSourceRecordFn extends DoFn<KafkaRecord<byte[], byte[]>, SourceRecord> {
+    private final Accounting accounting;
+    private final String bootstrapServers;
+    private transient boolean reported;
+
+    ToSourceRecordFn(Accounting accounting, String bootstrapServers) {
+      this.accounting = accounting;
+      this.bootstrapServers = bootstrapServers;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      reported = false;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KafkaRecord<byte[], byte[]> record, OutputReceiver<SourceRecord> out) {
+      if (!reported) {
+        ReportLineage.report(true, "kafka", bootstrapServers + "/" + record.getTopic());
+        reported = true;
+      }
+      accounting.read().inc();
+      byte[] value = record.getKV().getValue();
+      out.output(
+          new SourceRecord(
+              "kafka:" + record.getTopic() + "/" + record.getPartition() + "@" + record.getOffset(),
+              value == null ? new byte[0] : value,
+              record.getTimestamp(),
+              null));
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.sluice.pipelines.kafkatojdbc;
+
+import dev.sluice.pipelines.core.DeadLetterOptions;
+import dev.sluice.pipelines.core.JdbcOptions;
+import dev.sluice.pipelines.core.KafkaSourceOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code kafka-to-jdbc}. */
+public interface KafkaToJdbcOptions extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions {
+  @Description("Encoding of the Kafka values: json (one object per message) or avro (Avro binary)")
+  @Default.String("json")
+  String getFormat();
+
+  void setFormat(String value);
+
+  @Description("Name of the Avro schema the values are parsed into, e.g. Order")
+  @Default.String("Order")
+  String getSchema();
+
+  void setSchema(String value);
+
+  @Description("Target table, table or schema.table; it must exist and fit the schema")
+  @Validation.Required
+  String getTable();
+
+  void setTable(String value);
+
+  @Description("Comma-separated key fields: the table's primary key or a unique key")
+  @Default.String("order_id")
+  String getKeyFields();
+
+  void setKeyFields(String value);
+
+  @Description("Version field: a row is only replaced by a record of the same or a newer version")
+  @Default.String("version")
+  String getVersionField();
+
+  void setVersionField(String value);
+
+  @Description(
+      "Timestamp field that gives event time; unset: the Kafka record timestamp is the event time")
+  String getEventTimeField();
+
+  void setEventTimeField(String value);
+
+  @Description("Streaming: how often buffered rows are deduplicated and written (ISO-8601)")
+  @Default.String("PT5S")
+  String getFlushInterval();
+
+  void setFlushInterval(String value);
+
+  @Description("Rows per upsert batch (one transaction each)")
+  @Default.Integer(1000)
+  Integer getBatchSize();
+
+  void setBatchSize(Integer value);
+
+  @Description("Retries of a batch after a transient database error, with exponential backoff")
+  @Default.Integer(5)
+  Integer getMaxRetries();
+
+  void setMaxRetries(Integer value);
+}
