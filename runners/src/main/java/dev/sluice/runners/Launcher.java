@@ -80,6 +80,7 @@ public final class Launcher {
       return ACCOUNTING;
     } catch (Exception e) {
       err.println("sluice " + command + ": run failed: " + rootMessage(e));
+      e.printStackTrace(err);
       return RUN_FAILED;
     }
   }

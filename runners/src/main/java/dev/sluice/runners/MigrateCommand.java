@@ -27,7 +27,8 @@ final class MigrateCommand {
         try {
           version = Integer.parseInt(target);
         } catch (NumberFormatException e) {
-          throw new Launcher.UsageException("--target must be a version number, but was '" + target + "'");
+          throw new Launcher.UsageException(
+              "--target must be a version number, but was '" + target + "'");
         }
         out.println("Rolled back: " + migrations.rollbackTo(version));
       }

@@ -58,7 +58,12 @@ public final class Migrations {
   public List<String> status() {
     List<String> lines = new ArrayList<>();
     for (MigrationInfo info : flyway().info().all()) {
-      lines.add(info.getVersion() + "  " + info.getDescription() + "  " + info.getState().getDisplayName());
+      lines.add(
+          info.getVersion()
+              + "  "
+              + info.getDescription()
+              + "  "
+              + info.getState().getDisplayName());
     }
     return lines;
   }
@@ -73,13 +78,16 @@ public final class Migrations {
       try (Statement statement = c.createStatement()) {
         for (int i = applied.size() - 1; i >= 0; i--) {
           MigrationInfo info = applied.get(i);
-          if (info.getVersion() == null || Integer.parseInt(info.getVersion().getVersion()) <= target) {
+          if (info.getVersion() == null
+              || Integer.parseInt(info.getVersion().getVersion()) <= target) {
             continue;
           }
           String version = info.getVersion().getVersion();
           statement.execute(rollbackScript(version, info.getDescription()));
           statement.execute(
-              "DELETE FROM \"flyway_schema_history\" WHERE version = '" + Integer.parseInt(version) + "'");
+              "DELETE FROM \"flyway_schema_history\" WHERE version = '"
+                  + Integer.parseInt(version)
+                  + "'");
           rolledBack.add(version + " " + info.getDescription());
         }
         c.commit();

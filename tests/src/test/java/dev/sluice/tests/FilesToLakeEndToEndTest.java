@@ -84,6 +84,10 @@ class FilesToLakeEndToEndTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
+  private void assertOk(int exitCode) {
+    assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));
+  }
+
   private int run(String... args) {
     return new Launcher(
             new PrintStream(out, true, StandardCharsets.UTF_8),

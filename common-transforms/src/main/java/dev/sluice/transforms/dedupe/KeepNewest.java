@@ -25,7 +25,9 @@ import org.apache.beam.sdk.values.PCollection;
  * {@code filtered} ({@code superseded}).
  */
 public final class KeepNewest
-    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, PCollection<KV<SourceRecord, GenericRecord>>> {
+    extends PTransform<
+        PCollection<KV<SourceRecord, GenericRecord>>,
+        PCollection<KV<SourceRecord, GenericRecord>>> {
   private final Schema schema;
   private final List<String> keyFields;
   private final String versionField;
@@ -42,7 +44,11 @@ public final class KeepNewest
   public static KeepNewest byKey(
       Schema schema, List<String> keyFields, String versionField, String pipeline) {
     for (String key : keyFields) {
-      checkArgument(schema.getField(key) != null, "key field '%s' is not a field of schema %s", key, schema.getName());
+      checkArgument(
+          schema.getField(key) != null,
+          "key field '%s' is not a field of schema %s",
+          key,
+          schema.getName());
     }
     checkArgument(
         schema.getField(versionField) != null,
@@ -88,7 +94,8 @@ public final class KeepNewest
   }
 
   static final class NewestFn
-      extends DoFn<KV<String, Iterable<KV<SourceRecord, GenericRecord>>>, KV<SourceRecord, GenericRecord>> {
+      extends DoFn<
+          KV<String, Iterable<KV<SourceRecord, GenericRecord>>>, KV<SourceRecord, GenericRecord>> {
     private final String versionField;
     private final Accounting accounting;
 
@@ -105,7 +112,10 @@ public final class KeepNewest
           Comparator.<KV<SourceRecord, GenericRecord>>comparingLong(
                   kv -> ((Number) kv.getValue().get(versionField)).longValue())
               .thenComparingLong(
-                  kv -> kv.getKey().sourceTimestamp() == null ? Long.MIN_VALUE : kv.getKey().sourceTimestamp())
+                  kv ->
+                      kv.getKey().sourceTimestamp() == null
+                          ? Long.MIN_VALUE
+                          : kv.getKey().sourceTimestamp())
               .thenComparing(kv -> kv.getKey().origin());
       KV<SourceRecord, GenericRecord> best = null;
       for (KV<SourceRecord, GenericRecord> candidate : group.getValue()) {

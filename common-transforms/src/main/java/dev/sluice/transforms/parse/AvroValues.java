@@ -230,7 +230,13 @@ final class AvroValues {
         if (number.precision() > decimal.getPrecision()) {
           throw schemaError(
               field,
-              "value " + shorten(number.toPlainString()) + " overflows decimal(" + decimal.getPrecision() + "," + decimal.getScale() + ")");
+              "value "
+                  + shorten(number.toPlainString())
+                  + " overflows decimal("
+                  + decimal.getPrecision()
+                  + ","
+                  + decimal.getScale()
+                  + ")");
         }
       }
     }

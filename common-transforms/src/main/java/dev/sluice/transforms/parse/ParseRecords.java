@@ -27,8 +27,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Parses source records (CSV lines or JSON lines) into records of a schema. Records that do not
  * decode, parse or fit the schema become dead letters with their original bytes; blank lines are
  * counted as filtered. Each parsed record keeps the source record it came from, so a later step
- * (e.g. a sink that rejects it) can still dead-letter the original bytes. Usage: {@code raw.apply("Parse", ParseRecords.of(schema,
- * InputFormat.CSV).forPipeline("files-to-lake"))}.
+ * (e.g. a sink that rejects it) can still dead-letter the original bytes. Usage: {@code
+ * raw.apply("Parse", ParseRecords.of(schema, InputFormat.CSV).forPipeline("files-to-lake"))}.
  */
 public final class ParseRecords
     extends PTransform<PCollection<SourceRecord>, Result<KV<SourceRecord, GenericRecord>>> {

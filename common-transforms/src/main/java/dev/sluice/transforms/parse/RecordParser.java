@@ -26,9 +26,9 @@ import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -99,12 +99,18 @@ public final class RecordParser implements Serializable {
       out = avroReader.read(null, decoder);
       if (!decoder.isEnd()) {
         throw new RecordException(
-            FailureReason.PARSE, "Avro record is followed by unread bytes: not one " + schema().getName());
+            FailureReason.PARSE,
+            "Avro record is followed by unread bytes: not one " + schema().getName());
       }
     } catch (IOException | RuntimeException e) {
       throw new RecordException(
           FailureReason.PARSE,
-          "invalid Avro binary for schema " + schema().getName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+          "invalid Avro binary for schema "
+              + schema().getName()
+              + ": "
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage(),
           e);
     }
     AvroValues.checkDecimals(out);

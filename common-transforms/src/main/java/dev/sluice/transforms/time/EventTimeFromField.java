@@ -20,7 +20,9 @@ import org.joda.time.Instant;
  * record whose field is null keeps the source timestamp.
  */
 public final class EventTimeFromField
-    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, PCollection<KV<SourceRecord, GenericRecord>>> {
+    extends PTransform<
+        PCollection<KV<SourceRecord, GenericRecord>>,
+        PCollection<KV<SourceRecord, GenericRecord>>> {
   private final String field;
   private final boolean micros;
 
@@ -32,14 +34,20 @@ public final class EventTimeFromField
 
   public static EventTimeFromField of(Schema schema, String field) {
     Schema.Field f = schema.getField(field);
-    checkArgument(f != null, "event time field '%s' is not a field of schema %s", field, schema.getName());
+    checkArgument(
+        f != null, "event time field '%s' is not a field of schema %s", field, schema.getName());
     Schema type = f.schema();
     if (type.getType() == Schema.Type.UNION) {
-      type = type.getTypes().stream().filter(s -> s.getType() != Schema.Type.NULL).findFirst().orElse(type);
+      type =
+          type.getTypes().stream()
+              .filter(s -> s.getType() != Schema.Type.NULL)
+              .findFirst()
+              .orElse(type);
     }
     LogicalType logical = type.getLogicalType();
     checkArgument(
-        logical instanceof LogicalTypes.TimestampMillis || logical instanceof LogicalTypes.TimestampMicros,
+        logical instanceof LogicalTypes.TimestampMillis
+            || logical instanceof LogicalTypes.TimestampMicros,
         "event time field '%s' must be a timestamp, but is %s",
         field,
         f.schema());
@@ -52,7 +60,8 @@ public final class EventTimeFromField
     return input.apply(ParDo.of(new StampFn(field, micros))).setCoder(input.getCoder());
   }
 
-  static final class StampFn extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
+  static final class StampFn
+      extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
     private final String field;
     private final boolean micros;
 

@@ -57,7 +57,8 @@ class ParseRecordsTest {
                 .output()
                 .apply(
                     "Ids",
-                    MapElements.into(TypeDescriptors.longs()).via(r -> (Long) r.getValue().get("order_id"))))
+                    MapElements.into(TypeDescriptors.longs())
+                        .via(r -> (Long) r.getValue().get("order_id"))))
         .containsInAnyOrder(1L);
     PAssert.that(
             result

@@ -154,7 +154,8 @@ public final class DeadLetterSink {
             deadLetters.apply("Lineage", ReportLineage.sink(scheme, target));
         return switch (scheme) {
           case "kafka" -> writeKafka(reported);
-          case "jdbc" -> reported.apply("WriteJdbc", JdbcDeadLetterWriter.into(targets.jdbc(), target));
+          case "jdbc" ->
+              reported.apply("WriteJdbc", JdbcDeadLetterWriter.into(targets.jdbc(), target));
           default -> writeFiles(reported);
         };
       }
@@ -182,7 +183,8 @@ public final class DeadLetterSink {
                 .withBootstrapServers(targets.kafkaBootstrapServers())
                 .withTopic(target)
                 .withKeySerializer(org.apache.kafka.common.serialization.StringSerializer.class)
-                .withValueSerializer(org.apache.kafka.common.serialization.ByteArraySerializer.class)
+                .withValueSerializer(
+                    org.apache.kafka.common.serialization.ByteArraySerializer.class)
                 .withProducerFactoryFn(targets.kafkaProperties().producerFactory()));
   }
 

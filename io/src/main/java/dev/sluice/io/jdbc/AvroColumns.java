@@ -12,7 +12,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -58,7 +57,8 @@ final class AvroColumns {
       statement.setObject(
           index,
           OffsetDateTime.ofInstant(
-              Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L),
+              Instant.ofEpochSecond(
+                  Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L),
               ZoneOffset.UTC));
     } else if (logical instanceof LogicalTypes.Date) {
       statement.setObject(index, LocalDate.ofEpochDay((Integer) value));
@@ -122,7 +122,9 @@ final class AvroColumns {
               || (scale != null
                   && scale >= decimal.getScale()
                   && precision - scale >= decimal.getPrecision() - decimal.getScale());
-      return fits ? null : "numeric(" + decimal.getPrecision() + "," + decimal.getScale() + ") or wider";
+      return fits
+          ? null
+          : "numeric(" + decimal.getPrecision() + "," + decimal.getScale() + ") or wider";
     }
     if (logical instanceof LogicalTypes.TimestampMillis
         || logical instanceof LogicalTypes.TimestampMicros) {
@@ -131,17 +133,17 @@ final class AvroColumns {
     if (logical instanceof LogicalTypes.Date) {
       return column.equals("date") ? null : "date";
     }
-    Set<String> accepted =
+    List<String> accepted =
         switch (type.getType()) {
-          case LONG -> Set.of("bigint", "numeric");
-          case INT -> Set.of("integer", "bigint", "numeric");
-          case BOOLEAN -> Set.of("boolean");
-          case DOUBLE -> Set.of("double precision", "numeric");
-          case FLOAT -> Set.of("real", "double precision", "numeric");
-          case BYTES -> Set.of("bytea");
-          case STRING, ENUM -> Set.of("text", "character varying", "character", "USER-DEFINED".toLowerCase(Locale.ROOT));
-          default -> Set.of();
+          case LONG -> List.of("bigint", "numeric");
+          case INT -> List.of("integer", "bigint", "numeric");
+          case BOOLEAN -> List.of("boolean");
+          case DOUBLE -> List.of("double precision", "numeric");
+          case FLOAT -> List.of("real", "double precision", "numeric");
+          case BYTES -> List.of("bytea");
+          case STRING, ENUM -> List.of("text", "character varying", "character", "user-defined");
+          default -> List.of();
         };
-    return accepted.contains(column) ? null : String.join(" or ", List.copyOf(accepted));
+    return accepted.contains(column) ? null : String.join(" or ", accepted);
   }
 }

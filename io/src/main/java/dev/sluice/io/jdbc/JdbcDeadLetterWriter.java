@@ -104,7 +104,9 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
         } catch (SQLException e) {
           if (!SqlErrors.isTransient(e) || attempt >= RETRIES) {
             throw new SQLException(
-                "Cannot store " + pending.size() + " dead letters: " + SqlErrors.message(e), e.getSQLState(), e);
+                "Cannot store " + pending.size() + " dead letters: " + SqlErrors.message(e),
+                e.getSQLState(),
+                e);
           }
           Thread.sleep(backoff);
           backoff *= 2;

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  *   WHERE t.version &lt;= EXCLUDED.version</pre>
  *
  * <p>Rows are written in batches, one transaction each, through a pooled connection. A transient
- * error (connection lost, serialization failure, deadlock) rolls the batch back and retries it
- * with exponential backoff; when the retries run out the run fails. A row the database rejects
+ * error (connection lost, serialization failure, deadlock) rolls the batch back and retries it with
+ * exponential backoff; when the retries run out the run fails. A row the database rejects
  * (constraint, value too long, invalid encoding) is isolated by replaying its batch row by row
  * under savepoints: the other rows land and the rejected one is dead-lettered with the database's
  * message. Beam's JdbcIO has no dead-letter path, hence this sink.
@@ -104,32 +104,70 @@ public final class JdbcUpsert
           key,
           schema.getName());
     }
-    return new JdbcUpsert(connection, table, schemaJson, List.copyOf(keys), versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+    return new JdbcUpsert(
+        connection,
+        table,
+        schemaJson,
+        List.copyOf(keys),
+        versionField,
+        batchSize,
+        maxRetries,
+        initialBackoffMillis,
+        pipeline);
   }
 
   public JdbcUpsert withVersionField(String field) {
     SqlIdentifiers.checkPart("versionField", field, field);
     Schema.Field f = schema().getField(field);
-    checkArgument(f != null, "version field '%s' is not a field of schema %s", field, schema().getName());
+    checkArgument(
+        f != null, "version field '%s' is not a field of schema %s", field, schema().getName());
     Schema.Type type = AvroColumns.nonNull(f.schema()).getType();
     checkArgument(
         type == Schema.Type.LONG || type == Schema.Type.INT,
         "version field '%s' must be a long or int, but is %s",
         field,
         f.schema());
-    return new JdbcUpsert(connection, table, schemaJson, keyFields, field, batchSize, maxRetries, initialBackoffMillis, pipeline);
+    return new JdbcUpsert(
+        connection,
+        table,
+        schemaJson,
+        keyFields,
+        field,
+        batchSize,
+        maxRetries,
+        initialBackoffMillis,
+        pipeline);
   }
 
   public JdbcUpsert withBatchSize(int batchSize) {
     checkArgument(batchSize > 0, "batchSize must be > 0, but was %s", batchSize);
-    return new JdbcUpsert(connection, table, schemaJson, keyFields, versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+    return new JdbcUpsert(
+        connection,
+        table,
+        schemaJson,
+        keyFields,
+        versionField,
+        batchSize,
+        maxRetries,
+        initialBackoffMillis,
+        pipeline);
   }
 
   /** Retries of a batch after a transient error, and the first backoff (doubled each time). */
   public JdbcUpsert withRetries(int maxRetries, long initialBackoffMillis) {
     checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
-    checkArgument(initialBackoffMillis >= 0, "backoff must be >= 0 ms, but was %s", initialBackoffMillis);
-    return new JdbcUpsert(connection, table, schemaJson, keyFields, versionField, batchSize, maxRetries, initialBackoffMillis, pipeline);
+    checkArgument(
+        initialBackoffMillis >= 0, "backoff must be >= 0 ms, but was %s", initialBackoffMillis);
+    return new JdbcUpsert(
+        connection,
+        table,
+        schemaJson,
+        keyFields,
+        versionField,
+        batchSize,
+        maxRetries,
+        initialBackoffMillis,
+        pipeline);
   }
 
   private Schema schema() {
@@ -149,7 +187,8 @@ public final class JdbcUpsert
         updates.add(column + " = EXCLUDED." + column);
       }
     }
-    List<String> keys = keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
+    List<String> keys =
+        keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
     String version = SqlIdentifiers.quotePart("versionField", versionField);
     return "INSERT INTO "
         + quotedTable
@@ -185,7 +224,8 @@ public final class JdbcUpsert
     return Result.of(out, written, failed);
   }
 
-  private record Pending(KV<SourceRecord, GenericRecord> element, BoundedWindow window, Instant timestamp) {}
+  private record Pending(
+      KV<SourceRecord, GenericRecord> element, BoundedWindow window, Instant timestamp) {}
 
   static final class UpsertFn extends DoFn<KV<SourceRecord, GenericRecord>, Long> {
     private final JdbcUpsert spec;
@@ -234,7 +274,8 @@ public final class JdbcUpsert
         Outcome outcome = flush();
         for (int i = 0; i < outcome.rejected.size(); i++) {
           out.get(failed)
-              .output(deadLetters.of(outcome.rejected.get(i).element.getKey(), outcome.errors.get(i)));
+              .output(
+                  deadLetters.of(outcome.rejected.get(i).element.getKey(), outcome.errors.get(i)));
         }
         out.get(written).output(outcome.written);
       }
@@ -248,7 +289,11 @@ public final class JdbcUpsert
       Outcome outcome = flush();
       for (int i = 0; i < outcome.rejected.size(); i++) {
         Pending p = outcome.rejected.get(i);
-        context.output(failed, deadLetters.of(p.element.getKey(), outcome.errors.get(i)), p.timestamp, p.window);
+        context.output(
+            failed,
+            deadLetters.of(p.element.getKey(), outcome.errors.get(i)),
+            p.timestamp,
+            p.window);
       }
       Pending last = outcome.batch.get(outcome.batch.size() - 1);
       context.output(written, outcome.written, last.timestamp, last.window);
@@ -282,7 +327,9 @@ public final class JdbcUpsert
         } catch (SQLException e) {
           if (!SqlErrors.isTransient(e) || attempt >= spec.maxRetries) {
             throw new SQLException(
-                (SqlErrors.isTransient(e) ? "Transient database error persisted after " + spec.maxRetries + " retries" : "Database error")
+                (SqlErrors.isTransient(e)
+                        ? "Transient database error persisted after " + spec.maxRetries + " retries"
+                        : "Database error")
                     + " writing a batch of "
                     + batch.size()
                     + " rows to "
@@ -346,7 +393,12 @@ public final class JdbcUpsert
               isolated.errors.add(
                   new RecordException(
                       FailureReason.SINK,
-                      "rejected by " + spec.table + " (SQLState " + e.getSQLState() + "): " + SqlErrors.message(e),
+                      "rejected by "
+                          + spec.table
+                          + " (SQLState "
+                          + e.getSQLState()
+                          + "): "
+                          + SqlErrors.message(e),
                       e));
             }
           }

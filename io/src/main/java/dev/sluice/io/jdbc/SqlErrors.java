@@ -5,7 +5,9 @@ import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
 import java.util.Set;
 
-/** Classifies database errors: transient (retry), row-level data errors (dead-letter), or neither. */
+/**
+ * Classifies database errors: transient (retry), row-level data errors (dead-letter), or neither.
+ */
 public final class SqlErrors {
   private static final Set<String> TRANSIENT_STATES =
       Set.of("40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400");

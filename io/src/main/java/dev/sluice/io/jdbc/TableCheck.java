@@ -40,16 +40,19 @@ public final class TableCheck {
     }
   }
 
-  private record Column(String type, Integer precision, Integer scale, boolean nullable, boolean hasDefault) {}
+  private record Column(
+      String type, Integer precision, Integer scale, boolean nullable, boolean hasDefault) {}
 
-  public static void verify(Connection connection, String table, Schema schema, List<String> keyFields)
+  public static void verify(
+      Connection connection, String table, Schema schema, List<String> keyFields)
       throws SQLException {
     List<String> parts = SqlIdentifiers.parts("table", table);
     String tableSchema = parts.size() == 2 ? parts.get(0) : null;
     String tableName = parts.get(parts.size() - 1);
     Map<String, Column> columns = columns(connection, tableSchema, tableName);
     if (columns.isEmpty()) {
-      throw new MismatchException(table, schema.getName(), List.of("table " + table + " does not exist"));
+      throw new MismatchException(
+          table, schema.getName(), List.of("table " + table + " does not exist"));
     }
     List<String> differences = new ArrayList<>();
     Set<String> fields = new HashSet<>();
@@ -57,22 +60,39 @@ public final class TableCheck {
       fields.add(field.name());
       Column column = columns.get(field.name());
       if (column == null) {
-        differences.add("column " + field.name() + " is missing (field " + field.name() + ": " + describe(field.schema()) + ")");
+        differences.add(
+            "column "
+                + field.name()
+                + " is missing (field "
+                + field.name()
+                + ": "
+                + describe(field.schema())
+                + ")");
         continue;
       }
-      String wanted = AvroColumns.mismatch(field.schema(), column.type(), column.precision(), column.scale());
+      String wanted =
+          AvroColumns.mismatch(field.schema(), column.type(), column.precision(), column.scale());
       if (wanted != null) {
         differences.add(
-            "column " + field.name() + " is " + render(column) + " but field " + field.name() + " needs " + wanted);
+            "column "
+                + field.name()
+                + " is "
+                + render(column)
+                + " but field "
+                + field.name()
+                + " needs "
+                + wanted);
       }
       if (AvroColumns.isOptional(field.schema()) && !column.nullable()) {
-        differences.add("column " + field.name() + " is NOT NULL but field " + field.name() + " is optional");
+        differences.add(
+            "column " + field.name() + " is NOT NULL but field " + field.name() + " is optional");
       }
     }
     columns.forEach(
         (name, column) -> {
           if (!fields.contains(name) && !column.nullable() && !column.hasDefault()) {
-            differences.add("column " + name + " is NOT NULL without default but no field fills it");
+            differences.add(
+                "column " + name + " is NOT NULL without default but no field fills it");
           }
         });
     for (String key : keyFields) {
@@ -81,7 +101,8 @@ public final class TableCheck {
       }
     }
     if (differences.isEmpty() && !hasUniqueKey(connection, tableSchema, tableName, keyFields)) {
-      differences.add("no primary key or unique constraint on exactly (" + String.join(", ", keyFields) + ")");
+      differences.add(
+          "no primary key or unique constraint on exactly (" + String.join(", ", keyFields) + ")");
     }
     if (!differences.isEmpty()) {
       throw new MismatchException(table, schema.getName(), differences);
@@ -90,7 +111,8 @@ public final class TableCheck {
 
   private static String describe(Schema schema) {
     Schema type = AvroColumns.nonNull(schema);
-    String name = type.getLogicalType() != null ? type.getLogicalType().getName() : type.getType().getName();
+    String name =
+        type.getLogicalType() != null ? type.getLogicalType().getName() : type.getType().getName();
     return AvroColumns.isOptional(schema) ? "optional " + name : name;
   }
 
@@ -129,8 +151,8 @@ public final class TableCheck {
     return columns;
   }
 
-  private static boolean hasUniqueKey(Connection connection, String schema, String table, List<String> keys)
-      throws SQLException {
+  private static boolean hasUniqueKey(
+      Connection connection, String schema, String table, List<String> keys) throws SQLException {
     String sql =
         "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i"
             + " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"

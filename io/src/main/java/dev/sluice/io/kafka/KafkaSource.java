@@ -19,6 +19,9 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -102,7 +105,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
               .withBootstrapServers(bootstrapServers)
               .withKeyDeserializer(ByteArrayDeserializer.class)
               .withValueDeserializer(ByteArrayDeserializer.class)
-              .withConsumerConfigOverrides(consumerConfig())
+              .withConsumerConfigUpdates(consumerConfig())
               .withConsumerFactoryFn(properties.consumerFactory())
               .withCreateTime();
       if (consumerGroup != null) {
@@ -112,8 +115,18 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
           input
               .apply(
                   "Partitions",
-                  Create.of(descriptors).withCoder(SerializableCoder.of(KafkaSourceDescriptor.class)))
-              .apply("ReadKafka", read);
+                  Create.of(descriptors)
+                      .withCoder(SerializableCoder.of(KafkaSourceDescriptor.class)))
+              .apply("ReadKafka", read)
+              // Beam's Kafka SDF yields an unbounded collection even when every partition has a
+              // stop offset: fire the global window once, when the reads are done, as a batch
+              // would.
+              .apply(
+                  "UntilEndOffsets",
+                  Window.<KafkaRecord<byte[], byte[]>>into(new GlobalWindows())
+                      .triggering(AfterWatermark.pastEndOfWindow())
+                      .withAllowedLateness(org.joda.time.Duration.ZERO)
+                      .discardingFiredPanes());
     } else {
       KafkaIO.Read<byte[], byte[]> read =
           KafkaIO.<byte[], byte[]>read()
@@ -130,7 +143,9 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       records = input.apply("ReadKafka", read);
     }
     return records
-        .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline), bootstrapServers)))
+        .apply(
+            "ToSourceRecords",
+            ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline), bootstrapServers)))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -159,8 +174,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         long start = done != null ? done.offset() : begin.get(partition);
         long stop = end.get(partition);
         if (start < stop) {
-          descriptors.add(
-              KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
+          descriptors.add(KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
         }
       }
     }

@@ -56,7 +56,13 @@ public final class Secrets {
       return Files.readString(path, StandardCharsets.UTF_8).replaceAll("\\r?\\n$", "");
     } catch (IOException e) {
       throw new IllegalArgumentException(
-          "--" + option + "=" + reference + ": cannot read the secret file (" + e.getClass().getSimpleName() + ")");
+          "--"
+              + option
+              + "="
+              + reference
+              + ": cannot read the secret file ("
+              + e.getClass().getSimpleName()
+              + ")");
     }
   }
 }

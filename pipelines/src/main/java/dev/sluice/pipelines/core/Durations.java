@@ -17,7 +17,8 @@ public final class Durations {
       parsed = java.time.Duration.parse(value);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
-          "--" + option + " must be an ISO-8601 interval such as PT30S, but was '" + value + "'", e);
+          "--" + option + " must be an ISO-8601 interval such as PT30S, but was '" + value + "'",
+          e);
     }
     if (parsed.isNegative() || parsed.isZero()) {
       throw new IllegalArgumentException(

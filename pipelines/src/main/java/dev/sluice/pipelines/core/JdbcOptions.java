@@ -16,7 +16,8 @@ public interface JdbcOptions extends SluiceOptions {
 
   void setJdbcUser(String value);
 
-  @Description("Database password as a reference: env:NAME or file:PATH (never the password itself)")
+  @Description(
+      "Database password as a reference: env:NAME or file:PATH (never the password itself)")
   String getJdbcPassword();
 
   void setJdbcPassword(String value);

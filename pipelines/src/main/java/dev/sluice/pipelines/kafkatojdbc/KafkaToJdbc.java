@@ -77,10 +77,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format = InputFormat.parse(options.getFormat());
     if (format == InputFormat.CSV) {
-      throw new IllegalArgumentException("--format must be json or avro for Kafka values, but was csv");
+      throw new IllegalArgumentException(
+          "--format must be json or avro for Kafka values, but was csv");
     }
     SqlIdentifiers.parts("table", options.getTable());
-    List<String> keys = Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
+    List<String> keys =
+        Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
     JdbcUpsert upsert =
@@ -144,7 +146,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
   }
 
   /** The table must exist and fit the schema before anything is read. */
-  private static void checkTable(JdbcConnection connection, String table, Schema schema, List<String> keys) {
+  private static void checkTable(
+      JdbcConnection connection, String table, Schema schema, List<String> keys) {
     try (Connection c = connection.open()) {
       TableCheck.verify(c, table, schema, keys);
     } catch (SQLException e) {
