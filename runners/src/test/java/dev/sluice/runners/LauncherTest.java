@@ -127,4 +127,29 @@ class LauncherTest {
         is(Launcher.RUN_FAILED));
     assertThat(err(), containsString("nothing-*.csv"));
   }
+
+  @Test
+  void pipelinesSharingOptionNamesWithOtherDefaultsRunInOneJvm(@TempDir Path dir) throws Exception {
+    run(
+        "kafka-to-jdbc",
+        "--bootstrapServers=127.0.0.1:1",
+        "--topic=t",
+        "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/none",
+        "--table=t",
+        "--deadLetter=file:" + dir);
+    java.nio.file.Files.createDirectories(dir.resolve("in"));
+    java.nio.file.Files.writeString(
+        dir.resolve("in/a.csv"),
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n"
+            + "1,2,3.00,EUR,NEW,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,\n");
+    err.reset();
+    int code =
+        run(
+            "files-to-lake",
+            "--input=" + dir.resolve("in") + "/*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq"));
+    assertThat(err(), code, is(Launcher.OK));
+    assertThat(out(), containsString("written                   1"));
+  }
 }

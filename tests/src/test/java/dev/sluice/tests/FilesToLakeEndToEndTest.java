@@ -158,7 +158,7 @@ class FilesToLakeEndToEndTest {
     Path lake = dir.resolve("lake");
     Path deadLetters = dir.resolve("dead-letters");
 
-    assertThat(err.toString(), runCsv(lake, deadLetters), is(Launcher.OK));
+    assertOk(runCsv(lake, deadLetters));
 
     Map<String, List<Order>> expected = new LinkedHashMap<>();
     expected.put(

@@ -7,8 +7,12 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.POutput;
+import org.joda.time.Duration;
 
 /**
  * The one mechanism that collects dead letters: a Beam {@link ErrorHandler} registered on the
@@ -23,12 +27,50 @@ public final class DeadLetterRouting {
   private DeadLetterRouting() {}
 
   /** Registers the dead-letter handler of a pipeline, writing to {@code sink}. */
-  public static ErrorHandler<DeadLetter, ?> register(
+  public static Collector register(
       Pipeline pipeline,
       Accounting accounting,
       PTransform<PCollection<DeadLetter>, ? extends POutput> sink) {
-    return new ErrorHandler.PTransformErrorHandler<>(
-        new CountThenWrite<>(accounting, sink), pipeline, DeadLetters.coder());
+    return new Collector(
+        new ErrorHandler.PTransformErrorHandler<>(
+            new CountThenWrite<>(accounting, sink), pipeline, DeadLetters.coder()));
+  }
+
+  /**
+   * The pipeline's dead-letter handler. Each step's dead letters are first put in the global window
+   * with the default trigger, so steps that window or trigger differently (a streaming flush, a
+   * watch interval) can still be flattened into the one sink; the sink decides how to batch them.
+   */
+  public static final class Collector implements AutoCloseable {
+    private final ErrorHandler<DeadLetter, ?> handler;
+    private int added;
+
+    private Collector(ErrorHandler<DeadLetter, ?> handler) {
+      this.handler = handler;
+    }
+
+    /** Adds a step's dead letters. */
+    public void add(PCollection<DeadLetter> deadLetters) {
+      handler.addErrorCollection(
+          deadLetters
+              .apply(
+                  "CollectDeadLetters" + (added++ == 0 ? "" : String.valueOf(added)),
+                  Window.<DeadLetter>into(new GlobalWindows())
+                      .triggering(DefaultTrigger.of())
+                      .withAllowedLateness(Duration.ZERO)
+                      .discardingFiredPanes())
+              .setCoder(DeadLetters.coder()));
+    }
+
+    /** Wires the sink; call once every step has added its dead letters, before running. */
+    @Override
+    public void close() {
+      try {
+        handler.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot close the dead-letter handler", e);
+      }
+    }
   }
 
   /** Counts each dead letter under the pipeline's accounting, then writes it to the sink. */

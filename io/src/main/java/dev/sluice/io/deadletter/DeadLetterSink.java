@@ -20,11 +20,16 @@ import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
 
 /**
  * Where dead letters go, as given by {@code --deadLetter=}:
@@ -70,6 +75,9 @@ public final class DeadLetterSink {
       return new Targets(null, KafkaClientProperties.fromFile(null), null);
     }
   }
+
+  /** How often a streaming run writes a file of the dead letters gathered so far. */
+  static final Duration FILE_FLUSH = Duration.standardSeconds(5);
 
   private final String scheme;
   private final String target;
@@ -190,6 +198,19 @@ public final class DeadLetterSink {
 
   private POutput writeFiles(PCollection<DeadLetter> deadLetters) {
     boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
+    if (windowed) {
+      // Streaming: a file of the dead letters gathered every FILE_FLUSH, whatever the windowing of
+      // the steps that produced them.
+      deadLetters =
+          deadLetters.apply(
+              "EveryFlush",
+              Window.<DeadLetter>into(new GlobalWindows())
+                  .triggering(
+                      Repeatedly.forever(
+                          AfterProcessingTime.pastFirstElementInPane().plusDelayOf(FILE_FLUSH)))
+                  .withAllowedLateness(Duration.ZERO)
+                  .discardingFiredPanes());
+    }
     String prefix = target.replaceAll("/+$", "") + "/dead-letters";
     if (format == Format.AVRO) {
       AvroIO.Write<DeadLetter> write =

@@ -59,6 +59,19 @@ public final class JdbcConnection implements Serializable {
     return dataSource().getConnection();
   }
 
+  /** A connection outside the pool, for one-off checks at startup (fails fast, no pool left). */
+  public Connection openDirect() throws SQLException {
+    java.util.Properties properties = new java.util.Properties();
+    if (user != null) {
+      properties.setProperty("user", user);
+    }
+    String password = Secrets.resolve("jdbcPassword", passwordReference);
+    if (password != null) {
+      properties.setProperty("password", password);
+    }
+    return java.sql.DriverManager.getConnection(url, properties);
+  }
+
   private HikariDataSource createPool() {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);

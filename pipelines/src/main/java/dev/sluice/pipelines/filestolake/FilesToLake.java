@@ -7,7 +7,6 @@ import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
-import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -20,7 +19,6 @@ import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
@@ -61,7 +59,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
   @Override
   public RunPlan build(Pipeline pipeline, FilesToLakeOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
-    InputFormat format = InputFormat.parse(options.getFormat());
+    InputFormat format =
+        InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
     WriteLake lake =
         WriteLake.to(options.getOutput(), schema, NAME)
             .partitionedBy(options.getPartitionField())
@@ -73,7 +72,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         ReadLines.matching(options.getInput(), NAME)
             .withHeader(format.hasHeader())
             .allowingEmptyMatch(options.getAllowEmptyInput());
-    ErrorHandler<DeadLetter, ?> deadLetters =
+    DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
 
     PCollection<SourceRecord> lines;
@@ -87,13 +86,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     }
     Result<KV<SourceRecord, GenericRecord>> parsed =
         lines.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
-    deadLetters.addErrorCollection(parsed.deadLetters());
+    deadLetters.add(parsed.deadLetters());
     parsed.output().apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
-    try {
-      deadLetters.close();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot close the dead-letter handler", e);
-    }
+    deadLetters.close();
 
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("lake", options.getOutput());

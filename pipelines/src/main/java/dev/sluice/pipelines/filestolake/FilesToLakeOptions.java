@@ -13,8 +13,10 @@ public interface FilesToLakeOptions extends DeadLetterOptions {
 
   void setInput(String value);
 
-  @Description("Format of the input lines: csv (with a header row) or jsonl (one object per line)")
-  @Default.String("csv")
+  // No @Default: Beam options are global by name, and kafka-to-jdbc's --format defaults to json.
+  @Description(
+      "Format of the input lines: csv (with a header row) or jsonl (one object per line);"
+          + " default csv")
   String getFormat();
 
   void setFormat(String value);

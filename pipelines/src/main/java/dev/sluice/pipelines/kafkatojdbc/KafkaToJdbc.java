@@ -11,7 +11,6 @@ import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
-import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -31,7 +30,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.StreamingOptions;
-import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Repeatedly;
@@ -75,7 +73,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
   @Override
   public RunPlan build(Pipeline pipeline, KafkaToJdbcOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
-    InputFormat format = InputFormat.parse(options.getFormat());
+    InputFormat format =
+        InputFormat.parse(options.getFormat() == null ? "json" : options.getFormat());
     if (format == InputFormat.CSV) {
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
@@ -110,12 +109,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
             .bounded(bounded);
 
-    ErrorHandler<DeadLetter, ?> deadLetters =
+    DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
     PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", source);
     Result<KV<SourceRecord, GenericRecord>> parsed =
         raw.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
-    deadLetters.addErrorCollection(parsed.deadLetters());
+    deadLetters.add(parsed.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
     if (eventTime != null) {
       records = records.apply("EventTime", eventTime);
@@ -132,12 +131,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
                   .discardingFiredPanes());
     }
     Result<Long> written = records.apply("KeepNewest", newest).apply("Upsert", upsert);
-    deadLetters.addErrorCollection(written.deadLetters());
-    try {
-      deadLetters.close();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot close the dead-letter handler", e);
-    }
+    deadLetters.add(written.deadLetters());
+    deadLetters.close();
 
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
@@ -148,7 +143,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
   /** The table must exist and fit the schema before anything is read. */
   private static void checkTable(
       JdbcConnection connection, String table, Schema schema, List<String> keys) {
-    try (Connection c = connection.open()) {
+    try (Connection c = connection.openDirect()) {
       TableCheck.verify(c, table, schema, keys);
     } catch (SQLException e) {
       throw new IllegalArgumentException(

@@ -9,8 +9,10 @@ import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code kafka-to-jdbc}. */
 public interface KafkaToJdbcOptions extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions {
-  @Description("Encoding of the Kafka values: json (one object per message) or avro (Avro binary)")
-  @Default.String("json")
+  // No @Default: Beam options are global by name, and files-to-lake's --format defaults to csv.
+  @Description(
+      "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"
+          + " default json")
   String getFormat();
 
   void setFormat(String value);
