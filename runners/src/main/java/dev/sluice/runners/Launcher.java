@@ -53,7 +53,7 @@ public final class Launcher {
     try {
       switch (command) {
         case "demo":
-          return new Demo(out).run(rest);
+          return new Demo(out, err).run(rest);
         case "sandbox":
           return SandboxCommand.run(rest, out);
         case "migrate":
@@ -174,7 +174,8 @@ public final class Launcher {
     text.append(
         String.format(
             "  %-16s %s%n",
-            "demo", "Runs files-to-lake on the bundled sample files and prints the run summary"));
+            "demo",
+            "Runs kafka-to-jdbc on a local sandbox with sample orders (--pipeline=files-to-lake: the file demo)"));
     text.append(
         String.format(
             "  %-16s %s%n",

@@ -50,6 +50,12 @@ public final class JdbcConnection implements Serializable {
     return url;
   }
 
+  /** The URL without its query string or user info, safe for logs, reports and lineage. */
+  public String safeUrl() {
+    String safe = url.replaceAll("[?;].*$", "");
+    return safe.replaceAll("//[^/@]*@", "//");
+  }
+
   /** The pooled data source for this connection, created on first use in this JVM. */
   public DataSource dataSource() {
     return POOLS.computeIfAbsent(this, JdbcConnection::createPool);
@@ -112,6 +118,6 @@ public final class JdbcConnection implements Serializable {
 
   @Override
   public String toString() {
-    return "JdbcConnection{" + url + ", user=" + user + "}";
+    return "JdbcConnection{" + safeUrl() + ", user=" + user + "}";
   }
 }

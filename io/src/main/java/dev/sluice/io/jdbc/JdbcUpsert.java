@@ -266,7 +266,7 @@ public final class JdbcUpsert
         MultiOutputReceiver out)
         throws Exception {
       if (!reported) {
-        ReportLineage.report(false, "jdbc", spec.connection.url() + "/" + spec.table);
+        ReportLineage.report(false, "jdbc", spec.connection.safeUrl() + "/" + spec.table);
         reported = true;
       }
       pending.add(new Pending(element, window, timestamp));

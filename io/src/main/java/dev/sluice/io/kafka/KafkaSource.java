@@ -2,7 +2,6 @@ package dev.sluice.io.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
-import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.SourceRecord;
 import java.util.ArrayList;
@@ -33,8 +32,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads a Kafka topic's values as raw bytes, one {@link SourceRecord} each with origin {@code
- * kafka:<topic>/<partition>@<offset>} and the Kafka timestamp. Values are never deserialized here:
- * a malformed value is the parse step's to dead-letter, with its offset.
+ * kafka:<topic>/<partition>@<offset>} and the Kafka timestamp (KafkaIO reports the lineage). Values
+ * are never deserialized here: a malformed value is the parse step's to dead-letter, with its
+ * offset.
  *
  * <p>Bounded: reads from the consumer group's committed offsets (or the beginning) up to the end
  * offsets seen when the pipeline is built, then stops. Unbounded: reads until cancelled, committing
@@ -143,9 +143,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       records = input.apply("ReadKafka", read);
     }
     return records
-        .apply(
-            "ToSourceRecords",
-            ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline), bootstrapServers)))
+        .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -183,26 +181,14 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
 
   static final class ToSourceRecordFn extends DoFn<KafkaRecord<byte[], byte[]>, SourceRecord> {
     private final Accounting accounting;
-    private final String bootstrapServers;
-    private transient boolean reported;
 
-    ToSourceRecordFn(Accounting accounting, String bootstrapServers) {
+    ToSourceRecordFn(Accounting accounting) {
       this.accounting = accounting;
-      this.bootstrapServers = bootstrapServers;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      reported = false;
     }
 
     @ProcessElement
     public void process(
         @Element KafkaRecord<byte[], byte[]> record, OutputReceiver<SourceRecord> out) {
-      if (!reported) {
-        ReportLineage.report(true, "kafka", bootstrapServers + "/" + record.getTopic());
-        reported = true;
-      }
       accounting.read().inc();
       byte[] value = record.getKV().getValue();
       out.output(

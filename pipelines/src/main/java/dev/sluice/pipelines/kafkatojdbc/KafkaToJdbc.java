@@ -147,7 +147,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
       TableCheck.verify(c, table, schema, keys);
     } catch (SQLException e) {
       throw new IllegalArgumentException(
-          "Cannot check table " + table + " on " + connection.url() + ": " + e.getMessage(), e);
+          "Cannot check table " + table + " on " + connection.safeUrl() + ": " + e.getMessage(), e);
     }
   }
 }
