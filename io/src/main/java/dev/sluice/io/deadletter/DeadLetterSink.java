@@ -36,8 +36,8 @@ import org.joda.time.Duration;
  *
  * <ul>
  *   <li>{@code file:<dir>}: JSON lines ({@code json}, the default) or Avro files;
- *   <li>{@code kafka:<topic>}: key = the origin, value = the dead letter as Avro binary, or as JSON
- *       with format {@code json};
+ *   <li>{@code kafka:<topic>}: key = the origin, value = the dead letter as Avro binary (the
+ *       default), or as JSON with format {@code json};
  *   <li>{@code jdbc:<table>}: rows of a table made by the dead-letter migration.
  * </ul>
  *
@@ -49,8 +49,12 @@ public final class DeadLetterSink {
     JSON,
     AVRO;
 
+    /** Parses {@code json} or {@code avro}; null means the sink's default. */
     public static Format parse(String value) {
-      return switch (value == null ? "" : value.toLowerCase(Locale.ROOT)) {
+      if (value == null) {
+        return null;
+      }
+      return switch (value.toLowerCase(Locale.ROOT)) {
         case "json", "jsonl" -> JSON;
         case "avro" -> AVRO;
         default ->
@@ -93,7 +97,6 @@ public final class DeadLetterSink {
 
   /** Parses a {@code --deadLetter} value, failing with a message naming what is wrong. */
   public static DeadLetterSink parse(String spec, Format format, Targets targets) {
-    Objects.requireNonNull(format, "format");
     Objects.requireNonNull(targets, "targets");
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException(
@@ -131,6 +134,9 @@ public final class DeadLetterSink {
         throw new IllegalArgumentException(
             "--deadLetter=" + spec + " needs a database: set --deadLetterJdbcUrl");
       }
+    }
+    if (format == null) {
+      format = scheme.equals("kafka") ? Format.AVRO : Format.JSON;
     }
     return new DeadLetterSink(scheme, target, format, targets);
   }

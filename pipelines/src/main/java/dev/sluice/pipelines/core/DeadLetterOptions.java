@@ -1,6 +1,5 @@
 package dev.sluice.pipelines.core;
 
-import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
@@ -15,8 +14,8 @@ public interface DeadLetterOptions extends SluiceOptions {
   void setDeadLetter(String value);
 
   @Description(
-      "Serialization of dead letters: json (JSON lines in files, JSON values in Kafka) or avro")
-  @Default.String("json")
+      "Serialization of dead letters: json or avro; default json for file: (JSON lines) and avro"
+          + " for kafka: (Avro binary values)")
   String getDeadLetterFormat();
 
   void setDeadLetterFormat(String value);
