@@ -188,9 +188,17 @@ public final class Launcher {
     return arg.equals("--help") || arg.equals("-h") || arg.equals("help");
   }
 
+  /**
+   * The first message in the cause chain that says something of its own: runners wrap user errors
+   * in exceptions whose message is only the cause's {@code toString()}.
+   */
   static String rootMessage(Throwable e) {
     Throwable cause = e;
-    while (cause.getCause() != null && cause.getCause() != cause) {
+    while (cause.getCause() != null
+        && cause.getCause() != cause
+        && (cause.getMessage() == null
+            || cause.getMessage().equals(cause.getCause().toString())
+            || cause.getMessage().startsWith(cause.getCause().getClass().getName()))) {
       cause = cause.getCause();
     }
     return cause.getClass().getSimpleName() + ": " + cause.getMessage();

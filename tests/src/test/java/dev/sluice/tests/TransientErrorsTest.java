@@ -1,0 +1,122 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.runners.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Transient database errors are retried with backoff and never dead-lettered; when the retries run
+ * out the run fails loudly. The transient error is real: another session holds a lock on the table
+ * and the sink's role has a short lock_timeout (SQLState 55P03).
+ */
+@ExtendWith(SharedSandbox.class)
+class TransientErrorsTest {
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  /** Holds an exclusive lock on {@code table} for {@code millis}, from another session. */
+  private static Future<?> lockFor(
+      String table, long millis, CountDownLatch locked, ExecutorService pool) {
+    return pool.submit(
+        () -> {
+          try (Connection c = SharedSandbox.get().postgres().connect()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+              s.execute("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+              locked.countDown();
+              Thread.sleep(millis);
+            }
+            c.commit();
+          }
+          return null;
+        });
+  }
+
+  private int runWhileLocked(String name, long lockMillis, int maxRetries) throws Exception {
+    String topic = SharedSandbox.newTopic(name, 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_" + name);
+    // The sink's own role waits at most 200 ms for a lock, then fails with SQLState 55P03.
+    SharedSandbox.execute(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'impatient') THEN"
+            + " CREATE ROLE impatient LOGIN; END IF; END $$");
+    SharedSandbox.execute("ALTER ROLE impatient SET lock_timeout = '200ms'");
+    SharedSandbox.execute("GRANT ALL ON " + table + " TO impatient");
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    PrintStream realErr = System.err;
+    try {
+      CountDownLatch locked = new CountDownLatch(1);
+      Future<?> lock = lockFor(table, lockMillis, locked, pool);
+      locked.await();
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code =
+          new Launcher(
+                  new PrintStream(out, true, StandardCharsets.UTF_8),
+                  new PrintStream(err, true, StandardCharsets.UTF_8))
+              .execute(
+                  "kafka-to-jdbc",
+                  "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+                  "--topic=" + topic,
+                  "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+                  "--jdbcUser=impatient",
+                  "--table=" + table,
+                  "--deadLetter=file:" + dir.resolve("dlq-" + name),
+                  "--maxRetries=" + maxRetries,
+                  "--bounded");
+      lock.get();
+      return code;
+    } finally {
+      System.setErr(realErr);
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aTransientErrorIsRetriedWithBackoffUntilTheBatchLands() throws Exception {
+    // The lock outlasts the pipeline's start (a few seconds) and the first retries (200 ms, 400 ms,
+    // ...), not all six.
+    int code = runWhileLocked("transient_ok", 8_000, 6);
+    assertThat(err.toString(StandardCharsets.UTF_8), code, is(Launcher.OK));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "Transient database error on orders_transient_ok (SQLState 55P03), retry 1 of 6"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM orders_transient_ok"), is(2L));
+    assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-transient_ok")).size(), is(0));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("written                   2"));
+  }
+
+  @Test
+  void whenRetriesRunOutTheRunFailsLoudlyAndNothingIsDeadLettered() throws Exception {
+    int code = runWhileLocked("transient_fail", 12_000, 1);
+    assertThat(code, is(Launcher.RUN_FAILED));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "run failed: SQLException: Transient database error persisted after 1 retries"));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "rows to orders_transient_fail: ERROR: canceling statement due to lock timeout"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM orders_transient_fail"), is(0L));
+    assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-transient_fail")).size(), is(0));
+  }
+}
