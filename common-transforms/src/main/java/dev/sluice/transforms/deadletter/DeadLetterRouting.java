@@ -2,15 +2,21 @@ package dev.sluice.transforms.deadletter;
 
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.POutput;
 import org.joda.time.Duration;
 
@@ -43,10 +49,23 @@ public final class DeadLetterRouting {
    */
   public static final class Collector implements AutoCloseable {
     private final ErrorHandler<DeadLetter, ?> handler;
+    private final List<BeamBadRecords> beamHandlers = new ArrayList<>();
     private int added;
 
     private Collector(ErrorHandler<DeadLetter, ?> handler) {
       this.handler = handler;
+    }
+
+    /**
+     * A handler to give a Beam IO ({@code withBadRecordErrorHandler}): the {@code BadRecord}s it
+     * collects are converted to dead letters of {@code step} and added here when this closes.
+     */
+    public ErrorHandler<BadRecord, PCollection<DeadLetter>> forBeamIo(
+        Pipeline pipeline, String pipelineName, String step, FailureReason reason) {
+      BeamBadRecords beam =
+          new BeamBadRecords(pipeline, step, BadRecords.toDeadLetters(pipelineName, step, reason));
+      beamHandlers.add(beam);
+      return beam;
     }
 
     /** Adds a step's dead letters. */
@@ -65,10 +84,62 @@ public final class DeadLetterRouting {
     /** Wires the sink; call once every step has added its dead letters, before running. */
     @Override
     public void close() {
+      for (BeamBadRecords beam : beamHandlers) {
+        beam.close();
+        PCollection<DeadLetter> converted = beam.getOutput();
+        if (converted != null) {
+          add(converted);
+        }
+      }
       try {
         handler.close();
       } catch (Exception e) {
         throw new IllegalStateException("cannot close the dead-letter handler", e);
+      }
+    }
+  }
+
+  /**
+   * The handler given to a Beam IO: collects its {@code BadRecord}s and, on close, converts them to
+   * dead letters under names of its own (so several can live in one pipeline).
+   */
+  static final class BeamBadRecords implements ErrorHandler<BadRecord, PCollection<DeadLetter>> {
+    private final Pipeline pipeline;
+    private final String step;
+    private final BadRecords convert;
+    private final List<PCollection<BadRecord>> collections = new ArrayList<>();
+    private PCollection<DeadLetter> output;
+    private boolean closed;
+
+    BeamBadRecords(Pipeline pipeline, String step, BadRecords convert) {
+      this.pipeline = pipeline;
+      this.step = step;
+      this.convert = convert;
+    }
+
+    @Override
+    public void addErrorCollection(PCollection<BadRecord> errors) {
+      collections.add(errors);
+    }
+
+    @Override
+    public boolean isClosed() {
+      return closed;
+    }
+
+    @Override
+    public PCollection<DeadLetter> getOutput() {
+      return output;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      if (!collections.isEmpty()) {
+        output =
+            PCollectionList.of(collections)
+                .apply("Flatten" + step + "BadRecords", Flatten.pCollections())
+                .apply(step + "BadRecordsToDeadLetters", convert);
       }
     }
   }

@@ -45,6 +45,9 @@ class ParseRecordsTest {
     input.add(line(3, "2,2,3.00,EUR,BOGUS,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,"));
     input.add(line(4, "  "));
     input.add(line(5, "3,2,\"3.00,EUR"));
+    // A step that throws (here: a CSV record that lost its header) is a transform failure.
+    input.add(
+        new SourceRecord("file:/in/b.csv#2", "4,2".getBytes(StandardCharsets.UTF_8), null, null));
 
     Result<KV<SourceRecord, GenericRecord>> result =
         pipeline
@@ -69,7 +72,8 @@ class ParseRecordsTest {
         .containsInAnyOrder(
             "file:/in/a.csv#3|schema|Parse|Order|"
                 + "2,2,3.00,EUR,BOGUS,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,",
-            "file:/in/a.csv#5|parse|Parse|Order|3,2,\"3.00,EUR");
+            "file:/in/a.csv#5|parse|Parse|Order|3,2,\"3.00,EUR",
+            "file:/in/b.csv#2|transform|Parse|Order|4,2|java.lang.IllegalStateException");
 
     PipelineResult run = pipeline.run();
     run.waitUntilFinish();
@@ -86,11 +90,12 @@ class ParseRecordsTest {
 
   private static String summary(DeadLetter d) {
     return String.join(
-        "|",
-        d.getOrigin(),
-        d.getReason(),
-        d.getStep(),
-        d.getSchemaName(),
-        new String(DeadLetterJson.bytes(d.getPayload()), StandardCharsets.UTF_8));
+            "|",
+            d.getOrigin(),
+            d.getReason(),
+            d.getStep(),
+            d.getSchemaName(),
+            new String(DeadLetterJson.bytes(d.getPayload()), StandardCharsets.UTF_8))
+        + (d.getReason().equals("transform") ? "|" + d.getErrorClass() : "");
   }
 }

@@ -18,6 +18,8 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -47,6 +49,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   private final KafkaClientProperties properties;
   private final boolean bounded;
   private final String pipeline;
+  private final @Nullable ErrorHandler<BadRecord, ?> badRecords;
 
   private KafkaSource(
       String bootstrapServers,
@@ -54,13 +57,15 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       @Nullable String consumerGroup,
       KafkaClientProperties properties,
       boolean bounded,
-      String pipeline) {
+      String pipeline,
+      @Nullable ErrorHandler<BadRecord, ?> badRecords) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.consumerGroup = consumerGroup;
     this.properties = properties;
     this.bounded = bounded;
     this.pipeline = pipeline;
+    this.badRecords = badRecords;
   }
 
   public static KafkaSource of(String bootstrapServers, String topic, String pipeline) {
@@ -70,20 +75,29 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         bootstrapServers);
     checkArgument(topic != null && !topic.isBlank(), "topic must be a name, but was %s", topic);
     return new KafkaSource(
-        bootstrapServers, topic, null, KafkaClientProperties.fromFile(null), false, pipeline);
+        bootstrapServers, topic, null, KafkaClientProperties.fromFile(null), false, pipeline, null);
   }
 
   public KafkaSource withConsumerGroup(@Nullable String group) {
-    return new KafkaSource(bootstrapServers, topic, group, properties, bounded, pipeline);
+    return new KafkaSource(
+        bootstrapServers, topic, group, properties, bounded, pipeline, badRecords);
   }
 
   public KafkaSource withProperties(KafkaClientProperties properties) {
-    return new KafkaSource(bootstrapServers, topic, consumerGroup, properties, bounded, pipeline);
+    return new KafkaSource(
+        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, badRecords);
+  }
+
+  /** Where KafkaIO's own bad records (deserializer failures) go, as Beam {@code BadRecord}s. */
+  public KafkaSource withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    return new KafkaSource(
+        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, handler);
   }
 
   /** Stop at the end offsets seen when the pipeline is built. */
   public KafkaSource bounded(boolean bounded) {
-    return new KafkaSource(bootstrapServers, topic, consumerGroup, properties, bounded, pipeline);
+    return new KafkaSource(
+        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, badRecords);
   }
 
   private Map<String, Object> consumerConfig() {
@@ -110,6 +124,9 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
               .withCreateTime();
       if (consumerGroup != null) {
         read = read.commitOffsets();
+      }
+      if (badRecords != null) {
+        read = read.withBadRecordErrorHandler(badRecords);
       }
       records =
           input
@@ -139,6 +156,9 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
               .withCreateTime(org.joda.time.Duration.ZERO);
       if (consumerGroup != null) {
         read = read.commitOffsetsInFinalize();
+      }
+      if (badRecords != null) {
+        read = read.withBadRecordErrorHandler(badRecords);
       }
       records = input.apply("ReadKafka", read);
     }

@@ -13,6 +13,7 @@ import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
@@ -111,7 +112,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
-    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", source);
+    PCollection<SourceRecord> raw =
+        pipeline.apply(
+            "ReadKafka",
+            source.withBadRecordErrorHandler(
+                deadLetters.forBeamIo(pipeline, NAME, "ReadKafka", FailureReason.DECODE)));
     Result<KV<SourceRecord, GenericRecord>> parsed =
         raw.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
     deadLetters.add(parsed.deadLetters());
