@@ -15,16 +15,31 @@ import org.apache.avro.Schema;
 public final class Schemas {
 
   private static final Map<String, Schema> DATASETS = new LinkedHashMap<>();
+  private static final Map<String, String> HISTORY = new LinkedHashMap<>();
 
   static {
-    register(Order.getClassSchema());
-    register(Customer.getClassSchema());
+    register(Order.getClassSchema(), "order");
+    register(Customer.getClassSchema(), "customer");
   }
 
   private Schemas() {}
 
-  private static void register(Schema schema) {
+  private static void register(Schema schema, String historyDir) {
     DATASETS.put(schema.getName(), schema);
+    HISTORY.put(schema.getName(), historyDir);
+  }
+
+  /** The history directories of every schema, the dead-letter record's included. */
+  public static Map<String, String> historyDirectories() {
+    Map<String, String> all = new LinkedHashMap<>(HISTORY);
+    all.put(DeadLetter.getClassSchema().getName(), "dead_letter");
+    return all;
+  }
+
+  /** Every released version of the named dataset schema. */
+  public static SchemaHistory history(String name) {
+    byName(name);
+    return SchemaHistory.of(HISTORY.get(name));
   }
 
   /** Names accepted by {@link #byName}, e.g. {@code Order}. */

@@ -107,7 +107,7 @@ class DeadLetterSinksEndToEndTest {
     assertThat(sink.getStackTrace(), containsString("PSQLException"));
     assertThat(schema.getErrorMessage(), containsString("'LOST' is not one of"));
     assertThat(parse.getPipeline(), equalTo("kafka-to-jdbc"));
-    assertThat(parse.getSchemaName() + " v" + parse.getSchemaVersion(), equalTo("Order v1"));
+    assertThat(parse.getSchemaName() + " v" + parse.getSchemaVersion(), equalTo("Order v2"));
   }
 
   private static List<ConsumerRecord<String, byte[]>> consumeAll(String topic, int expected) {

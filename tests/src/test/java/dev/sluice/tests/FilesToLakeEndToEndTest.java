@@ -236,7 +236,7 @@ class FilesToLakeEndToEndTest {
       assertThat(d.getPipeline(), equalTo("files-to-lake"));
       assertThat(d.getStep(), equalTo("Parse"));
       assertThat(d.getSchemaName(), equalTo("Order"));
-      assertThat(d.getSchemaVersion(), is(1));
+      assertThat(d.getSchemaVersion(), is(2));
     }
     assertThat(reasons, equalTo(CSV_BAD_REASONS));
     Map<String, String> messages =

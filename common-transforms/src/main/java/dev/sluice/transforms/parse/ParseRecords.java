@@ -35,28 +35,38 @@ public final class ParseRecords
   private final Schema schema;
   private final InputFormat format;
   private final String pipeline;
+  private final Integer writerVersion;
 
   /** The step name dead letters of this transform carry. */
   public static final String STEP = "Parse";
 
-  private ParseRecords(Schema schema, InputFormat format, String pipeline) {
+  private ParseRecords(Schema schema, InputFormat format, String pipeline, Integer writerVersion) {
     super(STEP);
     this.schema = schema;
     this.format = format;
     this.pipeline = pipeline;
+    this.writerVersion = writerVersion;
   }
 
   public static ParseRecords of(Schema schema, InputFormat format) {
     checkArgument(schema != null, "schema must not be null");
     checkArgument(format != null, "format must not be null");
-    return new ParseRecords(schema, format, null);
+    return new ParseRecords(schema, format, null, null);
   }
 
   /** The pipeline whose counters and dead letters this step reports under. */
   public ParseRecords forPipeline(String pipeline) {
     checkArgument(
         pipeline != null && !pipeline.isBlank(), "pipeline must be a name, but was %s", pipeline);
-    return new ParseRecords(schema, format, pipeline);
+    return new ParseRecords(schema, format, pipeline, writerVersion);
+  }
+
+  /** Plain Avro binary values were written with this released version (default: the current). */
+  public ParseRecords withWriterVersion(Integer version) {
+    if (version != null) {
+      RecordParser.of(schema, format).withWriterVersion(version);
+    }
+    return new ParseRecords(schema, format, pipeline, version);
   }
 
   @Override
@@ -70,7 +80,9 @@ public final class ParseRecords
             "ParseLines",
             ParDo.of(
                     new ParseFn(
-                        RecordParser.of(schema, format),
+                        writerVersion == null
+                            ? RecordParser.of(schema, format)
+                            : RecordParser.of(schema, format).withWriterVersion(writerVersion),
                         Accounting.of(pipeline),
                         deadLetters,
                         parsed,

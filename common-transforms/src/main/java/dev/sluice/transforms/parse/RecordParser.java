@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.SourceRecord;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.MalformedInputException;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
@@ -44,19 +47,55 @@ public final class RecordParser implements Serializable {
 
   private final String schemaJson;
   private final InputFormat format;
+  private final List<String> writerSchemasJson;
+  private final String defaultWriterJson;
+  private transient Map<Long, Schema> writersByFingerprint;
+  private transient Schema defaultWriter;
   private transient Schema schema;
   private transient ObjectMapper json;
   private transient Map<ByteBuffer, Header> headers;
-  private transient GenericDatumReader<GenericRecord> avroReader;
 
-  private RecordParser(Schema schema, InputFormat format) {
+  private RecordParser(
+      Schema schema, InputFormat format, List<Schema> writers, Schema defaultWriter) {
     this.schemaJson = schema.toString();
     this.format = format;
+    this.writerSchemasJson = writers.stream().map(Schema::toString).toList();
+    this.defaultWriterJson = defaultWriter.toString();
     AvroValues.checkSupported(schema);
   }
 
+  /**
+   * A parser into {@code schema}. Avro binary may have been written with any released version of
+   * the schema: values in Avro's single-object encoding name theirs by fingerprint; plain binary
+   * values are read as written with the current version (see {@link #withWriterVersion}).
+   */
   public static RecordParser of(Schema schema, InputFormat format) {
-    return new RecordParser(schema, format);
+    List<Schema> writers = releasedVersions(schema);
+    return new RecordParser(schema, format, writers, schema);
+  }
+
+  /** Plain Avro binary values were written with this released version of the schema. */
+  public RecordParser withWriterVersion(int version) {
+    Schema writer =
+        releasedVersions(schema()).stream()
+            .filter(s -> Schemas.version(s) == version)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "--writerSchemaVersion="
+                            + version
+                            + ": schema "
+                            + schema().getName()
+                            + " has no such released version"));
+    return new RecordParser(schema(), format, releasedVersions(schema()), writer);
+  }
+
+  private static List<Schema> releasedVersions(Schema schema) {
+    if (Schemas.names().contains(schema.getName())) {
+      return List.copyOf(Schemas.history(schema.getName()).versions().values());
+    }
+    return List.of(schema);
   }
 
   public Schema schema() {
@@ -88,15 +127,41 @@ public final class RecordParser implements Serializable {
     };
   }
 
-  /** Avro binary of one record, read with the schema; all bytes must be consumed. */
+  /**
+   * Avro binary of one record, resolved from the version it was written with to the current one
+   * (new fields get their defaults); all bytes must be consumed.
+   */
   private GenericRecord parseAvro(byte[] payload) throws RecordException {
-    if (avroReader == null) {
-      avroReader = new GenericDatumReader<>(schema(), schema(), new GenericData());
+    if (writersByFingerprint == null) {
+      writersByFingerprint = new HashMap<>();
+      for (String json : writerSchemasJson) {
+        Schema writer = new Schema.Parser().parse(json);
+        writersByFingerprint.put(SchemaNormalization.parsingFingerprint64(writer), writer);
+      }
+      defaultWriter = new Schema.Parser().parse(defaultWriterJson);
     }
-    BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(payload, null);
+    Schema writer = defaultWriter;
+    int offset = 0;
+    if (payload.length >= 10 && payload[0] == (byte) 0xC3 && payload[1] == (byte) 0x01) {
+      long fingerprint = ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+      writer = writersByFingerprint.get(fingerprint);
+      if (writer == null) {
+        throw new RecordException(
+            FailureReason.SCHEMA,
+            "Avro single-object value names schema fingerprint "
+                + Long.toHexString(fingerprint)
+                + ", which is no released version of "
+                + schema().getName());
+      }
+      offset = 10;
+    }
+    GenericDatumReader<GenericRecord> reader =
+        new GenericDatumReader<>(writer, schema(), new GenericData());
+    BinaryDecoder decoder =
+        DecoderFactory.get().binaryDecoder(payload, offset, payload.length - offset, null);
     GenericRecord out;
     try {
-      out = avroReader.read(null, decoder);
+      out = reader.read(null, decoder);
       if (!decoder.isEnd()) {
         throw new RecordException(
             FailureReason.PARSE,

@@ -34,7 +34,7 @@ class DeadLettersTest {
     assertThat(d.getStep(), equalTo("Parse"));
     assertThat(d.getPipeline(), equalTo("files-to-lake"));
     assertThat(d.getSchemaName(), equalTo("Order"));
-    assertThat(d.getSchemaVersion(), is(1));
+    assertThat(d.getSchemaVersion(), is(2));
     assertThat(d.getSourceTimestamp().toEpochMilli(), is(1_795_608_000_000L));
     assertThat(d.getStackTrace(), nullValue());
     assertThat(d.getAttempt(), is(1));

@@ -118,7 +118,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             source.withBadRecordErrorHandler(
                 deadLetters.forBeamIo(pipeline, NAME, "ReadKafka", FailureReason.DECODE)));
     Result<KV<SourceRecord, GenericRecord>> parsed =
-        raw.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
+        raw.apply(
+            "Parse",
+            ParseRecords.of(schema, format)
+                .forPipeline(NAME)
+                .withWriterVersion(options.getWriterSchemaVersion()));
     deadLetters.add(parsed.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
     if (eventTime != null) {

@@ -23,6 +23,13 @@ public interface KafkaToJdbcOptions extends KafkaSourceOptions, JdbcOptions, Dea
 
   void setSchema(String value);
 
+  @Description(
+      "Released version of --schema that plain Avro binary values were written with (values in"
+          + " Avro single-object encoding name their version themselves); default: the current")
+  Integer getWriterSchemaVersion();
+
+  void setWriterSchemaVersion(Integer value);
+
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required
   String getTable();
