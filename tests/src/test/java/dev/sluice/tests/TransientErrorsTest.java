@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Transient database errors are retried with backoff and never dead-lettered; when the retries run
- * out the run fails loudly. The transient error is real: another session holds a lock on the table
- * and the sink's role has a short lock_timeout (SQLState 55P03).
+ * out the run fails loudly. The transient error is real: another session holds a row lock the
+ * upsert needs, and the sink's role has a short lock_timeout (SQLState 55P03).
  */
 @ExtendWith(SharedSandbox.class)
 class TransientErrorsTest {
@@ -32,7 +32,9 @@ class TransientErrorsTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-  /** Holds an exclusive lock on {@code table} for {@code millis}, from another session. */
+  /**
+   * Holds a lock on the row of order 1 in {@code table} for {@code millis}, from another session.
+   */
   private static Future<?> lockFor(
       String table, long millis, CountDownLatch locked, ExecutorService pool) {
     return pool.submit(
@@ -40,7 +42,7 @@ class TransientErrorsTest {
           try (Connection c = SharedSandbox.get().postgres().connect()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
-              s.execute("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+              s.execute("SELECT * FROM " + table + " WHERE order_id = 1 FOR UPDATE");
               locked.countDown();
               Thread.sleep(millis);
             }
@@ -59,6 +61,11 @@ class TransientErrorsTest {
             + " CREATE ROLE impatient LOGIN; END IF; END $$");
     SharedSandbox.execute("ALTER ROLE impatient SET lock_timeout = '200ms'");
     SharedSandbox.execute("GRANT ALL ON " + table + " TO impatient");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " (order_id, customer_id, amount, currency, status, created_at, updated_at, version)"
+            + " VALUES (1, 101, 0.50, 'EUR', 'NEW', now(), now(), 0)");
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
     ExecutorService pool = Executors.newSingleThreadExecutor();
     PrintStream realErr = System.err;
@@ -99,7 +106,10 @@ class TransientErrorsTest {
         err.toString(StandardCharsets.UTF_8),
         containsString(
             "Transient database error on orders_transient_ok (SQLState 55P03), retry 1 of 6"));
-    assertThat(SharedSandbox.count("SELECT count(*) FROM orders_transient_ok"), is(2L));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM orders_transient_ok"),
+        org.hamcrest.Matchers.equalTo("1@1,2@1"));
     assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-transient_ok")).size(), is(0));
     assertThat(out.toString(StandardCharsets.UTF_8), containsString("written                   2"));
   }
@@ -116,7 +126,10 @@ class TransientErrorsTest {
         err.toString(StandardCharsets.UTF_8),
         containsString(
             "rows to orders_transient_fail: ERROR: canceling statement due to lock timeout"));
-    assertThat(SharedSandbox.count("SELECT count(*) FROM orders_transient_fail"), is(0L));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT order_id || '@' || version FROM orders_transient_fail WHERE order_id = 1"),
+        org.hamcrest.Matchers.equalTo("1@0"));
     assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-transient_fail")).size(), is(0));
   }
 }

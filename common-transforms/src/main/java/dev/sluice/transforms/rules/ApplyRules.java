@@ -1,0 +1,119 @@
+package dev.sluice.transforms.rules;
+
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetters;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Applies the record rules of a rules file to each record. A record failing an {@code error} rule
+ * becomes a dead letter ({@code reason=rule}, the rule's name in {@code rule}); {@code warn} rules
+ * and rules with {@code mostly} count failures and keep the record. Counters per rule, under the
+ * pipeline's namespace: {@code rule.<name>.evaluated} and {@code rule.<name>.failed}.
+ */
+public final class ApplyRules
+    extends PTransform<
+        PCollection<KV<SourceRecord, GenericRecord>>, Result<KV<SourceRecord, GenericRecord>>> {
+  public static final String STEP = "Rules";
+
+  /** Prefix of the per-rule counters. */
+  public static final String COUNTER_PREFIX = "rule.";
+
+  private final RulesFile rules;
+  private final Schema schema;
+  private final String pipeline;
+
+  private ApplyRules(RulesFile rules, Schema schema, String pipeline) {
+    super(STEP);
+    this.rules = rules;
+    this.schema = schema;
+    this.pipeline = pipeline;
+  }
+
+  public static ApplyRules of(RulesFile rules, Schema schema, String pipeline) {
+    return new ApplyRules(rules, schema, pipeline);
+  }
+
+  @Override
+  public Result<KV<SourceRecord, GenericRecord>> expand(
+      PCollection<KV<SourceRecord, GenericRecord>> input) {
+    TupleTag<KV<SourceRecord, GenericRecord>> passed = new TupleTag<>() {};
+    TupleTag<DeadLetter> failed = new TupleTag<>() {};
+    PCollectionTuple out =
+        input.apply(
+            "CheckRecords",
+            ParDo.of(
+                    new CheckFn(
+                        rules.recordRules(),
+                        pipeline,
+                        DeadLetters.forStep(pipeline, STEP).withSchema(schema),
+                        passed,
+                        failed))
+                .withOutputTags(passed, TupleTagList.of(failed)));
+    out.get(passed).setCoder(input.getCoder());
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, passed, failed);
+  }
+
+  static final class CheckFn
+      extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
+    private final List<RecordRule> rules;
+    private final String namespace;
+    private final DeadLetters deadLetters;
+    private final TupleTag<KV<SourceRecord, GenericRecord>> passed;
+    private final TupleTag<DeadLetter> failed;
+
+    CheckFn(
+        List<RecordRule> rules,
+        String namespace,
+        DeadLetters deadLetters,
+        TupleTag<KV<SourceRecord, GenericRecord>> passed,
+        TupleTag<DeadLetter> failed) {
+      this.rules = rules;
+      this.namespace = namespace;
+      this.deadLetters = deadLetters;
+      this.passed = passed;
+      this.failed = failed;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<SourceRecord, GenericRecord> element, MultiOutputReceiver out) {
+      RecordException rejection = null;
+      for (RecordRule rule : rules) {
+        Metrics.counter(namespace, COUNTER_PREFIX + rule.name() + ".evaluated").inc();
+        String failure = rule.failure(element.getValue());
+        if (failure == null) {
+          continue;
+        }
+        Metrics.counter(namespace, COUNTER_PREFIX + rule.name() + ".failed").inc();
+        if (rejection == null && rule.rejects()) {
+          rejection =
+              new RecordException(
+                  FailureReason.RULE,
+                  "rule " + rule.name() + " failed: " + failure,
+                  rule.name(),
+                  null);
+        }
+      }
+      if (rejection == null) {
+        out.get(passed).output(element);
+      } else {
+        out.get(failed).output(deadLetters.of(element.getKey(), rejection));
+      }
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package dev.sluice.transforms.rules;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.PatternSyntaxException;
+import org.apache.avro.Schema;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * A rules file ({@code --rules=<path>}): one YAML file per dataset, checked at startup against the
+ * schema. An unknown rule, field, key or a bad parameter fails with the file and line.
+ *
+ * <pre>
+ * dataset: orders
+ * record_rules:
+ *   - {rule: not_null, field: customer_id, severity: error}
+ *   - {rule: range, field: amount, min: 0, severity: error}
+ *   - {rule: accepted_values, field: currency, values: [EUR, USD, JPY], severity: warn}
+ * </pre>
+ */
+public final class RulesFile implements Serializable {
+  static final Set<String> RECORD_RULES =
+      Set.of("not_null", "range", "regex", "accepted_values", "max_length", "compare");
+  static final Set<String> DATASET_RULES =
+      Set.of("row_count", "null_rate", "unique", "relationships", "freshness");
+  private static final Map<String, Set<String>> KEYS =
+      Map.of(
+          "not_null", Set.of("field"),
+          "range", Set.of("field", "min", "max", "inclusive"),
+          "regex", Set.of("field", "pattern"),
+          "accepted_values", Set.of("field", "values"),
+          "max_length", Set.of("field", "max"),
+          "compare", Set.of("left", "op", "right"));
+  private static final Set<String> COMMON = Set.of("rule", "severity", "mostly", "name");
+
+  private final String dataset;
+  private final List<RecordRule> recordRules;
+
+  private RulesFile(String dataset, List<RecordRule> recordRules) {
+    this.dataset = dataset;
+    this.recordRules = List.copyOf(recordRules);
+  }
+
+  public String dataset() {
+    return dataset;
+  }
+
+  public List<RecordRule> recordRules() {
+    return recordRules;
+  }
+
+  /** Thrown for a rules file that does not check out; the message names the file and line. */
+  public static final class InvalidRulesException extends IllegalArgumentException {
+    InvalidRulesException(String message) {
+      super(message);
+    }
+  }
+
+  public static RulesFile load(Path path, Schema schema) {
+    try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+      return parse(path.toString(), reader, schema);
+    } catch (IOException e) {
+      throw new InvalidRulesException("--rules=" + path + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  static RulesFile parse(String file, Reader reader, Schema schema) {
+    Node root;
+    try {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(reader);
+    } catch (YAMLException e) {
+      throw new InvalidRulesException(file + ": not valid YAML: " + e.getMessage());
+    }
+    Parser parser = new Parser(file, schema);
+    if (!(root instanceof MappingNode mapping)) {
+      throw new InvalidRulesException(file + ": expected a mapping with dataset and record_rules");
+    }
+    String dataset = null;
+    List<RecordRule> rules = new ArrayList<>();
+    for (NodeTuple entry : mapping.getValue()) {
+      String key = parser.scalar(entry.getKeyNode());
+      switch (key) {
+        case "dataset" -> dataset = parser.scalar(entry.getValueNode());
+        case "record_rules" -> {
+          for (Node rule : parser.sequence(entry.getValueNode(), key)) {
+            rules.add(parser.recordRule(rule));
+          }
+        }
+        case "dataset_rules" -> {
+          for (Node rule : parser.sequence(entry.getValueNode(), key)) {
+            parser.datasetRule(rule);
+          }
+        }
+        default ->
+            throw parser.error(
+                entry.getKeyNode(),
+                "unknown key '" + key + "'; expected dataset, record_rules, dataset_rules");
+      }
+    }
+    if (dataset == null) {
+      throw new InvalidRulesException(file + ": 'dataset' is missing");
+    }
+    return new RulesFile(dataset, rules);
+  }
+
+  /** Reads nodes, naming the file and line of anything wrong. */
+  private static final class Parser {
+    private final String file;
+    private final Schema schema;
+    private final Set<String> names = new java.util.HashSet<>();
+
+    Parser(String file, Schema schema) {
+      this.file = file;
+      this.schema = schema;
+    }
+
+    InvalidRulesException error(Node node, String message) {
+      return new InvalidRulesException(
+          file + " line " + (node.getStartMark().getLine() + 1) + ": " + message);
+    }
+
+    String scalar(Node node) {
+      if (!(node instanceof ScalarNode scalar)) {
+        throw error(node, "expected a single value");
+      }
+      return scalar.getValue();
+    }
+
+    List<Node> sequence(Node node, String key) {
+      if (!(node instanceof SequenceNode sequence)) {
+        throw error(node, key + " must be a list of rules");
+      }
+      return sequence.getValue();
+    }
+
+    Map<String, Node> mapping(Node node) {
+      if (!(node instanceof MappingNode mapping)) {
+        throw error(node, "a rule must be a mapping such as {rule: not_null, field: x}");
+      }
+      Map<String, Node> out = new LinkedHashMap<>();
+      for (NodeTuple tuple : mapping.getValue()) {
+        out.put(scalar(tuple.getKeyNode()), tuple.getValueNode());
+      }
+      return out;
+    }
+
+    void datasetRule(Node node) {
+      Map<String, Node> keys = mapping(node);
+      Node rule = keys.get("rule");
+      if (rule == null) {
+        throw error(node, "a rule needs 'rule'");
+      }
+      String kind = scalar(rule);
+      if (!DATASET_RULES.contains(kind)) {
+        throw error(rule, "unknown dataset rule '" + kind + "'; known: " + sorted(DATASET_RULES));
+      }
+      throw error(
+          rule,
+          "dataset rule '"
+              + kind
+              + "' is not evaluated by this version of Sluice; remove it rather than have it"
+              + " silently ignored");
+    }
+
+    RecordRule recordRule(Node node) {
+      Map<String, Node> keys = mapping(node);
+      Node ruleNode = keys.get("rule");
+      if (ruleNode == null) {
+        throw error(node, "a rule needs 'rule', one of " + sorted(RECORD_RULES));
+      }
+      String kind = scalar(ruleNode);
+      if (!RECORD_RULES.contains(kind)) {
+        throw error(ruleNode, "unknown record rule '" + kind + "'; known: " + sorted(RECORD_RULES));
+      }
+      for (Map.Entry<String, Node> key : keys.entrySet()) {
+        if (!COMMON.contains(key.getKey()) && !KEYS.get(kind).contains(key.getKey())) {
+          throw error(
+              key.getValue(),
+              "unknown key '"
+                  + key.getKey()
+                  + "' for rule "
+                  + kind
+                  + "; expected "
+                  + sorted(KEYS.get(kind)));
+        }
+      }
+      RecordRule.Severity severity = RecordRule.Severity.ERROR;
+      if (keys.containsKey("severity")) {
+        String value = scalar(keys.get("severity"));
+        try {
+          severity = RecordRule.Severity.valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          throw error(
+              keys.get("severity"), "severity must be error or warn, but was '" + value + "'");
+        }
+      }
+      Double mostly = null;
+      if (keys.containsKey("mostly")) {
+        mostly = decimal(keys.get("mostly"), "mostly").doubleValue();
+        if (mostly <= 0 || mostly > 1) {
+          throw error(keys.get("mostly"), "mostly must be a fraction in (0, 1], but was " + mostly);
+        }
+      }
+      RecordRule.Check check;
+      String subject;
+      switch (kind) {
+        case "not_null" -> {
+          subject = field(keys, ruleNode, "field");
+          check = RecordRule.notNull(subject);
+        }
+        case "range" -> {
+          subject = comparableField(keys, ruleNode, "field");
+          BigDecimal min = keys.containsKey("min") ? decimal(keys.get("min"), "min") : null;
+          BigDecimal max = keys.containsKey("max") ? decimal(keys.get("max"), "max") : null;
+          if (min == null && max == null) {
+            throw error(ruleNode, "range needs min, max or both");
+          }
+          if (min != null && max != null && min.compareTo(max) > 0) {
+            throw error(ruleNode, "range has min " + min + " above max " + max);
+          }
+          boolean inclusive =
+              !keys.containsKey("inclusive") || bool(keys.get("inclusive"), "inclusive");
+          check = RecordRule.range(schema, subject, min, max, inclusive, inclusive);
+        }
+        case "regex" -> {
+          subject = field(keys, ruleNode, "field");
+          String pattern = required(keys, ruleNode, "pattern");
+          try {
+            java.util.regex.Pattern.compile(pattern);
+          } catch (PatternSyntaxException e) {
+            throw error(
+                keys.get("pattern"),
+                "pattern is not a valid regular expression: " + e.getDescription());
+          }
+          check = RecordRule.regex(subject, pattern);
+        }
+        case "accepted_values" -> {
+          subject = field(keys, ruleNode, "field");
+          Node values = keys.get("values");
+          if (values == null) {
+            throw error(ruleNode, "accepted_values needs 'values'");
+          }
+          List<String> accepted = new ArrayList<>();
+          for (Node value : sequence(values, "values")) {
+            accepted.add(scalar(value));
+          }
+          check = RecordRule.acceptedValues(subject, accepted);
+        }
+        case "max_length" -> {
+          subject = field(keys, ruleNode, "field");
+          BigDecimal max =
+              decimal(keys.get("max") == null ? missing(ruleNode, "max") : keys.get("max"), "max");
+          if (max.signum() < 0 || max.stripTrailingZeros().scale() > 0) {
+            throw error(keys.get("max"), "max must be a whole number >= 0, but was " + max);
+          }
+          check = RecordRule.maxLength(subject, max.intValueExact());
+        }
+        default -> {
+          String left = comparableField(keys, ruleNode, "left");
+          String right = comparableField(keys, ruleNode, "right");
+          String op = required(keys, ruleNode, "op");
+          if (!Set.of("<", "<=", ">", ">=", "==", "!=").contains(op)) {
+            throw error(
+                keys.get("op"), "op must be one of <, <=, >, >=, ==, !=, but was '" + op + "'");
+          }
+          subject = left + op + right;
+          check = RecordRule.compare(schema, left, op, right);
+        }
+      }
+      String name =
+          keys.containsKey("name") ? scalar(keys.get("name")) : kind + "(" + subject + ")";
+      if (!names.add(name)) {
+        throw error(ruleNode, "rule name '" + name + "' is used twice; give one a 'name'");
+      }
+      return new RecordRule(name, kind, severity, mostly, check);
+    }
+
+    private Node missing(Node rule, String key) {
+      throw error(rule, "rule needs '" + key + "'");
+    }
+
+    private String required(Map<String, Node> keys, Node rule, String key) {
+      Node node = keys.get(key);
+      if (node == null) {
+        missing(rule, key);
+      }
+      return scalar(node);
+    }
+
+    private String field(Map<String, Node> keys, Node rule, String key) {
+      String field = required(keys, rule, key);
+      if (schema.getField(field) == null) {
+        throw error(
+            keys.get(key),
+            "field '"
+                + field
+                + "' is not in schema "
+                + schema.getName()
+                + "; fields: "
+                + schema.getFields().stream().map(Schema.Field::name).toList());
+      }
+      return field;
+    }
+
+    private String comparableField(Map<String, Node> keys, Node rule, String key) {
+      String field = field(keys, rule, key);
+      if (!RecordRule.isComparable(schema.getField(field).schema())) {
+        throw error(
+            keys.get(key),
+            "field '"
+                + field
+                + "' is "
+                + schema.getField(field).schema()
+                + ", which cannot be compared as a number or timestamp");
+      }
+      return field;
+    }
+
+    private BigDecimal decimal(Node node, String key) {
+      String value = scalar(node);
+      try {
+        return new BigDecimal(value);
+      } catch (NumberFormatException e) {
+        throw error(node, key + " must be a number, but was '" + value + "'");
+      }
+    }
+
+    private boolean bool(Node node, String key) {
+      String value = scalar(node);
+      return switch (value.toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw error(node, key + " must be true or false, but was '" + value + "'");
+      };
+    }
+
+    private static List<String> sorted(Set<String> values) {
+      return values.stream().sorted().toList();
+    }
+  }
+
+  /** For messages: the file a rule set came from, or the dataset name. */
+  @Override
+  public String toString() {
+    return "RulesFile{" + dataset + ", " + recordRules.size() + " record rules}";
+  }
+}
