@@ -358,4 +358,64 @@ class FilesToLakeEndToEndTest {
         .sorted()
         .toList();
   }
+
+  @Test
+  void recordsFailingAnErrorRuleAreDeadLetteredWithTheRuleAndWarnRulesOnlyCount() throws Exception {
+    List<byte[]> lines =
+        List.of(
+            utf8("1,10,19.99,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,"),
+            utf8("2,20,-5.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,refund?"),
+            utf8("3,30,7.00,GBP,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,"));
+    writeCsv(dir.resolve("in/orders.csv"), lines);
+    Path rules =
+        Files.writeString(
+            dir.resolve("orders-rules.yaml"),
+            "dataset: orders\n"
+                + "record_rules:\n"
+                + "  - {rule: range, field: amount, min: 0, severity: error}\n"
+                + "  - {rule: accepted_values, field: currency, values: [EUR, USD], severity: warn}\n");
+    Path lake = dir.resolve("lake");
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + dir.resolve("in") + "/*.csv",
+            "--output=" + lake,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--rules=" + rules));
+    assertThat(
+        LakeFiles.readAvro(lake, Order.class).values().stream()
+            .flatMap(List::stream)
+            .map(Order::getOrderId)
+            .sorted()
+            .toList(),
+        contains(1L, 3L));
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    assertThat(dead.size(), is(1));
+    DeadLetter d = dead.get(0);
+    assertThat(d.getOrigin(), equalTo("file:" + dir.resolve("in/orders.csv") + "#3"));
+    assertThat(
+        d.getReason() + " " + d.getStep() + " " + d.getRule(), equalTo("rule Rules range(amount)"));
+    assertThat(d.getErrorMessage(), containsString("amount = -5.00 is below 0"));
+    assertThat(DeadLetterJson.bytes(d.getPayload()), equalTo(lines.get(1)));
+    JsonNode report = new ObjectMapper().readTree(lake.resolve("_sluice/run-report.json").toFile());
+    assertThat(
+        report.get("counters").toString(),
+        equalTo("{\"read\":3,\"written\":2,\"dead_lettered\":1,\"filtered\":0}"));
+    assertThat(report.get("rules").get("accepted_values(currency).failed").asLong(), is(1L));
+    assertThat(report.get("rules").get("range(amount).evaluated").asLong(), is(3L));
+
+    Files.writeString(
+        rules, "dataset: orders\nrecord_rules:\n  - {rule: range, field: amonut, min: 0}\n");
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + dir.resolve("in") + "/*.csv",
+            "--output=" + lake,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--rules=" + rules),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(rules + " line 3: field 'amonut' is not in schema Order"));
+  }
 }

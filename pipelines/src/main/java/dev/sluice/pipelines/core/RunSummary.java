@@ -135,6 +135,18 @@ public record RunSummary(
     out.append(String.format("  filtered       %,12d%n", filtered()));
     byPrefix(Accounting.FILTERED_BY)
         .forEach((cause, n) -> out.append(String.format("    %-12s %,12d%n", cause, n)));
+    Map<String, Long> failedRules = new TreeMap<>();
+    byPrefix("rule.")
+        .forEach(
+            (key, n) -> {
+              if (key.endsWith(".failed")) {
+                failedRules.put(key.substring(0, key.length() - ".failed".length()), n);
+              }
+            });
+    if (!failedRules.isEmpty()) {
+      out.append("  rule failures\n");
+      failedRules.forEach((rule, n) -> out.append(String.format("    %-30s %,6d%n", rule, n)));
+    }
     long gap = accountingGap();
     out.append("  accounting     ")
         .append(
@@ -173,6 +185,8 @@ public record RunSummary(
     byPrefix(Accounting.BY_STEP).forEach(steps::put);
     ObjectNode filteredBy = root.putObject("filtered_by");
     byPrefix(Accounting.FILTERED_BY).forEach(filteredBy::put);
+    ObjectNode rules = root.putObject("rules");
+    byPrefix("rule.").forEach(rules::put);
     ObjectNode accounting = root.putObject("accounting");
     accounting.put("balanced", accountingGap() == 0);
     accounting.put("gap", accountingGap());

@@ -5,6 +5,7 @@ import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
+import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.schemas.Schemas;
@@ -27,8 +28,8 @@ import org.joda.time.Duration;
 
 /**
  * files-to-lake: reads CSV or JSON-lines files matching a glob, parses each line against a schema,
- * dead-letters the lines that do not decode, parse or fit, and writes the rest as Avro files
- * partitioned by date.
+ * dead-letters the lines that do not decode, parse, fit or pass the rules, and writes the rest as
+ * Avro files partitioned by date.
  */
 public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
   public static final String NAME = "files-to-lake";
@@ -46,8 +47,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
   @Override
   public String lineage() {
     return "Reads the files matching --input (CSV with a header row, or JSON lines), parses each"
-        + " line against schema --schema, dead-letters the lines that are not UTF-8, do not parse or"
-        + " do not fit the schema to --deadLetter, and writes the rest as Avro files under"
+        + " line against schema --schema, dead-letters the lines that are not UTF-8, do not parse,"
+        + " do not fit the schema or fail an error rule of --rules to --deadLetter, and writes the"
+        + " rest as Avro files under"
         + " --output/dt=<date of --partitionField>/.";
   }
 
@@ -67,6 +69,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
             .withNumShards(options.getNumShards());
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
     Duration watch = Durations.parse("watch", options.getWatch());
+    Rules rules = Rules.load(options, schema, NAME);
 
     ReadLines read =
         ReadLines.matching(options.getInput(), NAME)
@@ -87,7 +90,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     Result<KV<SourceRecord, GenericRecord>> parsed =
         lines.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
     deadLetters.add(parsed.deadLetters());
-    parsed.output().apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
+    PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
+    if (rules != null) {
+      records = rules.apply(records, deadLetters);
+    }
+    records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
     deadLetters.close();
 
     Map<String, String> outputs = new LinkedHashMap<>();

@@ -1,12 +1,13 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
+import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code files-to-lake}. */
-public interface FilesToLakeOptions extends DeadLetterOptions {
+public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   @Description("Glob of the input files, e.g. /data/in/orders-*.csv (gs:// works on Dataflow)")
   @Validation.Required
   String getInput();

@@ -9,6 +9,7 @@ import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
+import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.schemas.Schemas;
@@ -61,7 +62,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
   @Override
   public String lineage() {
     return "Loads events from Kafka topic --topic, parses each value (--format) against schema"
-        + " --schema, dead-letters what does not parse or fit to --deadLetter, keeps the newest"
+        + " --schema, dead-letters what does not parse, fit or pass the --rules to --deadLetter,"
+        + " keeps the newest"
         + " version (--versionField) per key (--keyFields) within a batch or flush, and upserts into"
         + " --table, never replacing a row with an older version.";
   }
@@ -98,6 +100,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             ? null
             : EventTimeFromField.of(schema, options.getEventTimeField());
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
+    Rules rules = Rules.load(options, schema, NAME);
     checkTable(connection, options.getTable(), schema, keys);
 
     boolean bounded = options.getBounded();
@@ -125,6 +128,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
                 .withWriterVersion(options.getWriterSchemaVersion()));
     deadLetters.add(parsed.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
+    if (rules != null) {
+      records = rules.apply(records, deadLetters);
+    }
     if (eventTime != null) {
       records = records.apply("EventTime", eventTime);
     }

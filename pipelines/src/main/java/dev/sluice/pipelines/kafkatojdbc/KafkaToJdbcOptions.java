@@ -3,12 +3,14 @@ package dev.sluice.pipelines.kafkatojdbc;
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.JdbcOptions;
 import dev.sluice.pipelines.core.KafkaSourceOptions;
+import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code kafka-to-jdbc}. */
-public interface KafkaToJdbcOptions extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions {
+public interface KafkaToJdbcOptions
+    extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions, RulesOptions {
   // No @Default: Beam options are global by name, and files-to-lake's --format defaults to csv.
   @Description(
       "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"

@@ -1,0 +1,82 @@
+package dev.sluice.transforms.rules;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.sluice.schemas.Order;
+import java.io.StringReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RulesFileTest {
+  private static RulesFile parse(String yaml) {
+    return RulesFile.parse("rules.yaml", new StringReader(yaml), Order.getClassSchema());
+  }
+
+  @Test
+  void readsTheDocumentedShape() {
+    RulesFile rules =
+        parse(
+            """
+            dataset: orders
+            record_rules:
+              - {rule: not_null, field: customer_id, severity: error}
+              - {rule: range, field: amount, min: 0, severity: error}
+              - {rule: accepted_values, field: currency, values: [EUR, USD, JPY], mostly: 0.99, severity: warn}
+              - {rule: regex, field: currency, pattern: '[A-Z]{3}'}
+              - {rule: max_length, field: note, max: 20, severity: warn}
+              - {rule: compare, left: updated_at, op: '>=', right: created_at, name: updated_after_created}
+            """);
+    assertThat(rules.dataset(), equalTo("orders"));
+    assertThat(
+        rules.recordRules().stream()
+            .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())
+            .toList(),
+        equalTo(
+            java.util.List.of(
+                "not_null(customer_id):ERROR:true",
+                "range(amount):ERROR:true",
+                "accepted_values(currency):WARN:false",
+                "regex(currency):ERROR:true",
+                "max_length(note):WARN:false",
+                "updated_after_created:ERROR:true")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
+          unknown rule      | `dataset: o\\nrecord_rules:\\n  - {rule: not_nul, field: note}`                  | rules.yaml line 3: unknown record rule 'not_nul'
+          unknown field     | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note}\\n  - {rule: not_null, field: amout}` | rules.yaml line 4: field 'amout' is not in schema Order
+          missing field     | `dataset: o\\nrecord_rules:\\n  - {rule: not_null}`                             | rules.yaml line 3: rule needs 'field'
+          unknown key       | `dataset: o\\nrecord_rules:\\n  - {rule: range, field: amount, minn: 0}`        | rules.yaml line 3: unknown key 'minn' for rule range
+          range needs bound | `dataset: o\\nrecord_rules:\\n  - {rule: range, field: amount}`                 | rules.yaml line 3: range needs min, max or both
+          bad number        | `dataset: o\\nrecord_rules:\\n  - {rule: range, field: amount, min: zero}`      | rules.yaml line 3: min must be a number, but was 'zero'
+          bad severity      | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note, severity: fatal}` | rules.yaml line 3: severity must be error or warn, but was 'fatal'
+          bad mostly        | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note, mostly: 2}`     | rules.yaml line 3: mostly must be a fraction in (0, 1], but was 2.0
+          text in range     | `dataset: o\\nrecord_rules:\\n  - {rule: range, field: currency, min: 0}`       | rules.yaml line 3: field 'currency' is
+          bad regex         | `dataset: o\\nrecord_rules:\\n  - {rule: regex, field: note, pattern: '[a-'}`   | rules.yaml line 3: pattern is not a valid regular expression
+          bad op            | `dataset: o\\nrecord_rules:\\n  - {rule: compare, left: version, op: '=>', right: version}` | rules.yaml line 3: op must be one of
+          duplicate name    | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note}\\n  - {rule: not_null, field: note}` | rules.yaml line 4: rule name 'not_null(note)' is used twice
+          top-level key     | `dataset: o\\nrules: []`                                                       | rules.yaml line 2: unknown key 'rules'
+          dataset rules     | `dataset: o\\ndataset_rules:\\n  - {rule: row_count, min: 1}`                   | rules.yaml line 3: dataset rule 'row_count' is not evaluated by this version
+          no dataset        | `record_rules: []`                                                             | rules.yaml: 'dataset' is missing
+          """)
+  void rejectsAnInvalidFileNamingTheLine(String kind, String yaml, String message) {
+    RulesFile.InvalidRulesException e =
+        assertThrows(RulesFile.InvalidRulesException.class, () -> parse(yaml.replace("\\n", "\n")));
+    assertThat(e.getMessage(), org.hamcrest.Matchers.startsWith(message));
+  }
+
+  @Test
+  void invalidYamlIsRejected() {
+    RulesFile.InvalidRulesException e =
+        assertThrows(RulesFile.InvalidRulesException.class, () -> parse("dataset: [unclosed\n"));
+    assertThat(e.getMessage().startsWith("rules.yaml: not valid YAML"), is(true));
+  }
+}
