@@ -94,7 +94,7 @@ class SchemaEvolutionEndToEndTest {
         is(Launcher.OK));
     assertThat(
         out.toString(StandardCharsets.UTF_8),
-        containsString("Rolled back: [4 orders channel, 3 dead letters]"));
+        containsString("Rolled back: [5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -116,7 +116,7 @@ class SchemaEvolutionEndToEndTest {
     assertThat(run("migrate", "apply", "--jdbcUrl=" + url, "--jdbcUser=postgres"), is(Launcher.OK));
     assertThat(
         out.toString(StandardCharsets.UTF_8),
-        containsString("Applied: [3 dead letters, 4 orders channel]"));
+        containsString("Applied: [3 dead letters, 4 orders channel, 5 export state]"));
     assertThat(migrations.apply(), equalTo(java.util.List.of()));
   }
 }

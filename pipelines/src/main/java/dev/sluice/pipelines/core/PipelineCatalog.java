@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.core;
 
 import dev.sluice.pipelines.filestolake.FilesToLake;
+import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ public final class PipelineCatalog {
   static {
     add(new FilesToLake());
     add(new KafkaToJdbc());
+    add(new JdbcToLake());
   }
 
   private PipelineCatalog() {}

@@ -46,6 +46,10 @@ public final class PipelineRun {
     RunFailedException(String message) {
       super(message);
     }
+
+    RunFailedException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   public static <O extends SluiceOptions> RunSummary run(
@@ -65,10 +69,18 @@ public final class PipelineRun {
             result.metrics(),
             plan.outputs());
     out.print(summary.toText());
-    if (plan.runReport() != null) {
-      summary.writeJson(plan.runReport());
-      out.println("  run report: " + plan.runReport());
+    boolean succeeded =
+        state == PipelineResult.State.DONE && (!plan.bounded() || summary.accountingGap() == 0);
+    if (succeeded && plan.bounded() && plan.onSuccess() != null) {
+      try {
+        plan.onSuccess().run(summary);
+      } catch (Exception e) {
+        writeReport(plan, summary, out);
+        throw new RunFailedException(
+            definition.name() + " ran, but its last step failed: " + e.getMessage(), e);
+      }
     }
+    writeReport(plan, summary, out);
     if (state != PipelineResult.State.DONE) {
       throw new RunFailedException(definition.name() + " ended in state " + state);
     }
@@ -76,5 +88,13 @@ public final class PipelineRun {
       throw new AccountingException(summary);
     }
     return summary;
+  }
+
+  private static void writeReport(RunPlan plan, RunSummary summary, PrintStream out)
+      throws IOException {
+    if (plan.runReport() != null) {
+      summary.writeJson(plan.runReport());
+      out.println("  run report: " + plan.runReport());
+    }
   }
 }

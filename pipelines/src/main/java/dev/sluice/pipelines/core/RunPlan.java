@@ -5,14 +5,28 @@ import java.util.Map;
 
 /**
  * What a built pipeline tells the run about itself: whether it is bounded, where it writes (for the
- * summary) and where its run report goes.
+ * summary), where its run report goes, and what to do once a bounded run has succeeded and
+ * accounted for every record (e.g. publish staged files, commit a watermark).
  *
  * @param bounded whether the run ends by itself (and so gets a summary and an accounting check)
  * @param outputs labelled locations the run writes to, e.g. {@code lake -> /data/lake}
  * @param runReport where the JSON run report is written, or null for none
+ * @param onSuccess run on the launching side after a successful, balanced bounded run, or null
  */
-public record RunPlan(boolean bounded, Map<String, String> outputs, String runReport) {
+public record RunPlan(
+    boolean bounded, Map<String, String> outputs, String runReport, OnSuccess onSuccess) {
+
+  /** A step after the run, on the launching side; a failure fails the run. */
+  @FunctionalInterface
+  public interface OnSuccess {
+    void run(RunSummary summary) throws Exception;
+  }
+
   public RunPlan {
     outputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+  }
+
+  public RunPlan(boolean bounded, Map<String, String> outputs, String runReport) {
+    this(bounded, outputs, runReport, null);
   }
 }

@@ -1,0 +1,224 @@
+package dev.sluice.io.jdbc;
+
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetters;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a relation in parallel: one query per range (a SQL predicate with its bind values, all text
+ * cast server-side), spread over workers, each row converted to Avro. A row whose values do not fit
+ * its Avro type is dead-lettered with origin {@code jdbc:<relation>/<key>=<value>} and the row's
+ * text as payload. Progress lines report rows so far and the rate.
+ */
+public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord, GenericRecord>>> {
+  private static final Logger LOG = LoggerFactory.getLogger(ReadRanges.class);
+
+  /** A progress line at most this often, per worker. */
+  static final long PROGRESS_MILLIS = 10_000;
+
+  private final JdbcConnection connection;
+  private final String label;
+  private final String selectPrefix;
+  private final List<KV<String, List<String>>> ranges;
+  private final JdbcAvro avro;
+  private final String keyColumn;
+  private final String pipeline;
+
+  private ReadRanges(
+      JdbcConnection connection,
+      String label,
+      String selectPrefix,
+      List<KV<String, List<String>>> ranges,
+      JdbcAvro avro,
+      String keyColumn,
+      String pipeline) {
+    super("ReadJdbc");
+    this.connection = connection;
+    this.label = label;
+    this.selectPrefix = selectPrefix;
+    this.ranges = ranges;
+    this.avro = avro;
+    this.keyColumn = keyColumn;
+    this.pipeline = pipeline;
+  }
+
+  /**
+   * @param selectPrefix {@code SELECT * FROM <relation> WHERE <fixed filter> AND }, completed by
+   *     each range's predicate
+   * @param ranges predicates (with {@code ?} placeholders) and their bind values
+   */
+  public static ReadRanges of(
+      JdbcConnection connection,
+      String label,
+      String selectPrefix,
+      List<KV<String, List<String>>> ranges,
+      JdbcAvro avro,
+      String keyColumn,
+      String pipeline) {
+    return new ReadRanges(connection, label, selectPrefix, ranges, avro, keyColumn, pipeline);
+  }
+
+  @Override
+  public Result<KV<SourceRecord, GenericRecord>> expand(PBegin input) {
+    TupleTag<KV<SourceRecord, GenericRecord>> rows = new TupleTag<>() {};
+    TupleTag<DeadLetter> failed = new TupleTag<>() {};
+    PCollectionTuple out =
+        input
+            .apply(
+                "Ranges",
+                Create.of(ranges)
+                    .withCoder(
+                        KvCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of()))))
+            .apply("Spread", Reshuffle.viaRandomKey())
+            .apply(
+                "Query",
+                ParDo.of(new QueryFn(this, rows, failed))
+                    .withOutputTags(rows, TupleTagList.of(failed)));
+    out.get(rows)
+        .setCoder(KvCoder.of(SourceRecord.SourceRecordCoder.of(), AvroCoder.of(avro.schema())));
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, rows, failed);
+  }
+
+  static final class QueryFn
+      extends DoFn<KV<String, List<String>>, KV<SourceRecord, GenericRecord>> {
+    private transient long rowsRead;
+    private transient long started;
+    private transient long lastProgress;
+
+    private final ReadRanges spec;
+    private final TupleTag<KV<SourceRecord, GenericRecord>> rows;
+    private final TupleTag<DeadLetter> failed;
+    private final Accounting accounting;
+    private final DeadLetters deadLetters;
+
+    QueryFn(
+        ReadRanges spec,
+        TupleTag<KV<SourceRecord, GenericRecord>> rows,
+        TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.rows = rows;
+      this.failed = failed;
+      this.accounting = Accounting.of(spec.pipeline);
+      this.deadLetters = DeadLetters.forStep(spec.pipeline, "ReadJdbc");
+    }
+
+    @Setup
+    public void setup() {
+      started = System.currentTimeMillis();
+      lastProgress = started;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, List<String>> range, MultiOutputReceiver out)
+        throws Exception {
+      ReportLineageOnce.source(spec.connection.safeUrl() + "/" + spec.label);
+      try (Connection c = spec.connection.open()) {
+        c.setAutoCommit(false); // lets PostgreSQL stream with the fetch size
+        try (PreparedStatement statement = c.prepareStatement(spec.selectPrefix + range.getKey())) {
+          statement.setFetchSize(5_000);
+          List<String> values = range.getValue();
+          for (int i = 0; i < values.size(); i++) {
+            statement.setString(i + 1, values.get(i));
+          }
+          long before = rowsRead;
+          try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+              accounting.read().inc();
+              String key =
+                  spec.keyColumn == null
+                      ? "row"
+                      : spec.keyColumn + "=" + rs.getString(spec.keyColumn);
+              SourceRecord source = SourceRecord.of("jdbc:" + spec.label + "/" + key, new byte[0]);
+              try {
+                out.get(rows).output(KV.of(source, spec.avro.record(rs)));
+              } catch (RecordException e) {
+                out.get(failed)
+                    .output(deadLetters.of(SourceRecord.of(source.origin(), rowText(rs)), e));
+              } catch (ArithmeticException e) {
+                out.get(failed)
+                    .output(
+                        deadLetters.of(
+                            SourceRecord.of(source.origin(), rowText(rs)),
+                            new RecordException(
+                                FailureReason.SCHEMA,
+                                "a value would be rounded: " + e.getMessage(),
+                                e)));
+              }
+              progress();
+            }
+          }
+          LOG.info(
+              "{}: read a range of {}: {} rows ({} rows so far by this worker, {} rows/s)",
+              spec.pipeline,
+              spec.label,
+              rowsRead - before,
+              rowsRead,
+              rowsRead * 1000 / Math.max(1, System.currentTimeMillis() - started));
+        }
+        c.commit();
+      }
+    }
+
+    private static byte[] rowText(ResultSet rs) throws java.sql.SQLException {
+      StringBuilder text = new StringBuilder("{");
+      for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+        if (i > 1) {
+          text.append(", ");
+        }
+        text.append('"').append(rs.getMetaData().getColumnLabel(i)).append("\": ");
+        String value = rs.getString(i);
+        text.append(value == null ? "null" : '"' + value.replace("\"", "\\\"") + '"');
+      }
+      return text.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void progress() {
+      rowsRead++;
+      long now = System.currentTimeMillis();
+      if (now - lastProgress >= PROGRESS_MILLIS) {
+        lastProgress = now;
+        LOG.info(
+            "{}: {} rows read so far by this worker ({} rows/s)",
+            spec.pipeline,
+            rowsRead,
+            rowsRead * 1000 / Math.max(1, now - started));
+      }
+    }
+  }
+
+  /** Source lineage of JDBC reads. */
+  static final class ReportLineageOnce {
+    private ReportLineageOnce() {}
+
+    static void source(String location) {
+      dev.sluice.io.lineage.ReportLineage.report(true, "jdbc", location);
+    }
+  }
+}

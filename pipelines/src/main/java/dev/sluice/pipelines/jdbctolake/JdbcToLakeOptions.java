@@ -1,0 +1,71 @@
+package dev.sluice.pipelines.jdbctolake;
+
+import dev.sluice.pipelines.core.DeadLetterOptions;
+import dev.sluice.pipelines.core.JdbcOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code jdbc-to-lake}. */
+public interface JdbcToLakeOptions extends JdbcOptions, DeadLetterOptions {
+  @Description("Source table, table or schema.table (or give --query)")
+  String getTable();
+
+  void setTable(String value);
+
+  @Description("Source query instead of --table, e.g. SELECT id, amount::numeric(12,2) FROM t")
+  String getQuery();
+
+  void setQuery(String value);
+
+  @Description(
+      "Numeric or timestamp column the parallel reads split into --numPartitions ranges (plus one"
+          + " for its NULLs); unset: one read")
+  String getPartitionColumn();
+
+  void setPartitionColumn(String value);
+
+  @Description("Parallel reads over --partitionColumn")
+  @Default.Integer(4)
+  Integer getNumPartitions();
+
+  void setNumPartitions(Integer value);
+
+  @Description(
+      "Column whose values only grow when a row changes: a run exports the rows above the last"
+          + " committed high-watermark and at or below its maximum at the start of the run")
+  @Default.String("updated_at")
+  String getWatermarkColumn();
+
+  void setWatermarkColumn(String value);
+
+  @Description("Directory of the lake: Avro files under <output>/dt=<yyyy-MM-dd>/, and _SUCCESS")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  // No @Default: Beam options are global by name, and files-to-lake's defaults to created_at.
+  @Description(
+      "Timestamp or date column whose UTC date partitions the files; default: --watermarkColumn")
+  String getPartitionField();
+
+  void setPartitionField(String value);
+
+  @Description("Export everything again and replace the lake's files (otherwise: incremental)")
+  @Default.Boolean(false)
+  Boolean getFullRefresh();
+
+  void setFullRefresh(Boolean value);
+
+  @Description("Name of this export in the state table; default: the table name, or 'query'")
+  String getExportName();
+
+  void setExportName(String value);
+
+  @Description("Table holding the committed high-watermarks (made by migration V5)")
+  @Default.String("sluice_export_state")
+  String getStateTable();
+
+  void setStateTable(String value);
+}

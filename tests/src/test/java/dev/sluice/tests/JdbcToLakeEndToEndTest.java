@@ -1,0 +1,321 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.avro.LogicalTypes;
+import org.apache.avro.Schema;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** jdbc-to-lake on the real PostgreSQL: exact contents, increments, reruns, types, failures. */
+@ExtendWith(SharedSandbox.class)
+class JdbcToLakeEndToEndTest {
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String table, Path lake, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "jdbc-to-lake",
+                "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+                "--jdbcUser=postgres",
+                "--table=" + table,
+                "--output=" + lake,
+                "--deadLetter=file:" + dir.resolve("dlq")));
+    args.addAll(Arrays.asList(extra));
+    out.reset();
+    err.reset();
+    return new Launcher(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args.toArray(String[]::new));
+  }
+
+  private void assertOk(int code) {
+    assertThat(err.toString(StandardCharsets.UTF_8), code, is(Launcher.OK));
+  }
+
+  /** Every record in the lake's data files, keyed by id, rendered as field=value text. */
+  private static Map<Long, String> lake(Path lake) throws Exception {
+    Map<Long, String> rows = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(lake)) {
+      for (Path file :
+          walk.filter(p -> p.toString().endsWith(".avro"))
+              .filter(p -> lake.relativize(p).toString().startsWith("dt="))
+              .toList()) {
+        try (DataFileReader<GenericRecord> reader =
+            new DataFileReader<>(file.toFile(), new GenericDatumReader<>())) {
+          for (GenericRecord r : reader) {
+            Long id = (Long) r.get("id");
+            String previous = rows.put(id, render(r) + " @" + lake.relativize(file).getName(0));
+            assertThat("id " + id + " is in the lake twice", previous, is((String) null));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  private static String render(GenericRecord r) {
+    List<String> parts = new ArrayList<>();
+    for (Schema.Field f : r.getSchema().getFields()) {
+      Object v = r.get(f.name());
+      Schema type =
+          f.schema().getType() == Schema.Type.UNION ? f.schema().getTypes().get(1) : f.schema();
+      if (v instanceof ByteBuffer b && type.getLogicalType() instanceof LogicalTypes.Decimal d) {
+        byte[] bytes = new byte[b.remaining()];
+        b.duplicate().get(bytes);
+        v = new BigDecimal(new BigInteger(bytes), d.getScale()).toPlainString();
+      } else if (v instanceof ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.duplicate().get(bytes);
+        v = "0x" + java.util.HexFormat.of().formatHex(bytes);
+      }
+      parts.add(f.name() + "=" + v);
+    }
+    return String.join(" ", parts);
+  }
+
+  private static JsonNode manifest(Path lake) throws Exception {
+    return new ObjectMapper().readTree(lake.resolve("_SUCCESS").toFile());
+  }
+
+  @Test
+  void everyTypeMapsNullsIncludedAndAnIncrementPicksOnlyChangedRows() throws Exception {
+    String table = "export_types";
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (id bigint PRIMARY KEY, amount numeric(12,2), small smallint,"
+            + " ratio double precision, ok boolean, name text, code varchar(5), u uuid, d date,"
+            + " local_ts timestamp, payload bytea, doc jsonb, tags text[], scores int4[],"
+            + " updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " VALUES"
+            + " (1, 12.50, 7, 0.25, true, 'Grüße', 'AB', '123e4567-e89b-12d3-a456-426614174000',"
+            + " '2026-11-24', '2026-11-24 08:00:00.123456', '\\xdeadbeef', '{\"a\": 1}', ARRAY['x', NULL],"
+            + " ARRAY[1, 2], '2026-11-24T10:00:00.000001Z'),"
+            + " (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+            + " '2026-11-25T10:00:00Z')");
+    Path lake = dir.resolve("lake");
+
+    assertOk(run(table, lake));
+    Map<Long, String> first = lake(lake);
+    assertThat(
+        first.get(1L),
+        equalTo(
+            "id=1 amount=12.50 small=7 ratio=0.25 ok=true name=Grüße code=AB"
+                + " u=123e4567-e89b-12d3-a456-426614174000 d=20781 local_ts=1795507200123456"
+                + " payload=0xdeadbeef doc={\"a\": 1} tags=[x, null] scores=[1, 2]"
+                + " updated_at=1795514400000001 @dt=2026-11-24"));
+    assertThat(
+        first.get(2L),
+        equalTo(
+            "id=2 amount=null small=null ratio=null ok=null name=null code=null u=null d=null"
+                + " local_ts=null payload=null doc=null tags=null scores=null"
+                + " updated_at=1795600800000000 @dt=2026-11-25"));
+    Schema schema;
+    try (Stream<Path> walk = Files.walk(lake)) {
+      Path any = walk.filter(p -> p.toString().endsWith(".avro")).findFirst().orElseThrow();
+      try (DataFileReader<GenericRecord> reader =
+          new DataFileReader<>(any.toFile(), new GenericDatumReader<>())) {
+        schema = reader.getSchema();
+      }
+    }
+    assertThat(
+        schema.getField("amount").schema().getTypes().get(1).getLogicalType(),
+        equalTo(LogicalTypes.decimal(12, 2)));
+    assertThat(
+        schema.getField("updated_at").schema().getLogicalType(),
+        equalTo(LogicalTypes.timestampMicros()));
+    assertThat(
+        schema.getField("u").schema().getTypes().get(1).getLogicalType().getName(),
+        equalTo("uuid"));
+    assertThat(
+        schema.getField("d").schema().getTypes().get(1).getLogicalType(),
+        equalTo(LogicalTypes.date()));
+    assertThat(
+        schema.getField("scores").schema().getTypes().get(1).getType(), equalTo(Schema.Type.ARRAY));
+    JsonNode manifest = manifest(lake);
+    assertThat(manifest.get("rows").asLong(), is(2L));
+    assertThat(manifest.get("watermark_low_exclusive").isNull(), is(true));
+    assertThat(
+        manifest.get("watermark_high_inclusive").asText(), equalTo("2026-11-25 10:00:00+00"));
+    assertThat(manifest.get("files").size(), is(2));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT high_watermark FROM sluice_export_state WHERE export_name = '" + table + "'"),
+        equalTo("2026-11-25 10:00:00+00"));
+
+    // The increment: one row changes, one row arrives; a row unchanged stays as it was.
+    SharedSandbox.execute(
+        "UPDATE "
+            + table
+            + " SET name = 'changed', updated_at = '2026-11-26T09:00:00Z' WHERE id = 1");
+    SharedSandbox.execute(
+        "INSERT INTO " + table + " (id, updated_at) VALUES (3, '2026-11-26T10:00:00Z')");
+    assertOk(run(table, lake));
+    assertThat(manifest(lake).get("rows").asLong(), is(2L));
+    assertThat(
+        manifest(lake).get("watermark_low_exclusive").asText(), equalTo("2026-11-25 10:00:00+00"));
+    List<String> incrementFiles = new ArrayList<>();
+    manifest(lake).get("files").forEach(f -> incrementFiles.add(f.asText()));
+    assertThat(incrementFiles, hasSize(1));
+    assertThat(incrementFiles.get(0), startsWith("dt=2026-11-26/part-"));
+    List<Long> inIncrement = new ArrayList<>();
+    try (DataFileReader<GenericRecord> reader =
+        new DataFileReader<>(
+            lake.resolve(incrementFiles.get(0)).toFile(), new GenericDatumReader<>())) {
+      reader.forEach(r -> inIncrement.add((Long) r.get("id")));
+    }
+    inIncrement.sort(null);
+    assertThat(inIncrement, equalTo(List.of(1L, 3L)));
+  }
+
+  @Test
+  void rerunningTheSameRangeIsIdempotentAndFullRefreshReplacesEverything() throws Exception {
+    String table = "export_rerun";
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " SELECT g, 'v' || g, timestamptz '2026-11-25 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 30) g");
+    Path lake = dir.resolve("lake");
+    assertOk(run(table, lake, "--exportName=rerun"));
+    Map<Long, String> first = lake(lake);
+    assertThat(first.size(), is(30));
+    List<Path> files = dataFiles(lake);
+
+    assertOk(run(table, lake, "--exportName=rerun"));
+    assertThat(lake(lake), equalTo(first));
+    assertThat(dataFiles(lake), equalTo(files));
+    assertThat(manifest(lake).get("rows").asLong(), is(0L));
+
+    assertOk(run(table, lake, "--exportName=rerun", "--fullRefresh"));
+    assertOk(run(table, lake, "--exportName=rerun", "--fullRefresh"));
+    assertThat(lake(lake), equalTo(first));
+    assertThat(dataFiles(lake).size(), is(files.size()));
+    assertThat(manifest(lake).get("full_refresh").asBoolean(), is(true));
+  }
+
+  @Test
+  void parallelRangesCoverEveryRowExactlyOnceBoundariesAndNullsIncluded() throws Exception {
+    String table = "export_ranges";
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (id bigint PRIMARY KEY, bucket integer, updated_at timestamptz NOT NULL)");
+    // bucket 0..100 (every value a potential boundary), 10 NULL buckets.
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " SELECT g, CASE WHEN g > 101 THEN NULL ELSE g - 1 END, '2026-11-25T00:00:00Z' FROM generate_series(1, 111) g");
+    Path lake = dir.resolve("lake");
+    assertOk(
+        run(table, lake, "--partitionColumn=bucket", "--numPartitions=7", "--exportName=ranges"));
+    Map<Long, String> rows = lake(lake);
+    assertThat(rows.size(), is(111));
+    assertThat(rows.keySet().stream().mapToLong(Long::longValue).sum(), is(111L * 112 / 2));
+    JsonNode report = new ObjectMapper().readTree(lake.resolve("_sluice/run-report.json").toFile());
+    assertThat(report.get("counters").get("read").asLong(), is(111L));
+    assertThat(report.get("counters").get("written").asLong(), is(111L));
+
+    assertOk(
+        run(
+            table,
+            lake,
+            "--partitionColumn=updated_at",
+            "--numPartitions=3",
+            "--exportName=ranges-ts",
+            "--fullRefresh"));
+    assertThat(lake(lake).size(), is(111));
+  }
+
+  @Test
+  void aFailureMidRunPublishesNothingAndKeepsTheWatermark() throws Exception {
+    String table = "export_fail";
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE " + table + " (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute("INSERT INTO " + table + " VALUES (1, '2026-11-25T00:00:00Z')");
+    Path blocker = Files.writeString(dir.resolve("not-a-directory"), "x");
+    Path lake = blocker.resolve("lake");
+    assertThat(run(table, lake), is(Launcher.RUN_FAILED));
+    assertThat(Files.exists(lake), is(false));
+    assertThat(
+        SharedSandbox.count(
+            "SELECT count(*) FROM sluice_export_state WHERE export_name = '" + table + "'"),
+        is(0L));
+
+    // A good lake, then a run whose publish target is broken mid-way: nothing moves, watermark
+    // kept.
+    Path good = dir.resolve("good");
+    assertOk(run(table, good));
+    String watermark =
+        SharedSandbox.text(
+            "SELECT high_watermark FROM sluice_export_state WHERE export_name = '" + table + "'");
+    List<Path> before = dataFiles(good);
+    SharedSandbox.execute("INSERT INTO " + table + " VALUES (2, '2026-11-26T00:00:00Z')");
+    Files.writeString(
+        good.resolve("dt=2026-11-26"), "a file where the new partition's directory must go");
+    assertThat(run(table, good), is(Launcher.RUN_FAILED));
+    assertThat(dataFiles(good), equalTo(before));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT high_watermark FROM sluice_export_state WHERE export_name = '" + table + "'"),
+        equalTo(watermark));
+  }
+
+  @Test
+  void anUnsupportedTypeStopsTheRunNamingTheColumnAndType() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS export_bad_types");
+    SharedSandbox.execute(
+        "CREATE TABLE export_bad_types (id bigint, spot point, total numeric, updated_at timestamptz)");
+    assertThat(run("export_bad_types", dir.resolve("lake")), is(Launcher.USAGE));
+    String message = err.toString(StandardCharsets.UTF_8);
+    assertThat(message, containsString("column spot has type point"));
+    assertThat(message, containsString("column total has type numeric without precision"));
+    assertThat(Files.exists(dir.resolve("lake")), is(false));
+  }
+
+  private static List<Path> dataFiles(Path lake) throws Exception {
+    return dev.sluice.io.files.LakePublisher.dataFiles(lake);
+  }
+}
