@@ -310,4 +310,21 @@ class KafkaToJdbcEndToEndTest {
     assertThat(everything, containsString("Run summary: kafka-to-jdbc DONE"));
     assertThat(everything, not(containsString(secret)));
   }
+
+  @Test
+  void stopReadTimeEndsABoundedReadBeforeTheFirstLaterRecord() throws Exception {
+    String topic = SharedSandbox.newTopic("stoptime", 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_stoptime");
+    long t = java.time.Instant.parse("2026-11-25T00:00:00Z").toEpochMilli();
+    SharedSandbox.produceAt(topic, 0, t - 1_000, json(1, 1, "1.00", "NEW"));
+    SharedSandbox.produceAt(topic, 0, t, json(2, 1, "2.00", "NEW"));
+    SharedSandbox.produceAt(topic, 0, t + 1_000, json(3, 1, "3.00", "NEW"));
+    assertOk(run(args(topic, table, "--stopReadTime=2026-11-25T00:00:00Z")));
+    assertThat(rows(table).keySet(), equalTo(java.util.Set.of(1L)));
+    assertAccounted(1, 1, 0, 0);
+    assertThat(run(args(topic, table, "--stopReadTime=yesterday")), is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--stopReadTime must be an ISO-8601 time"));
+  }
 }

@@ -105,6 +105,18 @@ public final class SharedSandbox
     return topic;
   }
 
+  /** Produces one value with an explicit Kafka timestamp (epoch millis). */
+  static void produceAt(String topic, int partition, long timestamp, byte[] value)
+      throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", bootstrapServers(), "acks", "all"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, partition, timestamp, null, value)).get();
+    }
+  }
+
   /** Produces values to explicit partitions, in order, and waits for each acknowledgement. */
   static void produce(String topic, int partition, byte[]... values) throws Exception {
     try (KafkaProducer<byte[], byte[]> producer =

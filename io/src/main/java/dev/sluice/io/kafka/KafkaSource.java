@@ -28,6 +28,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -39,10 +40,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * offset.
  *
  * <p>Bounded: reads from the consumer group's committed offsets (or the beginning) up to the end
- * offsets seen when the pipeline is built, then stops. Unbounded: reads until cancelled, committing
- * offsets on finalize for the consumer group.
+ * offsets seen when the pipeline is built (or up to a stop time), then stops. Unbounded: reads
+ * until cancelled, committing offsets on finalize for the consumer group.
  */
 public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
+  /** The whole configuration, copied by each {@code withX}. */
+  private record Spec(
+      String bootstrapServers,
+      String topic,
+      @Nullable String consumerGroup,
+      KafkaClientProperties properties,
+      boolean bounded,
+      String pipeline,
+      @Nullable ErrorHandler<BadRecord, ?> badRecords,
+      @Nullable Long stopReadTime) {}
+
   private final String bootstrapServers;
   private final String topic;
   private final @Nullable String consumerGroup;
@@ -50,22 +62,17 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   private final boolean bounded;
   private final String pipeline;
   private final @Nullable ErrorHandler<BadRecord, ?> badRecords;
+  private final @Nullable Long stopReadTime;
 
-  private KafkaSource(
-      String bootstrapServers,
-      String topic,
-      @Nullable String consumerGroup,
-      KafkaClientProperties properties,
-      boolean bounded,
-      String pipeline,
-      @Nullable ErrorHandler<BadRecord, ?> badRecords) {
-    this.bootstrapServers = bootstrapServers;
-    this.topic = topic;
-    this.consumerGroup = consumerGroup;
-    this.properties = properties;
-    this.bounded = bounded;
-    this.pipeline = pipeline;
-    this.badRecords = badRecords;
+  private KafkaSource(Spec spec) {
+    this.bootstrapServers = spec.bootstrapServers();
+    this.topic = spec.topic();
+    this.consumerGroup = spec.consumerGroup();
+    this.properties = spec.properties();
+    this.bounded = spec.bounded();
+    this.pipeline = spec.pipeline();
+    this.badRecords = spec.badRecords();
+    this.stopReadTime = spec.stopReadTime();
   }
 
   public static KafkaSource of(String bootstrapServers, String topic, String pipeline) {
@@ -75,29 +82,86 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         bootstrapServers);
     checkArgument(topic != null && !topic.isBlank(), "topic must be a name, but was %s", topic);
     return new KafkaSource(
-        bootstrapServers, topic, null, KafkaClientProperties.fromFile(null), false, pipeline, null);
+        new Spec(
+            bootstrapServers,
+            topic,
+            null,
+            KafkaClientProperties.fromFile(null),
+            false,
+            pipeline,
+            null,
+            null));
   }
 
   public KafkaSource withConsumerGroup(@Nullable String group) {
     return new KafkaSource(
-        bootstrapServers, topic, group, properties, bounded, pipeline, badRecords);
+        new Spec(
+            bootstrapServers,
+            topic,
+            group,
+            properties,
+            bounded,
+            pipeline,
+            badRecords,
+            stopReadTime));
   }
 
   public KafkaSource withProperties(KafkaClientProperties properties) {
     return new KafkaSource(
-        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, badRecords);
+        new Spec(
+            bootstrapServers,
+            topic,
+            consumerGroup,
+            properties,
+            bounded,
+            pipeline,
+            badRecords,
+            stopReadTime));
   }
 
   /** Where KafkaIO's own bad records (deserializer failures) go, as Beam {@code BadRecord}s. */
   public KafkaSource withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
     return new KafkaSource(
-        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, handler);
+        new Spec(
+            bootstrapServers,
+            topic,
+            consumerGroup,
+            properties,
+            bounded,
+            pipeline,
+            handler,
+            stopReadTime));
+  }
+
+  /**
+   * Bounded reads stop before the first record at or after this time (epoch millis) in each
+   * partition, or at its end offset when no such record exists yet.
+   */
+  public KafkaSource stoppingAt(@Nullable Long epochMillis) {
+    return new KafkaSource(
+        new Spec(
+            bootstrapServers,
+            topic,
+            consumerGroup,
+            properties,
+            bounded,
+            pipeline,
+            badRecords,
+            epochMillis));
   }
 
   /** Stop at the end offsets seen when the pipeline is built. */
   public KafkaSource bounded(boolean bounded) {
     return new KafkaSource(
-        bootstrapServers, topic, consumerGroup, properties, bounded, pipeline, badRecords);
+        new Spec(
+            bootstrapServers,
+            topic,
+            consumerGroup,
+            properties,
+            bounded,
+            pipeline,
+            badRecords,
+            stopReadTime));
   }
 
   private Map<String, Object> consumerConfig() {
@@ -187,10 +251,18 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
           consumerGroup == null
               ? Map.of()
               : consumer.committed(Set.copyOf(partitions), java.time.Duration.ofSeconds(30));
+      Map<TopicPartition, OffsetAndTimestamp> atStopTime =
+          stopReadTime == null
+              ? Map.of()
+              : consumer.offsetsForTimes(
+                  partitions.stream()
+                      .collect(java.util.stream.Collectors.toMap(p -> p, p -> stopReadTime)),
+                  java.time.Duration.ofSeconds(30));
       for (TopicPartition partition : partitions) {
         OffsetAndMetadata done = committed.get(partition);
         long start = done != null ? done.offset() : begin.get(partition);
-        long stop = end.get(partition);
+        OffsetAndTimestamp first = atStopTime.get(partition);
+        long stop = first != null ? first.offset() : end.get(partition);
         if (start < stop) {
           descriptors.add(KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
         }

@@ -38,4 +38,11 @@ public interface KafkaSourceOptions extends SluiceOptions {
   Boolean getBounded();
 
   void setBounded(Boolean value);
+
+  @Description(
+      "With --bounded: stop before the first record at or after this ISO-8601 time in each"
+          + " partition (e.g. 2026-11-25T00:00:00Z), or at its end offset if none is that late")
+  String getStopReadTime();
+
+  void setStopReadTime(String value);
 }

@@ -111,7 +111,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
         KafkaSource.of(options.getBootstrapServers(), options.getTopic(), NAME)
             .withConsumerGroup(options.getConsumerGroup())
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
-            .bounded(bounded);
+            .bounded(bounded)
+            .stoppingAt(stopReadTime(options));
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
@@ -153,6 +154,23 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
     return new RunPlan(bounded, outputs, options.getRunReport());
+  }
+
+  private static Long stopReadTime(KafkaToJdbcOptions options) {
+    if (options.getStopReadTime() == null) {
+      return null;
+    }
+    if (!options.getBounded()) {
+      throw new IllegalArgumentException("--stopReadTime needs --bounded");
+    }
+    try {
+      return java.time.OffsetDateTime.parse(options.getStopReadTime()).toInstant().toEpochMilli();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "--stopReadTime must be an ISO-8601 time with offset, e.g. 2026-11-25T00:00:00Z, but was '"
+              + options.getStopReadTime()
+              + "'");
+    }
   }
 
   /** The table must exist and fit the schema before anything is read. */
