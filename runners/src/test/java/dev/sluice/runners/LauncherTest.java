@@ -51,7 +51,7 @@ class LauncherTest {
     assertThat(
         out(),
         matchesPattern(
-            "(?s).*--partitionField=<String>\\s+Timestamp or date field.*\\(default: created_at\\).*"));
+            "(?s).*--partitionField=<String>\\s+Timestamp or date field.*default created_at.*"));
   }
 
   @Test

@@ -65,7 +65,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
     WriteLake lake =
         WriteLake.to(options.getOutput(), schema, NAME)
-            .partitionedBy(options.getPartitionField())
+            .partitionedBy(
+                options.getPartitionField() == null ? "created_at" : options.getPartitionField())
             .withNumShards(options.getNumShards());
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
     Duration watch = Durations.parse("watch", options.getWatch());

@@ -34,8 +34,8 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
 
   void setOutput(String value);
 
-  @Description("Timestamp or date field whose UTC date partitions the output")
-  @Default.String("created_at")
+  // No @Default: Beam options are global by name, and jdbc-to-lake's defaults to its watermark.
+  @Description("Timestamp or date field whose UTC date partitions the output; default created_at")
   String getPartitionField();
 
   void setPartitionField(String value);
