@@ -87,7 +87,12 @@ class SchemaEvolutionEndToEndTest {
     assertThat(
         migrations.apply(),
         equalTo(
-            java.util.List.of("1 orders", "2 customers", "3 dead letters", "4 orders channel")));
+            java.util.List.of(
+                "1 orders",
+                "2 customers",
+                "3 dead letters",
+                "4 orders channel",
+                "5 export state")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
@@ -112,7 +117,7 @@ class SchemaEvolutionEndToEndTest {
     out.reset();
     assertThat(
         run("migrate", "status", "--jdbcUrl=" + url, "--jdbcUser=postgres"), is(Launcher.OK));
-    assertThat(out.toString(StandardCharsets.UTF_8), containsString("4  orders channel  Pending"));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("5  export state  Pending"));
     assertThat(run("migrate", "apply", "--jdbcUrl=" + url, "--jdbcUser=postgres"), is(Launcher.OK));
     assertThat(
         out.toString(StandardCharsets.UTF_8),
