@@ -13,8 +13,6 @@ import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterBinary;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,22 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The three dead-letter sinks, end to end: what lands, keyed how, with its exact bytes. */
 @ExtendWith(SharedSandbox.class)
-class DeadLetterSinksEndToEndTest {
+class DeadLetterSinksEndToEndTest extends LauncherCalls {
   private static final byte[] BAD_JSON = utf8("{\"order_id\":");
   private static final byte[] BAD_ENUM = json(3, 1, "1.00", "LOST");
   private static final byte[] TOO_LONG = json(4, 1, "1.00", "EURO", "NEW");
 
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  private int run(String... args) {
-    return new Launcher(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8))
-        .execute(args);
-  }
 
   /** Produces one good record and three bad ones (parse, schema, sink) and runs kafka-to-jdbc. */
   private String runWithBadRecords(String name, String... deadLetterArgs) throws Exception {

@@ -17,7 +17,6 @@ import dev.sluice.schemas.Order;
 import dev.sluice.schemas.OrderStatus;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** files-to-lake end to end on the Direct runner: exact output, dead letters, accounting, rerun. */
-class FilesToLakeEndToEndTest {
+class FilesToLakeEndToEndTest extends LauncherCalls {
   private static final String HEADER =
       "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note";
   private static final String CRLF = "\r\n";
@@ -80,20 +79,6 @@ class FilesToLakeEndToEndTest {
   }
 
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  private void assertOk(int exitCode) {
-    assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));
-  }
-
-  private int run(String... args) {
-    return new Launcher(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8))
-        .execute(args);
-  }
 
   private Path writeCsv(Path file, List<byte[]> lines) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

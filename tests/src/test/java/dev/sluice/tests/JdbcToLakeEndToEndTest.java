@@ -10,8 +10,6 @@ import static org.hamcrest.Matchers.startsWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.runners.Launcher;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -35,11 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** jdbc-to-lake on the real PostgreSQL: exact contents, increments, reruns, types, failures. */
 @ExtendWith(SharedSandbox.class)
-class JdbcToLakeEndToEndTest {
+class JdbcToLakeEndToEndTest extends LauncherCalls {
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String table, Path lake, String... extra) {
     List<String> args =
@@ -54,14 +49,7 @@ class JdbcToLakeEndToEndTest {
     args.addAll(Arrays.asList(extra));
     out.reset();
     err.reset();
-    return new Launcher(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8))
-        .execute(args.toArray(String[]::new));
-  }
-
-  private void assertOk(int code) {
-    assertThat(err.toString(StandardCharsets.UTF_8), code, is(Launcher.OK));
+    return run(args.toArray(String[]::new));
   }
 
   /** Every record in the lake's data files, keyed by id, rendered as field=value text. */

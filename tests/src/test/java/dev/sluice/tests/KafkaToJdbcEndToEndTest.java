@@ -30,22 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** kafka-to-jdbc bounded, end to end on the real broker and the real PostgreSQL. */
 @ExtendWith(SharedSandbox.class)
-class KafkaToJdbcEndToEndTest {
+class KafkaToJdbcEndToEndTest extends LauncherCalls {
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  private void assertOk(int exitCode) {
-    assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));
-  }
-
-  private int run(String... args) {
-    return new Launcher(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8))
-        .execute(args);
-  }
 
   private String[] args(String topic, String table, String... extra) {
     List<String> args = new ArrayList<>();

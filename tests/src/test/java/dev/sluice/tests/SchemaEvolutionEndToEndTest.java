@@ -8,8 +8,6 @@ import static org.hamcrest.Matchers.is;
 import dev.sluice.runners.Launcher;
 import dev.sluice.runners.Migrations;
 import dev.sluice.schemas.SchemaHistory;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -24,18 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Schemas as contracts, end to end: v1 producers feed a v2 pipeline; migrations go both ways. */
 @ExtendWith(SharedSandbox.class)
-class SchemaEvolutionEndToEndTest {
+class SchemaEvolutionEndToEndTest extends LauncherCalls {
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  private int run(String... args) {
-    return new Launcher(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8))
-        .execute(args);
-  }
 
   private static byte[] v1Avro(long id, String status) throws Exception {
     Schema v1 = SchemaHistory.of("order").version(1);

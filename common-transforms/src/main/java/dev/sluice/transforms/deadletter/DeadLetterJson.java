@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.AvroTypes;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -82,9 +83,6 @@ public final class DeadLetterJson {
 
   /** The bytes of an Avro {@code bytes} value, without moving its position. */
   public static byte[] bytes(ByteBuffer buffer) {
-    ByteBuffer copy = buffer.duplicate();
-    byte[] out = new byte[copy.remaining()];
-    copy.get(out);
-    return out;
+    return AvroTypes.bytes(buffer);
   }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.transforms.parse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import java.math.BigDecimal;
@@ -11,7 +12,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import javax.annotation.Nullable;
@@ -52,23 +52,17 @@ final class AvroValues {
     }
   }
 
-  /** The non-null branch of an optional field, or the schema itself. */
   static Schema nonNull(Schema schema) {
-    if (schema.getType() != Schema.Type.UNION) {
-      return schema;
-    }
-    List<Schema> branches =
-        schema.getTypes().stream().filter(s -> s.getType() != Schema.Type.NULL).toList();
-    if (branches.size() != 1) {
+    Schema type = AvroTypes.nonNull(schema);
+    if (type.getType() == Schema.Type.UNION) {
       throw new IllegalArgumentException(
           "Only unions of null and one type are supported: " + schema);
     }
-    return branches.get(0);
+    return type;
   }
 
   static boolean isOptional(Schema schema) {
-    return schema.getType() == Schema.Type.UNION
-        && schema.getTypes().stream().anyMatch(s -> s.getType() == Schema.Type.NULL);
+    return AvroTypes.isOptional(schema);
   }
 
   /** The value for a missing or null input: the field's default, or a failure if it is required. */
@@ -224,9 +218,7 @@ final class AvroValues {
       Object value = record.get(field.pos());
       if (value instanceof ByteBuffer bytes
           && type.getLogicalType() instanceof LogicalTypes.Decimal decimal) {
-        byte[] unscaled = new byte[bytes.remaining()];
-        bytes.duplicate().get(unscaled);
-        BigDecimal number = new BigDecimal(new BigInteger(unscaled), decimal.getScale());
+        BigDecimal number = AvroTypes.decimal(bytes, decimal.getScale());
         if (number.precision() > decimal.getPrecision()) {
           throw schemaError(
               field,

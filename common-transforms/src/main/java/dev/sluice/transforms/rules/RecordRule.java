@@ -1,8 +1,8 @@
 package dev.sluice.transforms.rules;
 
+import dev.sluice.transforms.core.AvroTypes;
 import java.io.Serializable;
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -174,13 +174,7 @@ public final class RecordRule implements Serializable {
   }
 
   static Schema nonNull(Schema schema) {
-    if (schema.getType() != Schema.Type.UNION) {
-      return schema;
-    }
-    return schema.getTypes().stream()
-        .filter(s -> s.getType() != Schema.Type.NULL)
-        .findFirst()
-        .orElse(schema);
+    return AvroTypes.nonNull(schema);
   }
 
   /** A comparable number for numeric, decimal and timestamp fields (timestamps as epoch units). */
@@ -189,10 +183,7 @@ public final class RecordRule implements Serializable {
       return null;
     }
     if (type.getLogicalType() instanceof LogicalTypes.Decimal decimal) {
-      ByteBuffer bytes = ((ByteBuffer) value).duplicate();
-      byte[] unscaled = new byte[bytes.remaining()];
-      bytes.get(unscaled);
-      return new BigDecimal(new BigInteger(unscaled), decimal.getScale());
+      return AvroTypes.decimal((ByteBuffer) value, decimal.getScale());
     }
     if (value instanceof Number n) {
       return value instanceof Double || value instanceof Float

@@ -2,6 +2,7 @@ package dev.sluice.transforms.time;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.SourceRecord;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
@@ -36,15 +37,7 @@ public final class EventTimeFromField
     Schema.Field f = schema.getField(field);
     checkArgument(
         f != null, "event time field '%s' is not a field of schema %s", field, schema.getName());
-    Schema type = f.schema();
-    if (type.getType() == Schema.Type.UNION) {
-      type =
-          type.getTypes().stream()
-              .filter(s -> s.getType() != Schema.Type.NULL)
-              .findFirst()
-              .orElse(type);
-    }
-    LogicalType logical = type.getLogicalType();
+    LogicalType logical = AvroTypes.nonNull(f.schema()).getLogicalType();
     checkArgument(
         logical instanceof LogicalTypes.TimestampMillis
             || logical instanceof LogicalTypes.TimestampMicros,

@@ -4,6 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.AvroTypes;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -85,14 +86,7 @@ public final class WriteLake
   }
 
   private static LogicalType dateKind(Schema schema) {
-    Schema type = schema;
-    if (schema.getType() == Schema.Type.UNION) {
-      type =
-          schema.getTypes().stream()
-              .filter(s -> s.getType() != Schema.Type.NULL)
-              .findFirst()
-              .orElse(schema);
-    }
+    Schema type = AvroTypes.nonNull(schema);
     LogicalType logical = type.getLogicalType();
     return logical instanceof LogicalTypes.TimestampMillis
             || logical instanceof LogicalTypes.TimestampMicros

@@ -1,7 +1,6 @@
 package dev.sluice.io.jdbc;
 
-import java.math.BigDecimal;
-import java.math.BigInteger;
+import dev.sluice.transforms.core.AvroTypes;
 import java.nio.ByteBuffer;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -21,18 +20,11 @@ final class AvroColumns {
   private AvroColumns() {}
 
   static Schema nonNull(Schema schema) {
-    if (schema.getType() != Schema.Type.UNION) {
-      return schema;
-    }
-    return schema.getTypes().stream()
-        .filter(s -> s.getType() != Schema.Type.NULL)
-        .findFirst()
-        .orElse(schema);
+    return AvroTypes.nonNull(schema);
   }
 
   static boolean isOptional(Schema schema) {
-    return schema.getType() == Schema.Type.UNION
-        && schema.getTypes().stream().anyMatch(s -> s.getType() == Schema.Type.NULL);
+    return AvroTypes.isOptional(schema);
   }
 
   /** Binds a raw Avro value (as parsed: decimals as bytes, timestamps as longs). */
@@ -45,10 +37,7 @@ final class AvroColumns {
       return;
     }
     if (logical instanceof LogicalTypes.Decimal decimal) {
-      ByteBuffer bytes = ((ByteBuffer) value).duplicate();
-      byte[] unscaled = new byte[bytes.remaining()];
-      bytes.get(unscaled);
-      statement.setBigDecimal(index, new BigDecimal(new BigInteger(unscaled), decimal.getScale()));
+      statement.setBigDecimal(index, AvroTypes.decimal((ByteBuffer) value, decimal.getScale()));
     } else if (logical instanceof LogicalTypes.TimestampMillis) {
       statement.setObject(
           index, OffsetDateTime.ofInstant(Instant.ofEpochMilli((Long) value), ZoneOffset.UTC));
@@ -69,12 +58,7 @@ final class AvroColumns {
         case BOOLEAN -> statement.setBoolean(index, (Boolean) value);
         case DOUBLE -> statement.setDouble(index, (Double) value);
         case FLOAT -> statement.setFloat(index, (Float) value);
-        case BYTES -> {
-          ByteBuffer bytes = ((ByteBuffer) value).duplicate();
-          byte[] out = new byte[bytes.remaining()];
-          bytes.get(out);
-          statement.setBytes(index, out);
-        }
+        case BYTES -> statement.setBytes(index, AvroTypes.bytes((ByteBuffer) value));
         default -> statement.setString(index, value.toString());
       }
     }

@@ -1,0 +1,28 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.runners.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** Base of tests that drive the launcher as a user would, capturing what it prints. */
+abstract class LauncherCalls {
+  protected final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  protected final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  /** Runs the launcher with {@code args}; returns its exit code. */
+  protected int run(String... args) {
+    return new Launcher(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args);
+  }
+
+  /** Asserts success, showing what the launcher printed on error otherwise. */
+  protected void assertOk(int exitCode) {
+    assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));
+  }
+}
