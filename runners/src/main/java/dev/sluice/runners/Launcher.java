@@ -70,6 +70,9 @@ public final class Launcher {
         out.print(OptionsDoc.help(pipeline.get()));
         return OK;
       }
+      if (ForkedRun.needed(rest)) {
+        return ForkedRun.run(args, out, err);
+      }
       runPipeline(pipeline.get(), rest);
       return OK;
     } catch (UsageException | IllegalArgumentException e) {

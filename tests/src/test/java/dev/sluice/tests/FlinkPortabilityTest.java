@@ -1,0 +1,183 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.schemas.Order;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same pipelines, unchanged, on the Direct runner and on Flink's local cluster (FlinkRunner
+ * with {@code --flinkMaster=[local]}): the same lake files, table and dead letters.
+ */
+@ExtendWith(SharedSandbox.class)
+class FlinkPortabilityTest extends LauncherCalls {
+  private static final String[] FLINK = {
+    "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"
+  };
+
+  @TempDir Path dir;
+
+  private static String[] with(String[] args, String... more) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  private static Map<String, List<String>> lake(Path lake) {
+    Map<String, List<String>> files = new TreeMap<>();
+    LakeFiles.readAvro(lake, Order.class)
+        .forEach(
+            (file, orders) ->
+                files.put(
+                    file,
+                    orders.stream()
+                        .sorted(Comparator.comparing(Order::getOrderId))
+                        .map(Object::toString)
+                        .toList()));
+    return files;
+  }
+
+  private static List<String> deadLetters(Path dir) {
+    return LakeFiles.readDeadLetters(dir).stream()
+        .map(d -> d.getOrigin().replaceAll(".*/", "") + " " + d.getReason() + " " + d.getStep())
+        .sorted()
+        .toList();
+  }
+
+  @Test
+  void filesToLakeWritesTheSameLakeAndDeadLettersOnDirectAndFlink() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.writeString(
+        in.resolve("orders.csv"),
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n"
+            + "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,a\n"
+            + "2,20,2.00,EUR,PAID,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,\"b, c\"\n"
+            + "3,x,3.00,EUR,NEW,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,\n"
+            + "4,40,4.00,EUR,LOST,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,\n");
+    String[] common = {"files-to-lake", "--input=" + in + "/*.csv"};
+    assertOk(
+        run(
+            with(
+                common,
+                "--output=" + dir.resolve("direct"),
+                "--deadLetter=file:" + dir.resolve("dlq-direct"))));
+    assertOk(
+        run(
+            with(
+                with(
+                    common,
+                    "--output=" + dir.resolve("flink"),
+                    "--deadLetter=file:" + dir.resolve("dlq-flink")),
+                FLINK)));
+    assertThat(lake(dir.resolve("flink")), equalTo(lake(dir.resolve("direct"))));
+    assertThat(lake(dir.resolve("direct")).size(), is(2));
+    assertThat(
+        deadLetters(dir.resolve("dlq-flink")), equalTo(deadLetters(dir.resolve("dlq-direct"))));
+    assertThat(deadLetters(dir.resolve("dlq-direct")).size(), is(2));
+  }
+
+  @Test
+  void kafkaToJdbcBoundedFillsTheSameTableOnDirectAndFlink() throws Exception {
+    String topic = SharedSandbox.newTopic("portable", 2);
+    SharedSandbox.produce(
+        topic, 0, json(1, 1, "1.00", "NEW"), json(1, 3, "3.00", "SHIPPED"), utf8("{bad"));
+    SharedSandbox.produce(
+        topic,
+        1,
+        json(1, 2, "2.00", "PAID"),
+        json(2, 1, "5.00", "NEW"),
+        json(3, 1, "1.00", "EURO", "NEW"));
+    String[] common = {
+      "kafka-to-jdbc",
+      "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+      "--topic=" + topic,
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--bounded"
+    };
+    String direct = SharedSandbox.newTableLike("orders", "orders_portable_direct");
+    String flink = SharedSandbox.newTableLike("orders", "orders_portable_flink");
+    assertOk(
+        run(with(common, "--table=" + direct, "--deadLetter=file:" + dir.resolve("dlq-direct"))));
+    assertOk(
+        run(
+            with(
+                with(common, "--table=" + flink, "--deadLetter=file:" + dir.resolve("dlq-flink")),
+                FLINK)));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + flink), is(2L));
+    assertThat(
+        SharedSandbox.checksum(flink, "order_id"),
+        equalTo(SharedSandbox.checksum(direct, "order_id")));
+    assertThat(
+        deadLetters(dir.resolve("dlq-flink")), equalTo(deadLetters(dir.resolve("dlq-direct"))));
+    assertThat(deadLetters(dir.resolve("dlq-direct")).size(), is(2));
+  }
+
+  @Test
+  void jdbcToLakeExportsTheSameFilesOnDirectAndFlink() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS portable_export");
+    SharedSandbox.execute(
+        "CREATE TABLE portable_export (id bigint PRIMARY KEY, amount numeric(8,2), updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO portable_export SELECT g, g * 1.5, timestamptz '2026-11-24 12:00:00+00' + g * interval '7 hours'"
+            + " FROM generate_series(1, 20) g");
+    String[] common = {
+      "jdbc-to-lake",
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--table=portable_export",
+      "--partitionColumn=id",
+      "--numPartitions=3"
+    };
+    assertOk(
+        run(
+            with(
+                common,
+                "--output=" + dir.resolve("direct"),
+                "--exportName=portable-direct",
+                "--deadLetter=file:" + dir.resolve("dlq-direct"))));
+    assertOk(
+        run(
+            with(
+                with(
+                    common,
+                    "--output=" + dir.resolve("flink"),
+                    "--exportName=portable-flink",
+                    "--deadLetter=file:" + dir.resolve("dlq-flink")),
+                FLINK)));
+    assertThat(records(dir.resolve("flink")), equalTo(records(dir.resolve("direct"))));
+    assertThat(records(dir.resolve("direct")).values().stream().mapToInt(List::size).sum(), is(20));
+  }
+
+  /**
+   * The lake's records as text, by partition directory (file names carry the export's range tag).
+   */
+  private static Map<String, List<String>> records(Path lake) throws Exception {
+    Map<String, List<String>> out = new TreeMap<>();
+    for (Path file : dev.sluice.io.files.LakePublisher.dataFiles(lake)) {
+      List<String> rows = new ArrayList<>();
+      try (var reader =
+          new org.apache.avro.file.DataFileReader<org.apache.avro.generic.GenericRecord>(
+              file.toFile(), new org.apache.avro.generic.GenericDatumReader<>())) {
+        reader.forEach(r -> rows.add(r.toString()));
+      }
+      out.computeIfAbsent(lake.relativize(file).getName(0).toString(), k -> new ArrayList<>())
+          .addAll(rows);
+    }
+    out.values().forEach(rows -> rows.sort(null));
+    return out;
+  }
+}
