@@ -58,6 +58,8 @@ public final class Launcher {
           return SandboxCommand.run(rest, out);
         case "migrate":
           return MigrateCommand.run(rest, out);
+        case "template":
+          return TemplateCommand.run(rest, out);
         default:
           break;
       }

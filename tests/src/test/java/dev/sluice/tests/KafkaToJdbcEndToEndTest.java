@@ -250,8 +250,8 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
 
   @Test
   void thePasswordNeverShowsInLogsOrTheReport() throws Exception {
-    String secret = "s3cr3t-" + java.util.UUID.randomUUID();
-    Path secretFile = Files.writeString(dir.resolve("pg-password"), secret + "\n");
+    String canary = "s3cr3t-" + java.util.UUID.randomUUID();
+    Path secretFile = Files.writeString(dir.resolve("pg-password"), canary + "\n");
     String topic = SharedSandbox.newTopic("secret", 1);
     String table = SharedSandbox.newTableLike("orders", "orders_secret");
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), utf8("not json"));
@@ -266,7 +266,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
       System.setOut(capture);
       System.setErr(capture);
       ok = run(args(topic, table, "--jdbcPassword=file:" + secretFile));
-      literal = run(args(topic, table, "--jdbcPassword=" + secret));
+      literal = run(args(topic, table, "--jdbcPassword=" + canary));
     } finally {
       System.setOut(realOut);
       System.setErr(realErr);
@@ -294,7 +294,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
                         })
                     .toList());
     assertThat(everything, containsString("Run summary: kafka-to-jdbc DONE"));
-    assertThat(everything, not(containsString(secret)));
+    assertThat(everything, not(containsString(canary)));
   }
 
   @Test

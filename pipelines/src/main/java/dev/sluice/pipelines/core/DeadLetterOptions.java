@@ -9,6 +9,7 @@ public interface DeadLetterOptions extends SluiceOptions {
       "Dead-letter sink for records that fail: file:<dir>, kafka:<topic> or jdbc:<table> "
           + "(a table made by the sluice_dead_letters migration)")
   @Validation.Required
+  @OptionPattern("^(file|kafka|jdbc):.+$")
   String getDeadLetter();
 
   void setDeadLetter(String value);
@@ -16,6 +17,7 @@ public interface DeadLetterOptions extends SluiceOptions {
   @Description(
       "Serialization of dead letters: json or avro; default json for file: (JSON lines) and avro"
           + " for kafka: (Avro binary values)")
+  @OptionPattern("^(json|jsonl|avro)$")
   String getDeadLetterFormat();
 
   void setDeadLetterFormat(String value);
@@ -39,6 +41,7 @@ public interface DeadLetterOptions extends SluiceOptions {
   @Description(
       "Password reference (env:NAME or file:PATH) for --deadLetter=jdbc:<table>; defaults to the"
           + " pipeline's --jdbcPassword")
+  @OptionPattern("^(env|file):.+$")
   String getDeadLetterJdbcPassword();
 
   void setDeadLetterJdbcPassword(String value);

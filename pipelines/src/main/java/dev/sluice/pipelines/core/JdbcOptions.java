@@ -7,6 +7,7 @@ import org.apache.beam.sdk.options.Validation;
 public interface JdbcOptions extends SluiceOptions {
   @Description("JDBC URL of the database, e.g. jdbc:postgresql://host:5432/db")
   @Validation.Required
+  @OptionPattern("^jdbc:.+$")
   String getJdbcUrl();
 
   void setJdbcUrl(String value);
@@ -18,6 +19,7 @@ public interface JdbcOptions extends SluiceOptions {
 
   @Description(
       "Database password as a reference: env:NAME or file:PATH (never the password itself)")
+  @OptionPattern("^(env|file):.+$")
   String getJdbcPassword();
 
   void setJdbcPassword(String value);

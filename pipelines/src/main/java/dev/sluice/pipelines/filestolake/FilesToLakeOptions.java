@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
+import dev.sluice.pipelines.core.OptionPattern;
 import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -18,6 +19,7 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   @Description(
       "Format of the input lines: csv (with a header row) or jsonl (one object per line);"
           + " default csv")
+  @OptionPattern("^(csv|jsonl|json)$")
   String getFormat();
 
   void setFormat(String value);
@@ -49,6 +51,7 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   @Description(
       "Keep watching the glob for new files at this ISO-8601 interval, e.g. PT30S (streaming); "
           + "unset: read the files present and stop")
+  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
   String getWatch();
 
   void setWatch(String value);

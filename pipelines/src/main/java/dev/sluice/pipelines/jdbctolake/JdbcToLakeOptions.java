@@ -2,6 +2,7 @@ package dev.sluice.pipelines.jdbctolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.JdbcOptions;
+import dev.sluice.pipelines.core.OptionPattern;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
@@ -9,6 +10,7 @@ import org.apache.beam.sdk.options.Validation;
 /** Options of {@code jdbc-to-lake}. */
 public interface JdbcToLakeOptions extends JdbcOptions, DeadLetterOptions {
   @Description("Source table, table or schema.table (or give --query)")
+  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getTable();
 
   void setTable(String value);
@@ -65,6 +67,7 @@ public interface JdbcToLakeOptions extends JdbcOptions, DeadLetterOptions {
 
   @Description("Table holding the committed high-watermarks (made by migration V5)")
   @Default.String("sluice_export_state")
+  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getStateTable();
 
   void setStateTable(String value);

@@ -3,6 +3,7 @@ package dev.sluice.pipelines.kafkatojdbc;
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.JdbcOptions;
 import dev.sluice.pipelines.core.KafkaSourceOptions;
+import dev.sluice.pipelines.core.OptionPattern;
 import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -15,6 +16,7 @@ public interface KafkaToJdbcOptions
   @Description(
       "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"
           + " default json")
+  @OptionPattern("^(json|avro)$")
   String getFormat();
 
   void setFormat(String value);
@@ -34,6 +36,7 @@ public interface KafkaToJdbcOptions
 
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required
+  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getTable();
 
   void setTable(String value);
@@ -58,6 +61,7 @@ public interface KafkaToJdbcOptions
 
   @Description("Streaming: how often buffered rows are deduplicated and written (ISO-8601)")
   @Default.String("PT5S")
+  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
   String getFlushInterval();
 
   void setFlushInterval(String value);
