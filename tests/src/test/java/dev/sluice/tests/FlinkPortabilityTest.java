@@ -87,6 +87,7 @@ class FlinkPortabilityTest extends LauncherCalls {
     assertThat(
         deadLetters(dir.resolve("dlq-flink")), equalTo(deadLetters(dir.resolve("dlq-direct"))));
     assertThat(deadLetters(dir.resolve("dlq-direct")).size(), is(2));
+    assertBalanced(dir.resolve("flink/_sluice/run-report.json"));
   }
 
   @Test
@@ -160,6 +161,7 @@ class FlinkPortabilityTest extends LauncherCalls {
                 FLINK)));
     assertThat(records(dir.resolve("flink")), equalTo(records(dir.resolve("direct"))));
     assertThat(records(dir.resolve("direct")).values().stream().mapToInt(List::size).sum(), is(20));
+    assertBalanced(dir.resolve("flink/_sluice/run-report.json"));
   }
 
   /**

@@ -121,6 +121,7 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
 
     assertOk(run(table, lake));
     Map<Long, String> first = lake(lake);
+    assertBalanced(lake.resolve("_sluice/run-report.json"));
     assertThat(
         first.get(1L),
         equalTo(
@@ -214,6 +215,7 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
     assertThat(lake(lake), equalTo(first));
     assertThat(dataFiles(lake), equalTo(files));
     assertThat(manifest(lake).get("rows").asLong(), is(0L));
+    assertBalanced(lake.resolve("_sluice/run-report.json"));
 
     assertOk(run(table, lake, "--exportName=rerun", "--fullRefresh"));
     assertOk(run(table, lake, "--exportName=rerun", "--fullRefresh"));

@@ -21,6 +21,21 @@ abstract class LauncherCalls {
         .execute(args);
   }
 
+  /** Asserts the run report's accounting: read = written + dead-lettered + filtered. */
+  protected static void assertBalanced(java.nio.file.Path report) throws java.io.IOException {
+    com.fasterxml.jackson.databind.JsonNode root =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
+    com.fasterxml.jackson.databind.JsonNode c = root.get("counters");
+    assertThat(
+        report + " " + c,
+        c.get("read").asLong(),
+        is(
+            c.get("written").asLong()
+                + c.get("dead_lettered").asLong()
+                + c.get("filtered").asLong()));
+    assertThat(root.get("accounting").get("balanced").asBoolean(), is(true));
+  }
+
   /** Asserts success, showing what the launcher printed on error otherwise. */
   protected void assertOk(int exitCode) {
     assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));

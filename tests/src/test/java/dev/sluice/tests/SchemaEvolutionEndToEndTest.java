@@ -55,6 +55,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
             "--jdbcUser=postgres",
             "--table=" + table,
             "--deadLetter=file:" + dir.resolve("dlq"),
+            "--runReport=" + dir.resolve("report.json"),
             "--bounded");
     assertThat(err.toString(StandardCharsets.UTF_8), code, is(Launcher.OK));
     assertThat(
@@ -64,6 +65,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 + table),
         equalTo("1:NEW:9.95:from v1:web,2:PAID:9.95:from v1:web"));
     assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq")).size(), is(0));
+    assertBalanced(dir.resolve("report.json"));
   }
 
   @Test

@@ -87,6 +87,7 @@ class TransientErrorsTest {
                   "--table=" + table,
                   "--deadLetter=file:" + dir.resolve("dlq-" + name),
                   "--maxRetries=" + maxRetries,
+                  "--runReport=" + dir.resolve("report-" + name + ".json"),
                   "--bounded");
       lock.get();
       return code;
@@ -111,6 +112,7 @@ class TransientErrorsTest {
             "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM orders_transient_ok"),
         org.hamcrest.Matchers.equalTo("1@1,2@1"));
     assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-transient_ok")).size(), is(0));
+    LauncherCalls.assertBalanced(dir.resolve("report-transient_ok.json"));
     assertThat(out.toString(StandardCharsets.UTF_8), containsString("written                   2"));
   }
 
