@@ -16,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,10 +35,11 @@ class TransientErrorsTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   /**
-   * Holds a lock on the row of order 1 in {@code table} for {@code millis}, from another session.
+   * Holds a lock on the row of order 1 in {@code table}, from another session, until {@code
+   * release} says so (or 90 s pass).
    */
-  private static Future<?> lockFor(
-      String table, long millis, CountDownLatch locked, ExecutorService pool) {
+  private static Future<?> lockUntil(
+      String table, BooleanSupplier release, CountDownLatch locked, ExecutorService pool) {
     return pool.submit(
         () -> {
           try (Connection c = SharedSandbox.get().postgres().connect()) {
@@ -44,7 +47,10 @@ class TransientErrorsTest {
             try (Statement s = c.createStatement()) {
               s.execute("SELECT * FROM " + table + " WHERE order_id = 1 FOR UPDATE");
               locked.countDown();
-              Thread.sleep(millis);
+              long deadline = System.currentTimeMillis() + 90_000;
+              while (!release.getAsBoolean() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+              }
             }
             c.commit();
           }
@@ -52,7 +58,17 @@ class TransientErrorsTest {
         });
   }
 
-  private int runWhileLocked(String name, long lockMillis, int maxRetries) throws Exception {
+  /** Whether the sink has logged a retry: the lock did cause a transient failure. */
+  private boolean retried() {
+    return err.toString(StandardCharsets.UTF_8).contains("Transient database error on");
+  }
+
+  /**
+   * Runs kafka-to-jdbc while another session holds a row lock the upsert needs; the lock is let go
+   * once the sink has retried ({@code releaseAfterRetry}), or only after the run otherwise.
+   */
+  private int runWhileLocked(String name, boolean releaseAfterRetry, int maxRetries)
+      throws Exception {
     String topic = SharedSandbox.newTopic(name, 1);
     String table = SharedSandbox.newTableLike("orders", "orders_" + name);
     // The sink's own role waits at most 200 ms for a lock, then fails with SQLState 55P03.
@@ -71,7 +87,9 @@ class TransientErrorsTest {
     PrintStream realErr = System.err;
     try {
       CountDownLatch locked = new CountDownLatch(1);
-      Future<?> lock = lockFor(table, lockMillis, locked, pool);
+      AtomicBoolean finished = new AtomicBoolean();
+      Future<?> lock =
+          lockUntil(table, () -> finished.get() || (releaseAfterRetry && retried()), locked, pool);
       locked.await();
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       int code =
@@ -89,6 +107,7 @@ class TransientErrorsTest {
                   "--maxRetries=" + maxRetries,
                   "--runReport=" + dir.resolve("report-" + name + ".json"),
                   "--bounded");
+      finished.set(true);
       lock.get();
       return code;
     } finally {
@@ -99,9 +118,7 @@ class TransientErrorsTest {
 
   @Test
   void aTransientErrorIsRetriedWithBackoffUntilTheBatchLands() throws Exception {
-    // The lock outlasts the pipeline's start (a few seconds) and the first retries (200 ms, 400 ms,
-    // ...), not all six.
-    int code = runWhileLocked("transient_ok", 8_000, 6);
+    int code = runWhileLocked("transient_ok", true, 6);
     assertThat(err.toString(StandardCharsets.UTF_8), code, is(Launcher.OK));
     assertThat(
         err.toString(StandardCharsets.UTF_8),
@@ -118,7 +135,7 @@ class TransientErrorsTest {
 
   @Test
   void whenRetriesRunOutTheRunFailsLoudlyAndNothingIsDeadLettered() throws Exception {
-    int code = runWhileLocked("transient_fail", 12_000, 1);
+    int code = runWhileLocked("transient_fail", false, 1);
     assertThat(code, is(Launcher.RUN_FAILED));
     assertThat(
         err.toString(StandardCharsets.UTF_8),
