@@ -20,13 +20,15 @@ import org.apache.beam.sdk.options.PipelineOptionsValidator;
 /**
  * Parses the command line, then prints help, runs a pipeline, or runs a tool command. Returns the
  * process exit code: 0 success, 1 a failed run, 2 a usage error (unknown pipeline or option,
- * missing or invalid value), 3 a run that did not account for every record.
+ * missing or invalid value), 3 a run that did not account for every record, 4 a closed quality gate
+ * (an error data-quality rule failed).
  */
 public final class Launcher {
   public static final int OK = 0;
   public static final int RUN_FAILED = 1;
   public static final int USAGE = 2;
   public static final int ACCOUNTING = 3;
+  public static final int QUALITY = 4;
 
   private final PrintStream out;
   private final PrintStream err;
@@ -83,6 +85,9 @@ public final class Launcher {
     } catch (PipelineRun.AccountingException e) {
       err.println("sluice " + command + ": " + e.getMessage());
       return ACCOUNTING;
+    } catch (PipelineRun.QualityGateException e) {
+      err.println("sluice " + command + ": " + e.getMessage());
+      return QUALITY;
     } catch (Exception e) {
       err.println("sluice " + command + ": run failed: " + rootMessage(e));
       e.printStackTrace(err);

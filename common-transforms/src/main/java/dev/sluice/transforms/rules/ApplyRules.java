@@ -10,7 +10,9 @@ import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
@@ -18,6 +20,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Applies the record rules of a rules file to each record. A record failing an {@code error} rule
@@ -59,6 +62,7 @@ public final class ApplyRules
             ParDo.of(
                     new CheckFn(
                         rules.recordRules(),
+                        rules.datasetRules(),
                         pipeline,
                         DeadLetters.forStep(pipeline, STEP).withSchema(schema),
                         passed,
@@ -66,12 +70,56 @@ public final class ApplyRules
                 .withOutputTags(passed, TupleTagList.of(failed)));
     out.get(passed).setCoder(input.getCoder());
     out.get(failed).setCoder(DeadLetters.coder());
+    for (DatasetRule rule : rules.datasetRules()) {
+      if (rule.kind().equals("unique")) {
+        out.get(passed)
+            .apply(
+                "KeysOf " + rule.name(),
+                MapElements.into(TypeDescriptors.strings())
+                    .via(kv -> key(kv.getValue(), rule.fields())))
+            .apply("Count " + rule.name(), Count.perElement())
+            .apply("Duplicates " + rule.name(), ParDo.of(new DuplicatesFn(pipeline, rule.name())));
+      }
+    }
     return Result.of(out, passed, failed);
+  }
+
+  /** The key fields of a record as text, e.g. {@code order_id=42}. */
+  static String key(GenericRecord record, List<String> fields) {
+    StringBuilder key = new StringBuilder();
+    for (String field : fields) {
+      key.append(key.length() == 0 ? "" : ",").append(field).append('=').append(record.get(field));
+    }
+    return key.toString();
+  }
+
+  /** Counts the records whose key another record already has; keeps a few keys as samples. */
+  static final class DuplicatesFn extends DoFn<KV<String, Long>, Void> {
+    static final int SAMPLES = 5;
+    private final String namespace;
+    private final String rule;
+    private transient int sampled;
+
+    DuplicatesFn(String namespace, String rule) {
+      this.namespace = namespace;
+      this.rule = rule;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Long> counted) {
+      if (counted.getValue() > 1) {
+        Metrics.counter(namespace, DatasetRule.duplicatesCounter(rule)).inc(counted.getValue() - 1);
+        if (sampled++ < SAMPLES) {
+          Metrics.stringSet(namespace, DatasetRule.duplicateSamples(rule)).add(counted.getKey());
+        }
+      }
+    }
   }
 
   static final class CheckFn
       extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
     private final List<RecordRule> rules;
+    private final List<DatasetRule> datasetRules;
     private final String namespace;
     private final DeadLetters deadLetters;
     private final TupleTag<KV<SourceRecord, GenericRecord>> passed;
@@ -79,15 +127,32 @@ public final class ApplyRules
 
     CheckFn(
         List<RecordRule> rules,
+        List<DatasetRule> datasetRules,
         String namespace,
         DeadLetters deadLetters,
         TupleTag<KV<SourceRecord, GenericRecord>> passed,
         TupleTag<DeadLetter> failed) {
       this.rules = rules;
+      this.datasetRules = datasetRules;
       this.namespace = namespace;
       this.deadLetters = deadLetters;
       this.passed = passed;
       this.failed = failed;
+    }
+
+    private void measure(GenericRecord record) {
+      if (datasetRules.isEmpty()) {
+        return;
+      }
+      Metrics.counter(namespace, DatasetRule.ROWS).inc();
+      for (DatasetRule rule : datasetRules) {
+        if (rule.kind().equals("null_rate") && record.get(rule.fields().get(0)) == null) {
+          Metrics.counter(namespace, DatasetRule.nullsCounter(rule.fields().get(0))).inc();
+        } else if (rule.kind().equals("freshness") && record.get(rule.fields().get(0)) != null) {
+          Metrics.distribution(namespace, DatasetRule.newestDistribution(rule.fields().get(0)))
+              .update(((Number) record.get(rule.fields().get(0))).longValue());
+        }
+      }
     }
 
     @ProcessElement
@@ -110,6 +175,7 @@ public final class ApplyRules
         }
       }
       if (rejection == null) {
+        measure(element.getValue());
         out.get(passed).output(element);
       } else {
         out.get(failed).output(deadLetters.of(element.getKey(), rejection));

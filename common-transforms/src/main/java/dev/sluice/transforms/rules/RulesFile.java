@@ -42,6 +42,12 @@ public final class RulesFile implements Serializable {
       Set.of("not_null", "range", "regex", "accepted_values", "max_length", "compare");
   static final Set<String> DATASET_RULES =
       Set.of("row_count", "null_rate", "unique", "relationships", "freshness");
+  private static final Map<String, Set<String>> DATASET_KEYS =
+      Map.of(
+          "row_count", Set.of("min", "max"),
+          "null_rate", Set.of("field", "max"),
+          "unique", Set.of("fields"),
+          "freshness", Set.of("field", "max_lag"));
   private static final Map<String, Set<String>> KEYS =
       Map.of(
           "not_null", Set.of("field"),
@@ -54,10 +60,16 @@ public final class RulesFile implements Serializable {
 
   private final String dataset;
   private final List<RecordRule> recordRules;
+  private final List<DatasetRule> datasetRules;
 
-  private RulesFile(String dataset, List<RecordRule> recordRules) {
+  private RulesFile(String dataset, List<RecordRule> recordRules, List<DatasetRule> datasetRules) {
     this.dataset = dataset;
     this.recordRules = List.copyOf(recordRules);
+    this.datasetRules = List.copyOf(datasetRules);
+  }
+
+  public List<DatasetRule> datasetRules() {
+    return datasetRules;
   }
 
   public String dataset() {
@@ -96,6 +108,7 @@ public final class RulesFile implements Serializable {
     }
     String dataset = null;
     List<RecordRule> rules = new ArrayList<>();
+    List<DatasetRule> datasetRules = new ArrayList<>();
     for (NodeTuple entry : mapping.getValue()) {
       String key = parser.scalar(entry.getKeyNode());
       switch (key) {
@@ -107,7 +120,7 @@ public final class RulesFile implements Serializable {
         }
         case "dataset_rules" -> {
           for (Node rule : parser.sequence(entry.getValueNode(), key)) {
-            parser.datasetRule(rule);
+            datasetRules.add(parser.datasetRule(rule));
           }
         }
         default ->
@@ -119,7 +132,7 @@ public final class RulesFile implements Serializable {
     if (dataset == null) {
       throw new InvalidRulesException(file + ": 'dataset' is missing");
     }
-    return new RulesFile(dataset, rules);
+    return new RulesFile(dataset, rules, datasetRules);
   }
 
   /** Reads nodes, naming the file and line of anything wrong. */
@@ -163,7 +176,7 @@ public final class RulesFile implements Serializable {
       return out;
     }
 
-    void datasetRule(Node node) {
+    DatasetRule datasetRule(Node node) {
       Map<String, Node> keys = mapping(node);
       Node rule = keys.get("rule");
       if (rule == null) {
@@ -173,12 +186,102 @@ public final class RulesFile implements Serializable {
       if (!DATASET_RULES.contains(kind)) {
         throw error(rule, "unknown dataset rule '" + kind + "'; known: " + sorted(DATASET_RULES));
       }
-      throw error(
-          rule,
-          "dataset rule '"
-              + kind
-              + "' is not evaluated by this version of Sluice; remove it rather than have it"
-              + " silently ignored");
+      if (!DATASET_KEYS.containsKey(kind)) {
+        throw error(
+            rule,
+            "dataset rule '"
+                + kind
+                + "' is not evaluated by this version of Sluice; remove it rather than have it"
+                + " silently ignored");
+      }
+      for (Map.Entry<String, Node> key : keys.entrySet()) {
+        if (!Set.of("rule", "severity", "name").contains(key.getKey())
+            && !DATASET_KEYS.get(kind).contains(key.getKey())) {
+          throw error(
+              key.getValue(),
+              "unknown key '"
+                  + key.getKey()
+                  + "' for rule "
+                  + kind
+                  + "; expected "
+                  + sorted(DATASET_KEYS.get(kind)));
+        }
+      }
+      RecordRule.Severity severity = severity(keys);
+      List<String> fields = new ArrayList<>();
+      Double min = null;
+      Double max = null;
+      Long maxLag = null;
+      switch (kind) {
+        case "row_count" -> {
+          min = keys.containsKey("min") ? decimal(keys.get("min"), "min").doubleValue() : null;
+          max = keys.containsKey("max") ? decimal(keys.get("max"), "max").doubleValue() : null;
+          if (min == null && max == null) {
+            throw error(rule, "row_count needs min, max or both");
+          }
+        }
+        case "null_rate" -> {
+          fields.add(field(keys, rule, "field"));
+          max =
+              decimal(keys.get("max") == null ? missing(rule, "max") : keys.get("max"), "max")
+                  .doubleValue();
+          if (max < 0 || max > 1) {
+            throw error(keys.get("max"), "max must be a fraction in [0, 1], but was " + max);
+          }
+        }
+        case "unique" -> {
+          Node list = keys.get("fields");
+          if (list == null) {
+            missing(rule, "fields");
+          }
+          for (Node field : sequence(list, "fields")) {
+            String name = scalar(field);
+            if (schema.getField(name) == null) {
+              throw error(field, "field '" + name + "' is not in schema " + schema.getName());
+            }
+            fields.add(name);
+          }
+        }
+        default -> {
+          String field = field(keys, rule, "field");
+          if (!(RecordRule.nonNull(schema.getField(field).schema()).getLogicalType()
+              instanceof org.apache.avro.LogicalTypes.TimestampMillis)) {
+            throw error(
+                keys.get("field"),
+                "freshness needs a timestamp-millis field, but " + field + " is not");
+          }
+          fields.add(field);
+          String lag = required(keys, rule, "max_lag");
+          try {
+            maxLag = java.time.Duration.parse(lag).toMillis();
+          } catch (java.time.format.DateTimeParseException e) {
+            throw error(
+                keys.get("max_lag"),
+                "max_lag must be an ISO-8601 duration such as PT2H, but was '" + lag + "'");
+          }
+        }
+      }
+      String name =
+          keys.containsKey("name")
+              ? scalar(keys.get("name"))
+              : kind + (fields.isEmpty() ? "" : "(" + String.join(",", fields) + ")");
+      if (!names.add(name)) {
+        throw error(rule, "rule name '" + name + "' is used twice; give one a 'name'");
+      }
+      return new DatasetRule(name, kind, severity, fields, min, max, maxLag);
+    }
+
+    private RecordRule.Severity severity(Map<String, Node> keys) {
+      if (!keys.containsKey("severity")) {
+        return RecordRule.Severity.ERROR;
+      }
+      String value = scalar(keys.get("severity"));
+      try {
+        return RecordRule.Severity.valueOf(value.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw error(
+            keys.get("severity"), "severity must be error or warn, but was '" + value + "'");
+      }
     }
 
     RecordRule recordRule(Node node) {

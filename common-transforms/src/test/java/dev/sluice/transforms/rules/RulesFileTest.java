@@ -31,6 +31,24 @@ class RulesFileTest {
               - {rule: compare, left: updated_at, op: '>=', right: created_at, name: updated_after_created}
             """);
     assertThat(rules.dataset(), equalTo("orders"));
+    RulesFile withDataset =
+        parse(
+            """
+            dataset: orders
+            dataset_rules:
+              - {rule: row_count, min: 1, severity: error}
+              - {rule: unique, fields: [order_id], severity: error}
+              - {rule: null_rate, field: note, max: 0.5, severity: warn}
+              - {rule: freshness, field: updated_at, max_lag: PT24H}
+            """);
+    assertThat(
+        withDataset.datasetRules().stream().map(r -> r.name() + ":" + r.severity()).toList(),
+        equalTo(
+            java.util.List.of(
+                "row_count:ERROR",
+                "unique(order_id):ERROR",
+                "null_rate(note):WARN",
+                "freshness(updated_at):ERROR")));
     assertThat(
         rules.recordRules().stream()
             .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())
@@ -64,7 +82,12 @@ class RulesFileTest {
           bad op            | `dataset: o\\nrecord_rules:\\n  - {rule: compare, left: version, op: '=>', right: version}` | rules.yaml line 3: op must be one of
           duplicate name    | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note}\\n  - {rule: not_null, field: note}` | rules.yaml line 4: rule name 'not_null(note)' is used twice
           top-level key     | `dataset: o\\nrules: []`                                                       | rules.yaml line 2: unknown key 'rules'
-          dataset rules     | `dataset: o\\ndataset_rules:\\n  - {rule: row_count, min: 1}`                   | rules.yaml line 3: dataset rule 'row_count' is not evaluated by this version
+          relationships     | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: note}`         | rules.yaml line 3: dataset rule 'relationships' is not evaluated by this version
+          row_count bounds  | `dataset: o\\ndataset_rules:\\n  - {rule: row_count}`                         | rules.yaml line 3: row_count needs min, max or both
+          null_rate max     | `dataset: o\\ndataset_rules:\\n  - {rule: null_rate, field: note, max: 2}`    | rules.yaml line 3: max must be a fraction in [0, 1], but was 2.0
+          unique field      | `dataset: o\\ndataset_rules:\\n  - {rule: unique, fields: [order_id, oops]}` | rules.yaml line 3: field 'oops' is not in schema Order
+          freshness type    | `dataset: o\\ndataset_rules:\\n  - {rule: freshness, field: note, max_lag: PT1H}` | rules.yaml line 3: freshness needs a timestamp-millis field
+          freshness lag     | `dataset: o\\ndataset_rules:\\n  - {rule: freshness, field: created_at, max_lag: 1h}` | rules.yaml line 3: max_lag must be an ISO-8601 duration
           no dataset        | `record_rules: []`                                                             | rules.yaml: 'dataset' is missing
           """)
   void rejectsAnInvalidFileNamingTheLine(String kind, String yaml, String message) {

@@ -41,6 +41,19 @@ public final class PipelineRun {
     }
   }
 
+  /** Thrown when an error-severity data-quality rule failed: nothing was published. */
+  public static final class QualityGateException extends RuntimeException {
+    QualityGateException(String pipeline, QualityReport report) {
+      super(
+          "Quality gate closed for "
+              + pipeline
+              + ": "
+              + report.failedErrors().size()
+              + " error rule(s) failed; nothing was published\n"
+              + report.failures());
+    }
+  }
+
   /** Thrown when the runner reports that the run did not finish successfully. */
   public static final class RunFailedException extends RuntimeException {
     RunFailedException(String message) {
@@ -71,6 +84,24 @@ public final class PipelineRun {
     out.print(summary.toText());
     boolean succeeded =
         state == PipelineResult.State.DONE && (!plan.bounded() || summary.accountingGap() == 0);
+    QualityReport quality = null;
+    if (succeeded && plan.bounded() && plan.quality() != null) {
+      quality =
+          QualityReport.evaluate(plan.quality(), result.metrics(), definition.name(), finished);
+      out.print(
+          quality.failures().isEmpty()
+              ? "  quality        all rules pass\n"
+              : "  quality\n" + quality.failures());
+      if (plan.runReport() != null) {
+        String location = plan.runReport().replaceFirst("[^/]*$", "quality-report.json");
+        quality.writeJson(location);
+        out.println("  quality report: " + location);
+      }
+      if (!quality.failedErrors().isEmpty()) {
+        writeReport(plan, summary, out);
+        throw new QualityGateException(definition.name(), quality);
+      }
+    }
     if (succeeded && plan.bounded() && plan.onSuccess() != null) {
       try {
         plan.onSuccess().run(summary);

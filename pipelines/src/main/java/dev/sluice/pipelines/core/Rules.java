@@ -31,6 +31,10 @@ public final class Rules {
     return new Rules(RulesFile.load(Path.of(options.getRules()), schema), schema, pipeline);
   }
 
+  public RulesFile file() {
+    return file;
+  }
+
   /** Applies the record rules; records failing an error rule go to the dead letters. */
   public PCollection<KV<SourceRecord, GenericRecord>> apply(
       PCollection<KV<SourceRecord, GenericRecord>> records,

@@ -11,10 +11,16 @@ import java.util.Map;
  * @param bounded whether the run ends by itself (and so gets a summary and an accounting check)
  * @param outputs labelled locations the run writes to, e.g. {@code lake -> /data/lake}
  * @param runReport where the JSON run report is written, or null for none
- * @param onSuccess run on the launching side after a successful, balanced bounded run, or null
+ * @param onSuccess run on the launching side after a successful, balanced bounded run whose quality
+ *     gate is open, or null
+ * @param quality rules whose dataset rules are judged after a bounded run, or null
  */
 public record RunPlan(
-    boolean bounded, Map<String, String> outputs, String runReport, OnSuccess onSuccess) {
+    boolean bounded,
+    Map<String, String> outputs,
+    String runReport,
+    OnSuccess onSuccess,
+    dev.sluice.transforms.rules.RulesFile quality) {
 
   /** A step after the run, on the launching side; a failure fails the run. */
   @FunctionalInterface
@@ -27,6 +33,16 @@ public record RunPlan(
   }
 
   public RunPlan(boolean bounded, Map<String, String> outputs, String runReport) {
-    this(bounded, outputs, runReport, null);
+    this(bounded, outputs, runReport, null, null);
+  }
+
+  public RunPlan(
+      boolean bounded, Map<String, String> outputs, String runReport, OnSuccess onSuccess) {
+    this(bounded, outputs, runReport, onSuccess, null);
+  }
+
+  /** The same plan, judging the rules' dataset rules after a bounded run (the quality gate). */
+  public RunPlan withQuality(Rules rules) {
+    return rules == null ? this : new RunPlan(bounded, outputs, runReport, onSuccess, rules.file());
   }
 }

@@ -105,6 +105,6 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         options.getRunReport() != null
             ? options.getRunReport()
             : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
-    return new RunPlan(watch == null, outputs, report);
+    return new RunPlan(watch == null, outputs, report).withQuality(rules);
   }
 }

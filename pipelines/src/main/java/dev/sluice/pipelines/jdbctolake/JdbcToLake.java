@@ -8,6 +8,7 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.transforms.core.Accounting;
@@ -34,6 +35,7 @@ import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 
 /**
  * jdbc-to-lake: exports a PostgreSQL table (or query) to date-partitioned Avro files, in parallel
@@ -119,6 +121,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
           "Cannot plan the export from " + connection.safeUrl() + ": " + e.getMessage(), e);
     }
     Schema schema = plan.avro().schema();
+    Rules rules = Rules.load(options, schema, NAME);
     String partitionField =
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
     Path output = Path.of(options.getOutput());
@@ -139,7 +142,11 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
                 partitionColumn,
                 NAME));
     deadLetters.add(rows.deadLetters());
-    rows.output().apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
+    PCollection<KV<SourceRecord, GenericRecord>> records = rows.output();
+    if (rules != null) {
+      records = rules.apply(records, deadLetters);
+    }
+    records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
     deadLetters.close();
 
     boolean replaceAll = options.getFullRefresh() || plan.low() == null;
@@ -176,7 +183,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
         options.getRunReport() != null
             ? options.getRunReport()
             : output.resolve("_sluice/run-report.json").toString();
-    return new RunPlan(true, outputs, report, publish);
+    return new RunPlan(true, outputs, report, publish).withQuality(rules);
   }
 
   private static Plan plan(

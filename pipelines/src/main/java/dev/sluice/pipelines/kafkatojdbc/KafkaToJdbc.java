@@ -153,7 +153,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
-    return new RunPlan(bounded, outputs, options.getRunReport());
+    return new RunPlan(bounded, outputs, options.getRunReport()).withQuality(rules);
   }
 
   private static Long stopReadTime(KafkaToJdbcOptions options) {

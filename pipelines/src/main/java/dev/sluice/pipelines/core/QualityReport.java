@@ -1,0 +1,282 @@
+package dev.sluice.pipelines.core;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.transforms.rules.ApplyRules;
+import dev.sluice.transforms.rules.DatasetRule;
+import dev.sluice.transforms.rules.RecordRule;
+import dev.sluice.transforms.rules.RulesFile;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.metrics.StringSetResult;
+import org.apache.beam.sdk.util.MimeTypes;
+
+/**
+ * The data-quality verdict of a bounded run: each dataset rule, and each record rule with {@code
+ * mostly}, judged from the run's metrics, with its observed value, threshold, samples and pass or
+ * fail. An {@code error} rule that fails closes the write-audit-publish gate.
+ */
+public final class QualityReport {
+  /**
+   * One judged rule.
+   *
+   * @param rule the rule's name
+   * @param severity error or warn
+   * @param evaluated records judged
+   * @param failed records failing (or duplicates, nulls...)
+   * @param observed the measured value, as text
+   * @param threshold what was required, as text
+   * @param passed whether the rule holds
+   * @param samples a few failing keys, when known
+   */
+  public record Result(
+      String rule,
+      String severity,
+      long evaluated,
+      long failed,
+      String observed,
+      String threshold,
+      boolean passed,
+      List<String> samples) {}
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final List<Result> results;
+
+  private QualityReport(List<Result> results) {
+    this.results = List.copyOf(results);
+  }
+
+  public List<Result> results() {
+    return results;
+  }
+
+  /** The error rules that failed: the gate is closed when there is any. */
+  public List<Result> failedErrors() {
+    return results.stream().filter(r -> !r.passed() && r.severity().equals("error")).toList();
+  }
+
+  public static QualityReport evaluate(
+      RulesFile rules, MetricResults metrics, String namespace, Instant now) {
+    Metrics m = new Metrics(metrics, namespace);
+    List<Result> results = new ArrayList<>();
+    long rows = m.counter(DatasetRule.ROWS);
+    for (RecordRule rule : rules.recordRules()) {
+      if (rule.mostly() == null) {
+        continue;
+      }
+      long evaluated = m.counter(ApplyRules.COUNTER_PREFIX + rule.name() + ".evaluated");
+      long failed = m.counter(ApplyRules.COUNTER_PREFIX + rule.name() + ".failed");
+      double passing = evaluated == 0 ? 1.0 : 1.0 - (double) failed / evaluated;
+      results.add(
+          new Result(
+              rule.name(),
+              severity(rule.severity()),
+              evaluated,
+              failed,
+              "passing " + fraction(passing),
+              "mostly " + fraction(rule.mostly()),
+              passing >= rule.mostly(),
+              List.of()));
+    }
+    for (DatasetRule rule : rules.datasetRules()) {
+      results.add(
+          switch (rule.kind()) {
+            case "row_count" -> {
+              boolean ok =
+                  (rule.min() == null || rows >= rule.min())
+                      && (rule.max() == null || rows <= rule.max());
+              yield new Result(
+                  rule.name(),
+                  severity(rule.severity()),
+                  rows,
+                  ok ? 0 : 1,
+                  String.valueOf(rows),
+                  bounds(rule.min(), rule.max()),
+                  ok,
+                  List.of());
+            }
+            case "null_rate" -> {
+              long nulls = m.counter(DatasetRule.nullsCounter(rule.fields().get(0)));
+              double rate = rows == 0 ? 0.0 : (double) nulls / rows;
+              yield new Result(
+                  rule.name(),
+                  severity(rule.severity()),
+                  rows,
+                  nulls,
+                  fraction(rate),
+                  "<= " + fraction(rule.max()),
+                  rate <= rule.max(),
+                  List.of());
+            }
+            case "unique" -> {
+              long duplicates = m.counter(DatasetRule.duplicatesCounter(rule.name()));
+              yield new Result(
+                  rule.name(),
+                  severity(rule.severity()),
+                  rows,
+                  duplicates,
+                  duplicates + " duplicate(s)",
+                  "0 duplicates",
+                  duplicates == 0,
+                  m.strings(DatasetRule.duplicateSamples(rule.name())));
+            }
+            default -> {
+              Long newest = m.max(DatasetRule.newestDistribution(rule.fields().get(0)));
+              long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;
+              boolean ok = newest != null && lag <= rule.maxLagMillis();
+              yield new Result(
+                  rule.name(),
+                  severity(rule.severity()),
+                  rows,
+                  ok ? 0 : 1,
+                  newest == null
+                      ? "no value"
+                      : "newest "
+                          + Instant.ofEpochMilli(newest)
+                          + ", lag "
+                          + java.time.Duration.ofMillis(lag),
+                  "lag <= " + java.time.Duration.ofMillis(rule.maxLagMillis()),
+                  ok,
+                  List.of());
+            }
+          });
+    }
+    return new QualityReport(results);
+  }
+
+  private static String severity(RecordRule.Severity severity) {
+    return severity.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static String fraction(double value) {
+    return String.format(java.util.Locale.ROOT, "%.4f", value);
+  }
+
+  private static String bounds(@Nullable Double min, @Nullable Double max) {
+    List<String> parts = new ArrayList<>();
+    if (min != null) {
+      parts.add(">= " + min.longValue());
+    }
+    if (max != null) {
+      parts.add("<= " + max.longValue());
+    }
+    return String.join(" and ", parts);
+  }
+
+  /** One line per failed rule: name, severity, observed, threshold, samples. */
+  public String failures() {
+    StringBuilder out = new StringBuilder();
+    for (Result r : results) {
+      if (!r.passed()) {
+        out.append("  ")
+            .append(r.severity())
+            .append(" rule ")
+            .append(r.rule())
+            .append(": observed ")
+            .append(r.observed())
+            .append(", required ")
+            .append(r.threshold());
+        if (!r.samples().isEmpty()) {
+          out.append(", e.g. ").append(r.samples());
+        }
+        out.append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  public String toJson() throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("gate", failedErrors().isEmpty() ? "open" : "closed");
+    ArrayNode rules = root.putArray("rules");
+    for (Result r : results) {
+      ObjectNode node = rules.addObject();
+      node.put("rule", r.rule());
+      node.put("severity", r.severity());
+      node.put("evaluated", r.evaluated());
+      node.put("failed", r.failed());
+      node.put("observed", r.observed());
+      node.put("threshold", r.threshold());
+      node.put("passed", r.passed());
+      r.samples().forEach(node.putArray("samples")::add);
+    }
+    return JSON.writeValueAsString(root);
+  }
+
+  public void writeJson(String location) throws IOException {
+    try (OutputStream out =
+        Channels.newOutputStream(
+            FileSystems.create(FileSystems.matchNewResource(location, false), MimeTypes.TEXT))) {
+      out.write(toJson().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** The pipeline's metrics by name, committed where the runner has them. */
+  private static final class Metrics {
+    private final MetricQueryResults results;
+
+    Metrics(MetricResults metrics, String namespace) {
+      this.results =
+          metrics.queryMetrics(
+              MetricsFilter.builder()
+                  .addNameFilter(MetricNameFilter.inNamespace(namespace))
+                  .build());
+    }
+
+    long counter(String name) {
+      long total = 0;
+      for (MetricResult<Long> c : results.getCounters()) {
+        if (c.getName().getName().equals(name)) {
+          Long value = c.getCommittedOrNull();
+          total += value != null ? value : c.getAttempted();
+        }
+      }
+      return total;
+    }
+
+    Long max(String name) {
+      Long max = null;
+      for (MetricResult<DistributionResult> d : results.getDistributions()) {
+        if (d.getName().getName().equals(name)) {
+          DistributionResult value =
+              d.getCommittedOrNull() != null ? d.getCommittedOrNull() : d.getAttempted();
+          if (value.getCount() > 0) {
+            max = max == null ? value.getMax() : Math.max(max, value.getMax());
+          }
+        }
+      }
+      return max;
+    }
+
+    List<String> strings(String name) {
+      Set<String> out = new TreeSet<>();
+      for (MetricResult<StringSetResult> s : results.getStringSets()) {
+        if (s.getName().getName().equals(name)) {
+          StringSetResult value =
+              s.getCommittedOrNull() != null ? s.getCommittedOrNull() : s.getAttempted();
+          out.addAll(value.getStringSet());
+        }
+      }
+      return List.copyOf(out);
+    }
+  }
+}
