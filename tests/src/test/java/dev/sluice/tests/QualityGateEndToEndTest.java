@@ -145,4 +145,52 @@ class QualityGateEndToEndTest extends LauncherCalls {
         containsString("newest 2026-11-25T09:00:00Z"));
     assertThat(report.get("freshness(updated_at)").get("passed").asBoolean(), is(true));
   }
+
+  @Test
+  void filesToLakePublishesNothingWhenItsGateClosesAndTheLakeStaysByteForByte() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    String header =
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
+    Files.writeString(
+        in.resolve("orders.csv"),
+        header + "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,\n");
+    Path lake = dir.resolve("lake");
+    Path rules =
+        Files.writeString(
+            dir.resolve("rules.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: unique, fields: [order_id], severity: error}\n");
+    String[] args = {
+      "files-to-lake",
+      "--input=" + in + "/*.csv",
+      "--output=" + lake,
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--rules=" + rules
+    };
+    assertOk(run(args));
+    Map<Path, byte[]> before = new HashMap<>();
+    for (Path file : LakePublisher.dataFiles(lake)) {
+      before.put(file, Files.readAllBytes(file));
+    }
+    assertThat(before.size(), is(1));
+
+    // The same day again, now with a duplicate order: the gate closes and the lake stays as it was.
+    Files.writeString(
+        in.resolve("orders.csv"),
+        header
+            + "1,10,9.00,EUR,PAID,2026-11-24T09:00:00Z,2026-11-24T10:00:00Z,2,\n"
+            + "1,10,9.00,EUR,PAID,2026-11-24T09:00:00Z,2026-11-24T10:00:00Z,2,\n");
+    assertThat(run(args), is(Launcher.QUALITY));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "error rule unique(order_id): observed 1 duplicate(s), required 0 duplicates, e.g. [order_id=1]"));
+    Map<Path, byte[]> after = new HashMap<>();
+    for (Path file : LakePublisher.dataFiles(lake)) {
+      after.put(file, Files.readAllBytes(file));
+    }
+    assertThat(after.keySet(), equalTo(before.keySet()));
+    for (Path file : before.keySet()) {
+      assertThat(java.util.Arrays.equals(after.get(file), before.get(file)), is(true));
+    }
+  }
 }

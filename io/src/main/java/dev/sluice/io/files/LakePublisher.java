@@ -28,8 +28,9 @@ public final class LakePublisher {
   private LakePublisher() {}
 
   /**
-   * Moves {@code staging/dt=.../*.avro} to {@code output/dt=.../part-<tag>-*.avro}, then writes the
-   * manifest (with {@code manifest} plus the list of files) and removes the staging directory.
+   * Moves {@code staging/dt=.../*.avro} to {@code output/dt=.../part-<tag>-*.avro} (the staged name
+   * kept when {@code tag} is null), then writes the manifest (with {@code manifest} plus the list
+   * of files) and removes the staging directory.
    *
    * @return the published files, relative to {@code output}
    */
@@ -44,7 +45,7 @@ public final class LakePublisher {
               .sorted()
               .toList();
     }
-    Path trash = output.resolve("_sluice/replaced-" + tag);
+    Path trash = output.resolve("_sluice/replaced-" + (tag == null ? "run" : tag));
     if (replaceAll) {
       for (Path old : dataFiles(output)) {
         Path target = trash.resolve(output.relativize(old));
@@ -55,7 +56,10 @@ public final class LakePublisher {
     List<String> published = new ArrayList<>();
     for (Path file : staged) {
       Path relative = staging.relativize(file);
-      String name = relative.getFileName().toString().replaceFirst("^part", "part-" + tag);
+      String name =
+          tag == null
+              ? relative.getFileName().toString()
+              : relative.getFileName().toString().replaceFirst("^part", "part-" + tag);
       Path target = output.resolve(relative).resolveSibling(name);
       Files.createDirectories(target.getParent());
       Files.move(file, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
@@ -15,9 +16,12 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
@@ -63,13 +67,19 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
+    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
+    Duration watch = Durations.parse("watch", options.getWatch());
+    // Bounded runs into a local lake are write-audit-publish: files are staged, and published (with
+    // a _SUCCESS manifest) only when the run accounted for every record and its quality gate is
+    // open.
+    boolean staged = watch == null && !options.getOutput().contains("://");
+    Path output = Path.of(options.getOutput().replaceFirst("^file:", ""));
+    Path staging = output.resolve("_sluice/staging-" + UUID.randomUUID());
     WriteLake lake =
-        WriteLake.to(options.getOutput(), schema, NAME)
+        WriteLake.to(staged ? staging.toString() : options.getOutput(), schema, NAME)
             .partitionedBy(
                 options.getPartitionField() == null ? "created_at" : options.getPartitionField())
             .withNumShards(options.getNumShards());
-    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
-    Duration watch = Durations.parse("watch", options.getWatch());
     Rules rules = Rules.load(options, schema, NAME);
 
     ReadLines read =
@@ -105,6 +115,21 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         options.getRunReport() != null
             ? options.getRunReport()
             : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
-    return new RunPlan(watch == null, outputs, report).withQuality(rules);
+    RunPlan.OnSuccess publish =
+        !staged
+            ? null
+            : summary -> {
+              Map<String, Object> manifest = new LinkedHashMap<>();
+              manifest.put("pipeline", NAME);
+              manifest.put("input", options.getInput());
+              manifest.put("rows", summary.written());
+              manifest.put("dead_lettered", summary.deadLettered());
+              manifest.put(
+                  "schema_fingerprint",
+                  Long.toHexString(SchemaNormalization.parsingFingerprint64(schema)));
+              manifest.put("published_at", java.time.Instant.now().toString());
+              LakePublisher.publish(staging, output, null, false, manifest);
+            };
+    return new RunPlan(watch == null, outputs, report, publish).withQuality(rules);
   }
 }
