@@ -9,7 +9,7 @@ import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code files-to-lake}. */
 public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
-  @Description("Glob of the input files, e.g. /data/in/orders-*.csv (gs:// works on Dataflow)")
+  @Description("Glob of the input files, e.g. /data/in/orders-*.csv")
   @Validation.Required
   String getInput();
 
