@@ -1,5 +1,6 @@
 package dev.sluice.io.jdbc;
 
+import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
@@ -138,7 +139,7 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
     @ProcessElement
     public void process(@Element KV<String, List<String>> range, MultiOutputReceiver out)
         throws Exception {
-      ReportLineageOnce.source(spec.connection.safeUrl() + "/" + spec.label);
+      ReportLineage.report(true, "jdbc", spec.connection.safeUrl() + "/" + spec.label);
       try (Connection c = spec.connection.open()) {
         c.setAutoCommit(false); // lets PostgreSQL stream with the fetch size
         try (PreparedStatement statement = c.prepareStatement(spec.selectPrefix + range.getKey())) {
@@ -210,15 +211,6 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
             rowsRead,
             rowsRead * 1000 / Math.max(1, now - started));
       }
-    }
-  }
-
-  /** Source lineage of JDBC reads. */
-  static final class ReportLineageOnce {
-    private ReportLineageOnce() {}
-
-    static void source(String location) {
-      dev.sluice.io.lineage.ReportLineage.report(true, "jdbc", location);
     }
   }
 }

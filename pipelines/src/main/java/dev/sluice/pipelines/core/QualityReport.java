@@ -15,17 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.metrics.DistributionResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricResults;
-import org.apache.beam.sdk.metrics.MetricsFilter;
-import org.apache.beam.sdk.metrics.StringSetResult;
 import org.apache.beam.sdk.util.MimeTypes;
 
 /**
@@ -76,7 +68,7 @@ public final class QualityReport {
 
   public static QualityReport evaluate(
       RulesFile rules, MetricResults metrics, String namespace, Instant now) {
-    Metrics m = new Metrics(metrics, namespace);
+    PipelineMetrics m = new PipelineMetrics(metrics, namespace);
     List<Result> results = new ArrayList<>();
     long rows = m.counter(DatasetRule.ROWS);
     for (RecordRule rule : rules.recordRules()) {
@@ -227,56 +219,6 @@ public final class QualityReport {
         Channels.newOutputStream(
             FileSystems.create(FileSystems.matchNewResource(location, false), MimeTypes.TEXT))) {
       out.write(toJson().getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
-  /** The pipeline's metrics by name, committed where the runner has them. */
-  private static final class Metrics {
-    private final MetricQueryResults results;
-
-    Metrics(MetricResults metrics, String namespace) {
-      this.results =
-          metrics.queryMetrics(
-              MetricsFilter.builder()
-                  .addNameFilter(MetricNameFilter.inNamespace(namespace))
-                  .build());
-    }
-
-    long counter(String name) {
-      long total = 0;
-      for (MetricResult<Long> c : results.getCounters()) {
-        if (c.getName().getName().equals(name)) {
-          Long value = c.getCommittedOrNull();
-          total += value != null ? value : c.getAttempted();
-        }
-      }
-      return total;
-    }
-
-    Long max(String name) {
-      Long max = null;
-      for (MetricResult<DistributionResult> d : results.getDistributions()) {
-        if (d.getName().getName().equals(name)) {
-          DistributionResult value =
-              d.getCommittedOrNull() != null ? d.getCommittedOrNull() : d.getAttempted();
-          if (value.getCount() > 0) {
-            max = max == null ? value.getMax() : Math.max(max, value.getMax());
-          }
-        }
-      }
-      return max;
-    }
-
-    List<String> strings(String name) {
-      Set<String> out = new TreeSet<>();
-      for (MetricResult<StringSetResult> s : results.getStringSets()) {
-        if (s.getName().getName().equals(name)) {
-          StringSetResult value =
-              s.getCommittedOrNull() != null ? s.getCommittedOrNull() : s.getAttempted();
-          out.addAll(value.getStringSet());
-        }
-      }
-      return List.copyOf(out);
     }
   }
 }

@@ -17,11 +17,7 @@ import java.util.TreeSet;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Lineage;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricResults;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.util.MimeTypes;
 
 /**
@@ -49,17 +45,7 @@ public record RunSummary(
       Instant finishedAt,
       MetricResults metrics,
       Map<String, String> outputs) {
-    MetricQueryResults results =
-        metrics.queryMetrics(
-            MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(pipeline)).build());
-    Map<String, Long> counters = new TreeMap<>();
-    for (MetricResult<Long> counter : results.getCounters()) {
-      Long value = counter.getCommittedOrNull();
-      if (value == null) {
-        value = counter.getAttempted();
-      }
-      counters.merge(counter.getName().getName(), value, Long::sum);
-    }
+    Map<String, Long> counters = new PipelineMetrics(metrics, pipeline).counters();
     return new RunSummary(
         pipeline,
         state,

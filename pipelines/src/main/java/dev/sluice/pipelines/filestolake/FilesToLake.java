@@ -6,6 +6,7 @@ import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
+import dev.sluice.pipelines.core.LakeManifest;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
@@ -21,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
@@ -119,15 +119,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         !staged
             ? null
             : summary -> {
-              Map<String, Object> manifest = new LinkedHashMap<>();
-              manifest.put("pipeline", NAME);
+              Map<String, Object> manifest = LakeManifest.of(NAME, schema, summary);
               manifest.put("input", options.getInput());
-              manifest.put("rows", summary.written());
-              manifest.put("dead_lettered", summary.deadLettered());
-              manifest.put(
-                  "schema_fingerprint",
-                  Long.toHexString(SchemaNormalization.parsingFingerprint64(schema)));
-              manifest.put("published_at", java.time.Instant.now().toString());
               LakePublisher.publish(staging, output, null, false, manifest);
             };
     return new RunPlan(watch == null, outputs, report, publish).withQuality(rules);

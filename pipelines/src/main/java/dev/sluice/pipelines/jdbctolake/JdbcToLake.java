@@ -8,6 +8,7 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.LakeManifest;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
@@ -31,7 +32,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.values.KV;
@@ -158,22 +158,13 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     outputs.put("dead letters", deadLetterSink.location());
     RunPlan.OnSuccess publish =
         summary -> {
-          Map<String, Object> manifest = new LinkedHashMap<>();
+          Map<String, Object> manifest = LakeManifest.of(NAME, schema, summary);
           manifest.put("export", export);
           manifest.put("source", plan.label());
           manifest.put("watermark_column", watermark);
           manifest.put("watermark_low_exclusive", plan.low());
           manifest.put("watermark_high_inclusive", plan.high());
           manifest.put("full_refresh", replaceAll);
-          manifest.put("rows", summary.written());
-          manifest.put("dead_lettered", summary.deadLettered());
-          manifest.put(
-              "schema_fingerprint",
-              Long.toHexString(SchemaNormalization.parsingFingerprint64(schema)));
-          manifest.put(
-              "schema",
-              new com.fasterxml.jackson.databind.ObjectMapper().readTree(schema.toString()));
-          manifest.put("published_at", java.time.Instant.now().toString());
           LakePublisher.publish(staging, output, tag, replaceAll, manifest);
           try (Connection c = connection.openDirect()) {
             state.commit(c, export, watermark, committed, summary.written());
