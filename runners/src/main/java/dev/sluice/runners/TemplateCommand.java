@@ -1,20 +1,43 @@
 package dev.sluice.runners;
 
 import dev.sluice.pipelines.core.PipelineCatalog;
+import dev.sluice.pipelines.core.SluiceOptions;
 import dev.sluice.pipelines.core.SluicePipeline;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.beam.sdk.Pipeline;
 
-/** {@code sluice template --output=<dir> [--pipeline=<name>]}: Flex Template files per pipeline. */
+/**
+ * {@code sluice template --output=<dir> [--pipeline=<name> [-- <pipeline options>]]}: Flex Template
+ * files per pipeline; with pipeline options, also a classic template that the DataflowRunner
+ * translates and writes offline (no credentials, no network, nothing uploaded).
+ */
 final class TemplateCommand {
+  static final List<String> OWN = List.of("output", "pipeline");
+
+  /** The file name of the classic template under {@code <output>/<pipeline>/}. */
+  static final String CLASSIC = "classic-template.json";
+
   private TemplateCommand() {}
 
   static int run(String[] args, PrintStream out) throws Exception {
-    Flags flags = Flags.parse(args, List.of("output", "pipeline"));
+    // Pipeline options follow "--": they may share names with the command's own (--output).
+    int split = Arrays.asList(args).indexOf("--");
+    String[] own = split < 0 ? args : Arrays.copyOfRange(args, 0, split);
+    List<String> pipelineArgs =
+        split < 0 ? List.of() : Arrays.asList(Arrays.copyOfRange(args, split + 1, args.length));
+    Flags flags = Flags.parse(own, OWN);
     Path dir = Path.of(flags.required("output"));
     List<SluicePipeline<?>> pipelines;
     if (flags.get("pipeline") == null) {
+      if (!pipelineArgs.isEmpty()) {
+        throw new Launcher.UsageException(
+            "Pipeline options (" + pipelineArgs.get(0) + ") need --pipeline=<name>");
+      }
       pipelines = PipelineCatalog.all();
     } else {
       pipelines =
@@ -32,6 +55,62 @@ final class TemplateCommand {
         out.println("wrote " + file);
       }
     }
+    if (!pipelineArgs.isEmpty()) {
+      Path classic = dir.resolve(pipelines.get(0).name()).resolve(CLASSIC);
+      classic(pipelines.get(0), pipelineArgs, classic);
+      out.println("wrote " + classic);
+    }
     return Launcher.OK;
+  }
+
+  /**
+   * Builds the pipeline with the given options on the DataflowRunner in template mode and lets the
+   * runner write the classic template. Options naming the runner, project, region and temporary
+   * location may be given; offline defaults fill in the rest.
+   */
+  static <O extends SluiceOptions> void classic(
+      SluicePipeline<O> pipeline, List<String> pipelineArgs, Path template) throws Exception {
+    Files.createDirectories(template.toAbsolutePath().getParent());
+    List<String> args = new ArrayList<>(pipelineArgs);
+    for (String runner : List.of("--runner=", "--templateLocation=")) {
+      if (args.stream().anyMatch(a -> a.startsWith(runner))) {
+        throw new Launcher.UsageException(
+            runner + "... is set by the template command; leave it out");
+      }
+    }
+    args.add("--runner=DataflowRunner");
+    args.add("--templateLocation=" + template.toAbsolutePath());
+    defaultTo(args, "project", "sluice-offline");
+    defaultTo(args, "region", "us-central1");
+    defaultTo(args, "tempLocation", "gs://sluice-offline/tmp");
+    // Set explicitly: its default asks GCS about the bucket's soft-delete policy (network).
+    defaultTo(args, "gcpTempLocation", value(args, "tempLocation"));
+    // Runner v2: the Kafka read (a splittable DoFn with a bad-record handler) needs it.
+    defaultTo(args, "experiments", "use_runner_v2");
+    defaultTo(args, "stagerClass", OfflineStager.class.getName());
+    defaultTo(
+        args,
+        "credentialFactoryClass",
+        "org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory");
+    defaultTo(
+        args, "pathValidatorClass", "org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator");
+    O options = Launcher.parse(pipeline, args.toArray(String[]::new));
+    Pipeline graph = Pipeline.create(options);
+    pipeline.build(graph, options);
+    graph.run();
+  }
+
+  private static String value(List<String> args, String name) {
+    return args.stream()
+        .filter(a -> a.startsWith("--" + name + "="))
+        .map(a -> a.substring(name.length() + 3))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static void defaultTo(List<String> args, String name, String value) {
+    if (args.stream().noneMatch(a -> a.startsWith("--" + name + "="))) {
+      args.add("--" + name + "=" + value);
+    }
   }
 }

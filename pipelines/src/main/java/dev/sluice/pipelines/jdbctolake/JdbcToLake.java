@@ -18,7 +18,6 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.ParseRecords;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -124,9 +123,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     Rules rules = Rules.load(options, schema, NAME);
     String partitionField =
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
-    Path output = Path.of(options.getOutput());
-    Path staging = output.resolve("_sluice/staging-" + UUID.randomUUID());
-    WriteLake lake = WriteLake.to(staging.toString(), schema, NAME).partitionedBy(partitionField);
+    String output = options.getOutput().replaceAll("/+$", "");
+    String staging = output + "/_sluice/staging-" + UUID.randomUUID();
+    WriteLake lake = WriteLake.to(staging, schema, NAME).partitionedBy(partitionField);
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
@@ -173,7 +172,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     String report =
         options.getRunReport() != null
             ? options.getRunReport()
-            : output.resolve("_sluice/run-report.json").toString();
+            : output + "/_sluice/run-report.json";
     return new RunPlan(true, outputs, report, publish).withQuality(rules);
   }
 
