@@ -19,14 +19,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The same pipelines, unchanged, on the Direct runner and on Flink's local cluster (FlinkRunner
- * with {@code --flinkMaster=[local]}): the same lake files, table and dead letters.
+ * The same pipelines, unchanged, on three runners: the Direct runner, Flink's local cluster
+ * (FlinkRunner with {@code --flinkMaster=[local]}) and a real Flink 1.19 session cluster of three
+ * JVMs (the job submitted with the bundle jar): the same lake files, table and dead letters.
  */
-@ExtendWith(SharedSandbox.class)
+@ExtendWith({SharedSandbox.class, SharedFlinkCluster.class})
 class FlinkPortabilityTest extends LauncherCalls {
   private static final String[] FLINK = {
     "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"
   };
+
+  /** The Flink runs compared with the Direct runner's, by name. */
+  private static Map<String, String[]> flinkRunners() {
+    Map<String, String[]> runners = new java.util.LinkedHashMap<>();
+    runners.put("flink", FLINK);
+    runners.put("cluster", SharedFlinkCluster.args());
+    return runners;
+  }
 
   @TempDir Path dir;
 
@@ -58,7 +67,7 @@ class FlinkPortabilityTest extends LauncherCalls {
   }
 
   @Test
-  void filesToLakeWritesTheSameLakeAndDeadLettersOnDirectAndFlink() throws Exception {
+  void filesToLakeWritesTheSameLakeAndDeadLettersOnEveryRunner() throws Exception {
     Path in = Files.createDirectories(dir.resolve("in"));
     Files.writeString(
         in.resolve("orders.csv"),
@@ -74,24 +83,29 @@ class FlinkPortabilityTest extends LauncherCalls {
                 common,
                 "--output=" + dir.resolve("direct"),
                 "--deadLetter=file:" + dir.resolve("dlq-direct"))));
-    assertOk(
-        run(
-            with(
-                with(
-                    common,
-                    "--output=" + dir.resolve("flink"),
-                    "--deadLetter=file:" + dir.resolve("dlq-flink")),
-                FLINK)));
-    assertThat(lake(dir.resolve("flink")), equalTo(lake(dir.resolve("direct"))));
     assertThat(lake(dir.resolve("direct")).size(), is(2));
-    assertThat(
-        deadLetters(dir.resolve("dlq-flink")), equalTo(deadLetters(dir.resolve("dlq-direct"))));
     assertThat(deadLetters(dir.resolve("dlq-direct")).size(), is(2));
-    assertBalanced(dir.resolve("flink/_sluice/run-report.json"));
+    for (Map.Entry<String, String[]> runner : flinkRunners().entrySet()) {
+      String name = runner.getKey();
+      assertOk(
+          run(
+              with(
+                  with(
+                      common,
+                      "--output=" + dir.resolve(name),
+                      "--deadLetter=file:" + dir.resolve("dlq-" + name)),
+                  runner.getValue())));
+      assertThat(name, lake(dir.resolve(name)), equalTo(lake(dir.resolve("direct"))));
+      assertThat(
+          name,
+          deadLetters(dir.resolve("dlq-" + name)),
+          equalTo(deadLetters(dir.resolve("dlq-direct"))));
+      assertBalanced(dir.resolve(name + "/_sluice/run-report.json"));
+    }
   }
 
   @Test
-  void kafkaToJdbcBoundedFillsTheSameTableOnDirectAndFlink() throws Exception {
+  void kafkaToJdbcBoundedFillsTheSameTableOnEveryRunner() throws Exception {
     String topic = SharedSandbox.newTopic("portable", 2);
     SharedSandbox.produce(
         topic, 0, json(1, 1, "1.00", "NEW"), json(1, 3, "3.00", "SHIPPED"), utf8("{bad"));
@@ -110,25 +124,34 @@ class FlinkPortabilityTest extends LauncherCalls {
       "--bounded"
     };
     String direct = SharedSandbox.newTableLike("orders", "orders_portable_direct");
-    String flink = SharedSandbox.newTableLike("orders", "orders_portable_flink");
     assertOk(
         run(with(common, "--table=" + direct, "--deadLetter=file:" + dir.resolve("dlq-direct"))));
-    assertOk(
-        run(
-            with(
-                with(common, "--table=" + flink, "--deadLetter=file:" + dir.resolve("dlq-flink")),
-                FLINK)));
-    assertThat(SharedSandbox.count("SELECT count(*) FROM " + flink), is(2L));
-    assertThat(
-        SharedSandbox.checksum(flink, "order_id"),
-        equalTo(SharedSandbox.checksum(direct, "order_id")));
-    assertThat(
-        deadLetters(dir.resolve("dlq-flink")), equalTo(deadLetters(dir.resolve("dlq-direct"))));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + direct), is(2L));
     assertThat(deadLetters(dir.resolve("dlq-direct")).size(), is(2));
+    for (Map.Entry<String, String[]> runner : flinkRunners().entrySet()) {
+      String name = runner.getKey();
+      String table = SharedSandbox.newTableLike("orders", "orders_portable_" + name);
+      assertOk(
+          run(
+              with(
+                  with(
+                      common,
+                      "--table=" + table,
+                      "--deadLetter=file:" + dir.resolve("dlq-" + name)),
+                  runner.getValue())));
+      assertThat(
+          name,
+          SharedSandbox.checksum(table, "order_id"),
+          equalTo(SharedSandbox.checksum(direct, "order_id")));
+      assertThat(
+          name,
+          deadLetters(dir.resolve("dlq-" + name)),
+          equalTo(deadLetters(dir.resolve("dlq-direct"))));
+    }
   }
 
   @Test
-  void jdbcToLakeExportsTheSameFilesOnDirectAndFlink() throws Exception {
+  void jdbcToLakeExportsTheSameFilesOnEveryRunner() throws Exception {
     SharedSandbox.execute("DROP TABLE IF EXISTS portable_export");
     SharedSandbox.execute(
         "CREATE TABLE portable_export (id bigint PRIMARY KEY, amount numeric(8,2), updated_at timestamptz NOT NULL)");
@@ -150,18 +173,21 @@ class FlinkPortabilityTest extends LauncherCalls {
                 "--output=" + dir.resolve("direct"),
                 "--exportName=portable-direct",
                 "--deadLetter=file:" + dir.resolve("dlq-direct"))));
-    assertOk(
-        run(
-            with(
-                with(
-                    common,
-                    "--output=" + dir.resolve("flink"),
-                    "--exportName=portable-flink",
-                    "--deadLetter=file:" + dir.resolve("dlq-flink")),
-                FLINK)));
-    assertThat(records(dir.resolve("flink")), equalTo(records(dir.resolve("direct"))));
     assertThat(records(dir.resolve("direct")).values().stream().mapToInt(List::size).sum(), is(20));
-    assertBalanced(dir.resolve("flink/_sluice/run-report.json"));
+    for (Map.Entry<String, String[]> runner : flinkRunners().entrySet()) {
+      String name = runner.getKey();
+      assertOk(
+          run(
+              with(
+                  with(
+                      common,
+                      "--output=" + dir.resolve(name),
+                      "--exportName=portable-" + name,
+                      "--deadLetter=file:" + dir.resolve("dlq-" + name)),
+                  runner.getValue())));
+      assertThat(name, records(dir.resolve(name)), equalTo(records(dir.resolve("direct"))));
+      assertBalanced(dir.resolve(name + "/_sluice/run-report.json"));
+    }
   }
 
   /**

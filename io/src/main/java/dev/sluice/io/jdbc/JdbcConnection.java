@@ -75,12 +75,38 @@ public final class JdbcConnection implements Serializable {
     if (password != null) {
       properties.setProperty("password", password);
     }
-    return java.sql.DriverManager.getConnection(url, properties);
+    Connection connection = driver().connect(url, properties);
+    if (connection == null) {
+      throw new SQLException("The JDBC driver refused the URL " + safeUrl());
+    }
+    return connection;
+  }
+
+  /**
+   * The JDBC driver for the URL, looked up among the drivers this class's loader sees. {@code
+   * DriverManager} alone is not enough on a cluster: it hides drivers registered by another class
+   * loader than the caller's, and Flink loads a job's jar in a child-first loader of its own.
+   */
+  java.sql.Driver driver() throws SQLException {
+    for (java.sql.Driver driver :
+        java.util.ServiceLoader.load(
+            java.sql.Driver.class, JdbcConnection.class.getClassLoader())) {
+      if (driver.acceptsURL(url)) {
+        return driver;
+      }
+    }
+    return java.sql.DriverManager.getDriver(url);
   }
 
   private HikariDataSource createPool() {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
+    try {
+      config.setDriverClassName(driver().getClass().getName());
+    } catch (SQLException e) {
+      throw new IllegalArgumentException(
+          "No JDBC driver for " + safeUrl() + ": " + e.getMessage(), e);
+    }
     if (user != null) {
       config.setUsername(user);
     }

@@ -1,0 +1,312 @@
+package dev.sluice.runners.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Flink 1.19 session cluster on loopback: one JobManager and {@code n} TaskManagers, each a
+ * JVM of its own started from plain Flink jars (the {@code sluice-flink-cluster} module's
+ * classpath), configured as Flink's own scripts would. Jobs are submitted with {@code
+ * --runner=FlinkRunner --flinkMaster=}{@link #master()} and the bundle jar in {@code
+ * --filesToStage}. Stopped by {@link #close()}.
+ */
+public final class FlinkCluster implements AutoCloseable {
+  static final String CLASSPATH_RESOURCE = "/dev/sluice/runners/sandbox/flink-cluster.classpath";
+  private static final Duration STARTUP = Duration.ofSeconds(90);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Java 17 opens Flink needs (the {@code env.java.opts.all} of its distribution). */
+  private static final List<String> JAVA_OPTS =
+      List.of(
+          "-XX:+IgnoreUnrecognizedVMOptions",
+          "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+          "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.net=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.nio=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/java.text=ALL-UNNAMED",
+          "--add-opens=java.base/java.time=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
+  private final List<Process> processes;
+  private final int restPort;
+  private final Path dir;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private FlinkCluster(List<Process> processes, int restPort, Path dir) {
+    this.processes = processes;
+    this.restPort = restPort;
+    this.dir = dir;
+  }
+
+  /** Starts a JobManager and {@code taskManagers} TaskManagers with {@code slots} slots each. */
+  public static FlinkCluster start(Path workDir, int taskManagers, int slots)
+      throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(workDir.resolve("flink"));
+    Path conf = Files.createDirectories(dir.resolve("conf"));
+    int restPort = Ports.free();
+    int rpcPort = Ports.free();
+    int blobPort = Ports.free();
+    int tmRpcLow = Ports.free();
+    Files.writeString(
+        conf.resolve("flink-conf.yaml"), config(dir, restPort, rpcPort, blobPort, tmRpcLow, slots));
+    Files.writeString(
+        conf.resolve("log4j.properties"),
+        String.join(
+            "\n",
+            "log4j.rootLogger=INFO, stdout",
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+            "log4j.appender.stdout.layout.ConversionPattern=%d %p %c{1} - %m%n",
+            "log4j.logger.org.apache.flink.runtime.checkpoint=WARN",
+            "log4j.logger.org.apache.kafka=WARN",
+            ""));
+    String classpath = classpath();
+    List<Process> processes = new ArrayList<>();
+    FlinkCluster cluster = new FlinkCluster(processes, restPort, dir);
+    try {
+      processes.add(
+          start(
+              classpath,
+              conf,
+              "GET_JM_RESOURCE_PARAMS",
+              "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+              dir.resolve("jobmanager.log")));
+      for (int i = 0; i < taskManagers; i++) {
+        processes.add(
+            start(
+                classpath,
+                conf,
+                "GET_TM_RESOURCE_PARAMS",
+                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+                dir.resolve("taskmanager-" + i + ".log")));
+      }
+      cluster.awaitTaskManagers(taskManagers);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  private static String config(
+      Path dir, int restPort, int rpcPort, int blobPort, int tmRpcLow, int slots) {
+    return String.join(
+        "\n",
+        "jobmanager.rpc.address: localhost",
+        "jobmanager.bind-host: localhost",
+        "jobmanager.rpc.port: " + rpcPort,
+        "taskmanager.host: localhost",
+        "taskmanager.bind-host: localhost",
+        "taskmanager.rpc.port: " + tmRpcLow + "-" + (tmRpcLow + 20),
+        "taskmanager.data.port: 0",
+        "rest.address: localhost",
+        "rest.bind-address: localhost",
+        "rest.port: " + restPort,
+        "blob.server.port: " + blobPort,
+        "taskmanager.numberOfTaskSlots: " + slots,
+        "parallelism.default: 1",
+        "jobmanager.memory.process.size: 768m",
+        "taskmanager.memory.process.size: 1152m",
+        "taskmanager.memory.network.min: 128m",
+        "taskmanager.memory.network.max: 128m",
+        "taskmanager.network.sort-shuffle.min-buffers: 128",
+        "io.tmp.dirs: " + dir.resolve("tmp"),
+        "web.tmpdir: " + dir.resolve("web"),
+        "state.checkpoints.dir: " + dir.resolve("checkpoints").toUri(),
+        "env.java.opts.all: " + String.join(" ", JAVA_OPTS),
+        "");
+  }
+
+  /** One Flink process, with the memory flags Flink computes for it (as its scripts do). */
+  private static Process start(
+      String classpath, Path conf, String resourceCommand, String mainClass, Path log)
+      throws IOException, InterruptedException {
+    List<String> resources =
+        run(
+            classpath,
+            conf,
+            "org.apache.flink.runtime.util.bash.BashJavaUtils",
+            resourceCommand,
+            "--configDir",
+            conf.toString());
+    // The last two lines are the JVM flags and the dynamic -D properties.
+    String jvmFlags =
+        resources.get(resources.size() - 2).replaceFirst("^BASH_JAVA_UTILS_EXEC_RESULT:", "");
+    String dynamic =
+        resources.get(resources.size() - 1).replaceFirst("^BASH_JAVA_UTILS_EXEC_RESULT:", "");
+    List<String> command = java(classpath, conf);
+    command.addAll(1, Arrays.asList(jvmFlags.trim().split("\\s+")));
+    command.add(mainClass);
+    command.add("--configDir");
+    command.add(conf.toString());
+    if (!dynamic.isBlank()) {
+      command.addAll(Arrays.asList(dynamic.trim().split("\\s+")));
+    }
+    return new ProcessBuilder(command)
+        .redirectOutput(log.toFile())
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  private static List<String> java(String classpath, Path conf) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(JAVA_OPTS);
+    command.add("-Dlog4j.configuration=" + conf.resolve("log4j.properties").toUri());
+    command.add("-cp");
+    command.add(classpath);
+    return command;
+  }
+
+  private static List<String> run(String classpath, Path conf, String... mainAndArgs)
+      throws IOException, InterruptedException {
+    List<String> command = java(classpath, conf);
+    command.addAll(Arrays.asList(mainAndArgs));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      throw new IOException("Flink " + mainAndArgs[0] + " failed:\n" + output);
+    }
+    return output.lines().filter(l -> l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")).toList();
+  }
+
+  static String classpath() throws IOException {
+    try (InputStream in = FlinkCluster.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
+      if (in == null) {
+        throw new IOException(
+            "Flink cluster classpath resource "
+                + CLASSPATH_RESOURCE
+                + " is missing: build the runners/flink-cluster module first (mvn compile)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+    }
+  }
+
+  private void awaitTaskManagers(int expected) throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plus(STARTUP);
+    while (Instant.now().isBefore(deadline)) {
+      for (Process process : processes) {
+        if (!process.isAlive()) {
+          throw new IOException(
+              "A Flink process exited with code " + process.exitValue() + "; logs in " + dir);
+        }
+      }
+      try {
+        if (get("/taskmanagers").get("taskmanagers").size() >= expected) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(500);
+    }
+    throw new IOException(
+        "Flink cluster did not report "
+            + expected
+            + " TaskManagers in "
+            + STARTUP.toSeconds()
+            + " s; logs in "
+            + dir);
+  }
+
+  /** {@code localhost:<rest port>}, for {@code --flinkMaster}. */
+  public String master() {
+    return "localhost:" + restPort;
+  }
+
+  public Path logDir() {
+    return dir;
+  }
+
+  /** The cluster's jobs: id and state (RUNNING, FINISHED, CANCELED, ...). */
+  public List<String[]> jobs() throws IOException, InterruptedException {
+    List<String[]> jobs = new ArrayList<>();
+    for (JsonNode job : get("/jobs").get("jobs")) {
+      jobs.add(new String[] {job.get("id").asText(), job.get("status").asText()});
+    }
+    return jobs;
+  }
+
+  /** Cancels a job and waits until Flink reports it CANCELED. */
+  public void cancel(String jobId) throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://" + master() + "/jobs/" + jobId + "?mode=cancel"))
+            .method("PATCH", HttpRequest.BodyPublishers.noBody())
+            .build();
+    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() / 100 != 2) {
+      throw new IOException("Cancel of " + jobId + " refused: " + response.body());
+    }
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (Instant.now().isBefore(deadline)) {
+      String state = get("/jobs/" + jobId).get("state").asText();
+      if (state.equals("CANCELED")) {
+        return;
+      }
+      Thread.sleep(250);
+    }
+    throw new IOException("Job " + jobId + " not CANCELED after 60 s");
+  }
+
+  private JsonNode get(String path) throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://" + master() + path))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException("GET " + path + ": HTTP " + response.statusCode());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  @Override
+  public void close() {
+    for (Process process : new java.util.ArrayList<>(processes)) {
+      process.destroy();
+    }
+    for (Process process : processes) {
+      try {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static String tail(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
