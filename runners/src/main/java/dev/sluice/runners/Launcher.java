@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
@@ -98,6 +99,9 @@ public final class Launcher {
   private <O extends SluiceOptions> RunSummary runPipeline(
       SluicePipeline<O> pipeline, String[] args) throws Exception {
     O options = parse(pipeline, args);
+    if (options.getDetached()) {
+      detach(options);
+    }
     return PipelineRun.run(pipeline, options, out);
   }
 
@@ -136,6 +140,28 @@ public final class Launcher {
     PipelineOptionsValidator.validate(pipeline.optionsClass(), options);
     options.setJobName(jobName(pipeline.name()));
     return options;
+  }
+
+  /**
+   * A detached run leaves the job to a cluster: Flink's runner submits without waiting; Dataflow
+   * never waits. In-process runners (Direct, Flink {@code [local]}) would die with the launcher.
+   */
+  private static void detach(SluiceOptions options) {
+    String runner = options.getRunner().getSimpleName();
+    if (runner.equals("FlinkRunner")) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      String master = flink.getFlinkMaster();
+      if (master == null || master.startsWith("[")) {
+        throw new UsageException(
+            "--detached needs a Flink cluster: --flinkMaster=<host:port>, not " + master);
+      }
+      flink.setAttachedMode(false);
+    } else if (!runner.equals("DataflowRunner")) {
+      throw new UsageException(
+          "--detached needs a runner whose jobs outlive the launcher (FlinkRunner with a cluster,"
+              + " DataflowRunner), not "
+              + runner);
+    }
   }
 
   private static String jobName(String pipeline) {

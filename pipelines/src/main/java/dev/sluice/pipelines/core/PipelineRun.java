@@ -71,6 +71,16 @@ public final class PipelineRun {
     RunPlan plan = definition.build(pipeline, options);
     Instant started = Instant.now();
     PipelineResult result = pipeline.run();
+    if (!plan.bounded() && options.getDetached()) {
+      out.println(
+          definition.name()
+              + " submitted as "
+              + options.getJobName()
+              + " (detached; state "
+              + result.getState()
+              + "): it runs until cancelled on its cluster");
+      return null;
+    }
     PipelineResult.State state = result.waitUntilFinish();
     Instant finished = Instant.now();
     RunSummary summary =

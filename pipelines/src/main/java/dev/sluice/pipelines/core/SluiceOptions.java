@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.core;
 
+import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
@@ -11,4 +12,13 @@ public interface SluiceOptions extends PipelineOptions {
   String getRunReport();
 
   void setRunReport(String value);
+
+  @Description(
+      "Unbounded runs: return once the job is submitted and leave it running on its cluster (a"
+          + " Flink session cluster, Dataflow); stop it there (Flink's cancel, Dataflow's drain)."
+          + " Bounded runs always wait for the end, to account for every record")
+  @Default.Boolean(false)
+  Boolean getDetached();
+
+  void setDetached(Boolean value);
 }

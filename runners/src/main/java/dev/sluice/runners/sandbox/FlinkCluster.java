@@ -251,6 +251,11 @@ public final class FlinkCluster implements AutoCloseable {
     return jobs;
   }
 
+  /** How many checkpoints of a job have completed. */
+  public long completedCheckpoints(String jobId) throws IOException, InterruptedException {
+    return get("/jobs/" + jobId + "/checkpoints").get("counts").get("completed").asLong();
+  }
+
   /** Cancels a job and waits until Flink reports it CANCELED. */
   public void cancel(String jobId) throws IOException, InterruptedException {
     HttpRequest request =
