@@ -63,6 +63,8 @@ public final class Launcher {
           return MigrateCommand.run(rest, out);
         case "template":
           return TemplateCommand.run(rest, out);
+        case "bench":
+          return dev.sluice.runners.bench.BenchCommand.run(rest, out);
         default:
           break;
       }

@@ -1,0 +1,296 @@
+package dev.sluice.runners.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sluice.runners.Migrations;
+import dev.sluice.runners.sandbox.Sandbox;
+import java.io.BufferedWriter;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * {@code sluice bench}: the benchmark harness. Starts the sandbox (real PostgreSQL, real Kafka
+ * broker), generates N synthetic orders from a fixed seed for each size, runs every scenario in a
+ * JVM of its own ({@link BenchChild}), checks that each wrote exactly N rows, and writes a markdown
+ * table and a JSON file of figures and ratios (computed within this one run) with the machine's
+ * description.
+ */
+public final class BenchCommand {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final PrintStream out;
+  private final Path output;
+  private final long seed;
+  private final List<Long> sizes;
+  private final List<Scenario> scenarios;
+  private final String heap;
+  private final Map<Scenario, String> extra;
+
+  BenchCommand(
+      PrintStream out,
+      Path output,
+      long seed,
+      List<Long> sizes,
+      List<Scenario> scenarios,
+      String heap,
+      Map<Scenario, String> extra) {
+    this.out = out;
+    this.output = output;
+    this.seed = seed;
+    this.sizes = sizes;
+    this.scenarios = scenarios;
+    this.heap = heap;
+    this.extra = extra;
+  }
+
+  /** Options: see {@link #USAGE}. */
+  public static final String USAGE =
+      "bench [--sizes=100000,1000000] [--scenarios=all|<id>,...] [--seed=42] [--heap=2g]"
+          + " [--output=target/bench] [--directArgs=...] [--flinkArgs=...]";
+
+  public static int run(String[] args, PrintStream out) throws Exception {
+    Map<String, String> flags = new LinkedHashMap<>();
+    List<String> known =
+        List.of("sizes", "scenarios", "seed", "heap", "output", "directArgs", "flinkArgs");
+    for (String arg : args) {
+      String[] kv = arg.replaceFirst("^--", "").split("=", 2);
+      if (!arg.startsWith("--") || !known.contains(kv[0])) {
+        throw new IllegalArgumentException("Unknown bench option " + arg + "; usage: " + USAGE);
+      }
+      flags.put(kv[0], kv.length > 1 ? kv[1] : "true");
+    }
+    List<Long> sizes =
+        Arrays.stream(flags.getOrDefault("sizes", "100000,1000000").split(","))
+            .map(s -> Long.parseLong(s.trim().replace("_", "")))
+            .toList();
+    String which = flags.getOrDefault("scenarios", "all");
+    List<Scenario> scenarios =
+        which.equals("all")
+            ? List.of(Scenario.values())
+            : Arrays.stream(which.split(",")).map(String::trim).map(Scenario::byId).toList();
+    Map<Scenario, String> extra = new LinkedHashMap<>();
+    String direct = flags.getOrDefault("directArgs", "");
+    for (Scenario s :
+        List.of(
+            Scenario.KAFKA_TO_JDBC_DIRECT, Scenario.FILES_TO_LAKE_DIRECT, Scenario.SINK_SLUICE)) {
+      extra.put(s, direct);
+    }
+    extra.put(Scenario.KAFKA_TO_JDBC_FLINK, flags.getOrDefault("flinkArgs", ""));
+    return new BenchCommand(
+            out,
+            Path.of(flags.getOrDefault("output", "target/bench")).toAbsolutePath(),
+            Long.parseLong(flags.getOrDefault("seed", "42")),
+            sizes,
+            scenarios,
+            flags.getOrDefault("heap", "2g"),
+            extra)
+        .run();
+  }
+
+  int run() throws Exception {
+    Files.createDirectories(output);
+    List<Map<String, Object>> results = new ArrayList<>();
+    try (Sandbox sandbox = Sandbox.start(output.resolve("sandbox"))) {
+      String jdbcUrl = sandbox.postgres().jdbcUrl();
+      Migrations.on(jdbcUrl, "postgres", null).apply();
+      SyntheticOrders orders = new SyntheticOrders(seed);
+      for (long n : sizes) {
+        Path data = Files.createDirectories(output.resolve("data-" + n));
+        String topic = "bench-" + n + "-" + Long.toString(System.nanoTime(), 36);
+        Path csv = data.resolve("orders.csv");
+        if (scenarios.stream().anyMatch(s -> s.group.equals("kafka-to-jdbc"))) {
+          out.printf("producing %,d orders to %s...%n", n, topic);
+          sandbox.kafka().createTopic(topic, 2);
+          produce(sandbox.kafka().bootstrapServers(), topic, orders, n);
+        }
+        if (scenarios.stream().anyMatch(s -> s.group.equals("files-to-lake"))) {
+          out.printf("writing %,d orders to %s...%n", n, csv);
+          writeCsv(csv, orders, n);
+        }
+        for (Scenario scenario : scenarios) {
+          String table = "bench_orders";
+          execute(jdbcUrl, "DROP TABLE IF EXISTS " + table);
+          execute(jdbcUrl, "CREATE TABLE " + table + " (LIKE orders INCLUDING ALL)");
+          Path work = data.resolve(scenario.id());
+          deleteTree(work);
+          Files.createDirectories(work);
+          List<String> args =
+              new ArrayList<>(
+                  List.of(
+                      scenario.id(),
+                      "n=" + n,
+                      "seed=" + seed,
+                      "jdbcUrl=" + jdbcUrl,
+                      "table=" + table,
+                      "bootstrapServers=" + sandbox.kafka().bootstrapServers(),
+                      "topic=" + topic,
+                      "input=" + csv,
+                      "work=" + work));
+          if (extra.containsKey(scenario)) {
+            args.add("extra=" + extra.get(scenario));
+          }
+          out.printf("%-22s N=%,d ... ", scenario.id(), n);
+          Map<String, Object> result = child(args, work.resolve("child.log"));
+          long rows =
+              scenario.group.equals("files-to-lake")
+                  ? LakeCount.count(work.resolve("lake"))
+                  : count(jdbcUrl, "SELECT count(*) FROM " + table);
+          if (rows != n) {
+            throw new IllegalStateException(
+                scenario.id() + " wrote " + rows + " rows, expected " + n + "; see " + work);
+          }
+          result.put("size", n);
+          result.put("group", scenario.group);
+          result.put("description", scenario.description);
+          double seconds = ((Number) result.get("seconds")).doubleValue();
+          result.put("records_per_second", Math.round(n / seconds));
+          results.add(result);
+          out.printf(
+              "%8.1f s %,10d rec/s  peak RSS %,6d MB%n",
+              seconds,
+              Math.round(n / seconds),
+              ((Number) result.get("peak_rss_bytes")).longValue() >> 20);
+        }
+      }
+    }
+    BenchReport report = new BenchReport(results, sizes);
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("date", Instant.now().toString());
+    json.put("seed", seed);
+    json.put("child_heap", heap);
+    json.put("machine", BenchReport.machine());
+    json.put("results", results);
+    json.put("ratios", report.ratios());
+    Files.writeString(output.resolve("bench.json"), JSON.writeValueAsString(json));
+    String markdown = report.markdown(BenchReport.machine(), heap);
+    Files.writeString(output.resolve("bench.md"), markdown);
+    out.println();
+    out.print(markdown);
+    out.println("wrote " + output.resolve("bench.md") + " and " + output.resolve("bench.json"));
+    return 0;
+  }
+
+  private Map<String, Object> child(List<String> args, Path log) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx" + heap);
+    command.add("-Dsluice.forked=true");
+    command.add("-cp");
+    command.add(classpath());
+    command.add(BenchChild.class.getName());
+    command.addAll(args);
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!process.waitFor(2, TimeUnit.HOURS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(args.get(0) + " timed out; see " + log);
+    }
+    String result =
+        Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+            .filter(l -> l.startsWith(BenchChild.RESULT))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        args.get(0) + " failed (exit " + process.exitValue() + "); see " + log));
+    JsonNode node = JSON.readTree(result.substring(BenchChild.RESULT.length()));
+    Map<String, Object> map = new LinkedHashMap<>();
+    node.fields()
+        .forEachRemaining(e -> map.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
+    return map;
+  }
+
+  /** This JVM's classpath, also under {@code mvn exec:java} (a class realm of Maven's). */
+  static String classpath() {
+    ClassLoader loader = BenchCommand.class.getClassLoader();
+    if (loader instanceof URLClassLoader urls && loader != ClassLoader.getSystemClassLoader()) {
+      List<String> entries = new ArrayList<>();
+      for (URL url : urls.getURLs()) {
+        try {
+          entries.add(Path.of(url.toURI()).toString());
+        } catch (URISyntaxException e) {
+          throw new IllegalStateException("Unusable classpath entry " + url, e);
+        }
+      }
+      return String.join(File.pathSeparator, entries);
+    }
+    return System.getProperty("java.class.path");
+  }
+
+  private static void produce(String bootstrap, String topic, SyntheticOrders orders, long n)
+      throws Exception {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("bootstrap.servers", bootstrap);
+    config.put("acks", "1");
+    config.put("linger.ms", 20);
+    config.put("batch.size", 262144);
+    config.put("compression.type", "lz4");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (long i = 0; i < n; i++) {
+        producer.send(new ProducerRecord<>(topic, (int) (i % 2), null, orders.json(i)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static void writeCsv(Path csv, SyntheticOrders orders, long n) throws IOException {
+    try (BufferedWriter writer = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
+      writer.write(SyntheticOrders.CSV_HEADER);
+      writer.write('\n');
+      for (long i = 0; i < n; i++) {
+        writer.write(orders.csv(i));
+        writer.write('\n');
+      }
+    }
+  }
+
+  private static void execute(String jdbcUrl, String sql) throws Exception {
+    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static long count(String jdbcUrl, String sql) throws Exception {
+    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

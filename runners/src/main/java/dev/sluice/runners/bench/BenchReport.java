@@ -1,0 +1,199 @@
+package dev.sluice.runners.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Figures and ratios of one harness run, as a markdown table and a JSON-ready structure. */
+final class BenchReport {
+  private final List<Map<String, Object>> results;
+  private final List<Long> sizes;
+
+  BenchReport(List<Map<String, Object>> results, List<Long> sizes) {
+    this.results = results;
+    this.sizes = sizes;
+  }
+
+  private Double seconds(Scenario scenario, long size) {
+    return value(scenario, size, "seconds");
+  }
+
+  private Double value(Scenario scenario, long size, String key) {
+    for (Map<String, Object> r : results) {
+      if (r.get("scenario").equals(scenario.id()) && ((Number) r.get("size")).longValue() == size) {
+        return ((Number) r.get(key)).doubleValue();
+      }
+    }
+    return null;
+  }
+
+  /** The comparisons the issue asks for, per size: name, value, target (null: informative), met. */
+  List<Map<String, Object>> ratios() {
+    List<Map<String, Object>> ratios = new ArrayList<>();
+    for (long n : sizes) {
+      Double flink = seconds(Scenario.KAFKA_TO_JDBC_FLINK, n);
+      if (flink != null) {
+        add(ratios, n, "kafka-to-jdbc on Flink [local], records/s", n / flink, 100_000.0, ">=");
+      }
+      Double direct = seconds(Scenario.KAFKA_TO_JDBC_DIRECT, n);
+      if (flink != null && direct != null) {
+        add(
+            ratios,
+            n,
+            "kafka-to-jdbc: Flink [local] speed / Direct speed",
+            direct / flink,
+            null,
+            "");
+      }
+      Double sink = seconds(Scenario.SINK_SLUICE, n);
+      Double loop = seconds(Scenario.SINK_LOOP, n);
+      Double copy = seconds(Scenario.SINK_COPY, n);
+      if (sink != null && loop != null) {
+        add(ratios, n, "JDBC sink speed / batched-upsert loop speed", loop / sink, 2.0, ">=");
+      }
+      if (copy != null && loop != null) {
+        add(ratios, n, "COPY+merge speed / batched-upsert loop speed", loop / copy, null, "");
+      }
+      Double lake = seconds(Scenario.FILES_TO_LAKE_DIRECT, n);
+      Double filesLoop = seconds(Scenario.FILES_LOOP, n);
+      if (lake != null && filesLoop != null) {
+        add(ratios, n, "files-to-lake speed / plain loop speed", filesLoop / lake, 0.5, ">=");
+      }
+    }
+    if (sizes.size() > 1) {
+      long small = sizes.contains(1_000_000L) ? 1_000_000L : sizes.get(0);
+      long large = sizes.get(sizes.size() - 1);
+      if (large > small) {
+        for (Scenario scenario : Scenario.values()) {
+          Double a = value(scenario, small, "peak_rss_bytes");
+          Double b = value(scenario, large, "peak_rss_bytes");
+          if (a != null && b != null && a > 0) {
+            add(
+                ratios,
+                large,
+                scenario.id() + ": peak RSS at N=" + large + " / at N=" + small,
+                b / a,
+                large >= 10 * small ? 1.2 : null,
+                "<=");
+          }
+        }
+      }
+    }
+    return ratios;
+  }
+
+  private static void add(
+      List<Map<String, Object>> ratios,
+      long size,
+      String name,
+      double value,
+      Double target,
+      String comparison) {
+    Map<String, Object> ratio = new LinkedHashMap<>();
+    ratio.put("size", size);
+    ratio.put("name", name);
+    ratio.put("value", Math.round(value * 100) / 100.0);
+    ratio.put("target", target == null ? null : comparison + " " + format(target));
+    ratio.put(
+        "met", target == null ? null : comparison.equals(">=") ? value >= target : value <= target);
+    ratios.add(ratio);
+  }
+
+  String markdown(Map<String, Object> machine, String heap) {
+    StringBuilder md = new StringBuilder();
+    md.append("Measured ")
+        .append(LocalDate.now())
+        .append(" on ")
+        .append(machine.get("cpu"))
+        .append(" (")
+        .append(machine.get("cores"))
+        .append(" cores, ")
+        .append(machine.get("memory_gb"))
+        .append(" GB), ")
+        .append(machine.get("java"))
+        .append("; each scenario in its own JVM with -Xmx")
+        .append(heap)
+        .append(", against the sandbox's PostgreSQL 17 and Kafka 3.9 on the same machine.\n\n");
+    md.append(
+        "| scenario | N | seconds | records/s | peak RSS (MB) |\n|---|---:|---:|---:|---:|\n");
+    for (Map<String, Object> r : results) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %,d | %.1f | %,d | %,d |%n",
+              r.get("scenario"),
+              ((Number) r.get("size")).longValue(),
+              ((Number) r.get("seconds")).doubleValue(),
+              ((Number) r.get("records_per_second")).longValue(),
+              ((Number) r.get("peak_rss_bytes")).longValue() >> 20));
+    }
+    md.append(
+        "\n| N | ratio (within this run) | value | target | met |\n|---:|---|---:|---|---|\n");
+    for (Map<String, Object> r : ratios()) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %,d | %s | %s | %s | %s |%n",
+              ((Number) r.get("size")).longValue(),
+              r.get("name"),
+              format(((Number) r.get("value")).doubleValue()),
+              r.get("target") == null ? "" : r.get("target"),
+              r.get("met") == null ? "" : ((Boolean) r.get("met") ? "yes" : "**no**")));
+    }
+    return md.toString();
+  }
+
+  private static String format(double value) {
+    return value >= 1000
+        ? String.format(Locale.ROOT, "%,.0f", value)
+        : String.format(Locale.ROOT, "%.2f", value);
+  }
+
+  /** Cores, memory, CPU model, OS and Java of this machine. */
+  static Map<String, Object> machine() {
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("cores", Runtime.getRuntime().availableProcessors());
+    machine.put("cpu", cpu());
+    machine.put("memory_gb", memoryGb());
+    machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    machine.put(
+        "java",
+        "Java "
+            + System.getProperty("java.version")
+            + " ("
+            + System.getProperty("java.vendor")
+            + ")");
+    return machine;
+  }
+
+  private static String cpu() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .map(l -> l.replaceFirst("^model name\\s*:\\s*", ""))
+          .findFirst()
+          .orElse("unknown CPU");
+    } catch (IOException e) {
+      return "unknown CPU";
+    }
+  }
+
+  private static long memoryGb() {
+    try {
+      return Files.readAllLines(Path.of("/proc/meminfo")).stream()
+              .filter(l -> l.startsWith("MemTotal:"))
+              .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+              .findFirst()
+              .orElse(0L)
+          / (1024 * 1024);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}

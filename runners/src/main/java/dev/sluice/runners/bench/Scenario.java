@@ -1,0 +1,35 @@
+package dev.sluice.runners.bench;
+
+/** What the harness measures, each in a JVM of its own (so peak RSS is the scenario's). */
+public enum Scenario {
+  KAFKA_TO_JDBC_DIRECT("kafka-to-jdbc", "kafka-to-jdbc --bounded on the Direct runner, end to end"),
+  KAFKA_TO_JDBC_FLINK("kafka-to-jdbc", "kafka-to-jdbc --bounded on Flink [local], end to end"),
+  SINK_SLUICE("jdbc sink", "Sluice's JdbcUpsert alone (Direct runner), generated rows"),
+  SINK_LOOP("jdbc sink", "plain pgjdbc batched upsert loop: batch 1000, commit per batch"),
+  SINK_COPY("jdbc sink", "plain COPY into an unlogged staging table, then INSERT ... ON CONFLICT"),
+  FILES_TO_LAKE_DIRECT("files-to-lake", "files-to-lake on the Direct runner, end to end"),
+  FILES_LOOP(
+      "files-to-lake", "plain single-threaded loop: same parse and checks, Avro files by date");
+
+  final String group;
+  final String description;
+
+  Scenario(String group, String description) {
+    this.group = group;
+    this.description = description;
+  }
+
+  /** {@code KAFKA_TO_JDBC_DIRECT} → {@code kafka-to-jdbc-direct}. */
+  public String id() {
+    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  public static Scenario byId(String id) {
+    for (Scenario s : values()) {
+      if (s.id().equals(id)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("Unknown scenario '" + id + "'");
+  }
+}
