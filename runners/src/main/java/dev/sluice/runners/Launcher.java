@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -141,6 +142,7 @@ public final class Launcher {
     }
     PipelineOptionsValidator.validate(pipeline.optionsClass(), options);
     options.setJobName(jobName(pipeline.name()));
+    directDefaults(options, args);
     return options;
   }
 
@@ -163,6 +165,29 @@ public final class Launcher {
           "--detached needs a runner whose jobs outlive the launcher (FlinkRunner with a cluster,"
               + " DataflowRunner), not "
               + runner);
+    }
+  }
+
+  /** Set by the test suites: keep the Direct runner's checks on in every launched run. */
+  static final String DIRECT_ENFORCEMENT = "sluice.directEnforcement";
+
+  /**
+   * Production-like Direct runs: Beam's immutability and encodability checks re-encode every
+   * element at every step, so they are off unless asked for ({@code --enforceImmutability=true},
+   * {@code --enforceEncodability=true}) or the test suites set {@value #DIRECT_ENFORCEMENT}. Unit
+   * tests on {@code TestPipeline} always keep them.
+   */
+  private static void directDefaults(SluiceOptions options, String[] args) {
+    if (!options.getRunner().getSimpleName().equals("DirectRunner")
+        || Boolean.getBoolean(DIRECT_ENFORCEMENT)) {
+      return;
+    }
+    DirectOptions direct = options.as(DirectOptions.class);
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--enforceImmutability"))) {
+      direct.setEnforceImmutability(false);
+    }
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--enforceEncodability"))) {
+      direct.setEnforceEncodability(false);
     }
   }
 

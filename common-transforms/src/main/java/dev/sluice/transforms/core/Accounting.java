@@ -52,8 +52,15 @@ public final class Accounting implements Serializable {
 
   /** Counts one record that was intentionally dropped (e.g. a blank line), by cause. */
   public void filtered(String cause) {
-    Metrics.counter(namespace, FILTERED).inc();
-    Metrics.counter(namespace, FILTERED_BY + cause).inc();
+    filtered(cause, 1);
+  }
+
+  /** Counts {@code count} records intentionally dropped for the same cause. */
+  public void filtered(String cause, long count) {
+    if (count > 0) {
+      Metrics.counter(namespace, FILTERED).inc(count);
+      Metrics.counter(namespace, FILTERED_BY + cause).inc(count);
+    }
   }
 
   /** Counts one dead letter, in total and by its step and reason. */

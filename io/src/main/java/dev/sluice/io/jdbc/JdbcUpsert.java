@@ -320,9 +320,7 @@ public final class JdbcUpsert
           Outcome outcome = writeBatch(batch);
           accounting.written().inc(outcome.written);
           long stale = batch.size() - outcome.written - outcome.rejected.size();
-          for (long i = 0; i < stale; i++) {
-            accounting.filtered("stale_version");
-          }
+          accounting.filtered("stale_version", stale);
           return outcome;
         } catch (SQLException e) {
           if (!SqlErrors.isTransient(e) || attempt >= spec.maxRetries) {

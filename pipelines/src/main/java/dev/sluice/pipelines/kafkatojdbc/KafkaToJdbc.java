@@ -93,7 +93,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withVersionField(options.getVersionField())
             .withBatchSize(options.getBatchSize())
             .withRetries(options.getMaxRetries(), 200);
-    KeepNewest newest = KeepNewest.byKey(schema, keys, options.getVersionField(), NAME);
+    if (options.getDedupeShards() < 1) {
+      throw new IllegalArgumentException(
+          "--dedupeShards must be >= 1, but was " + options.getDedupeShards());
+    }
+    KeepNewest newest =
+        KeepNewest.byKey(schema, keys, options.getVersionField(), NAME)
+            .withShards(options.getDedupeShards());
     Duration flush = Durations.parse("flushInterval", options.getFlushInterval());
     EventTimeFromField eventTime =
         options.getEventTimeField() == null

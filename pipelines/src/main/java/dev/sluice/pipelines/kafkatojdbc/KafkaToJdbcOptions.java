@@ -66,6 +66,14 @@ public interface KafkaToJdbcOptions
 
   void setFlushInterval(String value);
 
+  @Description(
+      "Groups the keep-newest step spreads keys over: fewer, larger groups cost less per record;"
+          + " each group holds about records/shards distinct keys in memory")
+  @Default.Integer(256)
+  Integer getDedupeShards();
+
+  void setDedupeShards(Integer value);
+
   @Description("Rows per upsert batch (one transaction each)")
   @Default.Integer(1000)
   Integer getBatchSize();

@@ -116,7 +116,7 @@ public final class BenchChild {
   /** Runner tuning under test, passed as {@code extra=--a=b --c=d}. */
   private static List<String> extra(Map<String, String> p) {
     String extra = p.getOrDefault("extra", "").trim();
-    return extra.isEmpty() ? List.of() : List.of(extra.split("\\s+"));
+    return extra.isEmpty() ? List.of() : List.of(extra.split("[,\\s]+"));
   }
 
   private static void launch(List<String> args) {

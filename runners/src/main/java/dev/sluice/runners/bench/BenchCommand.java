@@ -47,6 +47,7 @@ public final class BenchCommand {
   private final List<Scenario> scenarios;
   private final String heap;
   private final Map<Scenario, String> extra;
+  private final boolean profile;
 
   BenchCommand(
       PrintStream out,
@@ -55,7 +56,8 @@ public final class BenchCommand {
       List<Long> sizes,
       List<Scenario> scenarios,
       String heap,
-      Map<Scenario, String> extra) {
+      Map<Scenario, String> extra,
+      boolean profile) {
     this.out = out;
     this.output = output;
     this.seed = seed;
@@ -63,17 +65,19 @@ public final class BenchCommand {
     this.scenarios = scenarios;
     this.heap = heap;
     this.extra = extra;
+    this.profile = profile;
   }
 
   /** Options: see {@link #USAGE}. */
   public static final String USAGE =
       "bench [--sizes=100000,1000000] [--scenarios=all|<id>,...] [--seed=42] [--heap=2g]"
-          + " [--output=target/bench] [--directArgs=...] [--flinkArgs=...]";
+          + " [--output=target/bench] [--directArgs=--a=b,--c=d] [--flinkArgs=...] [--profile]";
 
   public static int run(String[] args, PrintStream out) throws Exception {
     Map<String, String> flags = new LinkedHashMap<>();
     List<String> known =
-        List.of("sizes", "scenarios", "seed", "heap", "output", "directArgs", "flinkArgs");
+        List.of(
+            "sizes", "scenarios", "seed", "heap", "output", "directArgs", "flinkArgs", "profile");
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       if (!arg.startsWith("--") || !known.contains(kv[0])) {
@@ -105,7 +109,8 @@ public final class BenchCommand {
             sizes,
             scenarios,
             flags.getOrDefault("heap", "2g"),
-            extra)
+            extra,
+            Boolean.parseBoolean(flags.getOrDefault("profile", "false")))
         .run();
   }
 
@@ -152,7 +157,7 @@ public final class BenchCommand {
             args.add("extra=" + extra.get(scenario));
           }
           out.printf("%-22s N=%,d ... ", scenario.id(), n);
-          Map<String, Object> result = child(args, work.resolve("child.log"));
+          Map<String, Object> result = child(args, work);
           long rows =
               scenario.group.equals("files-to-lake")
                   ? LakeCount.count(work.resolve("lake"))
@@ -192,10 +197,15 @@ public final class BenchCommand {
     return 0;
   }
 
-  private Map<String, Object> child(List<String> args, Path log) throws Exception {
+  private Map<String, Object> child(List<String> args, Path work) throws Exception {
+    Path log = work.resolve("child.log");
+    Path jfr = work.resolve("profile.jfr");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + heap);
+    if (profile) {
+      command.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr);
+    }
     command.add("-Dsluice.forked=true");
     command.add("-cp");
     command.add(classpath());
