@@ -7,6 +7,7 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -39,16 +40,23 @@ public final class ApplyRules
   private final RulesFile rules;
   private final Schema schema;
   private final String pipeline;
+  private final ReferenceLookup references;
 
-  private ApplyRules(RulesFile rules, Schema schema, String pipeline) {
+  private ApplyRules(RulesFile rules, Schema schema, String pipeline, ReferenceLookup references) {
     super(STEP);
     this.rules = rules;
     this.schema = schema;
     this.pipeline = pipeline;
+    this.references = references;
   }
 
   public static ApplyRules of(RulesFile rules, Schema schema, String pipeline) {
-    return new ApplyRules(rules, schema, pipeline);
+    return new ApplyRules(rules, schema, pipeline, null);
+  }
+
+  /** Where {@code relationships} rules look their values up. */
+  public ApplyRules withReferences(ReferenceLookup references) {
+    return new ApplyRules(rules, schema, pipeline, references);
   }
 
   @Override
@@ -79,6 +87,23 @@ public final class ApplyRules
                     .via(kv -> key(kv.getValue(), rule.fields())))
             .apply("Count " + rule.name(), Count.perElement())
             .apply("Duplicates " + rule.name(), ParDo.of(new DuplicatesFn(pipeline, rule.name())));
+      } else if (rule.kind().equals("relationships")) {
+        if (references == null) {
+          throw new IllegalArgumentException(
+              "rule " + rule.name() + " needs a place to look values up (withReferences)");
+        }
+        String field = rule.fields().get(0);
+        out.get(passed)
+            .apply(
+                "ValuesOf " + rule.name(),
+                org.apache.beam.sdk.transforms.FlatMapElements.into(TypeDescriptors.strings())
+                    .via(
+                        kv ->
+                            kv.getValue().get(field) == null
+                                ? List.<String>of()
+                                : List.of(String.valueOf(kv.getValue().get(field)))))
+            .apply("Count " + rule.name(), Count.perElement())
+            .apply("LookUp " + rule.name(), ParDo.of(new OrphansFn(pipeline, rule, references)));
       }
     }
     return Result.of(out, passed, failed);
@@ -113,6 +138,57 @@ public final class ApplyRules
           Metrics.stringSet(namespace, DatasetRule.duplicateSamples(rule)).add(counted.getKey());
         }
       }
+    }
+  }
+
+  /**
+   * Looks distinct values up in batches and counts the records whose value is missing from the
+   * referenced column; keeps a few missing values as samples.
+   */
+  static final class OrphansFn extends DoFn<KV<String, Long>, Void> {
+    static final int BATCH = 1000;
+    private final String namespace;
+    private final DatasetRule rule;
+    private final ReferenceLookup references;
+    private transient Map<String, Long> pending;
+    private transient int sampled;
+
+    OrphansFn(String namespace, DatasetRule rule, ReferenceLookup references) {
+      this.namespace = namespace;
+      this.rule = rule;
+      this.references = references;
+    }
+
+    @StartBundle
+    public void start() {
+      pending = new java.util.LinkedHashMap<>();
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Long> counted) throws Exception {
+      pending.merge(counted.getKey(), counted.getValue(), Long::sum);
+      if (pending.size() >= BATCH) {
+        flush();
+      }
+    }
+
+    @FinishBundle
+    public void finish() throws Exception {
+      flush();
+    }
+
+    private void flush() throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      for (String value : references.missing(rule, List.copyOf(pending.keySet()))) {
+        Metrics.counter(namespace, DatasetRule.orphansCounter(rule.name())).inc(pending.get(value));
+        if (sampled++ < DuplicatesFn.SAMPLES) {
+          Metrics.stringSet(namespace, DatasetRule.orphanSamples(rule.name()))
+              .add(rule.fields().get(0) + "=" + value);
+        }
+      }
+      pending.clear();
     }
   }
 

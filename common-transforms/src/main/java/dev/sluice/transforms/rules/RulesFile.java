@@ -47,7 +47,10 @@ public final class RulesFile implements Serializable {
           "row_count", Set.of("min", "max"),
           "null_rate", Set.of("field", "max"),
           "unique", Set.of("fields"),
+          "relationships", Set.of("field", "to", "column"),
           "freshness", Set.of("field", "max_lag"));
+  private static final java.util.regex.Pattern IDENTIFIER =
+      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
   private static final Map<String, Set<String>> KEYS =
       Map.of(
           "not_null", Set.of("field"),
@@ -212,6 +215,8 @@ public final class RulesFile implements Serializable {
       Double min = null;
       Double max = null;
       Long maxLag = null;
+      String toTable = null;
+      String toColumn = null;
       switch (kind) {
         case "row_count" -> {
           min = keys.containsKey("min") ? decimal(keys.get("min"), "min").doubleValue() : null;
@@ -242,6 +247,28 @@ public final class RulesFile implements Serializable {
             fields.add(name);
           }
         }
+        case "relationships" -> {
+          String field = field(keys, rule, "field");
+          Schema.Type type = RecordRule.nonNull(schema.getField(field).schema()).getType();
+          if (type != Schema.Type.LONG && type != Schema.Type.INT && type != Schema.Type.STRING) {
+            throw error(
+                keys.get("field"),
+                "relationships needs a long, int or string field, but " + field + " is " + type);
+          }
+          fields.add(field);
+          toTable = required(keys, rule, "to");
+          if (!IDENTIFIER.matcher(toTable).matches()) {
+            throw error(
+                keys.get("to"),
+                "to must be a table name (table or schema.table), but was '" + toTable + "'");
+          }
+          toColumn = keys.containsKey("column") ? scalar(keys.get("column")) : field;
+          if (!IDENTIFIER.matcher(toColumn).matches() || toColumn.contains(".")) {
+            throw error(
+                keys.containsKey("column") ? keys.get("column") : rule,
+                "column must be a column name, but was '" + toColumn + "'");
+          }
+        }
         default -> {
           String field = field(keys, rule, "field");
           if (!(RecordRule.nonNull(schema.getField(field).schema()).getLogicalType()
@@ -268,7 +295,7 @@ public final class RulesFile implements Serializable {
       if (!names.add(name)) {
         throw error(rule, "rule name '" + name + "' is used twice; give one a 'name'");
       }
-      return new DatasetRule(name, kind, severity, fields, min, max, maxLag);
+      return new DatasetRule(name, kind, severity, fields, min, max, maxLag, toTable, toColumn);
     }
 
     private RecordRule.Severity severity(Map<String, Node> keys) {

@@ -40,6 +40,8 @@ class RulesFileTest {
               - {rule: unique, fields: [order_id], severity: error}
               - {rule: null_rate, field: note, max: 0.5, severity: warn}
               - {rule: freshness, field: updated_at, max_lag: PT24H}
+              - {rule: relationships, field: customer_id, to: crm.customers, severity: warn}
+              - {rule: relationships, field: currency, to: currencies, column: code, name: known_currency}
             """);
     assertThat(
         withDataset.datasetRules().stream().map(r -> r.name() + ":" + r.severity()).toList(),
@@ -48,7 +50,12 @@ class RulesFileTest {
                 "row_count:ERROR",
                 "unique(order_id):ERROR",
                 "null_rate(note):WARN",
-                "freshness(updated_at):ERROR")));
+                "freshness(updated_at):ERROR",
+                "relationships(customer_id):WARN",
+                "known_currency:ERROR")));
+    assertThat(withDataset.datasetRules().get(4).toTable(), equalTo("crm.customers"));
+    assertThat(withDataset.datasetRules().get(4).toColumn(), equalTo("customer_id"));
+    assertThat(withDataset.datasetRules().get(5).toColumn(), equalTo("code"));
     assertThat(
         rules.recordRules().stream()
             .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())
@@ -82,7 +89,10 @@ class RulesFileTest {
           bad op            | `dataset: o\\nrecord_rules:\\n  - {rule: compare, left: version, op: '=>', right: version}` | rules.yaml line 3: op must be one of
           duplicate name    | `dataset: o\\nrecord_rules:\\n  - {rule: not_null, field: note}\\n  - {rule: not_null, field: note}` | rules.yaml line 4: rule name 'not_null(note)' is used twice
           top-level key     | `dataset: o\\nrules: []`                                                       | rules.yaml line 2: unknown key 'rules'
-          relationships     | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: note}`         | rules.yaml line 3: dataset rule 'relationships' is not evaluated by this version
+          relationships to  | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: customer_id}`  | rules.yaml line 3: rule needs 'to'
+          relationships tbl | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: customer_id, to: 'customers; drop'}` | rules.yaml line 3: to must be a table name
+          relationships col | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: customer_id, to: customers, column: 'a b'}` | rules.yaml line 3: column must be a column name
+          relationships typ | `dataset: o\\ndataset_rules:\\n  - {rule: relationships, field: amount, to: t}` | rules.yaml line 3: relationships needs a long, int or string field
           row_count bounds  | `dataset: o\\ndataset_rules:\\n  - {rule: row_count}`                         | rules.yaml line 3: row_count needs min, max or both
           null_rate max     | `dataset: o\\ndataset_rules:\\n  - {rule: null_rate, field: note, max: 2}`    | rules.yaml line 3: max must be a fraction in [0, 1], but was 2.0
           unique field      | `dataset: o\\ndataset_rules:\\n  - {rule: unique, fields: [order_id, oops]}` | rules.yaml line 3: field 'oops' is not in schema Order

@@ -44,17 +44,28 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * until cancelled, committing offsets on finalize for the consumer group.
  */
 public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
-  /** The whole configuration, copied by each {@code withX}. */
-  private record Spec(
-      String bootstrapServers,
-      String topic,
-      @Nullable String consumerGroup,
-      KafkaClientProperties properties,
-      boolean bounded,
-      String pipeline,
-      @Nullable ErrorHandler<BadRecord, ?> badRecords,
-      @Nullable Long stopReadTime) {}
+  /** The whole configuration; each {@code withX} changes one field of a copy. */
+  private static final class Spec implements Cloneable {
+    String bootstrapServers;
+    String topic;
+    @Nullable String consumerGroup;
+    KafkaClientProperties properties;
+    boolean bounded;
+    String pipeline;
+    @Nullable ErrorHandler<BadRecord, ?> badRecords;
+    @Nullable Long stopReadTime;
+    boolean deferCommit;
 
+    Spec copy() {
+      try {
+        return (Spec) clone();
+      } catch (CloneNotSupportedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private final Spec spec;
   private final String bootstrapServers;
   private final String topic;
   private final @Nullable String consumerGroup;
@@ -64,15 +75,25 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   private final @Nullable ErrorHandler<BadRecord, ?> badRecords;
   private final @Nullable Long stopReadTime;
 
+  /** The partitions and stop offsets this bounded read planned when it was expanded. */
+  private transient Map<TopicPartition, Long> planned;
+
   private KafkaSource(Spec spec) {
-    this.bootstrapServers = spec.bootstrapServers();
-    this.topic = spec.topic();
-    this.consumerGroup = spec.consumerGroup();
-    this.properties = spec.properties();
-    this.bounded = spec.bounded();
-    this.pipeline = spec.pipeline();
-    this.badRecords = spec.badRecords();
-    this.stopReadTime = spec.stopReadTime();
+    this.spec = spec;
+    this.bootstrapServers = spec.bootstrapServers;
+    this.topic = spec.topic;
+    this.consumerGroup = spec.consumerGroup;
+    this.properties = spec.properties;
+    this.bounded = spec.bounded;
+    this.pipeline = spec.pipeline;
+    this.badRecords = spec.badRecords;
+    this.stopReadTime = spec.stopReadTime;
+  }
+
+  private KafkaSource with(java.util.function.Consumer<Spec> change) {
+    Spec copy = spec.copy();
+    change.accept(copy);
+    return new KafkaSource(copy);
   }
 
   public static KafkaSource of(String bootstrapServers, String topic, String pipeline) {
@@ -81,56 +102,25 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         "bootstrapServers must be host:port[,host:port], but was %s",
         bootstrapServers);
     checkArgument(topic != null && !topic.isBlank(), "topic must be a name, but was %s", topic);
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            null,
-            KafkaClientProperties.fromFile(null),
-            false,
-            pipeline,
-            null,
-            null));
+    Spec spec = new Spec();
+    spec.bootstrapServers = bootstrapServers;
+    spec.topic = topic;
+    spec.properties = KafkaClientProperties.fromFile(null);
+    spec.pipeline = pipeline;
+    return new KafkaSource(spec);
   }
 
   public KafkaSource withConsumerGroup(@Nullable String group) {
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            group,
-            properties,
-            bounded,
-            pipeline,
-            badRecords,
-            stopReadTime));
+    return with(s -> s.consumerGroup = group);
   }
 
   public KafkaSource withProperties(KafkaClientProperties properties) {
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            consumerGroup,
-            properties,
-            bounded,
-            pipeline,
-            badRecords,
-            stopReadTime));
+    return with(s -> s.properties = properties);
   }
 
   /** Where KafkaIO's own bad records (deserializer failures) go, as Beam {@code BadRecord}s. */
   public KafkaSource withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            consumerGroup,
-            properties,
-            bounded,
-            pipeline,
-            handler,
-            stopReadTime));
+    return with(s -> s.badRecords = handler);
   }
 
   /**
@@ -138,30 +128,37 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
    * partition, or at its end offset when no such record exists yet.
    */
   public KafkaSource stoppingAt(@Nullable Long epochMillis) {
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            consumerGroup,
-            properties,
-            bounded,
-            pipeline,
-            badRecords,
-            epochMillis));
+    return with(s -> s.stopReadTime = epochMillis);
   }
 
   /** Stop at the end offsets seen when the pipeline is built. */
   public KafkaSource bounded(boolean bounded) {
-    return new KafkaSource(
-        new Spec(
-            bootstrapServers,
-            topic,
-            consumerGroup,
-            properties,
-            bounded,
-            pipeline,
-            badRecords,
-            stopReadTime));
+    return with(s -> s.bounded = bounded);
+  }
+
+  /**
+   * Bounded reads with a consumer group: commit nothing while reading; the caller commits the
+   * planned stop offsets with {@link #commitPlanned()} once what was read is published (so a run
+   * whose output is withheld reads the same records again next time).
+   */
+  public KafkaSource deferringCommit() {
+    return with(s -> s.deferCommit = true);
+  }
+
+  /** Commits, for the consumer group, the stop offset of each partition this read planned. */
+  public void commitPlanned() {
+    checkArgument(bounded && consumerGroup != null, "only bounded reads of a group commit");
+    if (planned == null || planned.isEmpty()) {
+      return;
+    }
+    Map<String, Object> config = new HashMap<>(consumerConfig());
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    planned.forEach((partition, stop) -> offsets.put(partition, new OffsetAndMetadata(stop)));
+    try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
+      consumer.commitSync(offsets, java.time.Duration.ofSeconds(30));
+    }
   }
 
   private Map<String, Object> consumerConfig() {
@@ -186,7 +183,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
               .withConsumerConfigUpdates(consumerConfig())
               .withConsumerFactoryFn(properties.consumerFactory())
               .withCreateTime();
-      if (consumerGroup != null) {
+      if (consumerGroup != null && !spec.deferCommit) {
         read = read.commitOffsets();
       }
       if (badRecords != null) {
@@ -237,6 +234,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
+    planned = new HashMap<>();
     try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
@@ -265,6 +263,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         long stop = first != null ? first.offset() : end.get(partition);
         if (start < stop) {
           descriptors.add(KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
+          planned.put(partition, stop);
         }
       }
     }

@@ -69,6 +69,22 @@ public final class PipelineRun {
       SluicePipeline<O> definition, O options, PrintStream out) throws IOException {
     Pipeline pipeline = Pipeline.create(options);
     RunPlan plan = definition.build(pipeline, options);
+    try {
+      return run(definition, options, out, pipeline, plan);
+    } finally {
+      if (plan.cleanup() != null && !(!plan.bounded() && options.getDetached())) {
+        try {
+          plan.cleanup().run();
+        } catch (Exception e) {
+          out.println("  cleanup failed: " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  private static <O extends SluiceOptions> RunSummary run(
+      SluicePipeline<O> definition, O options, PrintStream out, Pipeline pipeline, RunPlan plan)
+      throws IOException {
     Instant started = Instant.now();
     PipelineResult result = pipeline.run();
     if (!plan.bounded() && options.getDetached()) {

@@ -131,6 +131,22 @@ public final class QualityReport {
                   duplicates == 0,
                   m.strings(DatasetRule.duplicateSamples(rule.name())));
             }
+            case "relationships" -> {
+              long orphans = m.counter(DatasetRule.orphansCounter(rule.name()));
+              yield new Result(
+                  rule.name(),
+                  severity(rule.severity()),
+                  rows,
+                  orphans,
+                  orphans
+                      + " record(s) with a value missing from "
+                      + rule.toTable()
+                      + "."
+                      + rule.toColumn(),
+                  "0 missing",
+                  orphans == 0,
+                  m.strings(DatasetRule.orphanSamples(rule.name())));
+            }
             default -> {
               Long newest = m.max(DatasetRule.newestDistribution(rule.fields().get(0)));
               long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;

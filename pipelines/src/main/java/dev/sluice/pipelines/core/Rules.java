@@ -4,6 +4,8 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.rules.ApplyRules;
+import dev.sluice.transforms.rules.DatasetRule;
+import dev.sluice.transforms.rules.ReferenceLookup;
 import dev.sluice.transforms.rules.RulesFile;
 import java.nio.file.Path;
 import org.apache.avro.Schema;
@@ -16,23 +18,65 @@ public final class Rules {
   private final RulesFile file;
   private final Schema schema;
   private final String pipeline;
+  private final ReferenceLookup references;
 
-  private Rules(RulesFile file, Schema schema, String pipeline) {
+  private Rules(RulesFile file, Schema schema, String pipeline, ReferenceLookup references) {
     this.file = file;
     this.schema = schema;
     this.pipeline = pipeline;
+    this.references = references;
   }
 
   /** The rules of {@code --rules}, or null without it; an invalid file fails naming its line. */
   public static Rules load(RulesOptions options, Schema schema, String pipeline) {
+    return load(options, schema, pipeline, null);
+  }
+
+  /**
+   * As {@link #load(RulesOptions, Schema, String)}, with where {@code relationships} rules look
+   * values up (null: the pipeline has no database, and such a rule is refused). Each referenced
+   * table and column is checked before anything is read.
+   */
+  public static Rules load(
+      RulesOptions options, Schema schema, String pipeline, ReferenceLookup references) {
     if (options.getRules() == null) {
       return null;
     }
-    return new Rules(RulesFile.load(Path.of(options.getRules()), schema), schema, pipeline);
+    RulesFile file = RulesFile.load(Path.of(options.getRules()), schema);
+    for (DatasetRule rule : file.datasetRules()) {
+      if (!rule.kind().equals("relationships")) {
+        continue;
+      }
+      if (references == null) {
+        throw new IllegalArgumentException(
+            options.getRules()
+                + ": rule "
+                + rule.name()
+                + " looks values up in a database table, and "
+                + pipeline
+                + " has no database to look in (relationships works in kafka-to-jdbc and"
+                + " jdbc-to-lake, against their --jdbcUrl)");
+      }
+      try {
+        references.verify(rule);
+      } catch (Exception e) {
+        throw new IllegalArgumentException(options.getRules() + ": " + e.getMessage(), e);
+      }
+    }
+    return new Rules(file, schema, pipeline, references);
   }
 
   public RulesFile file() {
     return file;
+  }
+
+  /**
+   * Whether the rules judge the run as a whole (dataset rules, or record rules with {@code
+   * mostly}): then a bounded run stages its output and publishes only through the quality gate.
+   */
+  public boolean gates() {
+    return !file.datasetRules().isEmpty()
+        || file.recordRules().stream().anyMatch(r -> r.mostly() != null);
   }
 
   /** Applies the record rules; records failing an error rule go to the dead letters. */
@@ -40,7 +84,11 @@ public final class Rules {
       PCollection<KV<SourceRecord, GenericRecord>> records,
       DeadLetterRouting.Collector deadLetters) {
     Result<KV<SourceRecord, GenericRecord>> checked =
-        records.apply("Rules", ApplyRules.of(file, schema, pipeline));
+        records.apply(
+            "Rules",
+            references == null
+                ? ApplyRules.of(file, schema, pipeline)
+                : ApplyRules.of(file, schema, pipeline).withReferences(references));
     deadLetters.add(checked.deadLetters());
     return checked.output();
   }

@@ -5,6 +5,7 @@ import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.jdbc.JdbcAvro;
 import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.pipelines.core.DeadLetterSinks;
@@ -120,7 +121,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
           "Cannot plan the export from " + connection.safeUrl() + ": " + e.getMessage(), e);
     }
     Schema schema = plan.avro().schema();
-    Rules rules = Rules.load(options, schema, NAME);
+    Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     String partitionField =
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
     String output = options.getOutput().replaceAll("/+$", "");

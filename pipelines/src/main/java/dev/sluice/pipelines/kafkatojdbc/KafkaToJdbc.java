@@ -2,6 +2,7 @@ package dev.sluice.pipelines.kafkatojdbc;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.JdbcUpsert;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.io.jdbc.TableCheck;
@@ -87,8 +88,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
         Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
+    Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
+    boolean bounded = options.getBounded();
+    // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
+    // merges it into the table only once the quality gate is open.
+    String staging =
+        bounded && rules != null && rules.gates() ? StagingTable.name(options.getTable()) : null;
     JdbcUpsert upsert =
-        JdbcUpsert.into(connection, options.getTable(), schema, NAME)
+        JdbcUpsert.into(connection, staging != null ? staging : options.getTable(), schema, NAME)
             .withKeyFields(keys)
             .withVersionField(options.getVersionField())
             .withBatchSize(options.getBatchSize())
@@ -105,11 +113,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
         options.getEventTimeField() == null
             ? null
             : EventTimeFromField.of(schema, options.getEventTimeField());
-    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
-    Rules rules = Rules.load(options, schema, NAME);
     checkTable(connection, options.getTable(), schema, keys);
 
-    boolean bounded = options.getBounded();
     if (!bounded) {
       options.as(StreamingOptions.class).setStreaming(true);
     }
@@ -119,14 +124,16 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
             .bounded(bounded)
             .stoppingAt(stopReadTime(options));
+    if (staging != null) {
+      source = source.deferringCommit();
+    }
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
-    PCollection<SourceRecord> raw =
-        pipeline.apply(
-            "ReadKafka",
-            source.withBadRecordErrorHandler(
-                deadLetters.forBeamIo(pipeline, NAME, "ReadKafka", FailureReason.DECODE)));
+    KafkaSource reading =
+        source.withBadRecordErrorHandler(
+            deadLetters.forBeamIo(pipeline, NAME, "ReadKafka", FailureReason.DECODE));
+    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", reading);
     Result<KV<SourceRecord, GenericRecord>> parsed =
         raw.apply(
             "Parse",
@@ -159,7 +166,23 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
-    return new RunPlan(bounded, outputs, options.getRunReport()).withQuality(rules);
+    if (staging == null) {
+      return new RunPlan(bounded, outputs, options.getRunReport()).withQuality(rules);
+    }
+    StagingTable stage =
+        StagingTable.create(
+            connection, options.getTable(), staging, schema, keys, options.getVersionField());
+    outputs.put("staged in", staging);
+    RunPlan.OnSuccess publish =
+        summary -> {
+          stage.mergeAndDrop();
+          if (options.getConsumerGroup() != null) {
+            reading.commitPlanned();
+          }
+        };
+    return new RunPlan(bounded, outputs, options.getRunReport(), publish)
+        .withQuality(rules)
+        .withCleanup(stage::drop);
   }
 
   private static Long stopReadTime(KafkaToJdbcOptions options) {

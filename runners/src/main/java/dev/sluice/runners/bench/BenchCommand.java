@@ -48,6 +48,7 @@ public final class BenchCommand {
   private final String heap;
   private final Map<Scenario, String> extra;
   private final boolean profile;
+  private final java.util.Set<String> skip;
 
   BenchCommand(
       PrintStream out,
@@ -57,7 +58,8 @@ public final class BenchCommand {
       List<Scenario> scenarios,
       String heap,
       Map<Scenario, String> extra,
-      boolean profile) {
+      boolean profile,
+      java.util.Set<String> skip) {
     this.out = out;
     this.output = output;
     this.seed = seed;
@@ -66,18 +68,28 @@ public final class BenchCommand {
     this.heap = heap;
     this.extra = extra;
     this.profile = profile;
+    this.skip = skip;
   }
 
   /** Options: see {@link #USAGE}. */
   public static final String USAGE =
       "bench [--sizes=100000,1000000] [--scenarios=all|<id>,...] [--seed=42] [--heap=2g]"
-          + " [--output=target/bench] [--directArgs=--a=b,--c=d] [--flinkArgs=...] [--profile]";
+          + " [--skip=<id>@<size>,...] [--output=target/bench] [--directArgs=--a=b,--c=d]"
+          + " [--flinkArgs=...] [--profile]";
 
   public static int run(String[] args, PrintStream out) throws Exception {
     Map<String, String> flags = new LinkedHashMap<>();
     List<String> known =
         List.of(
-            "sizes", "scenarios", "seed", "heap", "output", "directArgs", "flinkArgs", "profile");
+            "sizes",
+            "scenarios",
+            "skip",
+            "seed",
+            "heap",
+            "output",
+            "directArgs",
+            "flinkArgs",
+            "profile");
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       if (!arg.startsWith("--") || !known.contains(kv[0])) {
@@ -110,7 +122,10 @@ public final class BenchCommand {
             scenarios,
             flags.getOrDefault("heap", "2g"),
             extra,
-            Boolean.parseBoolean(flags.getOrDefault("profile", "false")))
+            Boolean.parseBoolean(flags.getOrDefault("profile", "false")),
+            flags.containsKey("skip")
+                ? java.util.Set.of(flags.get("skip").split(","))
+                : java.util.Set.of())
         .run();
   }
 
@@ -135,6 +150,10 @@ public final class BenchCommand {
           writeCsv(csv, orders, n);
         }
         for (Scenario scenario : scenarios) {
+          if (skip.contains(scenario.id() + "@" + n)) {
+            out.printf("%-22s N=%,d ... skipped (--skip)%n", scenario.id(), n);
+            continue;
+          }
           String table = "bench_orders";
           execute(jdbcUrl, "DROP TABLE IF EXISTS " + table);
           execute(jdbcUrl, "CREATE TABLE " + table + " (LIKE orders INCLUDING ALL)");
