@@ -39,6 +39,9 @@ public final class KafkaBroker implements AutoCloseable {
 
   public static KafkaBroker start(Path workDir) throws IOException, InterruptedException {
     Path dir = Files.createDirectories(workDir.resolve("kafka"));
+    // The sandbox is ephemeral: a previous broker's log directory (another cluster id) would stop
+    // the storage format.
+    deleteTree(dir.resolve("data"));
     String classpath = brokerClasspath();
     int brokerPort = Ports.free();
     int controllerPort = Ports.free();
@@ -209,6 +212,17 @@ public final class KafkaBroker implements AutoCloseable {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 
