@@ -22,6 +22,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
 
 /**
  * Applies the record rules of a rules file to each record. A record failing an {@code error} rule
@@ -41,22 +42,34 @@ public final class ApplyRules
   private final Schema schema;
   private final String pipeline;
   private final ReferenceLookup references;
+  private final Duration window;
 
-  private ApplyRules(RulesFile rules, Schema schema, String pipeline, ReferenceLookup references) {
+  private ApplyRules(
+      RulesFile rules,
+      Schema schema,
+      String pipeline,
+      ReferenceLookup references,
+      Duration window) {
     super(STEP);
     this.rules = rules;
     this.schema = schema;
     this.pipeline = pipeline;
     this.references = references;
+    this.window = window;
   }
 
   public static ApplyRules of(RulesFile rules, Schema schema, String pipeline) {
-    return new ApplyRules(rules, schema, pipeline, null);
+    return new ApplyRules(rules, schema, pipeline, null, Duration.standardMinutes(1));
   }
 
   /** Where {@code relationships} rules look their values up. */
   public ApplyRules withReferences(ReferenceLookup references) {
-    return new ApplyRules(rules, schema, pipeline, references);
+    return new ApplyRules(rules, schema, pipeline, references, window);
+  }
+
+  /** On a stream: how often the dataset rules are judged, each time over that window's records. */
+  public ApplyRules withWindow(Duration window) {
+    return new ApplyRules(rules, schema, pipeline, references, window);
   }
 
   @Override
@@ -78,6 +91,17 @@ public final class ApplyRules
                 .withOutputTags(passed, TupleTagList.of(failed)));
     out.get(passed).setCoder(input.getCoder());
     out.get(failed).setCoder(DeadLetters.coder());
+    if (input.isBounded() == PCollection.IsBounded.UNBOUNDED) {
+      if (!rules.datasetRules().isEmpty()) {
+        out.get(passed)
+            .apply("Values", org.apache.beam.sdk.transforms.Values.<GenericRecord>create())
+            .setCoder(org.apache.beam.sdk.extensions.avro.coders.AvroCoder.of(schema))
+            .apply(
+                "DatasetRulesPerWindow",
+                new WindowedQuality(rules.datasetRules(), pipeline, window));
+      }
+      return Result.of(out, passed, failed);
+    }
     for (DatasetRule rule : rules.datasetRules()) {
       if (rule.kind().equals("unique")) {
         out.get(passed)

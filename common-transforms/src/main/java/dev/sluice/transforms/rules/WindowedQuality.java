@@ -56,6 +56,7 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
                     Repeatedly.forever(
                         AfterProcessingTime.pastFirstElementInPane().plusDelayOf(every)))
                 .withAllowedLateness(Duration.ZERO)
+                .withOnTimeBehavior(Window.OnTimeBehavior.FIRE_IF_NON_EMPTY)
                 .discardingFiredPanes())
         .apply("Sum", Sum.longsPerKey())
         .apply("OneGroup", ParDo.of(new ToOneKeyFn()))
@@ -126,7 +127,10 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
       Map<String, Long> duplicates = new HashMap<>();
       Map<String, Long> newest = new HashMap<>();
       for (KV<String, Long> measure : window.getValue()) {
-        String[] parts = measure.getKey().split("\\\\|", 3);
+        if (measure.getValue() == 0) {
+          continue; // a key's empty closing pane, not a measure of this window
+        }
+        String[] parts = measure.getKey().split("\\|", 3);
         switch (parts[0]) {
           case "rows" -> rows += measure.getValue();
           case "nulls" -> nulls.merge(parts[1], measure.getValue(), Long::sum);
@@ -134,6 +138,9 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
           case "newest" -> newest.merge(parts[1], Long.parseLong(parts[2]), Math::max);
           default -> {}
         }
+      }
+      if (rows == 0) {
+        return; // nothing arrived in this window
       }
       long now = System.currentTimeMillis();
       List<String> failures = new ArrayList<>();

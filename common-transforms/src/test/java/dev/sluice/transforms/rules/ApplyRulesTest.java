@@ -37,7 +37,7 @@ class ApplyRulesTest {
   private static final RecordParser JSON =
       RecordParser.of(Order.getClassSchema(), InputFormat.JSONL);
 
-  private static KV<SourceRecord, GenericRecord> order(
+  static KV<SourceRecord, GenericRecord> order(
       int id, String amount, String currency, String note, String created, String updated)
       throws Exception {
     String json =

@@ -19,12 +19,19 @@ public final class Rules {
   private final Schema schema;
   private final String pipeline;
   private final ReferenceLookup references;
+  private final org.joda.time.Duration window;
 
-  private Rules(RulesFile file, Schema schema, String pipeline, ReferenceLookup references) {
+  private Rules(
+      RulesFile file,
+      Schema schema,
+      String pipeline,
+      ReferenceLookup references,
+      org.joda.time.Duration window) {
     this.file = file;
     this.schema = schema;
     this.pipeline = pipeline;
     this.references = references;
+    this.window = window;
   }
 
   /** The rules of {@code --rules}, or null without it; an invalid file fails naming its line. */
@@ -63,7 +70,12 @@ public final class Rules {
         throw new IllegalArgumentException(options.getRules() + ": " + e.getMessage(), e);
       }
     }
-    return new Rules(file, schema, pipeline, references);
+    return new Rules(
+        file,
+        schema,
+        pipeline,
+        references,
+        Durations.parse("qualityWindow", options.getQualityWindow()));
   }
 
   public RulesFile file() {
@@ -86,9 +98,10 @@ public final class Rules {
     Result<KV<SourceRecord, GenericRecord>> checked =
         records.apply(
             "Rules",
-            references == null
-                ? ApplyRules.of(file, schema, pipeline)
-                : ApplyRules.of(file, schema, pipeline).withReferences(references));
+            (references == null
+                    ? ApplyRules.of(file, schema, pipeline)
+                    : ApplyRules.of(file, schema, pipeline).withReferences(references))
+                .withWindow(window));
     deadLetters.add(checked.deadLetters());
     return checked.output();
   }

@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.core;
 
+import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 
 /** Data-quality rules applied to each record after parsing. */
@@ -10,4 +11,13 @@ public interface RulesOptions extends SluiceOptions {
   String getRules();
 
   void setRules(String value);
+
+  @Description(
+      "Streaming: how often the dataset rules are judged, each time over the records of that"
+          + " processing-time window (ISO-8601); reported as metrics quality.window.<rule>.*")
+  @Default.String("PT1M")
+  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
+  String getQualityWindow();
+
+  void setQualityWindow(String value);
 }

@@ -75,7 +75,7 @@ public final class BenchCommand {
   public static final String USAGE =
       "bench [--sizes=100000,1000000] [--scenarios=all|<id>,...] [--seed=42] [--heap=2g]"
           + " [--skip=<id>@<size>,...] [--output=target/bench] [--directArgs=--a=b,--c=d]"
-          + " [--flinkArgs=...] [--profile]";
+          + " [--flinkArgs=...] [--profile] | bench --render=<dir with bench.json>";
 
   public static int run(String[] args, PrintStream out) throws Exception {
     Map<String, String> flags = new LinkedHashMap<>();
@@ -89,13 +89,17 @@ public final class BenchCommand {
             "output",
             "directArgs",
             "flinkArgs",
-            "profile");
+            "profile",
+            "render");
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       if (!arg.startsWith("--") || !known.contains(kv[0])) {
         throw new IllegalArgumentException("Unknown bench option " + arg + "; usage: " + USAGE);
       }
       flags.put(kv[0], kv.length > 1 ? kv[1] : "true");
+    }
+    if (flags.containsKey("render")) {
+      return render(Path.of(flags.get("render")), out);
     }
     List<Long> sizes =
         Arrays.stream(flags.getOrDefault("sizes", "100000,1000000").split(","))
@@ -208,11 +212,36 @@ public final class BenchCommand {
     json.put("results", results);
     json.put("ratios", report.ratios());
     Files.writeString(output.resolve("bench.json"), JSON.writeValueAsString(json));
-    String markdown = report.markdown(BenchReport.machine(), heap);
+    String markdown =
+        report.markdown(BenchReport.machine(), heap, java.time.LocalDate.now().toString());
     Files.writeString(output.resolve("bench.md"), markdown);
     out.println();
     out.print(markdown);
     out.println("wrote " + output.resolve("bench.md") + " and " + output.resolve("bench.json"));
+    return 0;
+  }
+
+  /** Rewrites bench.md (and the ratios of bench.json) from a run's figures. */
+  @SuppressWarnings("unchecked")
+  static int render(Path dir, PrintStream out) throws IOException {
+    Map<String, Object> json = JSON.readValue(dir.resolve("bench.json").toFile(), Map.class);
+    List<Map<String, Object>> results = (List<Map<String, Object>>) json.get("results");
+    List<Long> sizes =
+        results.stream()
+            .map(r -> ((Number) r.get("size")).longValue())
+            .distinct()
+            .sorted()
+            .toList();
+    BenchReport report = new BenchReport(results, sizes);
+    json.put("ratios", report.ratios());
+    Files.writeString(dir.resolve("bench.json"), JSON.writeValueAsString(json));
+    String markdown =
+        report.markdown(
+            (Map<String, Object>) json.get("machine"),
+            String.valueOf(json.get("child_heap")),
+            String.valueOf(json.get("date")).substring(0, 10));
+    Files.writeString(dir.resolve("bench.md"), markdown);
+    out.print(markdown);
     return 0;
   }
 

@@ -57,7 +57,7 @@ class BenchReportTest {
     assertThat(memory.get("target"), equalTo("<= 1.20"));
     assertThat(memory.get("met"), equalTo(true));
     assertThat(
-        report.markdown(BenchReport.machine(), "2g"),
+        report.markdown(BenchReport.machine(), "2g", "2026-11-26"),
         containsString(
             "| 1,000,000 | files-to-lake speed / plain loop speed | 0.25 | >= 0.50 | **no** |"));
   }
