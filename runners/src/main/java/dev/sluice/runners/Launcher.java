@@ -243,7 +243,17 @@ public final class Launcher {
         String.format(
             "  %-16s %s%n",
             "sandbox",
-            "Starts a local PostgreSQL and Kafka broker and prints how to connect (Ctrl-C stops)"));
+            "Starts a local PostgreSQL and Kafka broker (--flink: and a Flink cluster) until Ctrl-C"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "template",
+            "Writes Dataflow Flex Template files (--pipeline=<name> -- <options>: a classic template)"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "bench",
+            "Benchmarks the pipelines against plain-Java baselines on the sandbox (see README)"));
     return text.toString();
   }
 

@@ -105,6 +105,30 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     assertThat(report().get("lineage").get("sources").toString(), containsString("kafka:"));
   }
 
+  /**
+   * Whole batches: one key shard puts every row in one group, so the sink writes them as one batch
+   * of 40 (plus a stale version of 5 keys) and must still count each row written or filtered.
+   */
+  @Test
+  void aWholeBatchIsCountedRowByRow() throws Exception {
+    String topic = SharedSandbox.newTopic("batch", 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_batch");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " (order_id, customer_id, amount, currency, status, created_at, updated_at, version)"
+            + " SELECT g, 1, 1.00, 'EUR', 'NEW', now(), now(), 9 FROM generate_series(1, 5) g");
+    byte[][] values = new byte[40][];
+    for (int i = 0; i < 40; i++) {
+      values[i] = json(i + 1, 2, "2.00", "PAID");
+    }
+    SharedSandbox.produce(topic, 0, values);
+    assertOk(run(args(topic, table, "--dedupeShards=1", "--batchSize=100")));
+    assertAccounted(40, 35, 0, 5);
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE version = 2"), is(35L));
+  }
+
   @Test
   void malformedRecordsLandInTheDeadLettersWithTheirOffsets() throws Exception {
     String topic = SharedSandbox.newTopic("malformed", 1);

@@ -114,11 +114,6 @@ public final class JdbcConnection implements Serializable {
     if (password != null) {
       config.setPassword(password);
     }
-    if (url.startsWith("jdbc:postgresql:")) {
-      // One multi-row INSERT per batch instead of one statement per row: same SQL semantics
-      // (ON CONFLICT included), far fewer round trips.
-      config.addDataSourceProperty("reWriteBatchedInserts", "true");
-    }
     config.setMaximumPoolSize(poolSize);
     config.setMinimumIdle(0);
     config.setAutoCommit(true);
