@@ -27,6 +27,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** kafka-to-jdbc bounded, end to end on the real broker and the real PostgreSQL. */
 @ExtendWith(SharedSandbox.class)
@@ -106,13 +108,15 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
   }
 
   /**
-   * Whole batches: one key shard puts every row in one group, so the sink writes them as one batch
-   * of 40 (plus a stale version of 5 keys) and must still count each row written or filtered.
+   * Whole batches, written each way: one key shard puts every row in one group, so the sink writes
+   * them as one batch of 40 (5 of them older than the table's rows) and must still count each row
+   * written or filtered; text with quotes, commas and an empty string survives as written.
    */
-  @Test
-  void aWholeBatchIsCountedRowByRow() throws Exception {
-    String topic = SharedSandbox.newTopic("batch", 1);
-    String table = SharedSandbox.newTableLike("orders", "orders_batch");
+  @ParameterizedTest
+  @ValueSource(strings = {"copy", "insert"})
+  void aWholeBatchIsCountedRowByRow(String method) throws Exception {
+    String topic = SharedSandbox.newTopic("batch-" + method, 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_batch_" + method);
     SharedSandbox.execute(
         "INSERT INTO "
             + table
@@ -122,11 +126,29 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     for (int i = 0; i < 40; i++) {
       values[i] = json(i + 1, 2, "2.00", "PAID");
     }
+    String note =
+        "{\"order_id\":41,\"customer_id\":1,\"amount\":0.10,\"currency\":\"EUR\","
+            + "\"status\":\"NEW\",\"created_at\":\"2026-11-25T10:00:00Z\","
+            + "\"updated_at\":\"2026-11-25T10:00:00.123Z\",\"version\":1,\"note\":";
+    values[38] = utf8(note + "\"say \\\"hi\\\", then, \\\\ bye\"}");
+    values[39] = utf8(note.replace(":41,", ":42,") + "\"\"}");
     SharedSandbox.produce(topic, 0, values);
-    assertOk(run(args(topic, table, "--dedupeShards=1", "--batchSize=100")));
+    assertOk(
+        run(args(topic, table, "--dedupeShards=1", "--batchSize=100", "--writeMethod=" + method)));
     assertAccounted(40, 35, 0, 5);
     assertThat(
-        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE version = 2"), is(35L));
+        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE version = 2"), is(33L));
+    assertThat(
+        SharedSandbox.text("SELECT note FROM " + table + " WHERE order_id = 41"),
+        equalTo("say \"hi\", then, \\ bye"));
+    assertThat(
+        SharedSandbox.text("SELECT note FROM " + table + " WHERE order_id = 42"), equalTo(""));
+    assertThat(
+        SharedSandbox.text("SELECT note IS NULL FROM " + table + " WHERE order_id = 1"),
+        equalTo("t"));
+    assertThat(
+        SharedSandbox.text("SELECT updated_at::text FROM " + table + " WHERE order_id = 42"),
+        equalTo("2026-11-25 10:00:00.123+00"));
   }
 
   @Test

@@ -59,7 +59,7 @@ public final class ApplyRules
   }
 
   public static ApplyRules of(RulesFile rules, Schema schema, String pipeline) {
-    return new ApplyRules(rules, schema, pipeline, null, Duration.standardMinutes(1));
+    return new ApplyRules(rules, schema, pipeline, null, null);
   }
 
   /** Where {@code relationships} rules look their values up. */
@@ -67,8 +67,12 @@ public final class ApplyRules
     return new ApplyRules(rules, schema, pipeline, references, window);
   }
 
-  /** On a stream: how often the dataset rules are judged, each time over that window's records. */
-  public ApplyRules withWindow(Duration window) {
+  /**
+   * For a stream: the dataset rules are judged every {@code window} over that window's records
+   * (reported as metrics) instead of once over the whole run. Said explicitly, because a bounded
+   * read may still be an unbounded collection (Beam's Kafka read).
+   */
+  public ApplyRules streaming(Duration window) {
     return new ApplyRules(rules, schema, pipeline, references, window);
   }
 
@@ -91,7 +95,7 @@ public final class ApplyRules
                 .withOutputTags(passed, TupleTagList.of(failed)));
     out.get(passed).setCoder(input.getCoder());
     out.get(failed).setCoder(DeadLetters.coder());
-    if (input.isBounded() == PCollection.IsBounded.UNBOUNDED) {
+    if (window != null) {
       if (!rules.datasetRules().isEmpty()) {
         out.get(passed)
             .apply("Values", org.apache.beam.sdk.transforms.Values.<GenericRecord>create())

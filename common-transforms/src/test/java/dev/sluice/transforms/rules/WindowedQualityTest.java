@@ -59,7 +59,7 @@ class WindowedQualityTest {
         .apply(stream)
         .apply(
             ApplyRules.of(rules, Order.getClassSchema(), "stream")
-                .withWindow(Duration.standardMinutes(1)));
+                .streaming(Duration.standardMinutes(1)));
     PipelineResult run = pipeline.run();
     run.waitUntilFinish();
     Map<String, Long> counters = new TreeMap<>();

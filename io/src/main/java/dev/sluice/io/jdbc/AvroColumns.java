@@ -64,6 +64,54 @@ final class AvroColumns {
     }
   }
 
+  /**
+   * Appends a raw Avro value as one field of PostgreSQL's COPY CSV format: null as nothing, text
+   * always quoted (so an empty string is not null), decimals plain, timestamps as UTC ISO-8601,
+   * bytes as bytea hex.
+   */
+  static void csv(Schema fieldSchema, Object value, StringBuilder out) {
+    if (value == null) {
+      return;
+    }
+    Schema type = nonNull(fieldSchema);
+    LogicalType logical = type.getLogicalType();
+    if (logical instanceof LogicalTypes.Decimal decimal) {
+      out.append(AvroTypes.decimal((ByteBuffer) value, decimal.getScale()).toPlainString());
+    } else if (logical instanceof LogicalTypes.TimestampMillis) {
+      out.append(Instant.ofEpochMilli((Long) value));
+    } else if (logical instanceof LogicalTypes.TimestampMicros) {
+      long micros = (Long) value;
+      out.append(
+          Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L));
+    } else if (logical instanceof LogicalTypes.Date) {
+      out.append(LocalDate.ofEpochDay((Integer) value));
+    } else {
+      switch (type.getType()) {
+        case LONG, INT, BOOLEAN, DOUBLE, FLOAT -> out.append(value);
+        case BYTES -> {
+          out.append("\\x");
+          for (byte b : AvroTypes.bytes((ByteBuffer) value)) {
+            out.append(Character.forDigit((b >> 4) & 0xf, 16))
+                .append(Character.forDigit(b & 0xf, 16));
+          }
+        }
+        default -> {
+          String text = value.toString();
+          out.append('"');
+          for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"') {
+              out.append('"');
+            }
+            out.append(c);
+          }
+          out.append('"');
+        }
+      }
+    }
+  }
+
   private static int sqlType(Schema type) {
     LogicalType logical = type.getLogicalType();
     if (logical instanceof LogicalTypes.Decimal) {

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.Schema;
@@ -29,6 +30,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Instant;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +65,7 @@ public final class JdbcUpsert
   private final int maxRetries;
   private final long initialBackoffMillis;
   private final String pipeline;
+  private final boolean copy;
 
   private JdbcUpsert(
       JdbcConnection connection,
@@ -73,8 +76,10 @@ public final class JdbcUpsert
       int batchSize,
       int maxRetries,
       long initialBackoffMillis,
-      String pipeline) {
+      String pipeline,
+      boolean copy) {
     super(STEP);
+    this.copy = copy;
     this.connection = connection;
     this.table = table;
     this.schemaJson = schemaJson;
@@ -90,7 +95,7 @@ public final class JdbcUpsert
       JdbcConnection connection, String table, Schema schema, String pipeline) {
     SqlIdentifiers.parts("table", table);
     return new JdbcUpsert(
-        connection, table, schema.toString(), List.of(), null, 1000, 5, 200, pipeline);
+        connection, table, schema.toString(), List.of(), null, 1000, 5, 200, pipeline, true);
   }
 
   public JdbcUpsert withKeyFields(List<String> keys) {
@@ -113,7 +118,8 @@ public final class JdbcUpsert
         batchSize,
         maxRetries,
         initialBackoffMillis,
-        pipeline);
+        pipeline,
+        copy);
   }
 
   public JdbcUpsert withVersionField(String field) {
@@ -136,7 +142,8 @@ public final class JdbcUpsert
         batchSize,
         maxRetries,
         initialBackoffMillis,
-        pipeline);
+        pipeline,
+        copy);
   }
 
   public JdbcUpsert withBatchSize(int batchSize) {
@@ -150,7 +157,8 @@ public final class JdbcUpsert
         batchSize,
         maxRetries,
         initialBackoffMillis,
-        pipeline);
+        pipeline,
+        copy);
   }
 
   /** Retries of a batch after a transient error, and the first backoff (doubled each time). */
@@ -167,7 +175,28 @@ public final class JdbcUpsert
         batchSize,
         maxRetries,
         initialBackoffMillis,
-        pipeline);
+        pipeline,
+        copy);
+  }
+
+  /**
+   * How batches reach PostgreSQL: {@code true} (the default) COPYs each batch into a temporary
+   * table and merges it with one {@code INSERT ... SELECT ... ON CONFLICT}; {@code false} sends the
+   * batch as prepared upserts. Either way a batch is one transaction, counted row by row, and a
+   * batch with a rejected row is replayed row by row under savepoints.
+   */
+  public JdbcUpsert withCopy(boolean copy) {
+    return new JdbcUpsert(
+        connection,
+        table,
+        schemaJson,
+        keyFields,
+        versionField,
+        batchSize,
+        maxRetries,
+        initialBackoffMillis,
+        pipeline,
+        copy);
   }
 
   private Schema schema() {
@@ -235,6 +264,7 @@ public final class JdbcUpsert
     private final Accounting accounting;
     private final DeadLetters deadLetters;
     private transient Schema schema;
+    private transient String columns;
     private transient List<Pending> pending;
     private transient boolean reported;
 
@@ -250,6 +280,11 @@ public final class JdbcUpsert
     @Setup
     public void setup() {
       schema = spec.schema();
+      List<String> names = new ArrayList<>();
+      for (Schema.Field field : schema.getFields()) {
+        names.add(SqlIdentifiers.quotePart("column", field.name()));
+      }
+      columns = String.join(", ", names);
     }
 
     @StartBundle
@@ -355,6 +390,21 @@ public final class JdbcUpsert
     private Outcome writeBatch(List<Pending> batch) throws SQLException {
       try (Connection connection = spec.connection.open()) {
         connection.setAutoCommit(false);
+        if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
+          try {
+            Outcome outcome = new Outcome(batch);
+            outcome.written = copyAndMerge(connection, batch);
+            connection.commit();
+            return outcome;
+          } catch (SQLException e) {
+            connection.rollback();
+            // A rejected value, or one key twice in the batch (21000): the statement path below
+            // writes the rows one after another and isolates the rejected ones.
+            if (!SqlErrors.isRowError(e) && !"21000".equals(e.getSQLState())) {
+              throw e;
+            }
+          }
+        }
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
           Outcome outcome = new Outcome(batch);
           try {
@@ -404,6 +454,58 @@ public final class JdbcUpsert
           return isolated;
         }
       }
+    }
+
+    /**
+     * COPYs the batch into this session's temporary copy of the table, then merges it with the same
+     * versioned upsert; returns the rows the merge inserted or updated.
+     */
+    private long copyAndMerge(Connection connection, List<Pending> batch) throws SQLException {
+      String temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
+      StringBuilder csv = new StringBuilder(batch.size() * 128);
+      for (Pending p : batch) {
+        boolean first = true;
+        for (Schema.Field field : schema.getFields()) {
+          if (!first) {
+            csv.append(',');
+          }
+          first = false;
+          AvroColumns.csv(field.schema(), p.element.getValue().get(field.name()), csv);
+        }
+        csv.append('\n');
+      }
+      try (Statement statement = connection.createStatement()) {
+        statement.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS "
+                + temporary
+                + " (LIKE "
+                + SqlIdentifiers.quote("table", spec.table)
+                + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+        try {
+          connection
+              .unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn(
+                  "COPY " + temporary + " (" + columns + ") FROM STDIN (FORMAT csv)",
+                  new java.io.StringReader(csv.toString()));
+        } catch (java.io.IOException e) {
+          throw new SQLException(
+              "COPY into " + temporary + " failed: " + e.getMessage(), "08000", e);
+        }
+        return statement.executeUpdate(merge(temporary));
+      }
+    }
+
+    private String merge(String temporary) {
+      // The upsert's ON CONFLICT ... WHERE clause, with a SELECT from the batch for VALUES.
+      int values = sql.indexOf(") VALUES (");
+      int conflict = sql.indexOf(" ON CONFLICT (");
+      return sql.substring(0, values + 1)
+          + " SELECT "
+          + columns
+          + " FROM "
+          + temporary
+          + sql.substring(conflict);
     }
 
     private void bind(PreparedStatement statement, GenericRecord record) throws SQLException {

@@ -91,17 +91,20 @@ public final class Rules {
         || file.recordRules().stream().anyMatch(r -> r.mostly() != null);
   }
 
-  /** Applies the record rules; records failing an error rule go to the dead letters. */
+  /**
+   * Applies the record rules; records failing an error rule go to the dead letters. Dataset rules
+   * are measured for the run's end, or, when {@code streaming}, judged per {@code --qualityWindow}.
+   */
   public PCollection<KV<SourceRecord, GenericRecord>> apply(
       PCollection<KV<SourceRecord, GenericRecord>> records,
-      DeadLetterRouting.Collector deadLetters) {
+      DeadLetterRouting.Collector deadLetters,
+      boolean streaming) {
+    ApplyRules apply =
+        references == null
+            ? ApplyRules.of(file, schema, pipeline)
+            : ApplyRules.of(file, schema, pipeline).withReferences(references);
     Result<KV<SourceRecord, GenericRecord>> checked =
-        records.apply(
-            "Rules",
-            (references == null
-                    ? ApplyRules.of(file, schema, pipeline)
-                    : ApplyRules.of(file, schema, pipeline).withReferences(references))
-                .withWindow(window));
+        records.apply("Rules", streaming ? apply.streaming(window) : apply);
     deadLetters.add(checked.deadLetters());
     return checked.output();
   }

@@ -103,7 +103,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     deadLetters.add(parsed.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
     if (rules != null) {
-      records = rules.apply(records, deadLetters);
+      records = rules.apply(records, deadLetters, watch != null);
     }
     records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
     deadLetters.close();

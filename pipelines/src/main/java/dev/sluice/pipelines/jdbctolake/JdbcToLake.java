@@ -144,7 +144,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     deadLetters.add(rows.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = rows.output();
     if (rules != null) {
-      records = rules.apply(records, deadLetters);
+      records = rules.apply(records, deadLetters, false);
     }
     records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
     deadLetters.close();

@@ -100,7 +100,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withKeyFields(keys)
             .withVersionField(options.getVersionField())
             .withBatchSize(options.getBatchSize())
-            .withRetries(options.getMaxRetries(), 200);
+            .withRetries(options.getMaxRetries(), 200)
+            .withCopy(writeMethod(options).equals("copy"));
     if (options.getDedupeShards() < 1) {
       throw new IllegalArgumentException(
           "--dedupeShards must be >= 1, but was " + options.getDedupeShards());
@@ -143,7 +144,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     deadLetters.add(parsed.deadLetters());
     PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
     if (rules != null) {
-      records = rules.apply(records, deadLetters);
+      records = rules.apply(records, deadLetters, !bounded);
     }
     if (eventTime != null) {
       records = records.apply("EventTime", eventTime);
@@ -183,6 +184,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     return new RunPlan(bounded, outputs, options.getRunReport(), publish)
         .withQuality(rules)
         .withCleanup(stage::drop);
+  }
+
+  private static String writeMethod(KafkaToJdbcOptions options) {
+    String method = options.getWriteMethod();
+    if (!method.equals("copy") && !method.equals("insert")) {
+      throw new IllegalArgumentException(
+          "--writeMethod must be copy or insert, but was '" + method + "'");
+    }
+    return method;
   }
 
   private static Long stopReadTime(KafkaToJdbcOptions options) {

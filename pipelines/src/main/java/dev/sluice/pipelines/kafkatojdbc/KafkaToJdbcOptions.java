@@ -74,6 +74,15 @@ public interface KafkaToJdbcOptions
 
   void setDedupeShards(Integer value);
 
+  @Description(
+      "How each batch reaches PostgreSQL: copy (COPY into a temporary table, then one merging"
+          + " INSERT ... ON CONFLICT) or insert (batched prepared upserts); the same rows either way")
+  @Default.String("copy")
+  @OptionPattern("^(copy|insert)$")
+  String getWriteMethod();
+
+  void setWriteMethod(String value);
+
   @Description("Rows per upsert batch (one transaction each)")
   @Default.Integer(1000)
   Integer getBatchSize();
