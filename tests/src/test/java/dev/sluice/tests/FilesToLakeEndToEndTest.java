@@ -253,6 +253,10 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
         equalTo("{\"decode\":1,\"parse\":3,\"schema\":5}"));
     assertThat(report.get("dead_lettered_by_step").toString(), equalTo("{\"Parse\":9}"));
     assertThat(report.get("accounting").get("balanced").asBoolean(), is(true));
+    // Lineage names where readers find the files, not the staging directory they were written to.
+    String sinks = report.get("lineage").get("sinks").toString();
+    assertThat(sinks, containsString(lake.toString()));
+    assertThat(sinks, not(containsString("staging-")));
     assertThat(
         out.toString(StandardCharsets.UTF_8), containsString("Run summary: files-to-lake DONE"));
     assertThat(

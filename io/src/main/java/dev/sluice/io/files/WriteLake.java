@@ -39,33 +39,48 @@ public final class WriteLake
   private final String partitionField;
   private final int numShards;
   private final String pipeline;
+  private final String lineage;
 
   private WriteLake(
-      String output, Schema schema, String partitionField, int numShards, String pipeline) {
+      String output,
+      Schema schema,
+      String partitionField,
+      int numShards,
+      String pipeline,
+      String lineage) {
     this.output = output;
     this.schema = schema;
     this.partitionField = partitionField;
     this.numShards = numShards;
     this.pipeline = pipeline;
+    this.lineage = lineage;
   }
 
   public static WriteLake to(String output, Schema schema, String pipeline) {
     checkArgument(
         output != null && !output.isBlank(), "output must be a directory, but was %s", output);
     checkArgument(schema != null, "schema must not be null");
-    return new WriteLake(output, schema, null, 1, pipeline);
+    return new WriteLake(output, schema, null, 1, pipeline, output);
   }
 
   /** Partitions by the date of {@code field}, which must be a timestamp or date field. */
   public WriteLake partitionedBy(String field) {
     checkPartitionField(schema, field);
-    return new WriteLake(output, schema, field, numShards, pipeline);
+    return new WriteLake(output, schema, field, numShards, pipeline, lineage);
   }
 
   /** Files per partition (and per window when streaming). */
   public WriteLake withNumShards(int numShards) {
     checkArgument(numShards > 0, "numShards must be > 0, but was %s", numShards);
-    return new WriteLake(output, schema, partitionField, numShards, pipeline);
+    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage);
+  }
+
+  /**
+   * Files written to a staging directory and published elsewhere afterwards: lineage names where
+   * readers find them, not the staging directory.
+   */
+  public WriteLake publishedAt(String location) {
+    return new WriteLake(output, schema, partitionField, numShards, pipeline, location);
   }
 
   /** Fails, naming the field and the schema, unless {@code field} is a timestamp or date field. */
@@ -102,7 +117,7 @@ public final class WriteLake
     return records
         .apply("CountWritten", ParDo.of(new CountFn(Accounting.of(pipeline))))
         .setCoder(AvroCoder.of(schema))
-        .apply("Lineage", ReportLineage.sink("file", output))
+        .apply("Lineage", ReportLineage.sink("file", lineage))
         .apply(
             "WriteAvro",
             FileIO.<String, GenericRecord>writeDynamic()

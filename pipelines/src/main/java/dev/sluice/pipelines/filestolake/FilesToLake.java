@@ -79,7 +79,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         WriteLake.to(staged ? staging.toString() : options.getOutput(), schema, NAME)
             .partitionedBy(
                 options.getPartitionField() == null ? "created_at" : options.getPartitionField())
-            .withNumShards(options.getNumShards());
+            .withNumShards(options.getNumShards())
+            .publishedAt(options.getOutput());
     Rules rules = Rules.load(options, schema, NAME);
 
     ReadLines read =

@@ -126,7 +126,8 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
     String output = options.getOutput().replaceAll("/+$", "");
     String staging = output + "/_sluice/staging-" + UUID.randomUUID();
-    WriteLake lake = WriteLake.to(staging, schema, NAME).partitionedBy(partitionField);
+    WriteLake lake =
+        WriteLake.to(staging, schema, NAME).partitionedBy(partitionField).publishedAt(output);
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
