@@ -73,7 +73,9 @@ class TemplatesTest {
     assertThat(regexes.get("deadLetter").matcher("jdbc:sluice_dead_letters").matches(), is(true));
     assertThat(regexes.get("deadLetter").matcher("/tmp/dlq").matches(), is(false));
     assertThat(regexes.get("jdbcPassword").matcher("env:PGPASSWORD").matches(), is(true));
-    assertThat(regexes.get("jdbcPassword").matcher("hunter2").matches(), is(false));
+    // A value that is not a reference (made up here, never a real password) must not match.
+    String literal = "not-a-reference-" + java.util.UUID.randomUUID();
+    assertThat(regexes.get("jdbcPassword").matcher(literal).matches(), is(false));
     assertThat(regexes.get("table").matcher("warehouse.orders").matches(), is(true));
     assertThat(regexes.get("table").matcher("orders; DROP TABLE orders").matches(), is(false));
     assertThat(regexes.get("flushInterval").matcher("PT5S").matches(), is(true));
