@@ -21,7 +21,7 @@ import java.util.Locale;
  * an embedded launch such as {@code mvn exec:java} (a class realm of Maven's). Plain {@code java
  * -cp} launches and tests run in place.
  */
-final class ForkedRun {
+public final class ForkedRun {
   static final String FORKED = "sluice.forked";
 
   private ForkedRun() {}
@@ -45,7 +45,7 @@ final class ForkedRun {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-D" + FORKED + "=true");
     command.add("-cp");
-    command.add(classpath((URLClassLoader) Launcher.class.getClassLoader()));
+    command.add(classpath());
     command.add(Sluice.class.getName());
     command.addAll(Arrays.asList(args));
     Process process = new ProcessBuilder(command).start();
@@ -57,16 +57,24 @@ final class ForkedRun {
     return code;
   }
 
-  private static String classpath(URLClassLoader loader) {
-    List<String> entries = new ArrayList<>();
-    for (URL url : loader.getURLs()) {
-      try {
-        entries.add(Path.of(url.toURI()).toString());
-      } catch (URISyntaxException e) {
-        throw new IllegalStateException("Unusable classpath entry " + url, e);
+  /**
+   * The launcher's classpath, for a JVM of its own: the entries of Maven's class realm under {@code
+   * mvn exec:java}, else the JVM's own.
+   */
+  public static String classpath() {
+    ClassLoader loader = Launcher.class.getClassLoader();
+    if (loader instanceof URLClassLoader urls && loader != ClassLoader.getSystemClassLoader()) {
+      List<String> entries = new ArrayList<>();
+      for (URL url : urls.getURLs()) {
+        try {
+          entries.add(Path.of(url.toURI()).toString());
+        } catch (URISyntaxException e) {
+          throw new IllegalStateException("Unusable classpath entry " + url, e);
+        }
       }
+      return String.join(File.pathSeparator, entries);
     }
-    return String.join(File.pathSeparator, entries);
+    return System.getProperty("java.class.path");
   }
 
   private static Thread pump(InputStream from, OutputStream to) {

@@ -1,10 +1,7 @@
 package dev.sluice.tests;
 
-import static dev.sluice.tests.Orders.json;
-import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
@@ -14,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,16 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith({SharedSandbox.class, SharedFlinkCluster.class})
 class FlinkStreamingTest extends LauncherCalls {
   @TempDir Path dir;
-
-  private static <T> T await(Callable<T> value, T expected) throws Exception {
-    long deadline = System.currentTimeMillis() + 120_000;
-    T last = value.call();
-    while (!expected.equals(last) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(500);
-      last = value.call();
-    }
-    return last;
-  }
 
   @Test
   void streamsIntoTheTableWithCheckpointsThenCancelsCleanly() throws Exception {
@@ -69,29 +55,9 @@ class FlinkStreamingTest extends LauncherCalls {
     assertThat(running, hasSize(1));
     String job = running.get(0)[0];
     try {
-      SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+      StreamingOrders.produceAndAwaitNewest(topic, table);
       assertThat(
-          await(
-              () ->
-                  SharedSandbox.text(
-                      "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM "
-                          + table),
-              "1@1,2@1"),
-          equalTo("1@1,2@1"));
-      // Later events: a newer version, an older one (ignored), and a malformed value.
-      SharedSandbox.produce(topic, 1, json(1, 3, "3.00", "SHIPPED"), utf8("{oops"));
-      SharedSandbox.produce(topic, 0, json(1, 2, "2.00", "PAID"));
-      assertThat(
-          await(
-              () ->
-                  SharedSandbox.text(
-                      "SELECT string_agg(order_id || '@' || version || ':' || status, ','"
-                          + " ORDER BY order_id) FROM "
-                          + table),
-              "1@3:SHIPPED,2@1:NEW"),
-          equalTo("1@3:SHIPPED,2@1:NEW"));
-      assertThat(
-          await(
+          StreamingOrders.await(
               () ->
                   SharedSandbox.count(
                       "SELECT count(*) FROM sluice_dead_letters WHERE origin LIKE 'kafka:"
@@ -99,7 +65,8 @@ class FlinkStreamingTest extends LauncherCalls {
                           + "%'"),
               1L),
           is(1L));
-      assertThat(await(() -> cluster.completedCheckpoints(job) > 0, true), is(true));
+      assertThat(
+          StreamingOrders.await(() -> cluster.completedCheckpoints(job) > 0, true), is(true));
       assertThat(cluster.completedCheckpoints(job), greaterThan(0L));
     } finally {
       cluster.cancel(job);

@@ -5,6 +5,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -109,6 +110,16 @@ class KafkaToJdbcGateTest extends LauncherCalls {
     assertThat(stagingTables(), is(0L));
     assertThat(rule("relationships(customer_id)").get("passed").asBoolean(), is(true));
     assertBalanced(dir.resolve("run-report.json"));
+    // Lineage names the table the rows were published to, not the staging table they passed
+    // through.
+    String sinks =
+        new ObjectMapper()
+            .readTree(dir.resolve("run-report.json").toFile())
+            .get("lineage")
+            .get("sinks")
+            .toString();
+    assertThat(sinks, containsString(table));
+    assertThat(sinks, not(containsString("sluice_stage_")));
 
     // Offsets were committed with the publish: a third run finds nothing new.
     String published = SharedSandbox.checksum(table, "order_id");

@@ -1,7 +1,5 @@
 package dev.sluice.tests;
 
-import static dev.sluice.tests.Orders.json;
-import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
@@ -11,7 +9,6 @@ import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
 import dev.sluice.schemas.DeadLetter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -25,16 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSandbox.class)
 class KafkaToJdbcStreamingTest {
   @TempDir Path dir;
-
-  private static <T> T await(Callable<T> value, T expected) throws Exception {
-    long deadline = System.currentTimeMillis() + 90_000;
-    T last = value.call();
-    while (!expected.equals(last) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(250);
-      last = value.call();
-    }
-    return last;
-  }
 
   @Test
   void flushesEachIntervalWhileRunningAndKeepsTheNewestVersion() throws Exception {
@@ -54,29 +41,9 @@ class KafkaToJdbcStreamingTest {
     new KafkaToJdbc().build(pipeline, options);
     PipelineResult result = pipeline.run();
     try {
-      SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+      StreamingOrders.produceAndAwaitNewest(topic, table);
       assertThat(
-          await(
-              () ->
-                  SharedSandbox.text(
-                      "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM "
-                          + table),
-              "1@1,2@1"),
-          equalTo("1@1,2@1"));
-
-      // Later events: a newer version, an older one, and a malformed value.
-      SharedSandbox.produce(topic, 1, json(1, 3, "3.00", "SHIPPED"), utf8("{oops"));
-      SharedSandbox.produce(topic, 0, json(1, 2, "2.00", "PAID"));
-      assertThat(
-          await(
-              () ->
-                  SharedSandbox.text(
-                      "SELECT string_agg(order_id || '@' || version || ':' || status, ',' ORDER BY order_id) FROM "
-                          + table),
-              "1@3:SHIPPED,2@1:NEW"),
-          equalTo("1@3:SHIPPED,2@1:NEW"));
-      assertThat(
-          await(
+          StreamingOrders.await(
               () ->
                   LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
                       .map(DeadLetter::getOrigin)

@@ -189,27 +189,7 @@ public final class RulesFile implements Serializable {
       if (!DATASET_RULES.contains(kind)) {
         throw error(rule, "unknown dataset rule '" + kind + "'; known: " + sorted(DATASET_RULES));
       }
-      if (!DATASET_KEYS.containsKey(kind)) {
-        throw error(
-            rule,
-            "dataset rule '"
-                + kind
-                + "' is not evaluated by this version of Sluice; remove it rather than have it"
-                + " silently ignored");
-      }
-      for (Map.Entry<String, Node> key : keys.entrySet()) {
-        if (!Set.of("rule", "severity", "name").contains(key.getKey())
-            && !DATASET_KEYS.get(kind).contains(key.getKey())) {
-          throw error(
-              key.getValue(),
-              "unknown key '"
-                  + key.getKey()
-                  + "' for rule "
-                  + kind
-                  + "; expected "
-                  + sorted(DATASET_KEYS.get(kind)));
-        }
-      }
+      checkKeys(keys, Set.of("rule", "severity", "name"), DATASET_KEYS.get(kind), kind);
       RecordRule.Severity severity = severity(keys);
       List<String> fields = new ArrayList<>();
       Double min = null;
@@ -321,18 +301,7 @@ public final class RulesFile implements Serializable {
       if (!RECORD_RULES.contains(kind)) {
         throw error(ruleNode, "unknown record rule '" + kind + "'; known: " + sorted(RECORD_RULES));
       }
-      for (Map.Entry<String, Node> key : keys.entrySet()) {
-        if (!COMMON.contains(key.getKey()) && !KEYS.get(kind).contains(key.getKey())) {
-          throw error(
-              key.getValue(),
-              "unknown key '"
-                  + key.getKey()
-                  + "' for rule "
-                  + kind
-                  + "; expected "
-                  + sorted(KEYS.get(kind)));
-        }
-      }
+      checkKeys(keys, COMMON, KEYS.get(kind), kind);
       RecordRule.Severity severity = RecordRule.Severity.ERROR;
       if (keys.containsKey("severity")) {
         String value = scalar(keys.get("severity"));
@@ -426,6 +395,18 @@ public final class RulesFile implements Serializable {
 
     private Node missing(Node rule, String key) {
       throw error(rule, "rule needs '" + key + "'");
+    }
+
+    /** Refuses a key that is neither common to all rules nor one of this kind's own. */
+    private void checkKeys(
+        Map<String, Node> keys, Set<String> common, Set<String> own, String kind) {
+      for (Map.Entry<String, Node> key : keys.entrySet()) {
+        if (!common.contains(key.getKey()) && !own.contains(key.getKey())) {
+          throw error(
+              key.getValue(),
+              "unknown key '" + key.getKey() + "' for rule " + kind + "; expected " + sorted(own));
+        }
+      }
     }
 
     private String required(Map<String, Node> keys, Node rule, String key) {

@@ -56,46 +56,60 @@ public final class JdbcUpsert
   private static final Logger LOG = LoggerFactory.getLogger(JdbcUpsert.class);
   public static final String STEP = "Upsert";
 
-  private final JdbcConnection connection;
-  private final String table;
-  private final String schemaJson;
-  private final List<String> keyFields;
-  private final String versionField;
-  private final int batchSize;
-  private final int maxRetries;
-  private final long initialBackoffMillis;
-  private final String pipeline;
-  private final boolean copy;
+  // Set once by into() or by the copy a withX makes; never changed after.
+  private JdbcConnection connection;
+  private String table;
+  private String schemaJson;
+  private List<String> keyFields = List.of();
+  private String versionField;
+  private int batchSize = 1000;
+  private int maxRetries = 5;
+  private long initialBackoffMillis = 200;
+  private String pipeline;
+  private boolean copy = true;
+  private String published;
 
-  private JdbcUpsert(
-      JdbcConnection connection,
-      String table,
-      String schemaJson,
-      List<String> keyFields,
-      String versionField,
-      int batchSize,
-      int maxRetries,
-      long initialBackoffMillis,
-      String pipeline,
-      boolean copy) {
+  private JdbcUpsert() {
     super(STEP);
-    this.copy = copy;
-    this.connection = connection;
-    this.table = table;
-    this.schemaJson = schemaJson;
-    this.keyFields = keyFields;
-    this.versionField = versionField;
-    this.batchSize = batchSize;
-    this.maxRetries = maxRetries;
-    this.initialBackoffMillis = initialBackoffMillis;
-    this.pipeline = pipeline;
+  }
+
+  /** A copy with one setting changed. */
+  private JdbcUpsert with(java.util.function.Consumer<JdbcUpsert> change) {
+    JdbcUpsert copy = new JdbcUpsert();
+    copy.connection = connection;
+    copy.table = table;
+    copy.schemaJson = schemaJson;
+    copy.keyFields = keyFields;
+    copy.versionField = versionField;
+    copy.batchSize = batchSize;
+    copy.maxRetries = maxRetries;
+    copy.initialBackoffMillis = initialBackoffMillis;
+    copy.pipeline = pipeline;
+    copy.copy = this.copy;
+    copy.published = published;
+    change.accept(copy);
+    return copy;
   }
 
   public static JdbcUpsert into(
       JdbcConnection connection, String table, Schema schema, String pipeline) {
     SqlIdentifiers.parts("table", table);
-    return new JdbcUpsert(
-        connection, table, schema.toString(), List.of(), null, 1000, 5, 200, pipeline, true);
+    JdbcUpsert upsert = new JdbcUpsert();
+    upsert.connection = connection;
+    upsert.table = table;
+    upsert.schemaJson = schema.toString();
+    upsert.pipeline = pipeline;
+    upsert.published = table;
+    return upsert;
+  }
+
+  /**
+   * Writes to another table shaped like this one (a run's staging table) while lineage keeps naming
+   * the table the rows are published to.
+   */
+  public JdbcUpsert writingTo(String staging) {
+    SqlIdentifiers.parts("table", staging);
+    return with(u -> u.table = staging);
   }
 
   public JdbcUpsert withKeyFields(List<String> keys) {
@@ -109,17 +123,7 @@ public final class JdbcUpsert
           key,
           schema.getName());
     }
-    return new JdbcUpsert(
-        connection,
-        table,
-        schemaJson,
-        List.copyOf(keys),
-        versionField,
-        batchSize,
-        maxRetries,
-        initialBackoffMillis,
-        pipeline,
-        copy);
+    return with(u -> u.keyFields = List.copyOf(keys));
   }
 
   public JdbcUpsert withVersionField(String field) {
@@ -133,32 +137,12 @@ public final class JdbcUpsert
         "version field '%s' must be a long or int, but is %s",
         field,
         f.schema());
-    return new JdbcUpsert(
-        connection,
-        table,
-        schemaJson,
-        keyFields,
-        field,
-        batchSize,
-        maxRetries,
-        initialBackoffMillis,
-        pipeline,
-        copy);
+    return with(u -> u.versionField = field);
   }
 
   public JdbcUpsert withBatchSize(int batchSize) {
     checkArgument(batchSize > 0, "batchSize must be > 0, but was %s", batchSize);
-    return new JdbcUpsert(
-        connection,
-        table,
-        schemaJson,
-        keyFields,
-        versionField,
-        batchSize,
-        maxRetries,
-        initialBackoffMillis,
-        pipeline,
-        copy);
+    return with(u -> u.batchSize = batchSize);
   }
 
   /** Retries of a batch after a transient error, and the first backoff (doubled each time). */
@@ -166,17 +150,11 @@ public final class JdbcUpsert
     checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
     checkArgument(
         initialBackoffMillis >= 0, "backoff must be >= 0 ms, but was %s", initialBackoffMillis);
-    return new JdbcUpsert(
-        connection,
-        table,
-        schemaJson,
-        keyFields,
-        versionField,
-        batchSize,
-        maxRetries,
-        initialBackoffMillis,
-        pipeline,
-        copy);
+    return with(
+        u -> {
+          u.maxRetries = maxRetries;
+          u.initialBackoffMillis = initialBackoffMillis;
+        });
   }
 
   /**
@@ -186,17 +164,7 @@ public final class JdbcUpsert
    * batch with a rejected row is replayed row by row under savepoints.
    */
   public JdbcUpsert withCopy(boolean copy) {
-    return new JdbcUpsert(
-        connection,
-        table,
-        schemaJson,
-        keyFields,
-        versionField,
-        batchSize,
-        maxRetries,
-        initialBackoffMillis,
-        pipeline,
-        copy);
+    return with(u -> u.copy = copy);
   }
 
   private Schema schema() {
@@ -205,14 +173,36 @@ public final class JdbcUpsert
 
   /** The upsert statement, with every identifier validated and quoted. */
   public String sql() {
-    Schema schema = schema();
-    String quotedTable = SqlIdentifiers.quote("table", table);
+    return upsert("VALUES (" + String.join(", ", columns().stream().map(c -> "?").toList()) + ")");
+  }
+
+  /**
+   * The same versioned upsert of every row of {@code source}, a table shaped like the target (a
+   * batch's temporary table, a run's staging table): {@code INSERT ... SELECT ... ON CONFLICT}.
+   */
+  public String mergeFrom(String source) {
+    return upsert(
+        "SELECT "
+            + String.join(", ", columns())
+            + " FROM "
+            + SqlIdentifiers.quote("table", source));
+  }
+
+  /** The schema's fields as quoted column names, in schema order. */
+  List<String> columns() {
     List<String> columns = new ArrayList<>();
+    for (Schema.Field field : schema().getFields()) {
+      columns.add(SqlIdentifiers.quotePart("column", field.name()));
+    }
+    return columns;
+  }
+
+  private String upsert(String rows) {
+    String quotedTable = SqlIdentifiers.quote("table", table);
     List<String> updates = new ArrayList<>();
-    for (Schema.Field field : schema.getFields()) {
-      String column = SqlIdentifiers.quotePart("column", field.name());
-      columns.add(column);
+    for (Schema.Field field : schema().getFields()) {
       if (!keyFields.contains(field.name())) {
+        String column = SqlIdentifiers.quotePart("column", field.name());
         updates.add(column + " = EXCLUDED." + column);
       }
     }
@@ -222,10 +212,10 @@ public final class JdbcUpsert
     return "INSERT INTO "
         + quotedTable
         + " ("
-        + String.join(", ", columns)
-        + ") VALUES ("
-        + String.join(", ", columns.stream().map(c -> "?").toList())
-        + ") ON CONFLICT ("
+        + String.join(", ", columns())
+        + ") "
+        + rows
+        + " ON CONFLICT ("
         + String.join(", ", keys)
         + ") DO UPDATE SET "
         + String.join(", ", updates)
@@ -265,6 +255,8 @@ public final class JdbcUpsert
     private final DeadLetters deadLetters;
     private transient Schema schema;
     private transient String columns;
+    private transient String temporary;
+    private transient String merge;
     private transient List<Pending> pending;
     private transient boolean reported;
 
@@ -280,11 +272,9 @@ public final class JdbcUpsert
     @Setup
     public void setup() {
       schema = spec.schema();
-      List<String> names = new ArrayList<>();
-      for (Schema.Field field : schema.getFields()) {
-        names.add(SqlIdentifiers.quotePart("column", field.name()));
-      }
-      columns = String.join(", ", names);
+      columns = String.join(", ", spec.columns());
+      temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
+      merge = spec.mergeFrom(temporary);
     }
 
     @StartBundle
@@ -301,7 +291,7 @@ public final class JdbcUpsert
         MultiOutputReceiver out)
         throws Exception {
       if (!reported) {
-        ReportLineage.report(false, "jdbc", spec.connection.safeUrl() + "/" + spec.table);
+        ReportLineage.report(false, "jdbc", spec.connection.safeUrl() + "/" + spec.published);
         reported = true;
       }
       pending.add(new Pending(element, window, timestamp));
@@ -461,7 +451,6 @@ public final class JdbcUpsert
      * versioned upsert; returns the rows the merge inserted or updated.
      */
     private long copyAndMerge(Connection connection, List<Pending> batch) throws SQLException {
-      String temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
       StringBuilder csv = new StringBuilder(batch.size() * 128);
       for (Pending p : batch) {
         boolean first = true;
@@ -492,20 +481,8 @@ public final class JdbcUpsert
           throw new SQLException(
               "COPY into " + temporary + " failed: " + e.getMessage(), "08000", e);
         }
-        return statement.executeUpdate(merge(temporary));
+        return statement.executeUpdate(merge);
       }
-    }
-
-    private String merge(String temporary) {
-      // The upsert's ON CONFLICT ... WHERE clause, with a SELECT from the batch for VALUES.
-      int values = sql.indexOf(") VALUES (");
-      int conflict = sql.indexOf(" ON CONFLICT (");
-      return sql.substring(0, values + 1)
-          + " SELECT "
-          + columns
-          + " FROM "
-          + temporary
-          + sql.substring(conflict);
     }
 
     private void bind(PreparedStatement statement, GenericRecord record) throws SQLException {

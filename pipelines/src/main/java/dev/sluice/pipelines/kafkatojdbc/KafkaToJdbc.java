@@ -95,13 +95,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     // merges it into the table only once the quality gate is open.
     String staging =
         bounded && rules != null && rules.gates() ? StagingTable.name(options.getTable()) : null;
-    JdbcUpsert upsert =
-        JdbcUpsert.into(connection, staging != null ? staging : options.getTable(), schema, NAME)
+    JdbcUpsert toTable =
+        JdbcUpsert.into(connection, options.getTable(), schema, NAME)
             .withKeyFields(keys)
             .withVersionField(options.getVersionField())
             .withBatchSize(options.getBatchSize())
             .withRetries(options.getMaxRetries(), 200)
             .withCopy(writeMethod(options).equals("copy"));
+    JdbcUpsert upsert = staging == null ? toTable : toTable.writingTo(staging);
     if (options.getDedupeShards() < 1) {
       throw new IllegalArgumentException(
           "--dedupeShards must be >= 1, but was " + options.getDedupeShards());
@@ -170,9 +171,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     if (staging == null) {
       return new RunPlan(bounded, outputs, options.getRunReport()).withQuality(rules);
     }
-    StagingTable stage =
-        StagingTable.create(
-            connection, options.getTable(), staging, schema, keys, options.getVersionField());
+    StagingTable stage = StagingTable.create(connection, toTable, options.getTable(), staging);
     outputs.put("staged in", staging);
     RunPlan.OnSuccess publish =
         summary -> {

@@ -1,14 +1,13 @@
 package dev.sluice.pipelines.kafkatojdbc;
 
 import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.JdbcUpsert;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.apache.avro.Schema;
 
 /**
  * The staging copy of a target table for write-audit-publish: created empty and unlogged next to
@@ -18,25 +17,15 @@ import org.apache.avro.Schema;
  */
 final class StagingTable {
   private final JdbcConnection connection;
-  private final String target;
+  private final JdbcUpsert target;
+  private final String table;
   private final String staging;
-  private final Schema schema;
-  private final List<String> keys;
-  private final String versionField;
 
-  private StagingTable(
-      JdbcConnection connection,
-      String target,
-      String staging,
-      Schema schema,
-      List<String> keys,
-      String versionField) {
+  private StagingTable(JdbcConnection connection, JdbcUpsert target, String table, String staging) {
     this.connection = connection;
     this.target = target;
+    this.table = table;
     this.staging = staging;
-    this.schema = schema;
-    this.keys = keys;
-    this.versionField = versionField;
   }
 
   /** {@code sluice_stage_<random>}, in the target's schema when it names one. */
@@ -46,69 +35,35 @@ final class StagingTable {
     return parts.size() == 2 ? parts.get(0) + "." + table : table;
   }
 
+  /** Creates the stage of {@code table}; {@code target} is the upsert into {@code table}. */
   static StagingTable create(
-      JdbcConnection connection,
-      String target,
-      String staging,
-      Schema schema,
-      List<String> keys,
-      String versionField) {
+      JdbcConnection connection, JdbcUpsert target, String table, String staging) {
     try (Connection c = connection.openDirect();
         Statement s = c.createStatement()) {
       s.execute(
           "CREATE UNLOGGED TABLE "
               + SqlIdentifiers.quote("table", staging)
               + " (LIKE "
-              + SqlIdentifiers.quote("table", target)
+              + SqlIdentifiers.quote("table", table)
               + " INCLUDING ALL)");
     } catch (SQLException e) {
       throw new IllegalArgumentException(
           "Cannot create the staging table "
               + staging
               + " next to "
-              + target
+              + table
               + ": "
               + e.getMessage(),
           e);
     }
-    return new StagingTable(connection, target, staging, schema, keys, versionField);
+    return new StagingTable(connection, target, table, staging);
   }
 
   /**
    * Merges the staged rows into the target (newer versions only) and drops the stage, atomically.
    */
   void mergeAndDrop() throws SQLException {
-    List<String> columns = new ArrayList<>();
-    List<String> updates = new ArrayList<>();
-    for (Schema.Field field : schema.getFields()) {
-      String column = SqlIdentifiers.quotePart("column", field.name());
-      columns.add(column);
-      if (!keys.contains(field.name())) {
-        updates.add(column + " = EXCLUDED." + column);
-      }
-    }
-    String quotedTarget = SqlIdentifiers.quote("table", target);
-    String list = String.join(", ", columns);
-    String sql =
-        "INSERT INTO "
-            + quotedTarget
-            + " ("
-            + list
-            + ") SELECT "
-            + list
-            + " FROM "
-            + SqlIdentifiers.quote("table", staging)
-            + " ON CONFLICT ("
-            + String.join(
-                ", ", keys.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList())
-            + ") DO UPDATE SET "
-            + String.join(", ", updates)
-            + " WHERE "
-            + quotedTarget
-            + "."
-            + SqlIdentifiers.quotePart("versionField", versionField)
-            + " <= EXCLUDED."
-            + SqlIdentifiers.quotePart("versionField", versionField);
+    String sql = target.mergeFrom(staging);
     try (Connection c = connection.openDirect()) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {

@@ -3,15 +3,13 @@ package dev.sluice.runners.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sluice.runners.ForkedRun;
 import dev.sluice.runners.Migrations;
+import dev.sluice.runners.sandbox.LocalFiles;
 import dev.sluice.runners.sandbox.Sandbox;
 import java.io.BufferedWriter;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,7 +160,7 @@ public final class BenchCommand {
           execute(jdbcUrl, "DROP TABLE IF EXISTS " + table);
           execute(jdbcUrl, "CREATE TABLE " + table + " (LIKE orders INCLUDING ALL)");
           Path work = data.resolve(scenario.id());
-          deleteTree(work);
+          LocalFiles.deleteTree(work);
           Files.createDirectories(work);
           List<String> args =
               new ArrayList<>(
@@ -256,7 +254,7 @@ public final class BenchCommand {
     }
     command.add("-Dsluice.forked=true");
     command.add("-cp");
-    command.add(classpath());
+    command.add(ForkedRun.classpath());
     command.add(BenchChild.class.getName());
     command.addAll(args);
     Process process =
@@ -278,23 +276,6 @@ public final class BenchCommand {
     node.fields()
         .forEachRemaining(e -> map.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
     return map;
-  }
-
-  /** This JVM's classpath, also under {@code mvn exec:java} (a class realm of Maven's). */
-  static String classpath() {
-    ClassLoader loader = BenchCommand.class.getClassLoader();
-    if (loader instanceof URLClassLoader urls && loader != ClassLoader.getSystemClassLoader()) {
-      List<String> entries = new ArrayList<>();
-      for (URL url : urls.getURLs()) {
-        try {
-          entries.add(Path.of(url.toURI()).toString());
-        } catch (URISyntaxException e) {
-          throw new IllegalStateException("Unusable classpath entry " + url, e);
-        }
-      }
-      return String.join(File.pathSeparator, entries);
-    }
-    return System.getProperty("java.class.path");
   }
 
   private static void produce(String bootstrap, String topic, SyntheticOrders orders, long n)
@@ -338,17 +319,6 @@ public final class BenchCommand {
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

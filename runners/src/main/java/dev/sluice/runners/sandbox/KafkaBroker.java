@@ -41,7 +41,7 @@ public final class KafkaBroker implements AutoCloseable {
     Path dir = Files.createDirectories(workDir.resolve("kafka"));
     // The sandbox is ephemeral: a previous broker's log directory (another cluster id) would stop
     // the storage format.
-    deleteTree(dir.resolve("data"));
+    LocalFiles.deleteTree(dir.resolve("data"));
     String classpath = brokerClasspath();
     int brokerPort = Ports.free();
     int controllerPort = Ports.free();
@@ -212,17 +212,6 @@ public final class KafkaBroker implements AutoCloseable {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 

@@ -1,0 +1,55 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.util.concurrent.Callable;
+
+/**
+ * The streaming scenario every runner goes through: two orders, then a newer version, an older one
+ * and a malformed value; the table must converge to the newest version of each order.
+ */
+final class StreamingOrders {
+  private StreamingOrders() {}
+
+  /** Polls {@code value} until it equals {@code expected} or two minutes pass; the last value. */
+  static <T> T await(Callable<T> value, T expected) throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    T last = value.call();
+    while (!expected.equals(last) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(250);
+      last = value.call();
+    }
+    return last;
+  }
+
+  /**
+   * Produces the scenario's events to a two-partition topic and waits for the table to show them;
+   * the malformed value is {@code <topic>/1@1}, for the caller's dead-letter check.
+   */
+  static void produceAndAwaitNewest(String topic, String table) throws Exception {
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+    assertThat(
+        await(
+            () ->
+                SharedSandbox.text(
+                    "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM "
+                        + table),
+            "1@1,2@1"),
+        equalTo("1@1,2@1"));
+    // Later events: a newer version, an older one (ignored), and a malformed value.
+    SharedSandbox.produce(topic, 1, json(1, 3, "3.00", "SHIPPED"), utf8("{oops"));
+    SharedSandbox.produce(topic, 0, json(1, 2, "2.00", "PAID"));
+    assertThat(
+        await(
+            () ->
+                SharedSandbox.text(
+                    "SELECT string_agg(order_id || '@' || version || ':' || status, ','"
+                        + " ORDER BY order_id) FROM "
+                        + table),
+            "1@3:SHIPPED,2@1:NEW"),
+        equalTo("1@3:SHIPPED,2@1:NEW"));
+  }
+}
