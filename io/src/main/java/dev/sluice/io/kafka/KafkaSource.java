@@ -40,8 +40,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * offset.
  *
  * <p>Bounded: reads from the consumer group's committed offsets (or the beginning) up to the end
- * offsets seen when the pipeline is built (or up to a stop time), then stops. Unbounded: reads
- * until cancelled, committing offsets on finalize for the consumer group.
+ * offsets seen when the pipeline is built (or up to a stop time), then stops. A bounded read never
+ * commits while it reads: the caller commits the planned stop offsets with {@link #commitPlanned()}
+ * once everything read is durably written or dead-lettered, so a failed run reads the same records
+ * again. Unbounded: reads until cancelled, committing offsets for the consumer group when the
+ * runner finalizes a checkpoint.
  */
 public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
   /** The whole configuration; each {@code withX} changes one field of a copy. */
@@ -54,7 +57,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     String pipeline;
     @Nullable ErrorHandler<BadRecord, ?> badRecords;
     @Nullable Long stopReadTime;
-    boolean deferCommit;
 
     Spec copy() {
       try {
@@ -136,15 +138,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     return with(s -> s.bounded = bounded);
   }
 
-  /**
-   * Bounded reads with a consumer group: commit nothing while reading; the caller commits the
-   * planned stop offsets with {@link #commitPlanned()} once what was read is published (so a run
-   * whose output is withheld reads the same records again next time).
-   */
-  public KafkaSource deferringCommit() {
-    return with(s -> s.deferCommit = true);
-  }
-
   /** Commits, for the consumer group, the stop offset of each partition this read planned. */
   public void commitPlanned() {
     checkArgument(bounded && consumerGroup != null, "only bounded reads of a group commit");
@@ -183,9 +176,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
               .withConsumerConfigUpdates(consumerConfig())
               .withConsumerFactoryFn(properties.consumerFactory())
               .withCreateTime();
-      if (consumerGroup != null && !spec.deferCommit) {
-        read = read.commitOffsets();
-      }
       if (badRecords != null) {
         read = read.withBadRecordErrorHandler(badRecords);
       }

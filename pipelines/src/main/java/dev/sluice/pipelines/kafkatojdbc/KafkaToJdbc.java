@@ -126,9 +126,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
             .bounded(bounded)
             .stoppingAt(stopReadTime(options));
-    if (staging != null) {
-      source = source.deferringCommit();
-    }
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
@@ -168,15 +165,20 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
+    // A bounded run commits its consumer group's offsets only once everything it read is written
+    // (and published, when staged): a run that fails reads the same records again.
+    boolean commit = bounded && options.getConsumerGroup() != null;
     if (staging == null) {
-      return new RunPlan(bounded, outputs, options.getRunReport()).withQuality(rules);
+      RunPlan.OnSuccess commitOffsets = commit ? summary -> reading.commitPlanned() : null;
+      return new RunPlan(bounded, outputs, options.getRunReport(), commitOffsets)
+          .withQuality(rules);
     }
     StagingTable stage = StagingTable.create(connection, toTable, options.getTable(), staging);
     outputs.put("staged in", staging);
     RunPlan.OnSuccess publish =
         summary -> {
           stage.mergeAndDrop();
-          if (options.getConsumerGroup() != null) {
+          if (commit) {
             reading.commitPlanned();
           }
         };
