@@ -65,6 +65,19 @@ public final class JdbcConnection implements Serializable {
     return dataSource().getConnection();
   }
 
+  /**
+   * Closes a connection that failed and removes it from the pool, so that no later borrower gets it
+   * again (a connection the server terminated, say).
+   */
+  public void evict(Connection c) throws SQLException {
+    HikariDataSource pool = POOLS.get(this);
+    if (pool != null) {
+      pool.evictConnection(c);
+    } else {
+      c.close();
+    }
+  }
+
   /** A connection outside the pool, for one-off checks at startup (fails fast, no pool left). */
   public Connection openDirect() throws SQLException {
     java.util.Properties properties = new java.util.Properties();

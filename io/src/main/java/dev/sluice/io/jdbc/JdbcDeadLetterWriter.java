@@ -2,7 +2,6 @@ package dev.sluice.io.jdbc;
 
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -48,17 +47,19 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
 
   @Override
   public PDone expand(PCollection<DeadLetter> input) {
-    input.apply("InsertDeadLetters", ParDo.of(new InsertFn(connection, sql())));
+    input.apply("InsertDeadLetters", ParDo.of(new InsertFn(connection, table, sql())));
     return PDone.in(input.getPipeline());
   }
 
   static final class InsertFn extends DoFn<DeadLetter, Void> {
-    private final JdbcConnection connection;
+    private final JdbcRetry retry;
+    private final String table;
     private final String sql;
     private transient List<DeadLetter> pending;
 
-    InsertFn(JdbcConnection connection, String sql) {
-      this.connection = connection;
+    InsertFn(JdbcConnection connection, String table, String sql) {
+      this.retry = JdbcRetry.on(connection, table).withRetries(RETRIES, 200);
+      this.table = table;
       this.sql = sql;
     }
 
@@ -84,34 +85,18 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
       if (pending.isEmpty()) {
         return;
       }
-      long backoff = 200;
-      for (int attempt = 0; ; attempt++) {
-        try (Connection c = connection.open()) {
-          c.setAutoCommit(false);
-          try (PreparedStatement statement = c.prepareStatement(sql)) {
-            for (DeadLetter d : pending) {
-              bind(statement, d);
-              statement.addBatch();
+      retry.inTransaction(
+          () -> "storing " + pending.size() + " dead letters in " + table,
+          c -> {
+            try (PreparedStatement statement = c.prepareStatement(sql)) {
+              for (DeadLetter d : pending) {
+                bind(statement, d);
+                statement.addBatch();
+              }
+              return statement.executeBatch();
             }
-            statement.executeBatch();
-            c.commit();
-            pending.clear();
-            return;
-          } catch (SQLException e) {
-            c.rollback();
-            throw e;
-          }
-        } catch (SQLException e) {
-          if (!SqlErrors.isTransient(e) || attempt >= RETRIES) {
-            throw new SQLException(
-                "Cannot store " + pending.size() + " dead letters: " + SqlErrors.message(e),
-                e.getSQLState(),
-                e);
-          }
-          Thread.sleep(backoff);
-          backoff *= 2;
-        }
-      }
+          });
+      pending.clear();
     }
 
     private static void bind(PreparedStatement s, DeadLetter d) throws SQLException {

@@ -31,8 +31,6 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Instant;
 import org.postgresql.PGConnection;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Upserts records into a table, guarded by a version column so that a replay or an out-of-order
@@ -53,7 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbcUpsert
     extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, Result<Long>> {
-  private static final Logger LOG = LoggerFactory.getLogger(JdbcUpsert.class);
   public static final String STEP = "Upsert";
 
   // Set once by into() or by the copy a withX makes; never changed after.
@@ -259,6 +256,7 @@ public final class JdbcUpsert
     private transient String merge;
     private transient List<Pending> pending;
     private transient boolean reported;
+    private transient JdbcRetry retry;
 
     UpsertFn(JdbcUpsert spec, String sql, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
       this.spec = spec;
@@ -275,6 +273,9 @@ public final class JdbcUpsert
       columns = String.join(", ", spec.columns());
       temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
       merge = spec.mergeFrom(temporary);
+      retry =
+          JdbcRetry.on(spec.connection, spec.table)
+              .withRetries(spec.maxRetries, spec.initialBackoffMillis);
     }
 
     @StartBundle
@@ -339,110 +340,81 @@ public final class JdbcUpsert
     private Outcome flush() throws Exception {
       List<Pending> batch = pending;
       pending = new ArrayList<>();
-      long backoff = spec.initialBackoffMillis;
-      for (int attempt = 0; ; attempt++) {
-        try {
-          Outcome outcome = writeBatch(batch);
-          accounting.written().inc(outcome.written);
-          long stale = batch.size() - outcome.written - outcome.rejected.size();
-          accounting.filtered("stale_version", stale);
-          return outcome;
-        } catch (SQLException e) {
-          if (!SqlErrors.isTransient(e) || attempt >= spec.maxRetries) {
-            throw new SQLException(
-                (SqlErrors.isTransient(e)
-                        ? "Transient database error persisted after " + spec.maxRetries + " retries"
-                        : "Database error")
-                    + " writing a batch of "
-                    + batch.size()
-                    + " rows to "
-                    + spec.table
-                    + ": "
-                    + SqlErrors.message(e),
-                e.getSQLState(),
-                e);
-          }
-          LOG.warn(
-              "Transient database error on {} (SQLState {}), retry {} of {} in {} ms: {}",
-              spec.table,
-              e.getSQLState(),
-              attempt + 1,
-              spec.maxRetries,
-              backoff,
-              SqlErrors.message(e));
-          Thread.sleep(backoff);
-          backoff = Math.min(backoff * 2, 30_000);
-        }
-      }
+      Outcome outcome =
+          retry.inTransaction(
+              () -> "writing a batch of " + batch.size() + " rows to " + spec.table,
+              connection -> writeBatch(connection, batch));
+      accounting.written().inc(outcome.written);
+      long stale = batch.size() - outcome.written - outcome.rejected.size();
+      accounting.filtered("stale_version", stale);
+      return outcome;
     }
 
-    /** One transaction: the batch at once, or row by row under savepoints if a row is rejected. */
-    private Outcome writeBatch(List<Pending> batch) throws SQLException {
-      try (Connection connection = spec.connection.open()) {
-        connection.setAutoCommit(false);
-        if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
-          try {
-            Outcome outcome = new Outcome(batch);
-            outcome.written = copyAndMerge(connection, batch);
-            connection.commit();
-            return outcome;
-          } catch (SQLException e) {
-            connection.rollback();
-            // A rejected value, or one key twice in the batch (21000): the statement path below
-            // writes the rows one after another and isolates the rejected ones.
-            if (!SqlErrors.isRowError(e) && !"21000".equals(e.getSQLState())) {
-              throw e;
-            }
-          }
-        }
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+    /**
+     * The batch in the caller's transaction: at once, or row by row under savepoints if a row is
+     * rejected. Any other error is thrown for the retry to classify.
+     */
+    private Outcome writeBatch(Connection connection, List<Pending> batch) throws SQLException {
+      if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
+        Savepoint beforeCopy = connection.setSavepoint();
+        try {
           Outcome outcome = new Outcome(batch);
+          outcome.written = copyAndMerge(connection, batch);
+          return outcome;
+        } catch (SQLException e) {
+          // A rejected value, or one key twice in the batch (21000): the statement path below
+          // writes the rows one after another and isolates the rejected ones.
+          if (!SqlErrors.isRowError(e) && !"21000".equals(e.getSQLState())) {
+            throw e;
+          }
+          connection.rollback(beforeCopy);
+        }
+      }
+      try (PreparedStatement statement = connection.prepareStatement(sql)) {
+        Savepoint beforeBatch = connection.setSavepoint();
+        try {
+          Outcome outcome = new Outcome(batch);
+          for (Pending p : batch) {
+            bind(statement, p.element.getValue());
+            statement.addBatch();
+          }
+          for (int count : statement.executeBatch()) {
+            outcome.written += count > 0 ? 1 : 0;
+          }
+          return outcome;
+        } catch (SQLException e) {
+          if (!SqlErrors.isRowError(e)) {
+            throw e;
+          }
+          connection.rollback(beforeBatch);
+        }
+        statement.clearBatch();
+        Outcome isolated = new Outcome(batch);
+        for (Pending p : batch) {
+          Savepoint savepoint = connection.setSavepoint();
           try {
-            for (Pending p : batch) {
-              bind(statement, p.element.getValue());
-              statement.addBatch();
-            }
-            for (int count : statement.executeBatch()) {
-              outcome.written += count > 0 ? 1 : 0;
-            }
-            connection.commit();
-            return outcome;
+            bind(statement, p.element.getValue());
+            isolated.written += statement.executeUpdate() > 0 ? 1 : 0;
+            connection.releaseSavepoint(savepoint);
           } catch (SQLException e) {
-            connection.rollback();
             if (!SqlErrors.isRowError(e)) {
               throw e;
             }
+            connection.rollback(savepoint);
+            isolated.rejected.add(p);
+            isolated.errors.add(
+                new RecordException(
+                    FailureReason.SINK,
+                    "rejected by "
+                        + spec.table
+                        + " (SQLState "
+                        + e.getSQLState()
+                        + "): "
+                        + SqlErrors.message(e),
+                    e));
           }
-          statement.clearBatch();
-          Outcome isolated = new Outcome(batch);
-          for (Pending p : batch) {
-            Savepoint savepoint = connection.setSavepoint();
-            try {
-              bind(statement, p.element.getValue());
-              isolated.written += statement.executeUpdate() > 0 ? 1 : 0;
-              connection.releaseSavepoint(savepoint);
-            } catch (SQLException e) {
-              if (!SqlErrors.isRowError(e)) {
-                connection.rollback();
-                throw e;
-              }
-              connection.rollback(savepoint);
-              isolated.rejected.add(p);
-              isolated.errors.add(
-                  new RecordException(
-                      FailureReason.SINK,
-                      "rejected by "
-                          + spec.table
-                          + " (SQLState "
-                          + e.getSQLState()
-                          + "): "
-                          + SqlErrors.message(e),
-                      e));
-            }
-          }
-          connection.commit();
-          return isolated;
         }
+        return isolated;
       }
     }
 

@@ -39,6 +39,39 @@ public final class SqlErrors {
     return false;
   }
 
+  /** The first SQLState found on {@code e}, its causes or its chained exceptions; or null. */
+  public static String state(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        for (SQLException next = sql; next != null; next = next.getNextException()) {
+          if (next.getSQLState() != null) {
+            return next.getSQLState();
+          }
+        }
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What went wrong, in the database's words where there are any: the message of the innermost
+   * chained {@link SQLException}, or the error's class and message.
+   */
+  public static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return message(sql);
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
   /** The database's own message, without the driver's batch wrapping. */
   public static String message(SQLException e) {
     SQLException cause = e;
