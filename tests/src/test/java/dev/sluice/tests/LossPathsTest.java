@@ -90,4 +90,59 @@ class LossPathsTest extends LauncherCalls {
                 + " WHERE order_id <= 40"),
         equalTo("1"));
   }
+
+  private static final String ORDERS_HEADER =
+      "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note";
+
+  private static String csvOrder(int id) {
+    return id + ",1,1.00,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,";
+  }
+
+  /**
+   * Files that used to vanish: CR-only line endings (one physical line), gzip named {@code .csv},
+   * and a file of binary bytes without any line break. Each record is now loaded, and each byte
+   * that is no record is in a dead letter; nothing counts as an empty file.
+   */
+  @Test
+  void noFileVanishesWhateverItsLineEndingsCompressionOrBytes() throws Exception {
+    Path in = java.nio.file.Files.createDirectories(dir.resolve("in"));
+    java.nio.file.Files.writeString(
+        in.resolve("cr-only.csv"), ORDERS_HEADER + "\r" + csvOrder(1) + "\r" + csvOrder(2) + "\r");
+    java.io.ByteArrayOutputStream gzip = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream zip = new java.util.zip.GZIPOutputStream(gzip)) {
+      zip.write(
+          (ORDERS_HEADER + "\n" + csvOrder(3) + "\n" + csvOrder(4) + "\n")
+              .getBytes(StandardCharsets.UTF_8));
+    }
+    java.nio.file.Files.write(in.resolve("gzip-named.csv"), gzip.toByteArray());
+    byte[] binary = {(byte) 0x89, 'P', 'N', 'G', 0x1A, 0x00, (byte) 0xFF};
+    java.nio.file.Files.write(in.resolve("binary.csv"), binary);
+
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.csv",
+            "--format=csv",
+            "--schema=Order",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--runReport=" + dir.resolve("report.json")));
+
+    assertThat(counter("read"), is(5L));
+    assertThat(counter("written"), is(4L));
+    assertThat(counter("dead_lettered"), is(1L));
+    List<Long> ids = new ArrayList<>();
+    LakeFiles.readAvro(dir.resolve("lake"), dev.sluice.schemas.Order.class)
+        .values()
+        .forEach(orders -> orders.forEach(o -> ids.add(o.getOrderId())));
+    ids.sort(null);
+    assertThat(ids, equalTo(List.of(1L, 2L, 3L, 4L)));
+    List<dev.sluice.schemas.DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    assertThat(dead.size(), is(1));
+    assertThat(dead.get(0).getOrigin(), equalTo("file:" + in.resolve("binary.csv") + "#1"));
+    assertThat(dead.get(0).getReason(), equalTo("decode"));
+    assertThat(
+        dev.sluice.transforms.deadletter.DeadLetterJson.bytes(dead.get(0).getPayload()),
+        equalTo(binary));
+  }
 }

@@ -312,6 +312,14 @@ public final class RecordParser implements Serializable {
     }
   }
 
+  /**
+   * What is wrong with a CSV file's header line for this schema (not UTF-8, not CSV, a column
+   * twice, a column that is no field), or null when it is a valid header.
+   */
+  public String headerProblem(byte[] raw) {
+    return header(raw).problem;
+  }
+
   private Header header(byte[] raw) {
     if (headers == null) {
       headers = new HashMap<>();

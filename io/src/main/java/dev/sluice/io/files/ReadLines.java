@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.util.Arrays;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -19,6 +20,7 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Watch;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -26,10 +28,18 @@ import org.joda.time.Duration;
 
 /**
  * Reads every file matching a glob, one {@link SourceRecord} per line: the line's bytes untouched
- * (only the line break, LF or CRLF, is removed) and its origin {@code file:<path>#<line>}. With a
- * header, the first line of each file is the header and travels with each of the file's records.
- * With {@link #watching} it keeps matching the glob and reads each new file once (unbounded).
- * Compressed files are read through Beam's compression detection (e.g. {@code .gz}).
+ * and its origin {@code file:<path>#<line>}. A line ends at LF, CRLF or a lone CR (files from old
+ * Mac tools); the line break itself is not part of the record. With a header, the first line of
+ * each file is the header and travels with each of the file's records. With {@link #watching} it
+ * keeps matching the glob and reads each new file once (unbounded).
+ *
+ * <p>Compression is recognised by the file's first bytes, not by its name: gzip and bzip2 are
+ * decompressed whatever the file is called; zstd, xz and zip archives fail the run, naming the
+ * file. Every byte of a file is accounted for: each one belongs to a line, a line break, the header
+ * or a leading byte-order mark, and a file where that does not add up fails the run. A header the
+ * {@link #withHeaderCheck check} refuses (not UTF-8, unknown columns, binary data) is not taken as
+ * a header: every line of that file, the first included, is emitted for the parse step to
+ * dead-letter, so no line of a file vanishes into a bad header.
  */
 public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord>> {
   private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
@@ -37,6 +47,7 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   private final String glob;
   private final String pipeline;
   private final boolean header;
+  private final @Nullable SerializableFunction<byte[], String> headerCheck;
   private final @Nullable Duration watchInterval;
   private final boolean allowEmpty;
 
@@ -44,11 +55,13 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       String glob,
       String pipeline,
       boolean header,
+      @Nullable SerializableFunction<byte[], String> headerCheck,
       @Nullable Duration watchInterval,
       boolean allowEmpty) {
     this.glob = glob;
     this.pipeline = pipeline;
     this.header = header;
+    this.headerCheck = headerCheck;
     this.watchInterval = watchInterval;
     this.allowEmpty = allowEmpty;
   }
@@ -57,12 +70,21 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   public static ReadLines matching(String glob, String pipeline) {
     checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
     checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(glob, pipeline, false, null, false);
+    return new ReadLines(glob, pipeline, false, null, null, false);
   }
 
   /** The first line of each file is a header: it is not a record, and rides along with each. */
   public ReadLines withHeader(boolean header) {
-    return new ReadLines(glob, pipeline, header, watchInterval, allowEmpty);
+    return new ReadLines(glob, pipeline, header, headerCheck, watchInterval, allowEmpty);
+  }
+
+  /**
+   * Judges each file's header line: the check returns what is wrong with it, or null when it is a
+   * valid header. A file whose header is refused has all its lines emitted as records.
+   */
+  public ReadLines withHeaderCheck(SerializableFunction<byte[], String> check) {
+    checkArgument(check != null, "check must not be null");
+    return new ReadLines(glob, pipeline, header, check, watchInterval, allowEmpty);
   }
 
   /** Keeps matching the glob every {@code interval}, reading each new file once. */
@@ -71,12 +93,12 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         interval != null && interval.isLongerThan(Duration.ZERO),
         "watch interval must be positive, but was %s",
         interval);
-    return new ReadLines(glob, pipeline, header, interval, allowEmpty);
+    return new ReadLines(glob, pipeline, header, headerCheck, interval, allowEmpty);
   }
 
   /** Whether a glob matching no file is fine (otherwise a bounded read fails, naming the glob). */
   public ReadLines allowingEmptyMatch(boolean allow) {
-    return new ReadLines(glob, pipeline, header, watchInterval, allow);
+    return new ReadLines(glob, pipeline, header, headerCheck, watchInterval, allow);
   }
 
   @Override
@@ -94,17 +116,24 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
     }
     return input
         .apply("Match", match)
-        .apply("Open", FileIO.readMatches())
-        .apply("SplitLines", ParDo.of(new SplitLinesFn(header, Accounting.of(pipeline))))
+        // The bytes as stored: compression is recognised from them, not from the file's name.
+        .apply("Open", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
+        .apply(
+            "SplitLines", ParDo.of(new SplitLinesFn(header, headerCheck, Accounting.of(pipeline))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
   static final class SplitLinesFn extends DoFn<FileIO.ReadableFile, SourceRecord> {
     private final boolean header;
+    private final @Nullable SerializableFunction<byte[], String> headerCheck;
     private final Accounting accounting;
 
-    SplitLinesFn(boolean header, Accounting accounting) {
+    SplitLinesFn(
+        boolean header,
+        @Nullable SerializableFunction<byte[], String> headerCheck,
+        Accounting accounting) {
       this.header = header;
+      this.headerCheck = headerCheck;
       this.accounting = accounting;
     }
 
@@ -116,40 +145,103 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       if ("file".equals(metadata.resourceId().getScheme())) {
         ReportLineage.report(true, "file", metadata.resourceId().toString());
       }
-      String origin = "file:" + metadata.resourceId();
-      try (InputStream in =
-          new BufferedInputStream(Channels.newInputStream(file.open()), 1 << 16)) {
+      String path = metadata.resourceId().toString();
+      String origin = "file:" + path;
+      try (InputStream in = decompressed(path, Channels.newInputStream(file.open()))) {
         LineReader lines = new LineReader(in);
         byte[] headerLine = null;
+        boolean headerRefused = false;
         byte[] line;
         while ((line = lines.next()) != null) {
           if (lines.number() == 1) {
-            line = withoutBom(line);
+            line = withoutBom(line, lines);
             if (header) {
               headerLine = line;
-              continue;
+              headerRefused = headerCheck != null && headerCheck.apply(line) != null;
+              if (!headerRefused) {
+                lines.accountFor(line.length);
+                continue;
+              }
             }
           }
+          lines.accountFor(line.length);
           accounting.read().inc();
           out.output(new SourceRecord(origin + "#" + lines.number(), line, null, headerLine));
         }
+        lines.checkAccounted(path);
       }
     }
 
-    private static byte[] withoutBom(byte[] line) {
+    private static byte[] withoutBom(byte[] line, LineReader lines) {
       if (line.length >= 3 && Arrays.equals(Arrays.copyOf(line, 3), UTF8_BOM)) {
+        lines.accountFor(3);
         return Arrays.copyOfRange(line, 3, line.length);
       }
       return line;
     }
   }
 
-  /** Splits a stream on LF, removing one CR before it; a last line without LF still counts. */
+  /**
+   * The file's content, decompressed when its first bytes are a gzip or bzip2 signature. Formats
+   * this reader cannot decompress fail, naming the file, rather than being read as garbage lines.
+   */
+  static InputStream decompressed(String path, InputStream raw) throws IOException {
+    BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
+    in.mark(8);
+    byte[] magic = in.readNBytes(6);
+    in.reset();
+    if (startsWith(magic, 0x1F, 0x8B)) {
+      return new BufferedInputStream(
+          Channels.newInputStream(Compression.GZIP.readDecompressed(Channels.newChannel(in))),
+          1 << 16);
+    }
+    if (startsWith(magic, 'B', 'Z', 'h')) {
+      return new BufferedInputStream(
+          Channels.newInputStream(Compression.BZIP2.readDecompressed(Channels.newChannel(in))),
+          1 << 16);
+    }
+    String unsupported =
+        startsWith(magic, 0x28, 0xB5, 0x2F, 0xFD)
+            ? "zstd"
+            : startsWith(magic, 0xFD, '7', 'z', 'X', 'Z', 0x00)
+                ? "xz"
+                : startsWith(magic, 'P', 'K', 0x03, 0x04) ? "zip" : null;
+    if (unsupported != null) {
+      throw new IOException(
+          path
+              + " is "
+              + unsupported
+              + "-compressed, which Sluice does not read: decompress it (gzip and bzip2 are read"
+              + " as they are)");
+    }
+    return in;
+  }
+
+  private static boolean startsWith(byte[] bytes, int... signature) {
+    if (bytes.length < signature.length) {
+      return false;
+    }
+    for (int i = 0; i < signature.length; i++) {
+      if ((bytes[i] & 0xFF) != signature[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Splits a stream into lines at LF, CRLF or a lone CR; a last line without a break still counts.
+   * It counts the bytes it consumed and the bytes its caller accounted for (lines, header, BOM; the
+   * breaks it accounts for itself), so a caller can prove no byte went missing.
+   */
   static final class LineReader {
     private final InputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     private long number;
     private boolean done;
+    private int peeked = -2;
+    private long consumed;
+    private long accounted;
 
     LineReader(InputStream in) {
       this.in = in;
@@ -159,16 +251,41 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       return number;
     }
 
+    private int read() throws IOException {
+      int b;
+      if (peeked != -2) {
+        b = peeked;
+        peeked = -2;
+      } else {
+        b = in.read();
+      }
+      if (b != -1) {
+        consumed++;
+      }
+      return b;
+    }
+
     byte[] next() throws IOException {
       if (done) {
         return null;
       }
       line.reset();
       int b;
-      while ((b = in.read()) != -1) {
+      while ((b = read()) != -1) {
         if (b == '\n') {
+          accounted++;
           number++;
-          return stripCr(line.toByteArray());
+          return line.toByteArray();
+        }
+        if (b == '\r') {
+          accounted++;
+          peeked = in.read();
+          if (peeked == '\n') {
+            read();
+            accounted++;
+          }
+          number++;
+          return line.toByteArray();
         }
         line.write(b);
       }
@@ -177,13 +294,25 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         return null;
       }
       number++;
-      return stripCr(line.toByteArray());
+      return line.toByteArray();
     }
 
-    private static byte[] stripCr(byte[] bytes) {
-      return bytes.length > 0 && bytes[bytes.length - 1] == '\r'
-          ? Arrays.copyOf(bytes, bytes.length - 1)
-          : bytes;
+    /** The caller has used {@code bytes} bytes of the last line (as a record, header or BOM). */
+    void accountFor(long bytes) {
+      accounted += bytes;
+    }
+
+    /** Fails, naming the file, unless every byte read was accounted for. */
+    void checkAccounted(String path) throws IOException {
+      if (consumed != accounted) {
+        throw new IOException(
+            path
+                + ": "
+                + consumed
+                + " bytes were read but only "
+                + accounted
+                + " are in records, the header or line breaks; the file is not loaded");
+      }
     }
   }
 }

@@ -17,6 +17,7 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
+import dev.sluice.transforms.parse.RecordParser;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -83,9 +84,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
             .publishedAt(options.getOutput());
     Rules rules = Rules.load(options, schema, NAME);
 
+    RecordParser parser = RecordParser.of(schema, format);
     ReadLines read =
         ReadLines.matching(options.getInput(), NAME)
             .withHeader(format.hasHeader())
+            .withHeaderCheck(parser::headerProblem)
             .allowingEmptyMatch(options.getAllowEmptyInput());
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
