@@ -74,6 +74,14 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
               6, "decode", 7, "schema", 8, "schema", 9, "schema", 10, "schema", 11, "schema", 12,
               "parse", 13, "parse", 14, "parse"));
 
+  /** The lake file of one partition written from one input file (named after that file). */
+  private String part(String partition, String input) {
+    return partition
+        + "/"
+        + dev.sluice.io.files.LakeNames.ofInputFile(dir.resolve(input).toString())
+        + "-00000-of-00001.avro";
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
@@ -147,7 +155,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
 
     Map<String, List<Order>> expected = new LinkedHashMap<>();
     expected.put(
-        "dt=2026-11-24/part-00000-of-00001.avro",
+        part("dt=2026-11-24", "in/orders.csv"),
         List.of(
             order(
                 1,
@@ -170,7 +178,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
                 2,
                 "gift, wrap")));
     expected.put(
-        "dt=2026-11-25/part-00000-of-00001.avro",
+        part("dt=2026-11-25", "in/orders.csv"),
         List.of(
             order(
                 3,
@@ -193,7 +201,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
                 7,
                 "Grüße aus Köln – 東京")));
     expected.put(
-        "dt=2026-11-26/part-00000-of-00001.avro",
+        part("dt=2026-11-26", "in/orders.csv"),
         List.of(
             order(
                 14,
@@ -285,14 +293,12 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
     Map<String, List<Order>> after = sorted(LakeFiles.readAvro(lake, Order.class));
     assertThat(
-        after.get("dt=2026-11-24/part-00000-of-00001.avro").stream()
+        after.get(part("dt=2026-11-24", "in/orders.csv")).stream()
             .map(o -> o.getOrderId() + "@" + o.getVersion())
             .toList(),
         contains("1@2", "2@2"));
     assertThat(
-        after.get("dt=2026-11-25/part-00000-of-00001.avro").stream()
-            .map(Order::getOrderId)
-            .toList(),
+        after.get(part("dt=2026-11-25", "in/orders.csv")).stream().map(Order::getOrderId).toList(),
         contains(3L, 4L));
     assertThat(origins(deadLetters), equalTo(List.of()));
   }
@@ -319,9 +325,9 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
         is(Launcher.OK));
     Map<String, List<Order>> files = LakeFiles.readAvro(lake, Order.class);
     assertThat(files, not(anEmptyMap()));
-    assertThat(files, hasKey("dt=2026-11-25/part-00000-of-00001.avro"));
+    assertThat(files, hasKey(part("dt=2026-11-25", "in/orders.jsonl")));
     assertThat(
-        files.get("dt=2026-11-25/part-00000-of-00001.avro"),
+        files.get(part("dt=2026-11-25", "in/orders.jsonl")),
         contains(
             order(
                 21,

@@ -145,4 +145,122 @@ class LossPathsTest extends LauncherCalls {
         dev.sluice.transforms.deadletter.DeadLetterJson.bytes(dead.get(0).getPayload()),
         equalTo(binary));
   }
+
+  private List<Long> lakeOrderIds(Path lake) {
+    List<Long> ids = new ArrayList<>();
+    LakeFiles.readAvro(lake, dev.sluice.schemas.Order.class)
+        .values()
+        .forEach(orders -> orders.forEach(o -> ids.add(o.getOrderId())));
+    ids.sort(null);
+    return ids;
+  }
+
+  private int filesToLake(Path input, Path lake) {
+    return run(
+        "files-to-lake",
+        "--input=" + input,
+        "--format=csv",
+        "--schema=Order",
+        "--output=" + lake,
+        "--deadLetter=file:" + lake.resolve("_dlq"),
+        "--runReport=" + dir.resolve("report.json"));
+  }
+
+  /**
+   * Two inputs with the same dates loaded one after the other into one lake: both stay, each with
+   * its dead letters; loading the first again replaces its own files only.
+   */
+  @Test
+  void loadingAnotherInputIntoALakeKeepsWhatEarlierInputsWrote() throws Exception {
+    Path in = java.nio.file.Files.createDirectories(dir.resolve("days"));
+    Path day1 =
+        java.nio.file.Files.writeString(
+            in.resolve("day1.csv"),
+            ORDERS_HEADER + "\n" + csvOrder(1) + "\n" + csvOrder(2) + "\nbad line\n");
+    Path day2 =
+        java.nio.file.Files.writeString(
+            in.resolve("day2.csv"), ORDERS_HEADER + "\n" + csvOrder(3) + "\nworse line\n");
+    Path lake = dir.resolve("lake");
+
+    assertOk(filesToLake(day1, lake));
+    assertOk(filesToLake(day2, lake));
+    assertThat(lakeOrderIds(lake), equalTo(List.of(1L, 2L, 3L)));
+    assertThat(
+        LakeFiles.readDeadLetters(lake.resolve("_dlq")).stream()
+            .map(d -> d.getOrigin().substring(d.getOrigin().lastIndexOf('/') + 1))
+            .sorted()
+            .toList(),
+        equalTo(List.of("day1.csv#4", "day2.csv#3")));
+    JsonNode success = new ObjectMapper().readTree(lake.resolve("_SUCCESS").toFile());
+    assertThat(success.get("files").size(), is(2));
+
+    // day1 corrected and loaded again: its own rows are replaced, day2's stay.
+    java.nio.file.Files.writeString(day1, ORDERS_HEADER + "\n" + csvOrder(5) + "\n");
+    assertOk(filesToLake(day1, lake));
+    assertThat(lakeOrderIds(lake), equalTo(List.of(3L, 5L)));
+    assertThat(
+        LakeFiles.readDeadLetters(lake.resolve("_dlq")).stream()
+            .map(d -> d.getOrigin().substring(d.getOrigin().lastIndexOf('/') + 1))
+            .toList(),
+        equalTo(List.of("day2.csv#3")));
+  }
+
+  private int jdbcToLake(String table, String export, Path lake) {
+    return run(
+        "jdbc-to-lake",
+        "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+        "--jdbcUser=postgres",
+        "--table=" + table,
+        "--exportName=" + export,
+        "--watermarkColumn=updated_at",
+        "--output=" + lake,
+        "--deadLetter=file:" + lake.resolve("_dlq"));
+  }
+
+  /** A second export into the same lake leaves the first export's files where they are. */
+  @Test
+  void aSecondExportIntoTheSameLakeKeepsTheFirst() throws Exception {
+    for (String table : List.of("lake_share_a", "lake_share_b")) {
+      SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+      SharedSandbox.execute(
+          "CREATE TABLE " + table + " (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL)");
+    }
+    SharedSandbox.execute(
+        "INSERT INTO lake_share_a VALUES (1, '2026-11-25T00:00:00Z'), (2, '2026-11-25T01:00:00Z')");
+    SharedSandbox.execute("INSERT INTO lake_share_b VALUES (10, '2026-11-25T02:00:00Z')");
+    SharedSandbox.execute(
+        "DELETE FROM sluice_export_state WHERE export_name IN ('share-a', 'share-b')");
+    Path lake = dir.resolve("shared-lake");
+
+    assertOk(jdbcToLake("lake_share_a", "share-a", lake));
+    assertOk(jdbcToLake("lake_share_b", "share-b", lake));
+    List<Long> ids = new ArrayList<>();
+    for (Path file : dev.sluice.io.files.LakePublisher.dataFiles(lake)) {
+      try (org.apache.avro.file.DataFileReader<org.apache.avro.generic.GenericRecord> reader =
+          new org.apache.avro.file.DataFileReader<>(
+              file.toFile(), new org.apache.avro.generic.GenericDatumReader<>())) {
+        reader.forEach(r -> ids.add((Long) r.get("id")));
+      }
+    }
+    ids.sort(null);
+    assertThat(ids, equalTo(List.of(1L, 2L, 10L)));
+
+    // A full refresh of the first export replaces its own files only.
+    assertOk(run(jdbcToLakeArgs("lake_share_a", "share-a", lake, "--fullRefresh")));
+    assertThat(dev.sluice.io.files.LakePublisher.dataFiles(lake).size(), is(2));
+  }
+
+  private String[] jdbcToLakeArgs(String table, String export, Path lake, String extra) {
+    return new String[] {
+      "jdbc-to-lake",
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--table=" + table,
+      "--exportName=" + export,
+      "--watermarkColumn=updated_at",
+      "--output=" + lake,
+      "--deadLetter=file:" + lake.resolve("_dlq"),
+      extra
+    };
+  }
 }

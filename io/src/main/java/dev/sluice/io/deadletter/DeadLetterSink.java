@@ -87,12 +87,27 @@ public final class DeadLetterSink {
   private final String target;
   private final Format format;
   private final Targets targets;
+  private final @Nullable String runTag;
 
-  private DeadLetterSink(String scheme, String target, Format format, Targets targets) {
+  private DeadLetterSink(
+      String scheme, String target, Format format, Targets targets, @Nullable String runTag) {
     this.scheme = scheme;
     this.target = target;
     this.format = format;
     this.targets = targets;
+    this.runTag = runTag;
+  }
+
+  /**
+   * Names this run's dead-letter file after what the run read ({@code dead-letters-<tag>-...}), so
+   * that a rerun of the same input replaces its own dead letters and never another run's. Null
+   * keeps the plain name {@code dead-letters-...}.
+   */
+  public DeadLetterSink forRun(@Nullable String tag) {
+    if (tag != null && !tag.matches("[0-9A-Za-z_-]+")) {
+      throw new IllegalArgumentException("a run tag is letters, digits, - and _, but was " + tag);
+    }
+    return new DeadLetterSink(scheme, target, format, targets, tag);
   }
 
   /** Parses a {@code --deadLetter} value, failing with a message naming what is wrong. */
@@ -138,7 +153,7 @@ public final class DeadLetterSink {
     if (format == null) {
       format = scheme.equals("kafka") ? Format.AVRO : Format.JSON;
     }
-    return new DeadLetterSink(scheme, target, format, targets);
+    return new DeadLetterSink(scheme, target, format, targets, null);
   }
 
   public String scheme() {
@@ -156,9 +171,10 @@ public final class DeadLetterSink {
 
   /**
    * The transform that writes dead letters to this sink. Bounded file output is one file with a
-   * deterministic name ({@code dead-letters-00000-of-00001.jsonl}), empty when nothing failed, so a
-   * rerun replaces the previous run's dead letters rather than leaving them behind; streaming file
-   * output is one file per window.
+   * deterministic name ({@code dead-letters-<run tag>-00000-of-00001.jsonl}), empty when nothing
+   * failed, so a rerun of the same input replaces its previous dead letters rather than leaving
+   * them behind, while other inputs' dead letters stay; streaming file output is one file per
+   * window.
    */
   public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
     return new PTransform<PCollection<DeadLetter>, POutput>("WriteDeadLetters") {
@@ -217,7 +233,8 @@ public final class DeadLetterSink {
                   .withAllowedLateness(Duration.ZERO)
                   .discardingFiredPanes());
     }
-    String prefix = target.replaceAll("/+$", "") + "/dead-letters";
+    String prefix =
+        target.replaceAll("/+$", "") + "/dead-letters" + (runTag == null ? "" : "-" + runTag);
     if (format == Format.AVRO) {
       AvroIO.Write<DeadLetter> write =
           AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);

@@ -21,12 +21,14 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.util.MimeTypes;
 
 /**
- * Publishes a run's files from its staging directory into the lake, then writes the manifest last.
- * Each file lands under its partition with a name derived from the run's watermark range, so
- * rerunning the same range replaces its files instead of adding copies. A full refresh first moves
- * every earlier data file aside and deletes it once the new files are in. Readers trust only what
- * {@code _SUCCESS} lists. Works on any file system Beam knows ({@link FileSystems}): renames are
- * atomic moves on a local disk and copy-then-delete on object stores such as GCS.
+ * Publishes a run's files from its staging directory into the lake. Each file keeps its staged
+ * name, which belongs to the input it came from ({@link LakeNames}); the run replaces the lake's
+ * files that carry its own prefixes (the same input read again) and no other file, so two inputs
+ * loaded into one lake never erase each other. Published files go in first, then the run's own
+ * manifest under {@code _sluice/runs/} and, last, the lake's {@code _SUCCESS}, which lists every
+ * data file of the lake. Readers trust only what {@code _SUCCESS} lists. Works on any file system
+ * Beam knows ({@link FileSystems}): renames are atomic moves on a local disk and copy-then-delete
+ * on object stores such as GCS.
  */
 public final class LakePublisher {
   public static final String MANIFEST = "_SUCCESS";
@@ -36,56 +38,84 @@ public final class LakePublisher {
   private LakePublisher() {}
 
   /**
-   * Moves {@code staging/dt=.../*.avro} to {@code output/dt=.../part-<tag>-*.avro} (the staged name
-   * kept when {@code tag} is null), then writes the manifest (with {@code manifest} plus the list
-   * of files) and removes the staging files.
+   * Moves {@code staging/dt=.../*.avro} to {@code output/dt=.../} under the same names, after
+   * moving aside the lake's files whose names start with one of {@code ownPrefixes} (what earlier
+   * runs wrote for the same input); then writes this run's manifest and the lake's {@code _SUCCESS}
+   * ({@code manifest} plus the lists of files), and removes the staging and replaced files.
    *
    * @return the published files, relative to {@code output}
    */
   public static List<String> publish(
-      String staging, String output, String tag, boolean replaceAll, Map<String, Object> manifest)
+      String staging, String output, List<String> ownPrefixes, Map<String, Object> manifest)
       throws IOException {
     String stagingDir = slash(staging);
     String outputDir = slash(output);
     List<String> staged = partitionFiles(stagingDir);
-    String trash = outputDir + "_sluice/replaced-" + (tag == null ? "run" : tag) + "/";
-    if (replaceAll) {
-      List<String> old = partitionFiles(outputDir);
-      move(old, old.stream().map(f -> trash + f.substring(outputDir.length())).toList());
-    }
+    String run = LakeNames.tag(stagingDir);
+    String trash = outputDir + "_sluice/replaced-" + run + "/";
+    List<String> old =
+        partitionFiles(outputDir).stream()
+            .filter(f -> ownPrefixes.stream().anyMatch(p -> fileName(f).startsWith(p)))
+            .toList();
+    move(old, old.stream().map(f -> trash + f.substring(outputDir.length())).toList());
     List<String> published = new ArrayList<>();
     List<String> targets = new ArrayList<>();
     for (String file : staged) {
       String relative = file.substring(stagingDir.length());
-      int slash = relative.lastIndexOf('/');
-      String name = relative.substring(slash + 1);
-      if (tag != null) {
-        name = name.replaceFirst("^part", "part-" + tag);
+      published.add(relative);
+      targets.add(outputDir + relative);
+    }
+    try {
+      move(staged, targets);
+    } catch (IOException | RuntimeException e) {
+      // Put the replaced files back: a failed publish leaves the lake as it was.
+      try {
+        move(old.stream().map(f -> trash + f.substring(outputDir.length())).toList(), old);
+      } catch (IOException | RuntimeException restore) {
+        e.addSuppressed(restore);
       }
-      String target = relative.substring(0, slash + 1) + name;
-      published.add(target);
-      targets.add(outputDir + target);
+      throw e;
     }
-    move(staged, targets);
-    Map<String, Object> content = new java.util.LinkedHashMap<>(manifest);
-    content.put("files", published);
-    ResourceId temporary = FileSystems.matchNewResource(outputDir + MANIFEST + ".tmp", false);
-    try (OutputStream out =
-        Channels.newOutputStream(FileSystems.create(temporary, MimeTypes.TEXT))) {
-      out.write(JSON.writeValueAsString(content).getBytes(StandardCharsets.UTF_8));
-    }
-    FileSystems.rename(
-        List.of(temporary), List.of(FileSystems.matchNewResource(outputDir + MANIFEST, false)));
+    List<String> replaced =
+        old.stream()
+            .map(f -> f.substring(outputDir.length()))
+            .filter(f -> !published.contains(f))
+            .toList();
+    Map<String, Object> ofRun = new java.util.LinkedHashMap<>(manifest);
+    ofRun.put("published", published);
+    ofRun.put("removed", replaced);
+    write(
+        outputDir + "_sluice/runs/" + java.time.Instant.now().toEpochMilli() + "-" + run + ".json",
+        ofRun);
+    Map<String, Object> ofLake = new java.util.LinkedHashMap<>(ofRun);
+    ofLake.put(
+        "files",
+        partitionFiles(outputDir).stream().map(f -> f.substring(outputDir.length())).toList());
+    write(outputDir + MANIFEST, ofLake);
     delete(trash);
     delete(stagingDir);
     return published;
   }
 
-  /** Local convenience: {@link #publish(String, String, String, boolean, Map)} on paths. */
+  /** Local convenience: {@link #publish(String, String, List, Map)} on paths. */
   public static List<String> publish(
-      Path staging, Path output, String tag, boolean replaceAll, Map<String, Object> manifest)
+      Path staging, Path output, List<String> ownPrefixes, Map<String, Object> manifest)
       throws IOException {
-    return publish(staging.toString(), output.toString(), tag, replaceAll, manifest);
+    return publish(staging.toString(), output.toString(), ownPrefixes, manifest);
+  }
+
+  /** Writes JSON to a temporary file, then renames it into place. */
+  private static void write(String file, Map<String, Object> content) throws IOException {
+    ResourceId temporary = FileSystems.matchNewResource(file + ".tmp", false);
+    try (OutputStream out =
+        Channels.newOutputStream(FileSystems.create(temporary, MimeTypes.TEXT))) {
+      out.write(JSON.writeValueAsString(content).getBytes(StandardCharsets.UTF_8));
+    }
+    FileSystems.rename(List.of(temporary), List.of(FileSystems.matchNewResource(file, false)));
+  }
+
+  private static String fileName(String file) {
+    return file.substring(file.lastIndexOf('/') + 1);
   }
 
   /** The data files of a local lake: {@code dt=*}/*.avro, staging and Sluice's folders excluded. */

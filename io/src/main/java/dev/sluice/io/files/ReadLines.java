@@ -11,12 +11,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.util.Arrays;
+import java.util.List;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -44,7 +47,8 @@ import org.joda.time.Duration;
 public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord>> {
   private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
-  private final String glob;
+  private final @Nullable String glob;
+  private final @Nullable List<String> files;
   private final String pipeline;
   private final boolean header;
   private final @Nullable SerializableFunction<byte[], String> headerCheck;
@@ -52,13 +56,15 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   private final boolean allowEmpty;
 
   private ReadLines(
-      String glob,
+      @Nullable String glob,
+      @Nullable List<String> files,
       String pipeline,
       boolean header,
       @Nullable SerializableFunction<byte[], String> headerCheck,
       @Nullable Duration watchInterval,
       boolean allowEmpty) {
     this.glob = glob;
+    this.files = files;
     this.pipeline = pipeline;
     this.header = header;
     this.headerCheck = headerCheck;
@@ -70,12 +76,48 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   public static ReadLines matching(String glob, String pipeline) {
     checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
     checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(glob, pipeline, false, null, null, false);
+    return new ReadLines(glob, null, pipeline, false, null, null, false);
+  }
+
+  /**
+   * Lines of exactly these files (as {@link #plan} found them when the run was planned), counted as
+   * read under {@code pipeline}.
+   */
+  public static ReadLines files(List<String> files, String pipeline) {
+    checkArgument(files != null, "files must not be null");
+    checkArgument(pipeline != null, "pipeline must not be null");
+    return new ReadLines(null, List.copyOf(files), pipeline, false, null, null, false);
+  }
+
+  /**
+   * The files a glob matches now, sorted, as the file system names them: a bounded run reads
+   * exactly these, and names its output after them.
+   *
+   * @throws IllegalArgumentException naming the glob when it matches nothing and {@code allowEmpty}
+   *     is false
+   */
+  public static List<String> plan(String glob, boolean allowEmpty) throws IOException {
+    checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
+    MatchResult match = FileSystems.match(glob, EmptyMatchTreatment.ALLOW);
+    List<String> found = new java.util.ArrayList<>();
+    if (match.status() == MatchResult.Status.OK) {
+      for (MatchResult.Metadata metadata : match.metadata()) {
+        if (!metadata.resourceId().isDirectory()) {
+          found.add(metadata.resourceId().toString());
+        }
+      }
+    }
+    if (found.isEmpty() && !allowEmpty) {
+      throw new IllegalArgumentException(
+          "--input " + glob + " matches no file (use --allowEmptyInput to succeed with none)");
+    }
+    java.util.Collections.sort(found);
+    return found;
   }
 
   /** The first line of each file is a header: it is not a record, and rides along with each. */
   public ReadLines withHeader(boolean header) {
-    return new ReadLines(glob, pipeline, header, headerCheck, watchInterval, allowEmpty);
+    return new ReadLines(glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty);
   }
 
   /**
@@ -84,7 +126,7 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
    */
   public ReadLines withHeaderCheck(SerializableFunction<byte[], String> check) {
     checkArgument(check != null, "check must not be null");
-    return new ReadLines(glob, pipeline, header, check, watchInterval, allowEmpty);
+    return new ReadLines(glob, files, pipeline, header, check, watchInterval, allowEmpty);
   }
 
   /** Keeps matching the glob every {@code interval}, reading each new file once. */
@@ -93,29 +135,39 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         interval != null && interval.isLongerThan(Duration.ZERO),
         "watch interval must be positive, but was %s",
         interval);
-    return new ReadLines(glob, pipeline, header, headerCheck, interval, allowEmpty);
+    return new ReadLines(glob, files, pipeline, header, headerCheck, interval, allowEmpty);
   }
 
   /** Whether a glob matching no file is fine (otherwise a bounded read fails, naming the glob). */
   public ReadLines allowingEmptyMatch(boolean allow) {
-    return new ReadLines(glob, pipeline, header, headerCheck, watchInterval, allow);
+    return new ReadLines(glob, files, pipeline, header, headerCheck, watchInterval, allow);
   }
 
   @Override
   public PCollection<SourceRecord> expand(PBegin input) {
-    FileIO.Match match = FileIO.match().filepattern(glob);
-    if (watchInterval != null) {
-      match =
-          match
-              .continuously(watchInterval, Watch.Growth.never())
-              .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW);
+    PCollection<MatchResult.Metadata> matched;
+    if (files != null) {
+      checkArgument(watchInterval == null, "watching needs a glob, not a list of files");
+      matched =
+          input
+              .apply("Files", Create.of(files).withCoder(StringUtf8Coder.of()))
+              .apply(
+                  "Match", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW));
     } else {
-      match =
-          match.withEmptyMatchTreatment(
-              allowEmpty ? EmptyMatchTreatment.ALLOW : EmptyMatchTreatment.DISALLOW);
+      FileIO.Match match = FileIO.match().filepattern(glob);
+      if (watchInterval != null) {
+        match =
+            match
+                .continuously(watchInterval, Watch.Growth.never())
+                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW);
+      } else {
+        match =
+            match.withEmptyMatchTreatment(
+                allowEmpty ? EmptyMatchTreatment.ALLOW : EmptyMatchTreatment.DISALLOW);
+      }
+      matched = input.apply("Match", match);
     }
-    return input
-        .apply("Match", match)
+    return matched
         // The bytes as stored: compression is recognised from them, not from the file's name.
         .apply("Open", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
         .apply(

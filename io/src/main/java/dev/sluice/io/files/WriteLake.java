@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
+import dev.sluice.transforms.core.SourceRecord;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -12,25 +13,30 @@ import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Writes records as Avro files under {@code <output>/dt=<yyyy-MM-dd>/}, partitioned by the UTC date
- * of a timestamp or date field. Names are deterministic ({@code part-00000-of-00001.avro} for a
- * bounded run), so rerunning the same input replaces its files rather than adding copies. Each
- * record handed to the files is counted as written.
+ * of a timestamp or date field. Names are deterministic and belong to the input the records came
+ * from ({@code part-<tag of the input>-00000-of-00001.avro} for a bounded run, see {@link
+ * LakeNames}), so rerunning the same input replaces its own files rather than adding copies, and
+ * loading another input into the same lake never touches them. Each record handed to the files is
+ * counted as written.
  */
 public final class WriteLake
-    extends PTransform<PCollection<GenericRecord>, WriteFilesResult<String>> {
+    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, WriteFilesResult<String>> {
   /** Partition of records whose partition field is null (Hive's convention). */
   public static final String NULL_PARTITION = "dt=__HIVE_DEFAULT_PARTITION__";
 
@@ -40,6 +46,7 @@ public final class WriteLake
   private final int numShards;
   private final String pipeline;
   private final String lineage;
+  private final SerializableFunction<SourceRecord, String> stem;
 
   private WriteLake(
       String output,
@@ -47,32 +54,34 @@ public final class WriteLake
       String partitionField,
       int numShards,
       String pipeline,
-      String lineage) {
+      String lineage,
+      SerializableFunction<SourceRecord, String> stem) {
     this.output = output;
     this.schema = schema;
     this.partitionField = partitionField;
     this.numShards = numShards;
     this.pipeline = pipeline;
     this.lineage = lineage;
+    this.stem = stem;
   }
 
   public static WriteLake to(String output, Schema schema, String pipeline) {
     checkArgument(
         output != null && !output.isBlank(), "output must be a directory, but was %s", output);
     checkArgument(schema != null, "schema must not be null");
-    return new WriteLake(output, schema, null, 1, pipeline, output);
+    return new WriteLake(output, schema, null, 1, pipeline, output, LakeNames::inputFileStem);
   }
 
   /** Partitions by the date of {@code field}, which must be a timestamp or date field. */
   public WriteLake partitionedBy(String field) {
     checkPartitionField(schema, field);
-    return new WriteLake(output, schema, field, numShards, pipeline, lineage);
+    return new WriteLake(output, schema, field, numShards, pipeline, lineage, stem);
   }
 
-  /** Files per partition (and per window when streaming). */
+  /** Files per partition and input (and per window when streaming). */
   public WriteLake withNumShards(int numShards) {
     checkArgument(numShards > 0, "numShards must be > 0, but was %s", numShards);
-    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage);
+    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage, stem);
   }
 
   /**
@@ -80,7 +89,16 @@ public final class WriteLake
    * readers find them, not the staging directory.
    */
   public WriteLake publishedAt(String location) {
-    return new WriteLake(output, schema, partitionField, numShards, pipeline, location);
+    return new WriteLake(output, schema, partitionField, numShards, pipeline, location, stem);
+  }
+
+  /**
+   * The stem of each record's file name, from the record's source (default: {@code part-<tag of its
+   * input file>}, for records read from files).
+   */
+  public WriteLake namedBy(SerializableFunction<SourceRecord, String> stem) {
+    checkArgument(stem != null, "stem must not be null");
+    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage, stem);
   }
 
   /** Fails, naming the field and the schema, unless {@code field} is a timestamp or date field. */
@@ -111,35 +129,50 @@ public final class WriteLake
   }
 
   @Override
-  public WriteFilesResult<String> expand(PCollection<GenericRecord> records) {
+  public WriteFilesResult<String> expand(PCollection<KV<SourceRecord, GenericRecord>> records) {
     checkArgument(partitionField != null, "WriteLake needs partitionedBy(field)");
     LogicalType kind = dateKind(schema.getField(partitionField).schema());
     return records
-        .apply("CountWritten", ParDo.of(new CountFn(Accounting.of(pipeline))))
-        .setCoder(AvroCoder.of(schema))
+        .apply(
+            "ToFiles",
+            ParDo.of(
+                new ToFileFn(Accounting.of(pipeline), new PartitionOf(partitionField, kind), stem)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(schema)))
         .apply("Lineage", ReportLineage.sink("file", lineage))
         .apply(
             "WriteAvro",
-            FileIO.<String, GenericRecord>writeDynamic()
-                .by(new PartitionOf(partitionField, kind))
+            FileIO.<String, KV<String, GenericRecord>>writeDynamic()
+                .by(KV::getKey)
                 .withDestinationCoder(StringUtf8Coder.of())
-                .via(AvroIO.sink(schema))
+                .via(Contextful.fn(KV::getValue), AvroIO.sink(schema))
                 .to(output)
-                .withNaming(partition -> FileIO.Write.defaultNaming(partition + "/part", ".avro"))
+                .withNaming(file -> FileIO.Write.defaultNaming(file, ".avro"))
                 .withNumShards(numShards));
   }
 
-  static final class CountFn extends DoFn<GenericRecord, GenericRecord> {
+  /** Each record with its file, {@code dt=<date>/<stem>}; counted as written. */
+  static final class ToFileFn
+      extends DoFn<KV<SourceRecord, GenericRecord>, KV<String, GenericRecord>> {
     private final Accounting accounting;
+    private final PartitionOf partition;
+    private final SerializableFunction<SourceRecord, String> stem;
 
-    CountFn(Accounting accounting) {
+    ToFileFn(
+        Accounting accounting,
+        PartitionOf partition,
+        SerializableFunction<SourceRecord, String> stem) {
       this.accounting = accounting;
+      this.partition = partition;
+      this.stem = stem;
     }
 
     @ProcessElement
-    public void process(@Element GenericRecord record, OutputReceiver<GenericRecord> out) {
+    public void process(
+        @Element KV<SourceRecord, GenericRecord> record,
+        OutputReceiver<KV<String, GenericRecord>> out) {
       accounting.written().inc();
-      out.output(record);
+      GenericRecord value = record.getValue();
+      out.output(KV.of(partition.apply(value) + "/" + stem.apply(record.getKey()), value));
     }
   }
 

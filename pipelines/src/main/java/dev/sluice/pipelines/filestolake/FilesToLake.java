@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
@@ -20,6 +21,7 @@ import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.RecordParser;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
@@ -68,8 +70,12 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
-    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
     Duration watch = Durations.parse("watch", options.getWatch());
+    // A bounded run reads the files its glob matches when it starts, and names what it writes
+    // after them: its lake files after each input file, its dead-letter file after the set.
+    List<String> inputs = watch == null ? planInputs(options) : null;
+    DeadLetterSink deadLetterSink =
+        DeadLetterSinks.from(options).forRun(inputs == null ? null : LakeNames.tag(inputs));
     // Bounded runs into a local lake are write-audit-publish: files are staged, and published (with
     // a _SUCCESS manifest) only when the run accounted for every record and its quality gate is
     // open.
@@ -86,7 +92,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
 
     RecordParser parser = RecordParser.of(schema, format);
     ReadLines read =
-        ReadLines.matching(options.getInput(), NAME)
+        (inputs == null
+                ? ReadLines.matching(options.getInput(), NAME)
+                : ReadLines.files(inputs, NAME))
             .withHeader(format.hasHeader())
             .withHeaderCheck(parser::headerProblem)
             .allowingEmptyMatch(options.getAllowEmptyInput());
@@ -109,7 +117,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     if (rules != null) {
       records = rules.apply(records, deadLetters, watch != null);
     }
-    records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
+    records.apply("WriteLake", lake);
     deadLetters.close();
 
     Map<String, String> outputs = new LinkedHashMap<>();
@@ -125,8 +133,20 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
             : summary -> {
               Map<String, Object> manifest = LakeManifest.of(NAME, schema, summary);
               manifest.put("input", options.getInput());
-              LakePublisher.publish(staging, output, null, false, manifest);
+              manifest.put("input_files", inputs);
+              // This run replaces what earlier runs wrote for the same input files, nothing else.
+              List<String> own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
+              LakePublisher.publish(staging, output, own, manifest);
             };
     return new RunPlan(watch == null, outputs, report, publish).withQuality(rules);
+  }
+
+  private static List<String> planInputs(FilesToLakeOptions options) {
+    try {
+      return ReadLines.plan(options.getInput(), options.getAllowEmptyInput());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot list --input " + options.getInput() + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.jdbctolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.jdbc.JdbcAvro;
@@ -17,15 +18,11 @@ import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
-import dev.sluice.transforms.parse.ParseRecords;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +107,6 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
     ExportState state = new ExportState(options.getStateTable());
-    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
     Plan plan;
     List<KV<String, List<String>>> ranges;
     try (Connection c = connection.openDirect()) {
@@ -120,6 +116,15 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
       throw new IllegalArgumentException(
           "Cannot plan the export from " + connection.safeUrl() + ": " + e.getMessage(), e);
     }
+    // Files are named after the export and the range read: a rerun of the same range replaces its
+    // own files, a full refresh replaces every file of this export, and other exports into the
+    // same lake are never touched.
+    boolean replaceAll = options.getFullRefresh() || plan.low() == null;
+    String exportTag = LakeNames.tag(export);
+    String runTag = exportTag + "-" + LakeNames.tag(replaceAll ? "full" : plan.low());
+    String stem = LakeNames.stem(runTag);
+    List<String> own = List.of(LakeNames.stem(replaceAll ? exportTag : runTag) + "-");
+    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options).forRun(runTag);
     Schema schema = plan.avro().schema();
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     String partitionField =
@@ -127,7 +132,10 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     String output = options.getOutput().replaceAll("/+$", "");
     String staging = output + "/_sluice/staging-" + UUID.randomUUID();
     WriteLake lake =
-        WriteLake.to(staging, schema, NAME).partitionedBy(partitionField).publishedAt(output);
+        WriteLake.to(staging, schema, NAME)
+            .partitionedBy(partitionField)
+            .publishedAt(output)
+            .namedBy(record -> stem);
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
@@ -147,11 +155,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
     if (rules != null) {
       records = rules.apply(records, deadLetters, false);
     }
-    records.apply("Records", ParseRecords.records(schema)).apply("WriteLake", lake);
+    records.apply("WriteLake", lake);
     deadLetters.close();
 
-    boolean replaceAll = options.getFullRefresh() || plan.low() == null;
-    String tag = tag(export, replaceAll ? "full" : plan.low());
     String committed = plan.high() != null ? plan.high() : plan.low();
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("lake", options.getOutput());
@@ -166,7 +172,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
           manifest.put("watermark_low_exclusive", plan.low());
           manifest.put("watermark_high_inclusive", plan.high());
           manifest.put("full_refresh", replaceAll);
-          LakePublisher.publish(staging, output, tag, replaceAll, manifest);
+          LakePublisher.publish(staging, output, own, manifest);
           try (Connection c = connection.openDirect()) {
             state.commit(c, export, watermark, committed, summary.written());
           }
@@ -325,17 +331,5 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
 
   private static String quote(String column) {
     return SqlIdentifiers.quotePart("column", column);
-  }
-
-  /** A short, stable name part for the files of one range: rerunning it replaces them. */
-  static String tag(String export, String low) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest((export + "|" + low).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 6);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
