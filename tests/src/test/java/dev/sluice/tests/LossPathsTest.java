@@ -263,4 +263,36 @@ class LossPathsTest extends LauncherCalls {
       extra
     };
   }
+
+  /**
+   * Two bounded runs of one consumer group, each with a malformed record: the second run's dead
+   * letters do not overwrite the first's; a rerun from the same offsets replaces its own.
+   */
+  @Test
+  void aLaterKafkaRunKeepsTheDeadLettersOfEarlierRuns() throws Exception {
+    String topic = SharedSandbox.newTopic("loss-dlq", 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_loss_dlq");
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), Orders.utf8("first bad"));
+    assertOk(run(kafkaToJdbc(topic, table, "--consumerGroup=loss-dlq")));
+    SharedSandbox.produce(topic, 0, json(2, 1, "2.00", "NEW"), Orders.utf8("second bad"));
+    assertOk(run(kafkaToJdbc(topic, table, "--consumerGroup=loss-dlq")));
+    assertThat(
+        LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
+            .map(d -> d.getOrigin())
+            .sorted()
+            .toList(),
+        equalTo(List.of("kafka:" + topic + "/0@1", "kafka:" + topic + "/0@3")));
+    // Without the group, a run reads from the beginning, as the group's first run did: its file
+    // replaces that run's (a superset of it), and running it again replaces its own.
+    assertOk(run(kafkaToJdbc(topic, table)));
+    assertOk(run(kafkaToJdbc(topic, table)));
+    assertThat(
+        LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
+            .map(d -> d.getOrigin())
+            .sorted()
+            .toList(),
+        equalTo(
+            List.of(
+                "kafka:" + topic + "/0@1", "kafka:" + topic + "/0@3", "kafka:" + topic + "/0@3")));
+  }
 }

@@ -1,9 +1,6 @@
 package dev.sluice.io.files;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.sluice.transforms.core.RunTag;
 import java.util.List;
 
 /**
@@ -14,21 +11,14 @@ import java.util.List;
 public final class LakeNames {
   private LakeNames() {}
 
-  /** Twelve hex digits of the SHA-256 of the parts, joined by {@code |}. */
+  /** See {@link RunTag}. */
   public static String tag(String... parts) {
-    return tag(List.of(parts));
+    return RunTag.of(parts);
   }
 
-  /** Twelve hex digits of the SHA-256 of the parts, joined by {@code |}. */
+  /** See {@link RunTag}. */
   public static String tag(List<String> parts) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(String.join("|", parts).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return RunTag.of(parts);
   }
 
   /** The stem of the data files of one input: {@code part-<tag>}. */

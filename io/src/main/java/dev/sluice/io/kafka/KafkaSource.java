@@ -58,6 +58,13 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     @Nullable ErrorHandler<BadRecord, ?> badRecords;
     @Nullable Long stopReadTime;
 
+    /**
+     * The bounded read's plan, shared by this source and the copies made from it once configured,
+     * so that the read, the dead-letter naming and the commit all use one plan.
+     */
+    java.util.concurrent.atomic.AtomicReference<Map<TopicPartition, long[]>> plan =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
     Spec copy() {
       try {
         return (Spec) clone();
@@ -76,9 +83,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   private final String pipeline;
   private final @Nullable ErrorHandler<BadRecord, ?> badRecords;
   private final @Nullable Long stopReadTime;
-
-  /** The partitions and stop offsets this bounded read planned when it was expanded. */
-  private transient Map<TopicPartition, Long> planned;
 
   private KafkaSource(Spec spec) {
     this.spec = spec;
@@ -141,6 +145,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   /** Commits, for the consumer group, the stop offset of each partition this read planned. */
   public void commitPlanned() {
     checkArgument(bounded && consumerGroup != null, "only bounded reads of a group commit");
+    Map<TopicPartition, long[]> planned = spec.plan.get();
     if (planned == null || planned.isEmpty()) {
       return;
     }
@@ -148,7 +153,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    planned.forEach((partition, stop) -> offsets.put(partition, new OffsetAndMetadata(stop)));
+    planned.forEach((partition, range) -> offsets.put(partition, new OffsetAndMetadata(range[1])));
     try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
       consumer.commitSync(offsets, java.time.Duration.ofSeconds(30));
     }
@@ -220,11 +225,47 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
 
   /** One descriptor per partition with records between the group's offset and the end offset. */
   private List<KafkaSourceDescriptor> descriptorsUpToEnd() {
+    List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
+    plan()
+        .forEach(
+            (partition, range) ->
+                descriptors.add(
+                    KafkaSourceDescriptor.of(partition, range[0], null, range[1], null, null)));
+    return descriptors;
+  }
+
+  /**
+   * A short name for what this bounded read starts from: the topic and each partition's start
+   * offset. A rerun after a failure starts from the same offsets, so its dead-letter file replaces
+   * the failed run's; a run that follows a successful one starts further on, so it never overwrites
+   * it.
+   */
+  public String startTag() {
+    StringBuilder starts = new StringBuilder(topic);
+    new java.util.TreeMap<>(
+            plan().entrySet().stream()
+                .collect(
+                    java.util.stream.Collectors.toMap(
+                        e -> e.getKey().partition(), e -> e.getValue()[0])))
+        .forEach(
+            (partition, start) -> starts.append('|').append(partition).append('@').append(start));
+    return dev.sluice.transforms.core.RunTag.of(starts.toString());
+  }
+
+  /**
+   * The bounded read's plan, made once on first use: each partition with records between its start
+   * (the group's committed offset, or the beginning) and its stop (the end offset now, or the first
+   * offset at or after the stop time), as {@code [start, stop)}.
+   */
+  public synchronized Map<TopicPartition, long[]> plan() {
+    checkArgument(bounded, "only a bounded read plans its offsets");
+    if (spec.plan.get() != null) {
+      return spec.plan.get();
+    }
     Map<String, Object> config = new HashMap<>(consumerConfig());
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
-    planned = new HashMap<>();
+    Map<TopicPartition, long[]> plan = new java.util.LinkedHashMap<>();
     try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
@@ -252,12 +293,12 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         OffsetAndTimestamp first = atStopTime.get(partition);
         long stop = first != null ? first.offset() : end.get(partition);
         if (start < stop) {
-          descriptors.add(KafkaSourceDescriptor.of(partition, start, null, stop, null, null));
-          planned.put(partition, stop);
+          plan.put(partition, new long[] {start, stop});
         }
       }
     }
-    return descriptors;
+    spec.plan.set(java.util.Collections.unmodifiableMap(plan));
+    return spec.plan.get();
   }
 
   static final class ToSourceRecordFn extends DoFn<KafkaRecord<byte[], byte[]>, SourceRecord> {

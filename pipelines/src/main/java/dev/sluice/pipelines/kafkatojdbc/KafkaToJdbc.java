@@ -88,7 +88,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
         Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
-    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options);
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     boolean bounded = options.getBounded();
     // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
@@ -126,6 +125,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
             .bounded(bounded)
             .stoppingAt(stopReadTime(options));
+    // A bounded run's dead-letter file is named after where its read starts: a rerun after a
+    // failure replaces the failed run's, a later run never overwrites an earlier one's.
+    DeadLetterSink deadLetterSink =
+        DeadLetterSinks.from(options).forRun(bounded ? source.startTag() : null);
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
