@@ -38,4 +38,13 @@ public final class AvroTypes {
   public static BigDecimal decimal(ByteBuffer unscaled, int scale) {
     return new BigDecimal(new BigInteger(bytes(unscaled)), scale);
   }
+
+  /**
+   * A number as text for messages: plain digits when that is short, scientific notation otherwise,
+   * so that a value like {@code 1e999999999} never expands to a billion digits.
+   */
+  public static String text(BigDecimal value) {
+    long plainLength = Math.max(value.precision(), Math.abs((long) value.scale())) + 2;
+    return plainLength <= 64 ? value.toPlainString() : value.toString();
+  }
 }

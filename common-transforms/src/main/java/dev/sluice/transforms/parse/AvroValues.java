@@ -99,13 +99,13 @@ final class AvroValues {
           if (logical != null && "uuid".equals(logical.getName())) {
             UUID.fromString(text);
           }
-          yield text;
+          yield checkUnicode(field, text);
         }
         case LONG -> Long.parseLong(text.strip());
         case INT -> Integer.parseInt(text.strip());
         case BOOLEAN -> parseBoolean(field, text);
-        case DOUBLE -> Double.parseDouble(text.strip());
-        case FLOAT -> Float.parseFloat(text.strip());
+        case DOUBLE -> finite(field, Double.parseDouble(text.strip()), text);
+        case FLOAT -> finite(field, Float.parseFloat(text.strip()), text);
         case ENUM -> enumSymbol(field, type, text);
         case BYTES -> ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         default -> throw schemaError(field, "has an unsupported type " + type);
@@ -127,6 +127,18 @@ final class AvroValues {
     LogicalType logical = type.getLogicalType();
     if (logical instanceof LogicalTypes.Decimal decimal) {
       BigDecimal value;
+      if (node.isNumber() && !Double.isFinite(node.doubleValue()) && !node.isBigDecimal()) {
+        // Jackson reads a literal beyond double range (1e999999999) as an infinite double.
+        throw schemaError(
+            field,
+            "value "
+                + shorten(node.asText())
+                + " (a number beyond double range) overflows decimal("
+                + decimal.getPrecision()
+                + ","
+                + decimal.getScale()
+                + ")");
+      }
       if (node.isNumber()) {
         value = node.decimalValue();
       } else if (node.isTextual()) {
@@ -137,13 +149,16 @@ final class AvroValues {
       return decimal(field, decimal, value);
     }
     if (isTimestamp(logical)) {
+      // ISO-8601 text only: a bare number says nothing of its unit (seconds? millis? micros?).
       if (node.isTextual()) {
         return timestamp(field, logical, parseInstant(field, node.asText()));
       }
-      if (node.isIntegralNumber() && node.canConvertToLong()) {
-        return node.longValue();
-      }
-      throw wrongType(field, type, node);
+      throw schemaError(
+          field,
+          "expected an ISO-8601 timestamp with offset (e.g. 2026-11-25T10:15:30Z) but was "
+              + node.getNodeType().name().toLowerCase(Locale.ROOT)
+              + " "
+              + shorten(node.toString()));
     }
     if (logical instanceof LogicalTypes.Date) {
       if (!node.isTextual()) {
@@ -187,12 +202,12 @@ final class AvroValues {
         if (!node.isNumber()) {
           throw wrongType(field, type, node);
         }
-        return node.doubleValue();
+        return finite(field, node.doubleValue(), node.toString());
       case FLOAT:
         if (!node.isNumber()) {
           throw wrongType(field, type, node);
         }
-        return node.floatValue();
+        return finite(field, node.floatValue(), node.toString());
       case BYTES:
         if (!node.isTextual()) {
           throw wrongType(field, type, node);
@@ -223,7 +238,7 @@ final class AvroValues {
           throw schemaError(
               field,
               "value "
-                  + shorten(number.toPlainString())
+                  + shorten(AvroTypes.text(number))
                   + " overflows decimal("
                   + decimal.getPrecision()
                   + ","
@@ -247,17 +262,36 @@ final class AvroValues {
     }
   }
 
-  /** Encodes a decimal at the field's scale, refusing to round or to exceed the precision. */
+  /**
+   * Encodes a decimal at the field's scale, refusing to round or to exceed the precision. The
+   * checks look at the number's digits and exponent before anything is scaled, so a value such as
+   * {@code 1e999999999} (a few bytes that would expand to a billion digits) costs no more than any
+   * other.
+   */
   private static ByteBuffer decimal(Schema.Field field, LogicalTypes.Decimal type, BigDecimal value)
       throws RecordException {
-    BigDecimal scaled;
-    try {
-      scaled = value.setScale(type.getScale(), java.math.RoundingMode.UNNECESSARY);
-    } catch (ArithmeticException e) {
+    if (value.signum() == 0) {
+      return ByteBuffer.wrap(new byte[] {0});
+    }
+    BigDecimal exact = value.stripTrailingZeros();
+    // Digits before the point: precision - scale, computed in long so that no exponent overflows.
+    long integerDigits = (long) exact.precision() - exact.scale();
+    if (integerDigits > type.getPrecision() - type.getScale()) {
       throw schemaError(
           field,
           "value "
-              + shorten(value.toPlainString())
+              + shorten(AvroTypes.text(value))
+              + " overflows decimal("
+              + type.getPrecision()
+              + ","
+              + type.getScale()
+              + ")");
+    }
+    if (exact.scale() > type.getScale()) {
+      throw schemaError(
+          field,
+          "value "
+              + shorten(AvroTypes.text(value))
               + " has more than "
               + type.getScale()
               + " decimal places; decimal("
@@ -266,19 +300,49 @@ final class AvroValues {
               + type.getScale()
               + ") would round it");
     }
-    if (scaled.precision() > type.getPrecision()) {
-      throw schemaError(
-          field,
-          "value "
-              + shorten(value.toPlainString())
-              + " overflows decimal("
-              + type.getPrecision()
-              + ","
-              + type.getScale()
-              + ")");
-    }
-    BigInteger unscaled = scaled.unscaledValue();
+    BigInteger unscaled =
+        exact.setScale(type.getScale(), java.math.RoundingMode.UNNECESSARY).unscaledValue();
     return ByteBuffer.wrap(unscaled.toByteArray());
+  }
+
+  /** A double that is a number: NaN and the infinities (and overflows to them) are refused. */
+  private static double finite(Schema.Field field, double value, String text)
+      throws RecordException {
+    if (!Double.isFinite(value)) {
+      throw schemaError(field, "expected a finite number but was '" + shorten(text) + "'");
+    }
+    return value;
+  }
+
+  private static float finite(Schema.Field field, float value, String text) throws RecordException {
+    if (!Float.isFinite(value)) {
+      throw schemaError(
+          field, "expected a finite number within float range but was '" + shorten(text) + "'");
+    }
+    return value;
+  }
+
+  /**
+   * Text as it will be stored: a lone UTF-16 surrogate (a JSON escape such as {@code \\ud800} with
+   * no partner) is no character and would be written as {@code ?}, so it is refused.
+   */
+  static String checkUnicode(Schema.Field field, String text) throws RecordException {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw schemaError(
+            field,
+            String.format(
+                "holds an unpaired UTF-16 surrogate \\u%04x at character %d, which is no Unicode"
+                    + " character",
+                (int) c, i));
+      }
+    }
+    return text;
   }
 
   private static Instant parseInstant(Schema.Field field, String text) throws RecordException {
@@ -294,6 +358,16 @@ final class AvroValues {
   }
 
   private static long timestamp(Schema.Field field, LogicalType logical, Instant instant)
+      throws RecordException {
+    try {
+      return timestampUnits(field, logical, instant);
+    } catch (ArithmeticException e) {
+      throw schemaError(
+          field, "timestamp " + instant + " is out of range for " + logical.getName());
+    }
+  }
+
+  private static long timestampUnits(Schema.Field field, LogicalType logical, Instant instant)
       throws RecordException {
     if (logical instanceof LogicalTypes.TimestampMillis) {
       if (instant.getNano() % 1_000_000 != 0) {

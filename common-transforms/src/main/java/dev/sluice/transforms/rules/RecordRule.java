@@ -86,6 +86,9 @@ public final class RecordRule implements Serializable {
       boolean maxInclusive) {
     Schema type = nonNull(schema.getField(field).schema());
     return r -> {
+      if (notFinite(r.get(field))) {
+        return field + " = " + r.get(field) + " is not a finite number";
+      }
       BigDecimal value = number(type, r.get(field));
       if (value == null) {
         return null;
@@ -93,18 +96,18 @@ public final class RecordRule implements Serializable {
       if (min != null && (minInclusive ? value.compareTo(min) < 0 : value.compareTo(min) <= 0)) {
         return field
             + " = "
-            + value.toPlainString()
+            + AvroTypes.text(value)
             + " is below "
             + (minInclusive ? "" : "or at ")
-            + min.toPlainString();
+            + AvroTypes.text(min);
       }
       if (max != null && (maxInclusive ? value.compareTo(max) > 0 : value.compareTo(max) >= 0)) {
         return field
             + " = "
-            + value.toPlainString()
+            + AvroTypes.text(value)
             + " is above "
             + (maxInclusive ? "" : "or at ")
-            + max.toPlainString();
+            + AvroTypes.text(max);
       }
       return null;
     };
@@ -143,6 +146,11 @@ public final class RecordRule implements Serializable {
     Schema leftType = nonNull(schema.getField(left).schema());
     Schema rightType = nonNull(schema.getField(right).schema());
     return r -> {
+      for (String side : List.of(left, right)) {
+        if (notFinite(r.get(side))) {
+          return side + " = " + r.get(side) + " is not a finite number";
+        }
+      }
       BigDecimal a = number(leftType, r.get(left));
       BigDecimal b = number(rightType, r.get(right));
       if (a == null || b == null) {
@@ -162,19 +170,25 @@ public final class RecordRule implements Serializable {
           ? null
           : left
               + " ("
-              + a.toPlainString()
+              + AvroTypes.text(a)
               + ") "
               + op
               + " "
               + right
               + " ("
-              + b.toPlainString()
+              + AvroTypes.text(b)
               + ") is false";
     };
   }
 
   static Schema nonNull(Schema schema) {
     return AvroTypes.nonNull(schema);
+  }
+
+  /** NaN or an infinity, which no range holds and no comparison orders. */
+  static boolean notFinite(@Nullable Object value) {
+    return (value instanceof Double d && !Double.isFinite(d))
+        || (value instanceof Float f && !Float.isFinite(f));
   }
 
   /** A comparable number for numeric, decimal and timestamp fields (timestamps as epoch units). */

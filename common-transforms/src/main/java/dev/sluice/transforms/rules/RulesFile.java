@@ -368,8 +368,12 @@ public final class RulesFile implements Serializable {
           subject = field(keys, ruleNode, "field");
           BigDecimal max =
               decimal(keys.get("max") == null ? missing(ruleNode, "max") : keys.get("max"), "max");
-          if (max.signum() < 0 || max.stripTrailingZeros().scale() > 0) {
-            throw error(keys.get("max"), "max must be a whole number >= 0, but was " + max);
+          if (max.signum() < 0
+              || max.stripTrailingZeros().scale() > 0
+              || max.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+            throw error(
+                keys.get("max"),
+                "max must be a whole number from 0 to " + Integer.MAX_VALUE + ", but was " + max);
           }
           check = RecordRule.maxLength(subject, max.intValueExact());
         }

@@ -153,7 +153,7 @@ class RecordParserTest {
             json(
                 "{\"order_id\":1,\"customer_id\":2,\"amount\":0.10,\"currency\":\"EUR\","
                     + "\"status\":\"NEW\",\"created_at\":\"2026-11-25T10:15:30Z\","
-                    + "\"updated_at\":1795608000000,\"version\":4,\"note\":\"naïve\"}"));
+                    + "\"updated_at\":\"2026-11-25T12:00:00Z\",\"version\":4,\"note\":\"naïve\"}"));
     assertThat(amount(record), equalTo(new BigDecimal("0.10")));
     assertThat(record.get("updated_at"), is(1795608000000L));
     assertThat(record.get("note"), equalTo("naïve"));
@@ -187,5 +187,83 @@ class RecordParserTest {
   void blankLinesAreRecognised() {
     assertThat(RecordParser.isBlank(" \t\r".getBytes(StandardCharsets.UTF_8)), is(true));
     assertThat(RecordParser.isBlank(" x ".getBytes(StandardCharsets.UTF_8)), is(false));
+  }
+
+  private static String order(String field, String jsonValue) {
+    String line =
+        "{\"order_id\":1,\"customer_id\":2,\"amount\":1.00,\"currency\":\"EUR\",\"status\":\"NEW\","
+            + "\"created_at\":\"2026-11-25T10:15:30Z\",\"updated_at\":\"2026-11-25T10:15:30Z\","
+            + "\"version\":1,\"note\":null}";
+    return line.replaceFirst(
+        "\"" + field + "\":[^,}]*",
+        "\"" + field + "\":" + jsonValue.replace("\\", "\\\\").replace("$", "\\$"));
+  }
+
+  /**
+   * Values that are a few bytes long but would cost a billion digits (or silently become something
+   * else) are schema dead letters, found without expanding them; each message names the field.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
+          huge exponent            | amount     | 1e999999999          | field 'amount' value Infinity (a number beyond double range) overflows decimal(12,2)
+          huge exponent as text    | amount     | "1e999999999"        | field 'amount' value 1E+999999999 overflows decimal(12,2)
+          tiny exponent            | amount     | 1e-999999999         | field 'amount' value 1E-999999999 has more than 2 decimal places
+          tiny exponent as text    | amount     | "1e-999999999"       | field 'amount' value 1E-999999999 has more than 2 decimal places
+          integer timestamp        | created_at | 1795608000000        | field 'created_at' expected an ISO-8601 timestamp with offset
+          timestamp out of range   | created_at | "+999999999-01-01T00:00:00Z" | field 'created_at' timestamp +999999999-01-01T00:00:00Z is out of range
+          lone surrogate           | note       | "a\\ud800b"           | field 'note' holds an unpaired UTF-16 surrogate \\ud800 at character 1
+          """)
+  void refusesValuesThatWouldExplodeOrChangeNamingTheField(
+      String kind, String field, String value, String message) {
+    RecordException e =
+        assertThrows(RecordException.class, () -> JSON.parse(json(order(field, value))));
+    assertThat(e.reason(), is(FailureReason.SCHEMA));
+    assertThat(e.getMessage(), containsString(message));
+  }
+
+  @Test
+  void aHugeExponentInACsvCellIsASchemaDeadLetter() {
+    RecordException e =
+        assertThrows(
+            RecordException.class,
+            () ->
+                CSV.parse(
+                    csv("1,2,1e999999999,EUR,NEW,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,")));
+    assertThat(e.reason(), is(FailureReason.SCHEMA));
+    assertThat(e.getMessage(), containsString("field 'amount' value 1E+999999999 overflows"));
+  }
+
+  @Test
+  void aZeroWithAHugeExponentIsZero() throws Exception {
+    assertThat(
+        amount(JSON.parse(json(order("amount", "0e-999999999")))), equalTo(new BigDecimal("0.00")));
+    assertThat(
+        amount(
+            CSV.parse(
+                csv("1,2,0E+999999999,EUR,NEW,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,"))),
+        equalTo(new BigDecimal("0.00")));
+  }
+
+  @Test
+  void doublesMustBeFinite() {
+    org.apache.avro.Schema schema =
+        new org.apache.avro.Schema.Parser()
+            .parse(
+                "{\"type\":\"record\",\"name\":\"Reading\",\"fields\":[{\"name\":\"v\",\"type\":\"double\"},"
+                    + "{\"name\":\"f\",\"type\":\"float\"}]}");
+    RecordParser jsonl = RecordParser.of(schema, InputFormat.JSONL);
+    RecordParser csv = RecordParser.of(schema, InputFormat.CSV);
+    for (String line : new String[] {"{\"v\":1e999,\"f\":1}", "{\"v\":1,\"f\":1e39}"}) {
+      RecordException e = assertThrows(RecordException.class, () -> jsonl.parse(json(line)));
+      assertThat(e.getMessage(), containsString("expected a finite number"));
+    }
+    for (String line : new String[] {"NaN,1", "Infinity,1", "1e999,1", "1,1e39"}) {
+      RecordException e = assertThrows(RecordException.class, () -> csv.parse(csv("v,f", line)));
+      assertThat(line, e.getMessage(), containsString("expected a finite number"));
+    }
   }
 }

@@ -205,8 +205,14 @@ public final class JdbcAvro implements Serializable {
           FailureReason.SCHEMA, "column " + column.name() + " holds an infinite timestamp");
     }
     var instant = time.toInstant();
-    return Math.addExact(
-        Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
+    try {
+      return Math.addExact(
+          Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
+    } catch (ArithmeticException e) {
+      throw new RecordException(
+          FailureReason.SCHEMA,
+          "column " + column.name() + " holds " + time + ", out of range for timestamp-micros");
+    }
   }
 
   /** The database type of a column of the relation, e.g. {@code timestamptz}. */
