@@ -34,7 +34,9 @@ class LossPathsTest extends LauncherCalls {
     args.add("--jdbcUrl=" + SharedSandbox.jdbcUrl());
     args.add("--jdbcUser=postgres");
     args.add("--table=" + table);
-    args.add("--deadLetter=file:" + dir.resolve("dlq"));
+    if (Arrays.stream(extra).noneMatch(e -> e.startsWith("--deadLetter="))) {
+      args.add("--deadLetter=file:" + dir.resolve("dlq"));
+    }
     args.add("--runReport=" + dir.resolve("report.json"));
     args.add("--bounded");
     args.addAll(Arrays.asList(extra));
@@ -294,5 +296,35 @@ class LossPathsTest extends LauncherCalls {
         equalTo(
             List.of(
                 "kafka:" + topic + "/0@1", "kafka:" + topic + "/0@3", "kafka:" + topic + "/0@3")));
+  }
+
+  /**
+   * A record whose bytes hold U+0000 (which PostgreSQL text refuses) is stored in a JDBC
+   * dead-letter table like any other: the preview escapes it, the payload keeps the exact bytes.
+   */
+  @Test
+  void theJdbcDeadLetterSinkStoresARecordWithANulByte() throws Exception {
+    String topic = SharedSandbox.newTopic("loss-nul", 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_loss_nul");
+    String dlq = SharedSandbox.newTableLike("sluice_dead_letters", "dlq_loss_nul");
+    byte[] nul = "{\"order_id\":1,\"note\":\"a\u0000b\"}".getBytes(StandardCharsets.UTF_8);
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), nul);
+
+    assertOk(
+        run(
+            kafkaToJdbc(
+                topic,
+                table,
+                "--deadLetter=jdbc:" + dlq,
+                "--deadLetterJdbcUrl=" + SharedSandbox.jdbcUrl(),
+                "--deadLetterJdbcUser=postgres")));
+
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(1L));
+    assertThat(
+        SharedSandbox.text("SELECT payload_preview FROM " + dlq),
+        equalTo("{\"order_id\":1,\"note\":\"a\\u0000b\"}"));
+    assertThat(
+        SharedSandbox.text("SELECT encode(payload, 'hex') FROM " + dlq),
+        equalTo(java.util.HexFormat.of().formatHex(nul)));
   }
 }

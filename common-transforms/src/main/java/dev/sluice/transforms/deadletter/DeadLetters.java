@@ -118,9 +118,39 @@ public final class DeadLetters implements Serializable {
 
   /**
    * At most {@link #PREVIEW_CHARS} characters of the payload as UTF-8, with invalid bytes replaced
-   * by U+FFFD: safe to show, never used for replay (the payload is).
+   * by U+FFFD and control characters (U+0000 to U+001F but tab, and U+007F) written as {@code
+   * \\u0000} escapes: safe to show and to store in any text column, never used for replay (the
+   * payload is).
    */
   public static String preview(byte[] payload) {
+    return escapeControls(decodedPreview(payload));
+  }
+
+  /**
+   * The text with control characters (U+0000 to U+001F but tab, and U+007F) written as {@code
+   * \\u0000}-style escapes, so that it fits any text column (PostgreSQL refuses U+0000) and any
+   * terminal.
+   */
+  public static String escapeControls(String text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean control = (c < 0x20 && c != '\t') || c == 0x7F;
+      if (control && out == null) {
+        out = new StringBuilder(text.length() + 16).append(text, 0, i);
+      }
+      if (out != null) {
+        if (control) {
+          out.append(String.format("\\u%04x", (int) c));
+        } else {
+          out.append(c);
+        }
+      }
+    }
+    return out == null ? text : out.toString();
+  }
+
+  private static String decodedPreview(byte[] payload) {
     CharsetDecoder decoder =
         StandardCharsets.UTF_8
             .newDecoder()

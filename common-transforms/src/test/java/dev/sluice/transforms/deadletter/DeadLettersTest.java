@@ -73,4 +73,10 @@ class DeadLettersTest {
     assertThat(back, equalTo(d));
     assertThat(back.getRule(), equalTo("range_amount"));
   }
+
+  @Test
+  void thePreviewEscapesControlCharactersButKeepsTabs() {
+    byte[] payload = "a\u0000b\tc\nd\u007f".getBytes(StandardCharsets.UTF_8);
+    assertThat(DeadLetters.preview(payload), equalTo("a\\u0000b\tc\\u000ad\\u007f"));
+  }
 }

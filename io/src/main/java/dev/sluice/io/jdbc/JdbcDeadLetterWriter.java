@@ -99,20 +99,28 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
       pending.clear();
     }
 
+    /**
+     * Text a PostgreSQL text column accepts: U+0000, which it refuses, written as {@code \\u0000}
+     * (the exact bytes are in the {@code payload} column).
+     */
+    private static String text(CharSequence value) {
+      return value == null ? null : value.toString().replace("\u0000", "\\u0000");
+    }
+
     private static void bind(PreparedStatement s, DeadLetter d) throws SQLException {
-      s.setString(1, d.getPipeline());
-      s.setString(2, d.getStep());
-      s.setString(3, d.getOrigin());
-      s.setString(4, d.getReason());
+      s.setString(1, text(d.getPipeline()));
+      s.setString(2, text(d.getStep()));
+      s.setString(3, text(d.getOrigin()));
+      s.setString(4, text(d.getReason()));
       s.setBytes(5, DeadLetterJson.bytes(d.getPayload()));
-      s.setString(6, d.getPayloadPreview());
-      s.setString(7, d.getErrorClass());
-      s.setString(8, d.getErrorMessage());
-      s.setString(9, d.getStackTrace());
-      s.setString(10, d.getRule());
+      s.setString(6, text(d.getPayloadPreview()));
+      s.setString(7, text(d.getErrorClass()));
+      s.setString(8, text(d.getErrorMessage()));
+      s.setString(9, text(d.getStackTrace()));
+      s.setString(10, text(d.getRule()));
       s.setInt(11, d.getAttempt());
       s.setObject(12, OffsetDateTime.ofInstant(d.getFailedAt(), ZoneOffset.UTC));
-      s.setString(13, d.getSchemaName());
+      s.setString(13, text(d.getSchemaName()));
       if (d.getSchemaVersion() == null) {
         s.setNull(14, Types.INTEGER);
       } else {
