@@ -270,7 +270,9 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
     SharedSandbox.execute("INSERT INTO " + table + " VALUES (1, '2026-11-25T00:00:00Z')");
     Path blocker = Files.writeString(dir.resolve("not-a-directory"), "x");
     Path lake = blocker.resolve("lake");
-    assertThat(run(table, lake), is(Launcher.RUN_FAILED));
+    // Found before anything is read: the lake's directory cannot be created under a file.
+    assertThat(run(table, lake), is(Launcher.USAGE));
+    assertThat(err.toString(StandardCharsets.UTF_8), containsString("is a file"));
     assertThat(Files.exists(lake), is(false));
     assertThat(
         SharedSandbox.count(

@@ -327,4 +327,64 @@ class LossPathsTest extends LauncherCalls {
         SharedSandbox.text("SELECT encode(payload, 'hex') FROM " + dlq),
         equalTo(java.util.HexFormat.of().formatHex(nul)));
   }
+
+  /**
+   * What used to fail only after the rows were processed now fails before anything is read, with a
+   * message naming the option: an output or dead-letter directory that is a file, a dead-letter
+   * topic or table that does not exist, a table whose only unique index ON CONFLICT cannot use.
+   */
+  @Test
+  void destinationsThatCannotTakeTheRowsFailAtStartup() throws Exception {
+    String topic = SharedSandbox.newTopic("loss-startup", 1);
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"));
+    Path file = java.nio.file.Files.writeString(dir.resolve("a-file"), "x");
+    String table = SharedSandbox.newTableLike("orders", "orders_loss_startup");
+
+    assertThat(run(kafkaToJdbc(topic, table, "--deadLetter=file:" + file)), is(Launcher.USAGE));
+    assertThat(err.toString(StandardCharsets.UTF_8), containsString("is a file, not a directory"));
+    err.reset();
+    assertThat(
+        run(kafkaToJdbc(topic, table, "--deadLetter=kafka:no-such-dead-letter-topic")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("topic no-such-dead-letter-topic does not exist"));
+    err.reset();
+    assertThat(
+        run(
+            kafkaToJdbc(
+                topic,
+                table,
+                "--deadLetter=jdbc:no_such_dead_letters",
+                "--deadLetterJdbcUrl=" + SharedSandbox.jdbcUrl(),
+                "--deadLetterJdbcUser=postgres")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("table no_such_dead_letters does not exist"));
+    err.reset();
+    Path csv = java.nio.file.Files.writeString(dir.resolve("in.csv"), ORDERS_HEADER + "\n");
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + csv,
+            "--output=" + file,
+            "--deadLetter=file:" + dir.resolve("dlq")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8), containsString("--output=" + file + " is a file"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(0L));
+
+    // A unique index that is partial cannot be the upsert's arbiter: refused at startup.
+    SharedSandbox.execute("DROP TABLE IF EXISTS orders_partial_key");
+    SharedSandbox.execute("CREATE TABLE orders_partial_key (LIKE orders INCLUDING DEFAULTS)");
+    SharedSandbox.execute(
+        "CREATE UNIQUE INDEX orders_partial_key_id ON orders_partial_key (order_id)"
+            + " WHERE version > 0");
+    err.reset();
+    assertThat(run(kafkaToJdbc(topic, "orders_partial_key")), is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("the unique index on (order_id) is partial"));
+  }
 }

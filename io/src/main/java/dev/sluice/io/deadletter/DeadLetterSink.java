@@ -156,6 +156,74 @@ public final class DeadLetterSink {
     return new DeadLetterSink(scheme, target, format, targets, null);
   }
 
+  /**
+   * Checks, before the run reads anything, that the sink can take dead letters: a {@code file:}
+   * directory that can be created or written, a {@code kafka:} topic that exists, a {@code jdbc:}
+   * table that exists. A sink that fails only when the first dead letter arrives would fail the run
+   * after its good rows were written.
+   */
+  public void checkReachable() {
+    switch (scheme) {
+      case "file" ->
+          dev.sluice.io.files.LocalDirectory.checkWritable("deadLetter", "file:" + target);
+      case "kafka" -> checkTopic();
+      default -> checkTable();
+    }
+  }
+
+  private void checkTopic() {
+    java.util.Map<String, Object> config = new java.util.HashMap<>();
+    config.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        targets.kafkaBootstrapServers());
+    try (org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer =
+        targets.kafkaProperties().consumerFactory().apply(config)) {
+      var partitions = consumer.partitionsFor(target, java.time.Duration.ofSeconds(30));
+      if (partitions == null || partitions.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--deadLetter=kafka:"
+                + target
+                + ": topic "
+                + target
+                + " does not exist on "
+                + targets.kafkaBootstrapServers()
+                + "; create it before the run");
+      }
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new IllegalArgumentException(
+          "--deadLetter=kafka:" + target + ": cannot reach the brokers: " + e.getMessage(), e);
+    }
+  }
+
+  private void checkTable() {
+    try (java.sql.Connection c = targets.jdbc().openDirect();
+        java.sql.PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      s.setString(1, SqlIdentifiers.quote("deadLetter", target));
+      try (java.sql.ResultSet rs = s.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          throw new IllegalArgumentException(
+              "--deadLetter=jdbc:"
+                  + target
+                  + ": table "
+                  + target
+                  + " does not exist on "
+                  + targets.jdbc().safeUrl()
+                  + "; apply the migrations (sluice migrate)");
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalArgumentException(
+          "--deadLetter=jdbc:"
+              + target
+              + ": cannot check the table on "
+              + targets.jdbc().safeUrl()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
   public String scheme() {
     return scheme;
   }

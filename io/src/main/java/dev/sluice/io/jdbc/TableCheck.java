@@ -100,9 +100,11 @@ public final class TableCheck {
         differences.add("key field " + key + " is not a field of schema " + schema.getName());
       }
     }
-    if (differences.isEmpty() && !hasUniqueKey(connection, tableSchema, tableName, keyFields)) {
-      differences.add(
-          "no primary key or unique constraint on exactly (" + String.join(", ", keyFields) + ")");
+    if (differences.isEmpty()) {
+      String keyProblem = uniqueKeyProblem(connection, tableSchema, tableName, keyFields);
+      if (keyProblem != null) {
+        differences.add(keyProblem);
+      }
     }
     if (!differences.isEmpty()) {
       throw new MismatchException(table, schema.getName(), differences);
@@ -151,16 +153,25 @@ public final class TableCheck {
     return columns;
   }
 
-  private static boolean hasUniqueKey(
+  /**
+   * Null when a unique key on exactly the key fields can be the arbiter of {@code ON CONFLICT}: a
+   * primary key, a unique constraint or a unique index that is valid, not partial, not on
+   * expressions and not deferrable. Otherwise what is missing or unusable.
+   */
+  private static String uniqueKeyProblem(
       Connection connection, String schema, String table, List<String> keys) throws SQLException {
     String sql =
-        "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i"
+        "SELECT array_agg(a.attname::text ORDER BY a.attname), pg_get_indexdef(i.indexrelid),"
+            + " i.indpred IS NOT NULL, i.indexprs IS NOT NULL, NOT i.indimmediate,"
+            + " NOT i.indisvalid FROM pg_index i"
             + " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
             + " WHERE i.indisunique AND c.relname = ? AND n.nspname = "
             + (schema == null ? "current_schema()" : "?")
-            + " GROUP BY i.indexrelid";
+            + " GROUP BY i.indexrelid, i.indpred IS NOT NULL, i.indexprs IS NOT NULL,"
+            + " i.indimmediate, i.indisvalid";
     Set<String> wanted = new HashSet<>(keys);
+    String unusable = null;
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setString(1, table);
       if (schema != null) {
@@ -169,12 +180,30 @@ public final class TableCheck {
       try (ResultSet rs = statement.executeQuery()) {
         while (rs.next()) {
           String[] columns = (String[]) rs.getArray(1).getArray();
-          if (new HashSet<>(List.of(columns)).equals(wanted)) {
-            return true;
+          if (!new HashSet<>(List.of(columns)).equals(wanted)) {
+            continue;
           }
+          String why =
+              rs.getBoolean(3)
+                  ? "is partial"
+                  : rs.getBoolean(4)
+                      ? "is on expressions"
+                      : rs.getBoolean(5) ? "is deferrable" : rs.getBoolean(6) ? "is invalid" : null;
+          if (why == null) {
+            return null;
+          }
+          unusable =
+              "the unique index on ("
+                  + String.join(", ", keys)
+                  + ") "
+                  + why
+                  + ", so the upsert's ON CONFLICT cannot use it: "
+                  + rs.getString(2);
         }
       }
     }
-    return false;
+    return unusable != null
+        ? unusable
+        : "no primary key or unique constraint on exactly (" + String.join(", ", keys) + ")";
   }
 }

@@ -8,6 +8,7 @@ import dev.sluice.io.kafka.KafkaClientProperties;
 public final class DeadLetterSinks {
   private DeadLetterSinks() {}
 
+  /** The sink, checked to take dead letters before the run starts. */
   public static DeadLetterSink from(DeadLetterOptions options) {
     String bootstrap = options.getDeadLetterBootstrapServers();
     KafkaClientProperties kafkaProperties = KafkaClientProperties.fromFile(null);
@@ -25,9 +26,12 @@ public final class DeadLetterSinks {
     }
     JdbcConnection connection =
         jdbcUrl == null ? null : JdbcConnection.of(jdbcUrl, jdbcUser, jdbcPassword);
-    return DeadLetterSink.parse(
-        options.getDeadLetter(),
-        DeadLetterSink.Format.parse(options.getDeadLetterFormat()),
-        new DeadLetterSink.Targets(bootstrap, kafkaProperties, connection));
+    DeadLetterSink sink =
+        DeadLetterSink.parse(
+            options.getDeadLetter(),
+            DeadLetterSink.Format.parse(options.getDeadLetterFormat()),
+            new DeadLetterSink.Targets(bootstrap, kafkaProperties, connection));
+    sink.checkReachable();
+    return sink;
   }
 }

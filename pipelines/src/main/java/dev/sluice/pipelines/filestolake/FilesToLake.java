@@ -3,6 +3,7 @@ package dev.sluice.pipelines.filestolake;
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
@@ -70,6 +71,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
+    LocalDirectory.checkWritable("output", options.getOutput());
     Duration watch = Durations.parse("watch", options.getWatch());
     // A bounded run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set.

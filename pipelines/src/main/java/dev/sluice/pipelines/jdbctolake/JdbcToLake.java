@@ -3,6 +3,7 @@ package dev.sluice.pipelines.jdbctolake;
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.jdbc.JdbcAvro;
 import dev.sluice.io.jdbc.JdbcConnection;
@@ -100,6 +101,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
             ? null
             : SqlIdentifiers.checkPart(
                 "partitionColumn", options.getPartitionColumn(), options.getPartitionColumn());
+    LocalDirectory.checkWritable("output", options.getOutput());
     String export =
         options.getExportName() != null
             ? options.getExportName()
