@@ -117,15 +117,15 @@ class LauncherTest {
   }
 
   @Test
-  void aGlobMatchingNothingFailsTheRunNamingIt(@TempDir Path dir) {
+  void aGlobMatchingNothingFailsBeforeTheRunNamingIt(@TempDir Path dir) {
     assertThat(
         run(
             "files-to-lake",
             "--input=" + dir + "/nothing-*.csv",
             "--output=" + dir.resolve("lake"),
             "--deadLetter=file:" + dir.resolve("dlq")),
-        is(Launcher.RUN_FAILED));
-    assertThat(err(), containsString("nothing-*.csv"));
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("--input " + dir + "/nothing-*.csv matches no file"));
   }
 
   @Test

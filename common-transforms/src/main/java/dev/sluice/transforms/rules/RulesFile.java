@@ -242,6 +242,17 @@ public final class RulesFile implements Serializable {
                 keys.get("to"),
                 "to must be a table name (table or schema.table), but was '" + toTable + "'");
           }
+          String schemaOfTo =
+              toTable.contains(".") ? toTable.substring(0, toTable.indexOf('.')) : "";
+          if (schemaOfTo.equalsIgnoreCase("pg_catalog")
+              || schemaOfTo.equalsIgnoreCase("information_schema")
+              || toTable.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")) {
+            throw error(
+                keys.get("to"),
+                "to must be a table of the data, not of the system catalogs, but was '"
+                    + toTable
+                    + "'");
+          }
           toColumn = keys.containsKey("column") ? scalar(keys.get("column")) : field;
           if (!IDENTIFIER.matcher(toColumn).matches() || toColumn.contains(".")) {
             throw error(

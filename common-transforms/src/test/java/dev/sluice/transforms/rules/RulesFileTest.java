@@ -98,6 +98,8 @@ class RulesFileTest {
           unique field      | `dataset: o\\ndataset_rules:\\n  - {rule: unique, fields: [order_id, oops]}` | rules.yaml line 3: field 'oops' is not in schema Order
           freshness type    | `dataset: o\\ndataset_rules:\\n  - {rule: freshness, field: note, max_lag: PT1H}` | rules.yaml line 3: freshness needs a timestamp-millis field
           freshness lag     | `dataset: o\\ndataset_rules:\\n  - {rule: freshness, field: created_at, max_lag: 1h}` | rules.yaml line 3: max_lag must be an ISO-8601 duration
+          catalog table     | `dataset: o\ndataset_rules:\n  - {rule: relationships, field: customer_id, to: pg_authid, column: oid}` | rules.yaml line 3: to must be a table of the data, not of the system catalogs
+          info schema       | `dataset: o\ndataset_rules:\n  - {rule: relationships, field: customer_id, to: information_schema.tables}` | rules.yaml line 3: to must be a table of the data, not of the system catalogs
           max_length huge   | `dataset: o\nrecord_rules:\n  - {rule: max_length, field: note, max: 99999999999}` | rules.yaml line 3: max must be a whole number from 0 to 2147483647, but was 99999999999
           no dataset        | `record_rules: []`                                                             | rules.yaml: 'dataset' is missing
           """)

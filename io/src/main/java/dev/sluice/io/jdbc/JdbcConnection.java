@@ -6,44 +6,123 @@ import dev.sluice.io.secrets.Secrets;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 /**
  * How to reach a database: URL, user and a password <em>reference</em> ({@code env:} or {@code
- * file:}), resolved only where a connection is opened. Connections come from one pool per JVM and
- * connection, shared by every DoFn instance on a worker.
+ * file:}), resolved only when the server asks for the password (see {@link PasswordPlugin}).
+ * Connections come from one pool per JVM and connection, shared by every DoFn instance on a worker.
+ *
+ * <p>A URL that carries credentials ({@code password=} or {@code user:password@}) is refused: they
+ * would end up in logs, reports and templates. Messages never echo a URL beyond {@link #safeUrl}.
  */
 public final class JdbcConnection implements Serializable {
   private static final Map<JdbcConnection, HikariDataSource> POOLS = new ConcurrentHashMap<>();
+
+  /**
+   * Every session works in UTC: timestamps render the same for every worker whatever its JVM's
+   * zone, which the upsert's tie-break (a hash of the row's text) and watermarks rely on.
+   */
+  static final String SESSION_SETUP = "SET TIME ZONE 'UTC'";
 
   private final String url;
   private final String user;
   private final String passwordReference;
   private final int poolSize;
+  private final String passwordOption;
+  private final boolean allowCleartextPassword;
 
-  private JdbcConnection(String url, String user, String passwordReference, int poolSize) {
+  private JdbcConnection(
+      String url,
+      String user,
+      String passwordReference,
+      int poolSize,
+      String passwordOption,
+      boolean allowCleartextPassword) {
     this.url = url;
     this.user = user;
     this.passwordReference = passwordReference;
     this.poolSize = poolSize;
+    this.passwordOption = passwordOption;
+    this.allowCleartextPassword = allowCleartextPassword;
   }
 
+  /** A connection given by {@code --jdbcUrl}, {@code --jdbcUser} and {@code --jdbcPassword}. */
   public static JdbcConnection of(String url, String user, String passwordReference) {
+    return of("jdbc", url, user, passwordReference);
+  }
+
+  /**
+   * A connection given by the options {@code --<prefix>Url}, {@code --<prefix>User} and {@code
+   * --<prefix>Password} (e.g. prefix {@code deadLetterJdbc}), which messages name.
+   */
+  public static JdbcConnection of(
+      String optionPrefix, String url, String user, String passwordReference) {
+    String urlOption = optionPrefix + "Url";
     if (url == null || !url.startsWith("jdbc:")) {
-      throw new IllegalArgumentException("--jdbcUrl must start with jdbc:, but was '" + url + "'");
+      // The value is not shown: a mistyped URL may still hold a password.
+      throw new IllegalArgumentException(
+          "--" + urlOption + " must start with jdbc: (e.g. jdbc:postgresql://host:5432/db)");
     }
-    Secrets.checkReference("jdbcPassword", passwordReference);
-    return new JdbcConnection(url, user, passwordReference, 4);
+    checkNoCredentials(urlOption, url);
+    Secrets.checkReference(optionPrefix + "Password", passwordReference);
+    return new JdbcConnection(url, user, passwordReference, 4, optionPrefix + "Password", false);
+  }
+
+  /** Refuses a URL with a password parameter or user info, naming the option, not the value. */
+  static void checkNoCredentials(String option, String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    int query = indexOfAny(lower, '?', ';');
+    String parameters = query < 0 ? "" : lower.substring(query + 1);
+    for (String parameter : parameters.split("[&;]")) {
+      String key = parameter.contains("=") ? parameter.substring(0, parameter.indexOf('=')) : "";
+      if (key.strip().endsWith("password")) {
+        throw new IllegalArgumentException(
+            "--"
+                + option
+                + " must not carry a password (it has a '"
+                + key.strip()
+                + "' parameter): give it as --jdbcPassword=env:NAME or file:PATH");
+      }
+    }
+    String authority = query < 0 ? lower : lower.substring(0, query);
+    int slashes = authority.indexOf("//");
+    if (slashes >= 0) {
+      String host = authority.substring(slashes + 2);
+      int end = host.indexOf('/');
+      host = end < 0 ? host : host.substring(0, end);
+      if (host.contains("@") && host.substring(0, host.indexOf('@')).contains(":")) {
+        throw new IllegalArgumentException(
+            "--"
+                + option
+                + " must not carry a password (it has user:password@ before the host): give it"
+                + " as --jdbcPassword=env:NAME or file:PATH");
+      }
+    }
+  }
+
+  private static int indexOfAny(String text, char a, char b) {
+    int i = text.indexOf(a);
+    int j = text.indexOf(b);
+    return i < 0 ? j : j < 0 ? i : Math.min(i, j);
   }
 
   public JdbcConnection withPoolSize(int poolSize) {
     if (poolSize <= 0) {
       throw new IllegalArgumentException("poolSize must be > 0, but was " + poolSize);
     }
-    return new JdbcConnection(url, user, passwordReference, poolSize);
+    return new JdbcConnection(
+        url, user, passwordReference, poolSize, passwordOption, allowCleartextPassword);
+  }
+
+  /** Whether to send the password when the server asks for it in cleartext (default false). */
+  public JdbcConnection allowingCleartextPassword(boolean allow) {
+    return new JdbcConnection(url, user, passwordReference, poolSize, passwordOption, allow);
   }
 
   public String url() {
@@ -54,6 +133,10 @@ public final class JdbcConnection implements Serializable {
   public String safeUrl() {
     String safe = url.replaceAll("[?;].*$", "");
     return safe.replaceAll("//[^/@]*@", "//");
+  }
+
+  private boolean isPostgres() {
+    return url.startsWith("jdbc:postgresql:");
   }
 
   /** The pooled data source for this connection, created on first use in this JVM. */
@@ -80,19 +163,42 @@ public final class JdbcConnection implements Serializable {
 
   /** A connection outside the pool, for one-off checks at startup (fails fast, no pool left). */
   public Connection openDirect() throws SQLException {
-    java.util.Properties properties = new java.util.Properties();
-    if (user != null) {
-      properties.setProperty("user", user);
-    }
-    String password = Secrets.resolve("jdbcPassword", passwordReference);
-    if (password != null) {
-      properties.setProperty("password", password);
-    }
-    Connection connection = driver().connect(url, properties);
+    Connection connection = driver().connect(url, properties());
     if (connection == null) {
       throw new SQLException("The JDBC driver refused the URL " + safeUrl());
     }
+    if (isPostgres()) {
+      try (java.sql.Statement s = connection.createStatement()) {
+        s.execute(SESSION_SETUP);
+      }
+    }
     return connection;
+  }
+
+  /**
+   * The driver properties: the user, and for PostgreSQL the password reference for {@link
+   * PasswordPlugin} (other drivers get the resolved password, as they have no such hook).
+   */
+  private Properties properties() {
+    Properties properties = new Properties();
+    if (user != null) {
+      properties.setProperty("user", user);
+    }
+    if (isPostgres()) {
+      properties.setProperty("authenticationPluginClassName", PasswordPlugin.class.getName());
+      properties.setProperty(PasswordPlugin.OPTION, passwordOption);
+      properties.setProperty(
+          PasswordPlugin.ALLOW_CLEARTEXT, String.valueOf(allowCleartextPassword));
+      if (passwordReference != null) {
+        properties.setProperty(PasswordPlugin.REFERENCE, passwordReference);
+      }
+    } else {
+      String password = Secrets.resolve(passwordOption, passwordReference);
+      if (password != null) {
+        properties.setProperty("password", password);
+      }
+    }
+    return properties;
   }
 
   /**
@@ -120,12 +226,12 @@ public final class JdbcConnection implements Serializable {
       throw new IllegalArgumentException(
           "No JDBC driver for " + safeUrl() + ": " + e.getMessage(), e);
     }
+    properties().forEach((k, v) -> config.addDataSourceProperty((String) k, v));
     if (user != null) {
       config.setUsername(user);
     }
-    String password = Secrets.resolve("jdbcPassword", passwordReference);
-    if (password != null) {
-      config.setPassword(password);
+    if (isPostgres()) {
+      config.setConnectionInitSql(SESSION_SETUP);
     }
     config.setMaximumPoolSize(poolSize);
     config.setMinimumIdle(0);
@@ -147,12 +253,15 @@ public final class JdbcConnection implements Serializable {
         && url.equals(other.url)
         && Objects.equals(user, other.user)
         && Objects.equals(passwordReference, other.passwordReference)
-        && poolSize == other.poolSize;
+        && poolSize == other.poolSize
+        && passwordOption.equals(other.passwordOption)
+        && allowCleartextPassword == other.allowCleartextPassword;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(url, user, passwordReference, poolSize);
+    return Objects.hash(
+        url, user, passwordReference, poolSize, passwordOption, allowCleartextPassword);
   }
 
   @Override

@@ -32,6 +32,19 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
     }
   }
 
+  /** The schema the rule's table resolves to through the search path (null if none such). */
+  private static String namespaceOf(Connection c, DatasetRule rule) throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT n.nspname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
+                + " WHERE r.oid = to_regclass(?)")) {
+      s.setString(1, table(rule));
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
   private static String table(DatasetRule rule) {
     return SqlIdentifiers.quote("to", rule.toTable());
   }
@@ -43,6 +56,20 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
   @Override
   public void verify(DatasetRule rule) throws SQLException {
     try (Connection c = connection.openDirect()) {
+      String namespace = namespaceOf(c, rule);
+      if (namespace != null
+          && (namespace.equals("pg_catalog")
+              || namespace.equals("information_schema")
+              || namespace.startsWith("pg_toast"))) {
+        throw new IllegalArgumentException(
+            "rule "
+                + rule.name()
+                + ": "
+                + rule.toTable()
+                + " is a system catalog ("
+                + namespace
+                + "); relationships rules look values up in tables of the data only");
+      }
       columnType(c, rule);
     } catch (SQLException e) {
       throw new SQLException(

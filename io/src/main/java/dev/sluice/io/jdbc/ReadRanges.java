@@ -142,6 +142,7 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
       ReportLineage.report(true, "jdbc", spec.connection.safeUrl() + "/" + spec.label);
       try (Connection c = spec.connection.open()) {
         c.setAutoCommit(false); // lets PostgreSQL stream with the fetch size
+        c.setReadOnly(true); // an export only reads, whatever its query says
         try (PreparedStatement statement = c.prepareStatement(spec.selectPrefix + range.getKey())) {
           statement.setFetchSize(5_000);
           List<String> values = range.getValue();

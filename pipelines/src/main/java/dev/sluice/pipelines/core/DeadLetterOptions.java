@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.core;
 
+import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
@@ -45,4 +46,14 @@ public interface DeadLetterOptions extends SluiceOptions {
   String getDeadLetterJdbcPassword();
 
   void setDeadLetterJdbcPassword(String value);
+
+  // Declared, with the same default, by JdbcOptions and DeadLetterOptions (Beam options are global
+  // by name).
+  @Description(
+      "Send a database password even when the server asks for it in cleartext (pg_hba.conf method"
+          + " 'password'); refused by default")
+  @Default.Boolean(false)
+  Boolean getAllowCleartextPassword();
+
+  void setAllowCleartextPassword(Boolean value);
 }

@@ -13,6 +13,7 @@ public final class DeadLetterSinks {
     String bootstrap = options.getDeadLetterBootstrapServers();
     KafkaClientProperties kafkaProperties = KafkaClientProperties.fromFile(null);
     String jdbcUrl = options.getDeadLetterJdbcUrl();
+    String prefix = "deadLetterJdbc";
     String jdbcUser = options.getDeadLetterJdbcUser();
     String jdbcPassword = options.getDeadLetterJdbcPassword();
     if (options instanceof KafkaSourceOptions kafka) {
@@ -21,11 +22,15 @@ public final class DeadLetterSinks {
     }
     if (options instanceof JdbcOptions jdbc && jdbcUrl == null) {
       jdbcUrl = jdbc.getJdbcUrl();
+      prefix = "jdbc";
       jdbcUser = jdbcUser != null ? jdbcUser : jdbc.getJdbcUser();
       jdbcPassword = jdbcPassword != null ? jdbcPassword : jdbc.getJdbcPassword();
     }
     JdbcConnection connection =
-        jdbcUrl == null ? null : JdbcConnection.of(jdbcUrl, jdbcUser, jdbcPassword);
+        jdbcUrl == null
+            ? null
+            : JdbcConnection.of(prefix, jdbcUrl, jdbcUser, jdbcPassword)
+                .allowingCleartextPassword(options.getAllowCleartextPassword());
     DeadLetterSink sink =
         DeadLetterSink.parse(
             options.getDeadLetter(),

@@ -71,13 +71,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
+    DeadLetterSink checkedSink = DeadLetterSinks.from(options);
     LocalDirectory.checkWritable("output", options.getOutput());
     Duration watch = Durations.parse("watch", options.getWatch());
-    // A bounded run reads the files its glob matches when it starts, and names what it writes
-    // after them: its lake files after each input file, its dead-letter file after the set.
-    List<String> inputs = watch == null ? planInputs(options) : null;
-    DeadLetterSink deadLetterSink =
-        DeadLetterSinks.from(options).forRun(inputs == null ? null : LakeNames.tag(inputs));
     // Bounded runs into a local lake are write-audit-publish: files are staged, and published (with
     // a _SUCCESS manifest) only when the run accounted for every record and its quality gate is
     // open.
@@ -91,6 +87,16 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
             .withNumShards(options.getNumShards())
             .publishedAt(options.getOutput());
     Rules rules = Rules.load(options, schema, NAME);
+    // A staged run reads the files its glob matches when it starts, and names what it writes
+    // after them: its lake files after each input file, its dead-letter file after the set. Other
+    // runs (a remote lake, a template, watching) match the glob as they run, and name their
+    // dead-letter file after the glob.
+    List<String> inputs = staged ? planInputs(options) : null;
+    DeadLetterSink deadLetterSink =
+        checkedSink.forRun(
+            inputs != null
+                ? LakeNames.tag(inputs)
+                : watch == null ? LakeNames.tag(options.getInput()) : null);
 
     RecordParser parser = RecordParser.of(schema, format);
     ReadLines read =

@@ -10,6 +10,7 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
+import dev.sluice.io.jdbc.SqlQuery;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.LakeManifest;
 import dev.sluice.pipelines.core.Rules;
@@ -107,11 +108,15 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
             ? options.getExportName()
             : options.getTable() != null ? options.getTable() : "query";
     JdbcConnection connection =
-        JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+        JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
+            .allowingCleartextPassword(options.getAllowCleartextPassword());
     ExportState state = new ExportState(options.getStateTable());
     Plan plan;
     List<KV<String, List<String>>> ranges;
     try (Connection c = connection.openDirect()) {
+      // Planning only reads: in a READ ONLY transaction, whatever --query says.
+      c.setAutoCommit(false);
+      c.setReadOnly(true);
       plan = plan(c, options, state, export, watermark);
       ranges = ranges(c, plan, partitionColumn, options.getNumPartitions());
     } catch (SQLException e) {
@@ -198,7 +203,10 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions> {
       List<String> parts = SqlIdentifiers.parts("table", options.getTable());
       recordName = parts.get(parts.size() - 1);
     } else {
-      relation = "(" + options.getQuery() + ") AS sluice_source";
+      // One query, checked before it is sent; the newline keeps a trailing comment from
+      // swallowing the closing parenthesis.
+      relation =
+          "(" + SqlQuery.checkSingleQuery("query", options.getQuery()) + "\n) AS sluice_source";
       label = "query";
       recordName = "query";
     }
