@@ -143,7 +143,23 @@ public final class Launcher {
     PipelineOptionsValidator.validate(pipeline.optionsClass(), options);
     options.setJobName(jobName(pipeline.name()));
     directDefaults(options, args);
+    flinkDefaults(options, args);
     return options;
+  }
+
+  /**
+   * Flink: every step finishes its bundle, writes included, before a checkpoint barrier passes it
+   * ({@code --finishBundleBeforeCheckpointing}), unless the run says otherwise. With it, a
+   * completed checkpoint means everything read before it is in the table or the dead letters, and
+   * only then does KafkaIO commit the consumer group's offsets.
+   */
+  private static void flinkDefaults(SluiceOptions options, String[] args) {
+    if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
+      return;
+    }
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--finishBundleBeforeCheckpointing"))) {
+      options.as(FlinkPipelineOptions.class).setFinishBundleBeforeCheckpointing(true);
+    }
   }
 
   /**

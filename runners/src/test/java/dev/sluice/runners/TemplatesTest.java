@@ -78,7 +78,8 @@ class TemplatesTest {
     assertThat(regexes.get("jdbcPassword").matcher(literal).matches(), is(false));
     assertThat(regexes.get("table").matcher("warehouse.orders").matches(), is(true));
     assertThat(regexes.get("table").matcher("orders; DROP TABLE orders").matches(), is(false));
-    assertThat(regexes.get("flushInterval").matcher("PT5S").matches(), is(true));
+    assertThat(regexes.get("writeMethod").matcher("copy").matches(), is(true));
+    assertThat(regexes.get("writeMethod").matcher("merge").matches(), is(false));
     assertThat(Templates.label("deadLetterJdbcUrl"), equalTo("Dead letter jdbc url"));
   }
 }

@@ -42,7 +42,6 @@ class FlinkStreamingTest extends LauncherCalls {
                 "--jdbcUser=postgres",
                 "--table=" + table,
                 "--deadLetter=jdbc:sluice_dead_letters",
-                "--flushInterval=PT1S",
                 "--checkpointingInterval=1000",
                 "--detached"));
     args.addAll(List.of(SharedFlinkCluster.args()));

@@ -108,9 +108,9 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
   }
 
   /**
-   * Whole batches, written each way: one key shard puts every row in one group, so the sink writes
-   * them as one batch of 40 (5 of them older than the table's rows) and must still count each row
-   * written or filtered; text with quotes, commas and an empty string survives as written.
+   * Whole batches, written each way: the sink writes 40 rows in batches (5 of them older than the
+   * table's rows) and must still count each row written or filtered; text with quotes, commas and
+   * an empty string survives as written.
    */
   @ParameterizedTest
   @ValueSource(strings = {"copy", "insert"})
@@ -133,8 +133,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     values[38] = utf8(note + "\"say \\\"hi\\\", then, \\\\ bye\"}");
     values[39] = utf8(note.replace(":41,", ":42,") + "\"\"}");
     SharedSandbox.produce(topic, 0, values);
-    assertOk(
-        run(args(topic, table, "--dedupeShards=1", "--batchSize=100", "--writeMethod=" + method)));
+    assertOk(run(args(topic, table, "--batchSize=100", "--writeMethod=" + method)));
     assertAccounted(40, 35, 0, 5);
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE version = 2"), is(33L));
@@ -196,8 +195,9 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     assertOk(run(args(topic, table, "--consumerGroup=versions")));
     Map<Long, String> expected = Map.of(1L, "3:SHIPPED:30.00:EUR", 2L, "2:PAID:2.00:EUR");
     assertThat(rows(table), equalTo(expected));
-    assertAccounted(5, 2, 0, 3);
-    assertThat(report().get("filtered_by").toString(), equalTo("{\"superseded\":3}"));
+    // Which older versions a batch drops itself (superseded) and which the table's guard keeps out
+    // (stale_version) depends on how records fall into batches; that every one is counted does not.
+    assertBalanced(5, 0);
     String checksum = SharedSandbox.checksum(table, "order_id");
 
     // A later, older version arrives on its own: the version guard keeps the newer row.
@@ -209,7 +209,53 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     // Replaying the whole topic leaves the table unchanged.
     assertOk(run(args(topic, table)));
     assertThat(SharedSandbox.checksum(table, "order_id"), equalTo(checksum));
-    assertAccounted(6, 2, 0, 4);
+    assertBalanced(6, 0);
+  }
+
+  /** Read and dead-lettered as given; written and filtered (by version) adding up to the rest. */
+  private void assertBalanced(long read, long dead) throws Exception {
+    JsonNode counters = report().get("counters");
+    assertThat(counters.get("read").asLong(), is(read));
+    assertThat(counters.get("dead_lettered").asLong(), is(dead));
+    assertThat(
+        counters.get("written").asLong() + counters.get("filtered").asLong(), is(read - dead));
+    report()
+        .get("filtered_by")
+        .fieldNames()
+        .forEachRemaining(
+            reason ->
+                assertThat(
+                    reason, java.util.Set.of("superseded", "stale_version").contains(reason)));
+    assertThat(report().get("accounting").get("balanced").asBoolean(), is(true));
+  }
+
+  /**
+   * Two events of one key with the same version but different content converge to one row,
+   * whichever arrives first and whether they share a batch or not: equal versions are decided by a
+   * hash of the row, never by arrival order.
+   */
+  @Test
+  void equalVersionsConvergeToOneRowWhateverTheOrderAndTheBatches() throws Exception {
+    byte[] paid = json(7, 5, "70.00", "PAID");
+    byte[] shipped = json(7, 5, "71.00", "SHIPPED");
+    List<String> checksums = new ArrayList<>();
+    int run = 0;
+    for (byte[][] order : List.of(new byte[][] {paid, shipped}, new byte[][] {shipped, paid})) {
+      for (String batchSize : List.of("1", "1000")) {
+        String topic = SharedSandbox.newTopic("tie", 1);
+        String table = SharedSandbox.newTableLike("orders", "orders_tie_" + run++);
+        SharedSandbox.produce(topic, 0, order);
+        assertOk(run(args(topic, table, "--batchSize=" + batchSize)));
+        assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(1L));
+        checksums.add(
+            SharedSandbox.text("SELECT status || ':' || amount || ':' || version FROM " + table));
+      }
+    }
+    assertThat(checksums.stream().distinct().count() + " " + checksums, startsWithOne());
+  }
+
+  private static org.hamcrest.Matcher<String> startsWithOne() {
+    return org.hamcrest.Matchers.startsWith("1 ");
   }
 
   @Test

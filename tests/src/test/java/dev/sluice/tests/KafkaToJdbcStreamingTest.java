@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** kafka-to-jdbc streaming: an unbounded read, rows flushed every --flushInterval while it runs. */
+/** kafka-to-jdbc streaming: an unbounded read, rows written as each bundle ends while it runs. */
 @ExtendWith(SharedSandbox.class)
 class KafkaToJdbcStreamingTest {
   @TempDir Path dir;
@@ -35,7 +35,6 @@ class KafkaToJdbcStreamingTest {
     options.setJdbcUser("postgres");
     options.setTable(table);
     options.setDeadLetter("file:" + dir.resolve("dlq"));
-    options.setFlushInterval("PT1S");
     options.as(DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = Pipeline.create(options);
     new KafkaToJdbc().build(pipeline, options);

@@ -10,6 +10,7 @@ import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import dev.sluice.transforms.dedupe.NewestPerKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -175,14 +176,30 @@ public final class JdbcUpsert
 
   /**
    * The same versioned upsert of every row of {@code source}, a table shaped like the target (a
-   * batch's temporary table, a run's staging table): {@code INSERT ... SELECT ... ON CONFLICT}.
+   * batch's temporary table, a run's staging table): {@code INSERT ... SELECT ... ON CONFLICT}. A
+   * key that appears more than once in {@code source} is merged once, with its newest version (the
+   * same tie-break as the guard on equal versions), as {@code ON CONFLICT} cannot touch a row twice
+   * in one statement.
    */
   public String mergeFrom(String source) {
+    List<String> keys = quotedKeys();
+    String version = SqlIdentifiers.quotePart("versionField", versionField);
     return upsert(
         "SELECT "
             + String.join(", ", columns())
+            + " FROM (SELECT DISTINCT ON ("
+            + String.join(", ", keys)
+            + ") "
+            + String.join(", ", columns())
             + " FROM "
-            + SqlIdentifiers.quote("table", source));
+            + SqlIdentifiers.quote("table", source)
+            + " ORDER BY "
+            + String.join(", ", keys)
+            + ", "
+            + version
+            + " DESC, "
+            + rowHash(null)
+            + " DESC) AS sluice_newest");
   }
 
   /** The schema's fields as quoted column names, in schema order. */
@@ -194,6 +211,22 @@ public final class JdbcUpsert
     return columns;
   }
 
+  private List<String> quotedKeys() {
+    return keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
+  }
+
+  /**
+   * The tie-break between two rows of one key and one version: the MD5 of the row's text, in a UTC
+   * session ({@code JdbcConnection} sets it), so that the same pair is ordered the same way by
+   * every batch, every run and every order of arrival.
+   */
+  private String rowHash(String qualifier) {
+    String prefix = qualifier == null ? "" : qualifier + ".";
+    return "md5(ROW("
+        + String.join(", ", columns().stream().map(c -> prefix + c).toList())
+        + ")::text)";
+  }
+
   private String upsert(String rows) {
     String quotedTable = SqlIdentifiers.quote("table", table);
     List<String> updates = new ArrayList<>();
@@ -203,9 +236,11 @@ public final class JdbcUpsert
         updates.add(column + " = EXCLUDED." + column);
       }
     }
-    List<String> keys =
-        keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
     String version = SqlIdentifiers.quotePart("versionField", versionField);
+    String current = quotedTable + "." + version;
+    // A newer version wins; an equal version wins when its row hashes at least as high, so that
+    // two different rows of one version converge to the same one whatever their order, and a
+    // replay of the same row is applied (and counted) again.
     return "INSERT INTO "
         + quotedTable
         + " ("
@@ -213,15 +248,22 @@ public final class JdbcUpsert
         + ") "
         + rows
         + " ON CONFLICT ("
-        + String.join(", ", keys)
+        + String.join(", ", quotedKeys())
         + ") DO UPDATE SET "
         + String.join(", ", updates)
         + " WHERE "
-        + quotedTable
-        + "."
+        + current
+        + " < EXCLUDED."
         + version
-        + " <= EXCLUDED."
-        + version;
+        + " OR ("
+        + current
+        + " = EXCLUDED."
+        + version
+        + " AND "
+        + rowHash(quotedTable)
+        + " <= "
+        + rowHash("EXCLUDED")
+        + ")";
   }
 
   @Override
@@ -257,6 +299,7 @@ public final class JdbcUpsert
     private transient List<Pending> pending;
     private transient boolean reported;
     private transient JdbcRetry retry;
+    private transient NewestPerKey newest;
 
     UpsertFn(JdbcUpsert spec, String sql, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
       this.spec = spec;
@@ -276,6 +319,7 @@ public final class JdbcUpsert
       retry =
           JdbcRetry.on(spec.connection, spec.table)
               .withRetries(spec.maxRetries, spec.initialBackoffMillis);
+      newest = NewestPerKey.of(spec.keyFields, spec.versionField);
     }
 
     @StartBundle
@@ -338,12 +382,16 @@ public final class JdbcUpsert
     }
 
     private Outcome flush() throws Exception {
-      List<Pending> batch = pending;
+      // The newest version of each key in the batch: PostgreSQL's ON CONFLICT cannot touch a key
+      // twice in one statement, and the older versions would lose to the guard anyway.
+      NewestPerKey.Kept<Pending> kept = newest.keep(pending, p -> p.element.getValue());
+      List<Pending> batch = kept.newest();
       pending = new ArrayList<>();
       Outcome outcome =
           retry.inTransaction(
               () -> "writing a batch of " + batch.size() + " rows to " + spec.table,
               connection -> writeBatch(connection, batch));
+      accounting.filtered("superseded", kept.superseded());
       accounting.written().inc(outcome.written);
       long stale = batch.size() - outcome.written - outcome.rejected.size();
       accounting.filtered("stale_version", stale);

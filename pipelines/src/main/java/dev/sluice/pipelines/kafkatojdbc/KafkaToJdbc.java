@@ -9,7 +9,6 @@ import dev.sluice.io.jdbc.TableCheck;
 import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.pipelines.core.DeadLetterSinks;
-import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
@@ -19,7 +18,6 @@ import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
-import dev.sluice.transforms.dedupe.KeepNewest;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.time.EventTimeFromField;
@@ -33,13 +31,8 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.StreamingOptions;
-import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Repeatedly;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.joda.time.Duration;
 
 /**
  * kafka-to-jdbc: loads events from a Kafka topic, parses them against a schema, dead-letters what
@@ -65,7 +58,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     return "Loads events from Kafka topic --topic, parses each value (--format) against schema"
         + " --schema, dead-letters what does not parse, fit or pass the --rules to --deadLetter,"
         + " keeps the newest"
-        + " version (--versionField) per key (--keyFields) within a batch or flush, and upserts into"
+        + " version (--versionField) per key (--keyFields) within each write batch, and upserts into"
         + " --table, never replacing a row with an older version.";
   }
 
@@ -87,7 +80,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     List<String> keys =
         Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
     JdbcConnection connection =
-        JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+        JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
+            .allowingCleartextPassword(options.getAllowCleartextPassword());
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     boolean bounded = options.getBounded();
     // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
@@ -102,14 +96,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withRetries(options.getMaxRetries(), 200)
             .withCopy(writeMethod(options).equals("copy"));
     JdbcUpsert upsert = staging == null ? toTable : toTable.writingTo(staging);
-    if (options.getDedupeShards() < 1) {
-      throw new IllegalArgumentException(
-          "--dedupeShards must be >= 1, but was " + options.getDedupeShards());
-    }
-    KeepNewest newest =
-        KeepNewest.byKey(schema, keys, options.getVersionField(), NAME)
-            .withShards(options.getDedupeShards());
-    Duration flush = Durations.parse("flushInterval", options.getFlushInterval());
     EventTimeFromField eventTime =
         options.getEventTimeField() == null
             ? null
@@ -150,18 +136,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     if (eventTime != null) {
       records = records.apply("EventTime", eventTime);
     }
-    if (!bounded) {
-      records =
-          records.apply(
-              "Flush",
-              Window.<KV<SourceRecord, GenericRecord>>into(new GlobalWindows())
-                  .triggering(
-                      Repeatedly.forever(
-                          AfterProcessingTime.pastFirstElementInPane().plusDelayOf(flush)))
-                  .withAllowedLateness(Duration.ZERO)
-                  .discardingFiredPanes());
-    }
-    Result<Long> written = records.apply("KeepNewest", newest).apply("Upsert", upsert);
+    // No grouping before the sink: each batch keeps the newest version of its keys, and the
+    // version guard orders keys across batches. Rows reach the table as they are read, in bounded
+    // and streaming runs alike, and everything read before a checkpoint is written by then.
+    Result<Long> written = records.apply("Upsert", upsert);
     deadLetters.add(written.deadLetters());
     deadLetters.close();
 

@@ -59,21 +59,6 @@ public interface KafkaToJdbcOptions
 
   void setEventTimeField(String value);
 
-  @Description("Streaming: how often buffered rows are deduplicated and written (ISO-8601)")
-  @Default.String("PT5S")
-  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
-  String getFlushInterval();
-
-  void setFlushInterval(String value);
-
-  @Description(
-      "Groups the keep-newest step spreads keys over: fewer, larger groups cost less per record;"
-          + " each group holds about records/shards distinct keys in memory")
-  @Default.Integer(256)
-  Integer getDedupeShards();
-
-  void setDedupeShards(Integer value);
-
   @Description(
       "How each batch reaches PostgreSQL: copy (COPY into a temporary table, then one merging"
           + " INSERT ... ON CONFLICT) or insert (batched prepared upserts); the same rows either way")
