@@ -127,6 +127,8 @@ public final class FlinkCluster implements AutoCloseable {
         "rest.port: " + restPort,
         "blob.server.port: " + blobPort,
         "taskmanager.numberOfTaskSlots: " + slots,
+        // A job's subtasks spread over the TaskManagers, as on a real cluster.
+        "cluster.evenly-spread-out-slots: true",
         "parallelism.default: 1",
         "jobmanager.memory.process.size: 768m",
         "taskmanager.memory.process.size: 1152m",
@@ -230,6 +232,30 @@ public final class FlinkCluster implements AutoCloseable {
             + STARTUP.toSeconds()
             + " s; logs in "
             + dir);
+  }
+
+  /**
+   * Kills TaskManager {@code index} (counted from 0) with SIGKILL, as a crashed machine would
+   * vanish, and waits until the JobManager no longer counts it (fault tests).
+   */
+  public void killTaskManager(int index) throws IOException, InterruptedException {
+    Process taskManager = processes.get(1 + index);
+    int before = get("/taskmanagers").get("taskmanagers").size();
+    taskManager.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    Instant deadline = Instant.now().plus(STARTUP);
+    while (Instant.now().isBefore(deadline)
+        && get("/taskmanagers").get("taskmanagers").size() >= before) {
+      Thread.sleep(500);
+    }
+  }
+
+  /**
+   * The id of the checkpoint the job last restored its state from after a failure, or -1 when it
+   * never restored (Flink's {@code /jobs/<id>/checkpoints}, {@code latest.restored}).
+   */
+  public long restoredCheckpoint(String jobId) throws IOException, InterruptedException {
+    JsonNode restored = get("/jobs/" + jobId + "/checkpoints").path("latest").path("restored");
+    return restored.isObject() ? restored.path("id").asLong(-1) : -1;
   }
 
   /** {@code localhost:<rest port>}, for {@code --flinkMaster}. */

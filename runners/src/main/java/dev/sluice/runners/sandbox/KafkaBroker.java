@@ -27,14 +27,28 @@ public final class KafkaBroker implements AutoCloseable {
   static final String CLASSPATH_RESOURCE = "/dev/sluice/runners/sandbox/kafka-broker.classpath";
   private static final Duration STARTUP = Duration.ofSeconds(60);
 
-  private final Process process;
+  private Process process;
   private final String bootstrapServers;
   private final Path logFile;
+  private final ProcessBuilder command;
 
-  private KafkaBroker(Process process, String bootstrapServers, Path logFile) {
+  private KafkaBroker(
+      Process process, String bootstrapServers, Path logFile, ProcessBuilder command) {
     this.process = process;
     this.bootstrapServers = bootstrapServers;
     this.logFile = logFile;
+    this.command = command;
+  }
+
+  /**
+   * Stops the broker (SIGTERM), waits {@code down}, and starts it again with the same ports and log
+   * directory: its topics and committed offsets are still there (fault tests).
+   */
+  public synchronized void restart(Duration down) throws IOException, InterruptedException {
+    close();
+    Thread.sleep(down.toMillis());
+    process = command.start();
+    awaitReady();
   }
 
   public static KafkaBroker start(Path workDir) throws IOException, InterruptedException {
@@ -80,12 +94,12 @@ public final class KafkaBroker implements AutoCloseable {
               + ":\n"
               + tail(dir.resolve("format.log")));
     }
-    Process broker =
+    ProcessBuilder command =
         java(classpath, log4j, "kafka.Kafka", config.toString())
-            .redirectOutput(logFile.toFile())
-            .redirectErrorStream(true)
-            .start();
-    KafkaBroker started = new KafkaBroker(broker, "127.0.0.1:" + brokerPort, logFile);
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectErrorStream(true);
+    Process broker = command.start();
+    KafkaBroker started = new KafkaBroker(broker, "127.0.0.1:" + brokerPort, logFile, command);
     try {
       started.awaitReady();
     } catch (IOException | RuntimeException | InterruptedException e) {

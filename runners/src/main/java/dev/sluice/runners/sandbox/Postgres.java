@@ -15,21 +15,48 @@ public final class Postgres implements AutoCloseable {
   public static final String USER = "postgres";
   public static final String DATABASE = "postgres";
 
-  private final EmbeddedPostgres server;
+  private EmbeddedPostgres server;
+  private final Path workDir;
+  private final boolean keepData;
 
-  private Postgres(EmbeddedPostgres server) {
+  private Postgres(EmbeddedPostgres server, Path workDir, boolean keepData) {
     this.server = server;
+    this.workDir = workDir;
+    this.keepData = keepData;
   }
 
   public static Postgres start(Path workDir) throws IOException {
-    EmbeddedPostgres server =
-        EmbeddedPostgres.builder()
-            .setOverrideWorkingDirectory(workDir.resolve("pg-work").toFile())
-            .setDataDirectory(workDir.resolve("pg-data"))
-            .setCleanDataDirectory(true)
-            .setPort(Ports.free())
-            .start();
-    return new Postgres(server);
+    return new Postgres(start(workDir, Ports.free(), false), workDir, false);
+  }
+
+  /**
+   * A server whose data outlives a stop, so that {@link #restart} brings the same database back on
+   * the same port (fault tests: the database goes away during a run and comes back).
+   */
+  public static Postgres startRestartable(Path workDir) throws IOException {
+    return new Postgres(start(workDir, Ports.free(), true), workDir, true);
+  }
+
+  private static EmbeddedPostgres start(Path workDir, int port, boolean keepData)
+      throws IOException {
+    return EmbeddedPostgres.builder()
+        .setOverrideWorkingDirectory(workDir.resolve("pg-work").toFile())
+        .setDataDirectory(workDir.resolve("pg-data"))
+        .setCleanDataDirectory(!keepData)
+        .setPort(port)
+        .start();
+  }
+
+  /** Stops the server (connections are cut), waits {@code down}, and starts it again. */
+  public synchronized void restart(java.time.Duration down)
+      throws IOException, InterruptedException {
+    if (!keepData) {
+      throw new IllegalStateException("only a server made by startRestartable can restart");
+    }
+    int port = server.getPort();
+    server.close();
+    Thread.sleep(down.toMillis());
+    server = start(workDir, port, true);
   }
 
   public int port() {
