@@ -3,14 +3,11 @@ package dev.sluice.tests;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.greaterThan;
-import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 
 import dev.sluice.runners.sandbox.FlinkCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,30 +26,15 @@ class FlinkStreamingTest extends LauncherCalls {
     FlinkCluster cluster = SharedFlinkCluster.get();
     String topic = SharedSandbox.newTopic("flink-stream", 2);
     String table = SharedSandbox.newTableLike("orders", "orders_flink_stream");
-    List<String> before = new ArrayList<>();
-    cluster.jobs().forEach(j -> before.add(j[0]));
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "kafka-to-jdbc",
-                "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-                "--topic=" + topic,
+    String job =
+        submitDetached(
+            KafkaToJdbcArgs.of(
+                topic,
+                table,
                 "--consumerGroup=flink-stream",
-                "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-                "--jdbcUser=postgres",
-                "--table=" + table,
                 "--deadLetter=jdbc:sluice_dead_letters",
-                "--checkpointingInterval=1000",
-                "--detached"));
-    args.addAll(List.of(SharedFlinkCluster.args()));
-    assertOk(run(args.toArray(String[]::new)));
+                "--checkpointingInterval=1000"));
     assertThat(out.toString(StandardCharsets.UTF_8), containsString("detached"));
-    List<String[]> running =
-        cluster.jobs().stream()
-            .filter(j -> !before.contains(j[0]) && j[1].equals("RUNNING"))
-            .toList();
-    assertThat(running, hasSize(1));
-    String job = running.get(0)[0];
     try {
       StreamingOrders.produceAndAwaitNewest(topic, table);
       assertThat(

@@ -5,12 +5,9 @@ import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
-import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 
 import dev.sluice.runners.sandbox.FlinkCluster;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,41 +20,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FlinkTaskManagerFaultTest extends LauncherCalls {
   private static final int ORDERS = 200;
 
-  private static String versions(String table) throws Exception {
-    return SharedSandbox.text(
-        "SELECT count(*) || ' orders, ' || count(*) FILTER (WHERE version = 2) || ' at v2' FROM "
-            + table);
-  }
-
   @Test
   void aKilledTaskManagerIsRecoveredFromTheCheckpoint() throws Exception {
     FlinkCluster cluster = SharedFlinkCluster.get();
     String topic = SharedSandbox.newTopic("fault-tm", 2);
     String table = SharedSandbox.newTableLike("orders", "orders_fault_tm");
     String dlq = SharedSandbox.newTableLike("sluice_dead_letters", "dlq_fault_tm");
-    List<String> before = new ArrayList<>();
-    cluster.jobs().forEach(j -> before.add(j[0]));
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "kafka-to-jdbc",
-                "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-                "--topic=" + topic,
+    String job =
+        submitDetached(
+            KafkaToJdbcArgs.of(
+                topic,
+                table,
                 "--consumerGroup=fault-tm",
-                "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-                "--jdbcUser=postgres",
-                "--table=" + table,
                 "--deadLetter=jdbc:" + dlq,
-                "--checkpointingInterval=1000",
-                "--detached"));
-    args.addAll(List.of(SharedFlinkCluster.args()));
-    assertOk(run(args.toArray(String[]::new)));
-    List<String[]> running =
-        cluster.jobs().stream()
-            .filter(j -> !before.contains(j[0]) && j[1].equals("RUNNING"))
-            .toList();
-    assertThat(running, hasSize(1));
-    String job = running.get(0)[0];
+                "--checkpointingInterval=1000"));
     try {
       byte[][] first = new byte[ORDERS + 1][];
       for (int i = 0; i < ORDERS; i++) {
@@ -66,7 +42,9 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
       first[ORDERS] = utf8("{broken");
       SharedSandbox.produce(topic, 0, first);
       String oneVersion = ORDERS + " orders, 0 at v2";
-      assertThat(StreamingOrders.await(() -> versions(table), oneVersion), equalTo(oneVersion));
+      assertThat(
+          StreamingOrders.await(() -> StreamingOrders.versions(table), oneVersion),
+          equalTo(oneVersion));
       assertThat(
           StreamingOrders.await(() -> cluster.completedCheckpoints(job) > 0, true), is(true));
 
@@ -79,7 +57,8 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
       SharedSandbox.produce(topic, 1, second);
 
       String newest = ORDERS + " orders, " + ORDERS + " at v2";
-      assertThat(StreamingOrders.await(() -> versions(table), newest), equalTo(newest));
+      assertThat(
+          StreamingOrders.await(() -> StreamingOrders.versions(table), newest), equalTo(newest));
       // The job went down with the TaskManager and came back from a completed checkpoint.
       assertThat(cluster.restoredCheckpoint(job), greaterThan(0L));
       assertThat(

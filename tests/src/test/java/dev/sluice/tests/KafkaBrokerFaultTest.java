@@ -46,12 +46,6 @@ class KafkaBrokerFaultTest {
     }
   }
 
-  private static String versions(String table) throws Exception {
-    return SharedSandbox.text(
-        "SELECT count(*) || ' orders, ' || count(*) FILTER (WHERE version = 2) || ' at v2' FROM "
-            + table);
-  }
-
   @Test
   void aBrokerRestartDuringAStreamLosesAndDuplicatesNothing() throws Exception {
     try (KafkaBroker broker = KafkaBroker.start(Files.createDirectories(dir.resolve("broker")))) {
@@ -79,7 +73,9 @@ class KafkaBrokerFaultTest {
         first[ORDERS] = utf8("{broken");
         produce(broker.bootstrapServers(), topic, first);
         String oneVersion = ORDERS + " orders, 0 at v2";
-        assertThat(StreamingOrders.await(() -> versions(table), oneVersion), equalTo(oneVersion));
+        assertThat(
+            StreamingOrders.await(() -> StreamingOrders.versions(table), oneVersion),
+            equalTo(oneVersion));
 
         broker.restart(Duration.ofSeconds(3));
 
@@ -90,7 +86,8 @@ class KafkaBrokerFaultTest {
         second[ORDERS] = utf8("{broken again");
         produce(broker.bootstrapServers(), topic, second);
         String newest = ORDERS + " orders, " + ORDERS + " at v2";
-        assertThat(StreamingOrders.await(() -> versions(table), newest), equalTo(newest));
+        assertThat(
+            StreamingOrders.await(() -> StreamingOrders.versions(table), newest), equalTo(newest));
         String bothOnce =
             "kafka:" + topic + "/0@" + ORDERS + ",kafka:" + topic + "/0@" + (2 * ORDERS + 1);
         assertThat(

@@ -40,4 +40,24 @@ abstract class LauncherCalls {
   protected void assertOk(int exitCode) {
     assertThat(err.toString(StandardCharsets.UTF_8), exitCode, is(Launcher.OK));
   }
+
+  /**
+   * Submits a run to the shared Flink cluster, detached, and returns the id of the one job it
+   * started there (running).
+   */
+  protected String submitDetached(String... args) throws Exception {
+    dev.sluice.runners.sandbox.FlinkCluster cluster = SharedFlinkCluster.get();
+    java.util.List<String> before = new java.util.ArrayList<>();
+    cluster.jobs().forEach(j -> before.add(j[0]));
+    java.util.List<String> all = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+    all.add("--detached");
+    all.addAll(java.util.List.of(SharedFlinkCluster.args()));
+    assertOk(run(all.toArray(String[]::new)));
+    java.util.List<String[]> running =
+        cluster.jobs().stream()
+            .filter(j -> !before.contains(j[0]) && j[1].equals("RUNNING"))
+            .toList();
+    assertThat(running.size() + " new running jobs", running.size(), is(1));
+    return running.get(0)[0];
+  }
 }

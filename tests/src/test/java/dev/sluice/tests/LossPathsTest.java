@@ -28,19 +28,11 @@ class LossPathsTest extends LauncherCalls {
 
   private String[] kafkaToJdbc(String topic, String table, String... extra) {
     List<String> args = new ArrayList<>();
-    args.add("kafka-to-jdbc");
-    args.add("--bootstrapServers=" + SharedSandbox.bootstrapServers());
-    args.add("--topic=" + topic);
-    args.add("--jdbcUrl=" + SharedSandbox.jdbcUrl());
-    args.add("--jdbcUser=postgres");
-    args.add("--table=" + table);
-    if (Arrays.stream(extra).noneMatch(e -> e.startsWith("--deadLetter="))) {
-      args.add("--deadLetter=file:" + dir.resolve("dlq"));
-    }
+    args.add("--deadLetter=file:" + dir.resolve("dlq"));
     args.add("--runReport=" + dir.resolve("report.json"));
     args.add("--bounded");
     args.addAll(Arrays.asList(extra));
-    return args.toArray(String[]::new);
+    return KafkaToJdbcArgs.of(topic, table, args.toArray(String[]::new));
   }
 
   private long counter(String name) throws Exception {

@@ -30,21 +30,10 @@ class SecurityTest extends LauncherCalls {
   @TempDir Path dir;
 
   private String[] kafkaToJdbc(String topic, String table, String... extra) {
-    List<String> args = new ArrayList<>();
-    args.add("kafka-to-jdbc");
-    args.add("--bootstrapServers=" + SharedSandbox.bootstrapServers());
-    args.add("--topic=" + topic);
-    args.add("--table=" + table);
-    args.add("--deadLetter=file:" + dir.resolve("dlq"));
-    args.add("--bounded");
-    if (Arrays.stream(extra).noneMatch(e -> e.startsWith("--jdbcUrl="))) {
-      args.add("--jdbcUrl=" + SharedSandbox.jdbcUrl());
-    }
-    if (Arrays.stream(extra).noneMatch(e -> e.startsWith("--jdbcUser="))) {
-      args.add("--jdbcUser=postgres");
-    }
-    args.addAll(Arrays.asList(extra));
-    return args.toArray(String[]::new);
+    return KafkaToJdbcArgs.with(
+        KafkaToJdbcArgs.of(topic, table, extra),
+        "--deadLetter=file:" + dir.resolve("dlq"),
+        "--bounded");
   }
 
   private String printed() {

@@ -14,6 +14,13 @@ import java.util.concurrent.Callable;
 final class StreamingOrders {
   private StreamingOrders() {}
 
+  /** How many orders a table holds, and how many of them are at version 2. */
+  static String versions(String table) throws Exception {
+    return SharedSandbox.text(
+        "SELECT count(*) || ' orders, ' || count(*) FILTER (WHERE version = 2) || ' at v2' FROM "
+            + table);
+  }
+
   /** Polls {@code value} until it equals {@code expected} or two minutes pass; the last value. */
   static <T> T await(Callable<T> value, T expected) throws Exception {
     long deadline = System.currentTimeMillis() + 120_000;
