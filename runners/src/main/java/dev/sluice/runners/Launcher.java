@@ -157,9 +157,26 @@ public final class Launcher {
     if (!options.getRunner().getSimpleName().equals("FlinkRunner")) {
       return;
     }
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--finishBundleBeforeCheckpointing"))) {
-      options.as(FlinkPipelineOptions.class).setFinishBundleBeforeCheckpointing(true);
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    if (!given(args, "finishBundleBeforeCheckpointing")) {
+      flink.setFinishBundleBeforeCheckpointing(true);
     }
+    // Batch: steps exchange records as they go, rather than one storing its whole output before
+    // the next starts (Flink's planner would otherwise materialize the branch where dead letters
+    // rejoin, so no row reached the sink before the read was over).
+    if (!given(args, "executionModeForBatch")) {
+      flink.setExecutionModeForBatch("PIPELINED_FORCED");
+    }
+    // An embedded cluster uses every core (Beam leaves a local batch environment at 1).
+    String master = flink.getFlinkMaster();
+    if (!given(args, "parallelism")
+        && (master == null || master.equals("[local]") || master.equals("[auto]"))) {
+      flink.setParallelism(Runtime.getRuntime().availableProcessors());
+    }
+  }
+
+  private static boolean given(String[] args, String option) {
+    return Arrays.stream(args).anyMatch(a -> a.startsWith("--" + option));
   }
 
   /**
@@ -199,10 +216,10 @@ public final class Launcher {
       return;
     }
     DirectOptions direct = options.as(DirectOptions.class);
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--enforceImmutability"))) {
+    if (!given(args, "enforceImmutability")) {
       direct.setEnforceImmutability(false);
     }
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--enforceEncodability"))) {
+    if (!given(args, "enforceEncodability")) {
       direct.setEnforceEncodability(false);
     }
   }

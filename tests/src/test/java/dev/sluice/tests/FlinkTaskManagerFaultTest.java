@@ -48,7 +48,7 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
       assertThat(
           StreamingOrders.await(() -> cluster.completedCheckpoints(job) > 0, true), is(true));
 
-      cluster.killTaskManager(0);
+      cluster.killTaskManagerOf(job);
       byte[][] second = new byte[ORDERS + 1][];
       for (int i = 0; i < ORDERS; i++) {
         second[i] = json(i + 1, 2, "2.00", "PAID");

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -114,6 +115,28 @@ public final class SharedSandbox
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
       producer.send(new ProducerRecord<>(topic, partition, timestamp, null, value)).get();
+    }
+  }
+
+  /** Produces many values to one partition, in order, waiting once for all of them. */
+  static void produceMany(String topic, int partition, List<byte[]> values) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                "bootstrap.servers",
+                bootstrapServers(),
+                "acks",
+                "all",
+                "linger.ms",
+                20,
+                "max.in.flight.requests.per.connection",
+                1),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      for (byte[] value : values) {
+        producer.send(new ProducerRecord<>(topic, partition, null, value));
+      }
+      producer.flush();
     }
   }
 

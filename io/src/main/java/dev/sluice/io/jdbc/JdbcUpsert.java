@@ -6,6 +6,7 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -66,6 +67,7 @@ public final class JdbcUpsert
   private String pipeline;
   private boolean copy = true;
   private String published;
+  private String runId;
 
   private JdbcUpsert() {
     super(STEP);
@@ -85,6 +87,7 @@ public final class JdbcUpsert
     copy.pipeline = pipeline;
     copy.copy = this.copy;
     copy.published = published;
+    copy.runId = runId;
     change.accept(copy);
     return copy;
   }
@@ -136,6 +139,11 @@ public final class JdbcUpsert
         field,
         f.schema());
     return with(u -> u.versionField = field);
+  }
+
+  /** Rows written count toward the progress lines of this run (see {@link Progress}). */
+  public JdbcUpsert withProgressOf(String runId) {
+    return with(u -> u.runId = runId);
   }
 
   public JdbcUpsert withBatchSize(int batchSize) {
@@ -300,6 +308,7 @@ public final class JdbcUpsert
     private transient boolean reported;
     private transient JdbcRetry retry;
     private transient NewestPerKey newest;
+    private transient Progress progress;
 
     UpsertFn(JdbcUpsert spec, String sql, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
       this.spec = spec;
@@ -320,6 +329,7 @@ public final class JdbcUpsert
           JdbcRetry.on(spec.connection, spec.table)
               .withRetries(spec.maxRetries, spec.initialBackoffMillis);
       newest = NewestPerKey.of(spec.keyFields, spec.versionField);
+      progress = spec.runId == null ? null : Progress.of(spec.pipeline, spec.runId, 0, "rows");
     }
 
     @StartBundle
@@ -393,6 +403,9 @@ public final class JdbcUpsert
               connection -> writeBatch(connection, batch));
       accounting.filtered("superseded", kept.superseded());
       accounting.written().inc(outcome.written);
+      if (progress != null) {
+        progress.written(outcome.written);
+      }
       long stale = batch.size() - outcome.written - outcome.rejected.size();
       accounting.filtered("stale_version", stale);
       return outcome;

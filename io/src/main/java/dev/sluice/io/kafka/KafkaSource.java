@@ -2,7 +2,9 @@ package dev.sluice.io.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,16 +15,11 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
-import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
-import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
-import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -47,6 +44,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * runner finalizes a checkpoint.
  */
 public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaSource.class);
+
   /** The whole configuration; each {@code withX} changes one field of a copy. */
   private static final class Spec implements Cloneable {
     String bootstrapServers;
@@ -55,8 +54,9 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     KafkaClientProperties properties;
     boolean bounded;
     String pipeline;
-    @Nullable ErrorHandler<BadRecord, ?> badRecords;
     @Nullable Long stopReadTime;
+    long chunkRecords = 50_000;
+    @Nullable String runId;
 
     /**
      * The bounded read's plan, shared by this source and the copies made from it once configured,
@@ -81,7 +81,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
   private final KafkaClientProperties properties;
   private final boolean bounded;
   private final String pipeline;
-  private final @Nullable ErrorHandler<BadRecord, ?> badRecords;
   private final @Nullable Long stopReadTime;
 
   private KafkaSource(Spec spec) {
@@ -92,7 +91,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     this.properties = spec.properties;
     this.bounded = spec.bounded;
     this.pipeline = spec.pipeline;
-    this.badRecords = spec.badRecords;
     this.stopReadTime = spec.stopReadTime;
   }
 
@@ -124,17 +122,26 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     return with(s -> s.properties = properties);
   }
 
-  /** Where KafkaIO's own bad records (deserializer failures) go, as Beam {@code BadRecord}s. */
-  public KafkaSource withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
-    return with(s -> s.badRecords = handler);
-  }
-
   /**
    * Bounded reads stop before the first record at or after this time (epoch millis) in each
    * partition, or at its end offset when no such record exists yet.
    */
   public KafkaSource stoppingAt(@Nullable Long epochMillis) {
     return with(s -> s.stopReadTime = epochMillis);
+  }
+
+  /**
+   * Bounded reads split each partition's planned range into chunks of at most this many offsets,
+   * each read by one worker call: the unit of parallelism and of a bundle (default 50,000).
+   */
+  public KafkaSource withChunkRecords(long records) {
+    checkArgument(records > 0, "chunkRecords must be > 0, but was %s", records);
+    return with(s -> s.chunkRecords = records);
+  }
+
+  /** Bounded reads log progress lines (records read, rate, time left) for this run. */
+  public KafkaSource withProgressOf(String runId) {
+    return with(s -> s.runId = runId);
   }
 
   /** Stop at the end offsets seen when the pipeline is built. */
@@ -170,69 +177,197 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
 
   @Override
   public PCollection<SourceRecord> expand(PBegin input) {
-    PCollection<KafkaRecord<byte[], byte[]>> records;
     if (bounded) {
-      List<KafkaSourceDescriptor> descriptors = descriptorsUpToEnd();
-      KafkaIO.ReadSourceDescriptors<byte[], byte[]> read =
-          KafkaIO.<byte[], byte[]>readSourceDescriptors()
-              .withBootstrapServers(bootstrapServers)
-              .withKeyDeserializer(ByteArrayDeserializer.class)
-              .withValueDeserializer(ByteArrayDeserializer.class)
-              .withConsumerConfigUpdates(consumerConfig())
-              .withConsumerFactoryFn(properties.consumerFactory())
-              .withCreateTime();
-      if (badRecords != null) {
-        read = read.withBadRecordErrorHandler(badRecords);
-      }
-      records =
-          input
-              .apply(
-                  "Partitions",
-                  Create.of(descriptors)
-                      .withCoder(SerializableCoder.of(KafkaSourceDescriptor.class)))
-              .apply("ReadKafka", read)
-              // Beam's Kafka SDF yields an unbounded collection even when every partition has a
-              // stop offset: fire the global window once, when the reads are done, as a batch
-              // would.
-              .apply(
-                  "UntilEndOffsets",
-                  Window.<KafkaRecord<byte[], byte[]>>into(new GlobalWindows())
-                      .triggering(AfterWatermark.pastEndOfWindow())
-                      .withAllowedLateness(org.joda.time.Duration.ZERO)
-                      .discardingFiredPanes());
-    } else {
-      KafkaIO.Read<byte[], byte[]> read =
-          KafkaIO.<byte[], byte[]>read()
-              .withBootstrapServers(bootstrapServers)
-              .withTopic(topic)
-              .withKeyDeserializer(ByteArrayDeserializer.class)
-              .withValueDeserializer(ByteArrayDeserializer.class)
-              .withConsumerConfigUpdates(consumerConfig())
-              .withConsumerFactoryFn(properties.consumerFactory())
-              .withCreateTime(org.joda.time.Duration.ZERO);
-      if (consumerGroup != null) {
-        read = read.commitOffsetsInFinalize();
-      }
-      // No bad-record handler here: bytes never fail to deserialize, and with a handler KafkaIO
-      // picks its splittable read, whose commits follow the read. Without one, Direct and Flink
-      // use KafkaIO's unbounded source, which commits when the runner finalizes a checkpoint: on
-      // Flink, once every step has flushed what it read before that checkpoint.
-      records = input.apply("ReadKafka", read);
+      return expandBounded(input);
     }
-    return records
+    KafkaIO.Read<byte[], byte[]> read =
+        KafkaIO.<byte[], byte[]>read()
+            .withBootstrapServers(bootstrapServers)
+            .withTopic(topic)
+            .withKeyDeserializer(ByteArrayDeserializer.class)
+            .withValueDeserializer(ByteArrayDeserializer.class)
+            .withConsumerConfigUpdates(consumerConfig())
+            .withConsumerFactoryFn(properties.consumerFactory())
+            .withCreateTime(org.joda.time.Duration.ZERO);
+    if (consumerGroup != null) {
+      read = read.commitOffsetsInFinalize();
+    }
+    // No bad-record handler here: bytes never fail to deserialize, and with a handler KafkaIO
+    // picks its splittable read, whose commits follow the read. Without one, Direct and Flink
+    // use KafkaIO's unbounded source, which commits when the runner finalizes a checkpoint: on
+    // Flink, once every step has flushed what it read before that checkpoint.
+    return input
+        .apply("ReadKafka", read)
         .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
-  /** One descriptor per partition with records between the group's offset and the end offset. */
-  private List<KafkaSourceDescriptor> descriptorsUpToEnd() {
-    List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
-    plan()
-        .forEach(
-            (partition, range) ->
-                descriptors.add(
-                    KafkaSourceDescriptor.of(partition, range[0], null, range[1], null, null)));
-    return descriptors;
+  /**
+   * A bounded read is a bounded collection: the plan's ranges, cut into chunks, each read with a
+   * consumer that is assigned its partition and seeks to the chunk's start. A runner runs it as a
+   * batch (Flink's batch mode, Direct's bounded reads), chunks in parallel, and each chunk's
+   * records flow on as one bundle, without waiting for the rest of the read.
+   */
+  private PCollection<SourceRecord> expandBounded(PBegin input) {
+    Map<TopicPartition, long[]> ranges = plan();
+    List<OffsetChunk> chunks = OffsetChunk.split(ranges, spec.chunkRecords);
+    long planned = chunks.stream().mapToLong(OffsetChunk::size).sum();
+    Progress progress =
+        Progress.of(
+            pipeline,
+            spec.runId == null ? java.util.UUID.randomUUID().toString() : spec.runId,
+            planned,
+            "offsets");
+    return input
+        .apply("PlanChunks", Create.of(chunks).withCoder(SerializableCoder.of(OffsetChunk.class)))
+        // Each chunk on its own, spread over the workers: a chunk's records then flow on as soon
+        // as it is read, not when a whole split of chunks is.
+        .apply("SpreadChunks", Reshuffle.viaRandomKey())
+        .apply(
+            "ReadChunks",
+            ParDo.of(
+                new ReadChunkFn(bootstrapServers, properties, Accounting.of(pipeline), progress)))
+        .setCoder(SourceRecord.SourceRecordCoder.of());
+  }
+
+  /** What one worker call reads: offsets {@code [start, stop)} of one partition. */
+  public record OffsetChunk(String topic, int partition, long start, long stop)
+      implements java.io.Serializable {
+    long size() {
+      return stop - start;
+    }
+
+    /** The ranges cut into chunks of at most {@code records} offsets, partition by partition. */
+    static List<OffsetChunk> split(Map<TopicPartition, long[]> ranges, long records) {
+      List<OffsetChunk> chunks = new ArrayList<>();
+      ranges.forEach(
+          (partition, range) -> {
+            for (long start = range[0]; start < range[1]; start += records) {
+              chunks.add(
+                  new OffsetChunk(
+                      partition.topic(),
+                      partition.partition(),
+                      start,
+                      Math.min(range[1], start + records)));
+            }
+          });
+      return chunks;
+    }
+  }
+
+  /**
+   * Reads chunks with one consumer per DoFn instance (assign and seek: no group, no rebalance),
+   * emitting each record with its origin and Kafka timestamp. Offsets with no record (compaction,
+   * transaction markers) are stepped over; a chunk whose records were deleted before they could be
+   * read fails the run, naming them, rather than reading less than planned.
+   */
+  static final class ReadChunkFn extends DoFn<OffsetChunk, SourceRecord> {
+    private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
+    private static final long STALL_MILLIS = 120_000;
+
+    private final String bootstrapServers;
+    private final KafkaClientProperties properties;
+    private final Accounting accounting;
+    private final Progress progress;
+    private transient Consumer<byte[], byte[]> consumer;
+
+    ReadChunkFn(
+        String bootstrapServers,
+        KafkaClientProperties properties,
+        Accounting accounting,
+        Progress progress) {
+      this.bootstrapServers = bootstrapServers;
+      this.properties = properties;
+      this.accounting = accounting;
+      this.progress = progress;
+    }
+
+    @Setup
+    public void setup() {
+      Map<String, Object> config = new HashMap<>();
+      config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      // Never jump: an offset that is gone is an error here, not a reason to read elsewhere.
+      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+      config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+      consumer = properties.consumerFactory().apply(config);
+    }
+
+    @ProcessElement
+    public void process(@Element OffsetChunk chunk, OutputReceiver<SourceRecord> out)
+        throws java.io.IOException {
+      TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
+      ReportLineage.report(true, "kafka", bootstrapServers + "/" + chunk.topic());
+      consumer.assign(List.of(partition));
+      consumer.seek(partition, chunk.start());
+      String origin = "kafka:" + chunk.topic() + "/" + chunk.partition() + "@";
+      long position = chunk.start();
+      long lastProgress = System.currentTimeMillis();
+      while (position < chunk.stop()) {
+        org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> polled;
+        try {
+          polled = consumer.poll(POLL);
+        } catch (org.apache.kafka.clients.consumer.OffsetOutOfRangeException e) {
+          throw new java.io.IOException(
+              "Kafka offsets ["
+                  + position
+                  + ", "
+                  + chunk.stop()
+                  + ") of "
+                  + partition
+                  + " were deleted (retention) after the run planned them; run again to read from"
+                  + " the oldest offset left",
+              e);
+        }
+        long emitted = 0;
+        for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record :
+            polled.records(partition)) {
+          if (record.offset() >= chunk.stop()) {
+            break;
+          }
+          byte[] value = record.value();
+          SourceRecord source =
+              new SourceRecord(
+                  origin + record.offset(),
+                  value == null ? new byte[0] : value,
+                  record.timestamp() >= 0 ? record.timestamp() : null,
+                  null);
+          if (record.timestamp() >= 0) {
+            out.outputWithTimestamp(source, new org.joda.time.Instant(record.timestamp()));
+          } else {
+            out.output(source);
+          }
+          emitted++;
+        }
+        long before = position;
+        position = Math.min(chunk.stop(), consumer.position(partition));
+        if (emitted > 0) {
+          accounting.read().inc(emitted);
+        }
+        progress.read(emitted, position - before);
+        if (position > before) {
+          lastProgress = System.currentTimeMillis();
+        } else if (System.currentTimeMillis() - lastProgress > STALL_MILLIS) {
+          throw new java.io.IOException(
+              "No progress reading "
+                  + partition
+                  + " at offset "
+                  + position
+                  + " for "
+                  + STALL_MILLIS / 1000
+                  + " s (planned up to "
+                  + chunk.stop()
+                  + ")");
+        }
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (consumer != null) {
+        consumer.close(java.time.Duration.ofSeconds(5));
+      }
+    }
   }
 
   /**
@@ -291,6 +426,19 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       for (TopicPartition partition : partitions) {
         OffsetAndMetadata done = committed.get(partition);
         long start = done != null ? done.offset() : begin.get(partition);
+        if (start < begin.get(partition)) {
+          // Retention deleted records the group never read: they cannot be read any more.
+          LOG.warn(
+              "{}: offsets [{}, {}) of {} were deleted by retention before consumer group {} read"
+                  + " them; reading from {}",
+              pipeline,
+              start,
+              begin.get(partition),
+              partition,
+              consumerGroup,
+              begin.get(partition));
+          start = begin.get(partition);
+        }
         OffsetAndTimestamp first = atStopTime.get(partition);
         long stop = first != null ? first.offset() : end.get(partition);
         if (start < stop) {

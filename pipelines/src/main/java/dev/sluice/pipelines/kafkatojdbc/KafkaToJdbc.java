@@ -14,7 +14,6 @@ import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
-import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
@@ -88,8 +87,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     // merges it into the table only once the quality gate is open.
     String staging =
         bounded && rules != null && rules.gates() ? StagingTable.name(options.getTable()) : null;
+    // Progress lines of a bounded run: records read (against the planned offsets) and written.
+    String runId = java.util.UUID.randomUUID().toString();
     JdbcUpsert toTable =
         JdbcUpsert.into(connection, options.getTable(), schema, NAME)
+            .withProgressOf(runId)
             .withKeyFields(keys)
             .withVersionField(options.getVersionField())
             .withBatchSize(options.getBatchSize())
@@ -110,7 +112,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
             .withConsumerGroup(options.getConsumerGroup())
             .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
             .bounded(bounded)
-            .stoppingAt(stopReadTime(options));
+            .stoppingAt(stopReadTime(options))
+            .withChunkRecords(options.getReadChunkRecords())
+            .withProgressOf(runId);
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
     // failure replaces the failed run's, a later run never overwrites an earlier one's.
     DeadLetterSink deadLetterSink =
@@ -118,10 +122,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
 
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
-    KafkaSource reading =
-        source.withBadRecordErrorHandler(
-            deadLetters.forBeamIo(pipeline, NAME, "ReadKafka", FailureReason.DECODE));
-    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", reading);
+    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", source);
     Result<KV<SourceRecord, GenericRecord>> parsed =
         raw.apply(
             "Parse",
@@ -150,7 +151,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     // (and published, when staged): a run that fails reads the same records again.
     boolean commit = bounded && options.getConsumerGroup() != null;
     if (staging == null) {
-      RunPlan.OnSuccess commitOffsets = commit ? summary -> reading.commitPlanned() : null;
+      RunPlan.OnSuccess commitOffsets = commit ? summary -> source.commitPlanned() : null;
       return new RunPlan(bounded, outputs, options.getRunReport(), commitOffsets)
           .withQuality(rules);
     }
@@ -160,7 +161,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
         summary -> {
           stage.mergeAndDrop();
           if (commit) {
-            reading.commitPlanned();
+            source.commitPlanned();
           }
         };
     return new RunPlan(bounded, outputs, options.getRunReport(), publish)

@@ -68,6 +68,14 @@ public interface KafkaToJdbcOptions
 
   void setWriteMethod(String value);
 
+  @Description(
+      "Bounded: offsets per read chunk; a partition's planned range is cut into chunks read in"
+          + " parallel, each flowing on to the sink as it is read")
+  @Default.Long(50_000)
+  Long getReadChunkRecords();
+
+  void setReadChunkRecords(Long value);
+
   @Description("Rows per upsert batch (one transaction each)")
   @Default.Integer(1000)
   Integer getBatchSize();

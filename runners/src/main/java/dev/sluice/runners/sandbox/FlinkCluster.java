@@ -51,6 +51,7 @@ public final class FlinkCluster implements AutoCloseable {
           "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
   private final List<Process> processes;
+  private final List<Integer> taskManagerPorts = new ArrayList<>();
   private final int restPort;
   private final Path dir;
   private final HttpClient http = HttpClient.newHttpClient();
@@ -95,13 +96,16 @@ public final class FlinkCluster implements AutoCloseable {
               "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
               dir.resolve("jobmanager.log")));
       for (int i = 0; i < taskManagers; i++) {
+        // Each TaskManager on a port of its own: its id ("localhost:<port>-...") says which it is.
         processes.add(
             start(
                 classpath,
                 conf,
                 "GET_TM_RESOURCE_PARAMS",
                 "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-                dir.resolve("taskmanager-" + i + ".log")));
+                dir.resolve("taskmanager-" + i + ".log"),
+                "-Dtaskmanager.rpc.port=" + (tmRpcLow + i)));
+        cluster.taskManagerPorts.add(tmRpcLow + i);
       }
       cluster.awaitTaskManagers(taskManagers);
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -144,7 +148,12 @@ public final class FlinkCluster implements AutoCloseable {
 
   /** One Flink process, with the memory flags Flink computes for it (as its scripts do). */
   private static Process start(
-      String classpath, Path conf, String resourceCommand, String mainClass, Path log)
+      String classpath,
+      Path conf,
+      String resourceCommand,
+      String mainClass,
+      Path log,
+      String... properties)
       throws IOException, InterruptedException {
     List<String> resources =
         run(
@@ -167,6 +176,7 @@ public final class FlinkCluster implements AutoCloseable {
     if (!dynamic.isBlank()) {
       command.addAll(Arrays.asList(dynamic.trim().split("\\s+")));
     }
+    command.addAll(Arrays.asList(properties));
     return new ProcessBuilder(command)
         .redirectOutput(log.toFile())
         .redirectErrorStream(true)
@@ -235,10 +245,27 @@ public final class FlinkCluster implements AutoCloseable {
   }
 
   /**
-   * Kills TaskManager {@code index} (counted from 0) with SIGKILL, as a crashed machine would
-   * vanish, and waits until the JobManager no longer counts it (fault tests).
+   * Kills, with SIGKILL (as a crashed machine would vanish), a TaskManager that runs tasks of the
+   * job, and waits until the JobManager no longer counts it (fault tests).
    */
-  public void killTaskManager(int index) throws IOException, InterruptedException {
+  public void killTaskManagerOf(String jobId) throws IOException, InterruptedException {
+    int index = -1;
+    for (JsonNode vertex : get("/jobs/" + jobId).get("vertices")) {
+      JsonNode managers =
+          get("/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/taskmanagers")
+              .get("taskmanagers");
+      for (JsonNode manager : managers) {
+        String id = manager.path("taskmanager-id").asText();
+        for (int i = 0; i < taskManagerPorts.size() && index < 0; i++) {
+          if (id.startsWith("localhost:" + taskManagerPorts.get(i) + "-")) {
+            index = i;
+          }
+        }
+      }
+    }
+    if (index < 0) {
+      throw new IOException("no TaskManager of this cluster runs a task of job " + jobId);
+    }
     Process taskManager = processes.get(1 + index);
     int before = get("/taskmanagers").get("taskmanagers").size();
     taskManager.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
