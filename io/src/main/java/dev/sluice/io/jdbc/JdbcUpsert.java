@@ -61,7 +61,7 @@ public final class JdbcUpsert
   private String schemaJson;
   private List<String> keyFields = List.of();
   private String versionField;
-  private int batchSize = 1000;
+  private int batchSize = 10_000;
   private int maxRetries = 5;
   private long initialBackoffMillis = 200;
   private String pipeline;
@@ -294,6 +294,10 @@ public final class JdbcUpsert
       KV<SourceRecord, GenericRecord> element, BoundedWindow window, Instant timestamp) {}
 
   static final class UpsertFn extends DoFn<KV<SourceRecord, GenericRecord>, Long> {
+    /** The sessions (backend process id and table) whose temporary batch table exists. */
+    private static final java.util.Set<String> TEMPORARY_TABLES =
+        java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final JdbcUpsert spec;
     private final String sql;
     private final TupleTag<Long> written;
@@ -417,6 +421,7 @@ public final class JdbcUpsert
      */
     private Outcome writeBatch(Connection connection, List<Pending> batch) throws SQLException {
       if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
+        ensureTemporaryTable(connection);
         Savepoint beforeCopy = connection.setSavepoint();
         try {
           Outcome outcome = new Outcome(batch);
@@ -484,17 +489,29 @@ public final class JdbcUpsert
      * versioned upsert; returns the rows the merge inserted or updated.
      */
     private long copyAndMerge(Connection connection, List<Pending> batch) throws SQLException {
-      StringBuilder csv = new StringBuilder(batch.size() * 128);
-      for (Pending p : batch) {
-        boolean first = true;
-        for (Schema.Field field : schema.getFields()) {
-          if (!first) {
-            csv.append(',');
-          }
-          first = false;
-          AvroColumns.csv(field.schema(), p.element.getValue().get(field.name()), csv);
+      PGConnection pg = connection.unwrap(PGConnection.class);
+      String session = pg.getBackendPID() + ":" + temporary;
+      try (Statement statement = connection.createStatement()) {
+        try {
+          copy(pg, batch);
+        } catch (SQLException e) {
+          // A new session that reuses an old one's process id has no such table yet.
+          TEMPORARY_TABLES.remove(session);
+          throw e;
         }
-        csv.append('\n');
+        return statement.executeUpdate(merge);
+      }
+    }
+
+    /**
+     * Makes this session's temporary batch table, once per connection rather than once per batch,
+     * in a transaction of its own (committed before the batch's transaction starts its work, so a
+     * batch that rolls back cannot take the table with it).
+     */
+    private void ensureTemporaryTable(Connection connection) throws SQLException {
+      String session = connection.unwrap(PGConnection.class).getBackendPID() + ":" + temporary;
+      if (TEMPORARY_TABLES.contains(session)) {
+        return;
       }
       try (Statement statement = connection.createStatement()) {
         statement.execute(
@@ -503,18 +520,44 @@ public final class JdbcUpsert
                 + " (LIKE "
                 + SqlIdentifiers.quote("table", spec.table)
                 + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-        try {
-          connection
-              .unwrap(PGConnection.class)
-              .getCopyAPI()
-              .copyIn(
-                  "COPY " + temporary + " (" + columns + ") FROM STDIN (FORMAT csv)",
-                  new java.io.StringReader(csv.toString()));
-        } catch (java.io.IOException e) {
-          throw new SQLException(
-              "COPY into " + temporary + " failed: " + e.getMessage(), "08000", e);
+      }
+      connection.commit();
+      TEMPORARY_TABLES.add(session);
+    }
+
+    /**
+     * Streams the batch to PostgreSQL as COPY CSV, row by row through a 64 KB buffer: no text of
+     * the whole batch is ever built.
+     */
+    private void copy(PGConnection pg, List<Pending> batch) throws SQLException {
+      org.postgresql.copy.CopyIn copy =
+          pg.getCopyAPI()
+              .copyIn("COPY " + temporary + " (" + columns + ") FROM STDIN (FORMAT csv)");
+      try (java.io.OutputStream out = new org.postgresql.copy.PGCopyOutputStream(copy, 1 << 16)) {
+        StringBuilder row = new StringBuilder(256);
+        for (Pending p : batch) {
+          row.setLength(0);
+          GenericRecord record = p.element.getValue();
+          List<Schema.Field> fields = schema.getFields();
+          for (int i = 0; i < fields.size(); i++) {
+            if (i > 0) {
+              row.append(',');
+            }
+            Schema.Field field = fields.get(i);
+            AvroColumns.csv(field.schema(), record.get(field.pos()), row);
+          }
+          row.append('\n');
+          out.write(row.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        return statement.executeUpdate(merge);
+      } catch (java.io.IOException e) {
+        if (copy.isActive()) {
+          copy.cancelCopy();
+        }
+        Throwable cause = e.getCause();
+        if (cause instanceof SQLException sql) {
+          throw sql;
+        }
+        throw new SQLException("COPY into " + temporary + " failed: " + e.getMessage(), "08000", e);
       }
     }
 
