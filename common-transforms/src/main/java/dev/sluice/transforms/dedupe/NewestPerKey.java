@@ -39,9 +39,15 @@ public final class NewestPerKey implements Serializable {
    * What a batch keeps.
    *
    * @param newest the records with their key's newest version, in batch order
-   * @param superseded how many records an newer version of their key replaced
+   * @param superseded how many records a newer version of their key replaced
+   * @param keys how many distinct keys the batch has (fewer than {@code newest} when versions tie)
    */
-  public record Kept<T>(List<T> newest, long superseded) {}
+  public record Kept<T>(List<T> newest, long superseded, int keys) {
+    /** Whether each key is in {@code newest} once. */
+    public boolean unique() {
+      return newest.size() == keys;
+    }
+  }
 
   /** The batch's records with their key's newest version (ties all kept, in batch order). */
   public <T> Kept<T> keep(List<T> batch, Function<T, GenericRecord> record) {
@@ -66,6 +72,6 @@ public final class NewestPerKey implements Serializable {
         kept.add(batch.get(i));
       }
     }
-    return new Kept<>(kept, batch.size() - kept.size());
+    return new Kept<>(kept, batch.size() - kept.size(), newestVersion.size());
   }
 }

@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.UUID;
@@ -347,7 +346,7 @@ final class AvroValues {
 
   private static Instant parseInstant(Schema.Field field, String text) throws RecordException {
     try {
-      return OffsetDateTime.parse(text.strip()).toInstant();
+      return IsoInstants.parse(text.strip());
     } catch (DateTimeParseException e) {
       throw schemaError(
           field,

@@ -2,16 +2,17 @@ package dev.sluice.transforms.parse;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.SourceRecord;
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -21,8 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.avro.Schema;
@@ -32,9 +33,6 @@ import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 
 /**
  * Parses one record's bytes into a {@link GenericRecord} of a schema: strict UTF-8 decoding, then
@@ -42,8 +40,6 @@ import org.apache.commons.csv.CSVRecord;
  * RecordException} naming its reason: decode, parse or schema.
  */
 public final class RecordParser implements Serializable {
-  private static final CSVFormat CSV =
-      CSVFormat.RFC4180.builder().setIgnoreSurroundingSpaces(false).get();
 
   private final String schemaJson;
   private final InputFormat format;
@@ -119,12 +115,11 @@ public final class RecordParser implements Serializable {
     if (format == InputFormat.AVRO) {
       return parseAvro(record.payload());
     }
-    String text = decode(record.payload());
-    return switch (format) {
-      case CSV -> parseCsv(record, text);
-      case JSONL -> parseJson(text);
-      case AVRO -> throw new IllegalStateException("unreachable");
-    };
+    if (format == InputFormat.JSONL) {
+      checkUtf8(record.payload());
+      return parseJson(record.payload());
+    }
+    return parseCsv(record, decode(record.payload()));
   }
 
   /**
@@ -221,36 +216,132 @@ public final class RecordParser implements Serializable {
     return result.isError() ? in.position() : 0;
   }
 
-  private GenericRecord parseJson(String text) throws RecordException {
-    JsonNode node;
-    try {
-      node = mapper().readTree(text);
+  /**
+   * Strict UTF-8, checked without decoding (ASCII costs one comparison per byte): malformed input
+   * is a {@code decode} failure naming the offset of the first bad byte.
+   */
+  static void checkUtf8(byte[] bytes) throws RecordException {
+    int i = 0;
+    int n = bytes.length;
+    while (i < n) {
+      int c = bytes[i] & 0xFF;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      int length;
+      int low = 0x80;
+      int high = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        length = 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        length = 3;
+        low = c == 0xE0 ? 0xA0 : 0x80;
+        high = c == 0xED ? 0x9F : 0xBF;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        length = 4;
+        low = c == 0xF0 ? 0x90 : 0x80;
+        high = c == 0xF4 ? 0x8F : 0xBF;
+      } else {
+        decode(bytes);
+        return;
+      }
+      if (i + length > n) {
+        decode(bytes);
+        return;
+      }
+      for (int k = 1; k < length; k++) {
+        int next = bytes[i + k] & 0xFF;
+        if (k == 1 ? next < low || next > high : next < 0x80 || next > 0xBF) {
+          decode(bytes);
+          return;
+        }
+      }
+      i += length;
+    }
+  }
+
+  /**
+   * One JSON object, read token by token from the bytes (no text of the line, no tree of the
+   * object): each field's value becomes a small node converted by {@link AvroValues#fromJson}.
+   * Duplicate keys and anything after the object are parse failures; an unknown field is a schema
+   * failure, reported before any value's.
+   */
+  private GenericRecord parseJson(byte[] bytes) throws RecordException {
+    Schema schema = schema();
+    JsonNode[] values = new JsonNode[schema.getFields().size()];
+    String unknown = null;
+    try (JsonParser p = mapper().getFactory().createParser(bytes)) {
+      JsonToken token = p.nextToken();
+      if (token != JsonToken.START_OBJECT) {
+        throw new RecordException(
+            FailureReason.PARSE,
+            "expected a JSON object but found "
+                + (token == null
+                    ? "nothing"
+                    : ((JsonNode) mapper().readTree(p))
+                        .getNodeType()
+                        .name()
+                        .toLowerCase(Locale.ROOT)));
+      }
+      while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        Schema.Field field = schema.getField(name);
+        JsonNode node = node(p, value);
+        if (field == null) {
+          if (unknown == null) {
+            unknown = name;
+          }
+        } else {
+          values[field.pos()] = node;
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new RecordException(
+            FailureReason.PARSE,
+            "invalid JSON: Trailing token (of type "
+                + p.currentToken()
+                + ") found after value (bound as `com.fasterxml.jackson.databind.JsonNode`)");
+      }
     } catch (JsonProcessingException e) {
       throw new RecordException(FailureReason.PARSE, "invalid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new RecordException(FailureReason.PARSE, "invalid JSON: " + e.getMessage(), e);
     }
-    if (node == null || !node.isObject()) {
+    if (unknown != null) {
       throw new RecordException(
-          FailureReason.PARSE,
-          "expected a JSON object but found "
-              + (node == null ? "nothing" : node.getNodeType().name().toLowerCase()));
-    }
-    Schema schema = schema();
-    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (schema.getField(name) == null) {
-        throw new RecordException(
-            FailureReason.SCHEMA,
-            "unknown field '"
-                + AvroValues.shorten(name)
-                + "' is not in schema "
-                + schema.getName());
-      }
+          FailureReason.SCHEMA,
+          "unknown field '"
+              + AvroValues.shorten(unknown)
+              + "' is not in schema "
+              + schema.getName());
     }
     GenericData.Record out = new GenericData.Record(schema);
     for (Schema.Field field : schema.getFields()) {
-      out.put(field.pos(), AvroValues.fromJson(field, node.get(field.name())));
+      out.put(field.pos(), AvroValues.fromJson(field, values[field.pos()]));
     }
     return out;
+  }
+
+  /** The current value as a node: scalars built directly, objects and arrays read as trees. */
+  private JsonNode node(JsonParser p, JsonToken token) throws IOException {
+    JsonNodeFactory nodes = JsonNodeFactory.instance;
+    return switch (token) {
+      case VALUE_STRING -> nodes.textNode(p.getText());
+      case VALUE_NUMBER_INT ->
+          switch (p.getNumberType()) {
+            case INT -> nodes.numberNode(p.getIntValue());
+            case LONG -> nodes.numberNode(p.getLongValue());
+            default -> nodes.numberNode(p.getBigIntegerValue());
+          };
+      // Exact, as the tree reader with USE_BIG_DECIMAL_FOR_FLOATS: never through a double.
+      case VALUE_NUMBER_FLOAT -> nodes.numberNode(p.getDecimalValue());
+      case VALUE_TRUE -> nodes.booleanNode(true);
+      case VALUE_FALSE -> nodes.booleanNode(false);
+      case VALUE_NULL -> nodes.nullNode();
+      default -> (JsonNode) mapper().readTree(p);
+    };
   }
 
   private ObjectMapper mapper() {
@@ -293,22 +384,58 @@ public final class RecordParser implements Serializable {
     return out;
   }
 
-  private static List<String> csvCells(String line) throws RecordException {
-    try (CSVParser parser = CSVParser.parse(line, CSV)) {
-      List<CSVRecord> rows = parser.getRecords();
-      if (rows.size() != 1) {
-        throw new RecordException(
-            FailureReason.PARSE, "expected one CSV row on the line but found " + rows.size());
+  /**
+   * The cells of one CSV line (RFC 4180): cells separated by commas; a cell that starts with a
+   * double quote runs to the next lone double quote, doubled quotes inside it standing for one; a
+   * quote inside an unquoted cell is kept. One pass over the line, no parser object per line.
+   */
+  static List<String> csvCells(String line) throws RecordException {
+    List<String> cells = new ArrayList<>();
+    StringBuilder cell = new StringBuilder();
+    int n = line.length();
+    int i = 0;
+    while (true) {
+      cell.setLength(0);
+      if (i < n && line.charAt(i) == '"') {
+        i++;
+        while (true) {
+          if (i >= n) {
+            throw new RecordException(
+                FailureReason.PARSE, "invalid CSV: unbalanced quotes: a quoted cell is not closed");
+          }
+          char c = line.charAt(i++);
+          if (c == '"') {
+            if (i < n && line.charAt(i) == '"') {
+              cell.append('"');
+              i++;
+            } else {
+              break;
+            }
+          } else {
+            cell.append(c);
+          }
+        }
+        // Whitespace between the closing quote and the comma is dropped (as Commons CSV does).
+        while (i < n && line.charAt(i) != ',' && Character.isWhitespace(line.charAt(i))) {
+          i++;
+        }
+        if (i < n && line.charAt(i) != ',') {
+          throw new RecordException(
+              FailureReason.PARSE,
+              "invalid CSV: invalid char between encapsulated token and delimiter at position "
+                  + i);
+        }
+      } else {
+        int comma = line.indexOf(',', i);
+        int end = comma < 0 ? n : comma;
+        cell.append(line, i, end);
+        i = end;
       }
-      List<String> cells = new ArrayList<>();
-      rows.get(0).forEach(cells::add);
-      return cells;
-    } catch (IOException | UncheckedIOException | IllegalStateException e) {
-      String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      if (message.contains("EOF reached before encapsulated token finished")) {
-        message = "unbalanced quotes: a quoted cell is not closed";
+      cells.add(cell.toString());
+      if (i >= n) {
+        return cells;
       }
-      throw new RecordException(FailureReason.PARSE, "invalid CSV: " + message, e);
+      i++; // the comma
     }
   }
 

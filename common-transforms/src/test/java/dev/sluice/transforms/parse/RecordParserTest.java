@@ -209,7 +209,7 @@ class RecordParserTest {
       quoteCharacter = '`',
       textBlock =
           """
-          huge exponent            | amount     | 1e999999999          | field 'amount' value Infinity (a number beyond double range) overflows decimal(12,2)
+          huge exponent            | amount     | 1e999999999          | field 'amount' value 1E+999999999 overflows decimal(12,2)
           huge exponent as text    | amount     | "1e999999999"        | field 'amount' value 1E+999999999 overflows decimal(12,2)
           tiny exponent            | amount     | 1e-999999999         | field 'amount' value 1E-999999999 has more than 2 decimal places
           tiny exponent as text    | amount     | "1e-999999999"       | field 'amount' value 1E-999999999 has more than 2 decimal places

@@ -78,12 +78,11 @@ final class AvroColumns {
     if (logical instanceof LogicalTypes.Decimal decimal) {
       out.append(AvroTypes.decimal((ByteBuffer) value, decimal.getScale()).toPlainString());
     } else if (logical instanceof LogicalTypes.TimestampMillis) {
-      out.append(Instant.ofEpochMilli((Long) value));
+      long millis = (Long) value;
+      timestamp(Math.floorDiv(millis, 1000L), (int) Math.floorMod(millis, 1000L) * 1000, out);
     } else if (logical instanceof LogicalTypes.TimestampMicros) {
       long micros = (Long) value;
-      out.append(
-          Instant.ofEpochSecond(
-              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L));
+      timestamp(Math.floorDiv(micros, 1_000_000L), (int) Math.floorMod(micros, 1_000_000L), out);
     } else if (logical instanceof LogicalTypes.Date) {
       out.append(LocalDate.ofEpochDay((Integer) value));
     } else {
@@ -109,6 +108,44 @@ final class AvroColumns {
           out.append('"');
         }
       }
+    }
+  }
+
+  /**
+   * {@code yyyy-MM-dd HH:mm:ss.ffffff+00} (UTC), written digit by digit: the COPY of a batch
+   * formats a timestamp per row and column, and {@code Instant.toString} is slow at that.
+   */
+  static void timestamp(long epochSecond, int micros, StringBuilder out) {
+    long days = Math.floorDiv(epochSecond, 86_400L);
+    int secondOfDay = (int) Math.floorMod(epochSecond, 86_400L);
+    LocalDate date = LocalDate.ofEpochDay(days);
+    int year = date.getYear();
+    if (year < 1 || year > 9999) {
+      // Outside four-digit years, the general form (PostgreSQL reads it too).
+      out.append(Instant.ofEpochSecond(epochSecond, micros * 1000L));
+      return;
+    }
+    digits(year, 4, out);
+    out.append('-');
+    digits(date.getMonthValue(), 2, out);
+    out.append('-');
+    digits(date.getDayOfMonth(), 2, out);
+    out.append(' ');
+    digits(secondOfDay / 3600, 2, out);
+    out.append(':');
+    digits(secondOfDay / 60 % 60, 2, out);
+    out.append(':');
+    digits(secondOfDay % 60, 2, out);
+    out.append('.');
+    digits(micros, 6, out);
+    out.append("+00");
+  }
+
+  private static final int[] TENS = {1, 10, 100, 1_000, 10_000, 100_000};
+
+  private static void digits(int value, int width, StringBuilder out) {
+    for (int divisor = TENS[width - 1]; divisor > 0; divisor /= 10) {
+      out.append((char) ('0' + value / divisor % 10));
     }
   }
 

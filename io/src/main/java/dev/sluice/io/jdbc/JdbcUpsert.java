@@ -190,6 +190,21 @@ public final class JdbcUpsert
    * in one statement.
    */
   public String mergeFrom(String source) {
+    return mergeFrom(source, true);
+  }
+
+  /**
+   * The merge from {@code source}; {@code distinct} false when every key is there once (no sorting
+   * or hashing needed to pick one row per key).
+   */
+  String mergeFrom(String source, boolean distinct) {
+    if (!distinct) {
+      return upsert(
+          "SELECT "
+              + String.join(", ", columns())
+              + " FROM "
+              + SqlIdentifiers.quote("table", source));
+    }
     List<String> keys = quotedKeys();
     String version = SqlIdentifiers.quotePart("versionField", versionField);
     return upsert(
@@ -308,6 +323,7 @@ public final class JdbcUpsert
     private transient String columns;
     private transient String temporary;
     private transient String merge;
+    private transient String mergeDistinct;
     private transient List<Pending> pending;
     private transient boolean reported;
     private transient JdbcRetry retry;
@@ -328,7 +344,8 @@ public final class JdbcUpsert
       schema = spec.schema();
       columns = String.join(", ", spec.columns());
       temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
-      merge = spec.mergeFrom(temporary);
+      merge = spec.mergeFrom(temporary, false);
+      mergeDistinct = spec.mergeFrom(temporary, true);
       retry =
           JdbcRetry.on(spec.connection, spec.table)
               .withRetries(spec.maxRetries, spec.initialBackoffMillis);
@@ -404,7 +421,7 @@ public final class JdbcUpsert
       Outcome outcome =
           retry.inTransaction(
               () -> "writing a batch of " + batch.size() + " rows to " + spec.table,
-              connection -> writeBatch(connection, batch));
+              connection -> writeBatch(connection, batch, kept.unique()));
       accounting.filtered("superseded", kept.superseded());
       accounting.written().inc(outcome.written);
       if (progress != null) {
@@ -419,13 +436,14 @@ public final class JdbcUpsert
      * The batch in the caller's transaction: at once, or row by row under savepoints if a row is
      * rejected. Any other error is thrown for the retry to classify.
      */
-    private Outcome writeBatch(Connection connection, List<Pending> batch) throws SQLException {
+    private Outcome writeBatch(Connection connection, List<Pending> batch, boolean unique)
+        throws SQLException {
       if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
         ensureTemporaryTable(connection);
         Savepoint beforeCopy = connection.setSavepoint();
         try {
           Outcome outcome = new Outcome(batch);
-          outcome.written = copyAndMerge(connection, batch);
+          outcome.written = copyAndMerge(connection, batch, unique);
           return outcome;
         } catch (SQLException e) {
           // A rejected value, or one key twice in the batch (21000): the statement path below
@@ -488,7 +506,8 @@ public final class JdbcUpsert
      * COPYs the batch into this session's temporary copy of the table, then merges it with the same
      * versioned upsert; returns the rows the merge inserted or updated.
      */
-    private long copyAndMerge(Connection connection, List<Pending> batch) throws SQLException {
+    private long copyAndMerge(Connection connection, List<Pending> batch, boolean unique)
+        throws SQLException {
       PGConnection pg = connection.unwrap(PGConnection.class);
       String session = pg.getBackendPID() + ":" + temporary;
       try (Statement statement = connection.createStatement()) {
@@ -499,7 +518,7 @@ public final class JdbcUpsert
           TEMPORARY_TABLES.remove(session);
           throw e;
         }
-        return statement.executeUpdate(merge);
+        return statement.executeUpdate(unique ? merge : mergeDistinct);
       }
     }
 
