@@ -99,15 +99,57 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     return Files.write(file, bytes.toByteArray());
   }
 
-  private int runCsv(Path lake, Path deadLetters) {
-    return run(
-        "files-to-lake",
-        "--input=" + dir.resolve("in") + "/*.csv",
-        "--format=csv",
-        "--schema=Order",
-        "--output=" + lake,
-        "--partitionField=created_at",
-        "--deadLetter=file:" + deadLetters);
+  private int runCsv(Path lake, Path deadLetters, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "files-to-lake",
+                "--input=" + dir.resolve("in") + "/*.csv",
+                "--format=csv",
+                "--schema=Order",
+                "--output=" + lake,
+                "--partitionField=created_at",
+                "--deadLetter=file:" + deadLetters));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
+  /**
+   * A file read as many small byte ranges in parallel gives the same lake, the same dead letters
+   * (origins with the same line numbers, the same bytes) and the same accounting as read whole.
+   */
+  @Test
+  void aFileReadAsByteRangesGivesTheSameLakeAndDeadLettersAsReadWhole() throws Exception {
+    writeCsv(dir.resolve("in/orders.csv"), CSV_LINES);
+    assertOk(runCsv(dir.resolve("whole"), dir.resolve("dlq-whole")));
+    assertOk(runCsv(dir.resolve("split"), dir.resolve("dlq-split"), "--readSplitBytes=40"));
+    assertThat(
+        sorted(LakeFiles.readAvro(dir.resolve("split"), Order.class)),
+        equalTo(sorted(LakeFiles.readAvro(dir.resolve("whole"), Order.class))));
+    List<String> whole =
+        LakeFiles.readDeadLetters(dir.resolve("dlq-whole")).stream()
+            .map(
+                d ->
+                    d.getOrigin()
+                        + " "
+                        + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
+            .sorted()
+            .toList();
+    List<String> split =
+        LakeFiles.readDeadLetters(dir.resolve("dlq-split")).stream()
+            .map(
+                d ->
+                    d.getOrigin()
+                        + " "
+                        + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
+            .sorted()
+            .toList();
+    assertThat(split, equalTo(whole));
+    assertThat(whole.size(), is(CSV_BAD_REASONS.size()));
+    JsonNode report =
+        new ObjectMapper().readTree(dir.resolve("split/_sluice/run-report.json").toFile());
+    assertThat(report.get("counters").get("read").asLong(), is(15L));
+    assertThat(report.get("accounting").get("balanced").asBoolean(), is(true));
   }
 
   private static Order order(

@@ -13,20 +13,28 @@ import java.nio.channels.Channels;
 import java.util.Arrays;
 import java.util.List;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.Watch;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.joda.time.Duration;
 
 /**
@@ -54,6 +62,7 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   private final @Nullable SerializableFunction<byte[], String> headerCheck;
   private final @Nullable Duration watchInterval;
   private final boolean allowEmpty;
+  private final long splitBytes;
 
   private ReadLines(
       @Nullable String glob,
@@ -62,7 +71,8 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       boolean header,
       @Nullable SerializableFunction<byte[], String> headerCheck,
       @Nullable Duration watchInterval,
-      boolean allowEmpty) {
+      boolean allowEmpty,
+      long splitBytes) {
     this.glob = glob;
     this.files = files;
     this.pipeline = pipeline;
@@ -70,13 +80,14 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
     this.headerCheck = headerCheck;
     this.watchInterval = watchInterval;
     this.allowEmpty = allowEmpty;
+    this.splitBytes = splitBytes;
   }
 
   /** Lines of the files matching {@code glob}, counted as read under {@code pipeline}. */
   public static ReadLines matching(String glob, String pipeline) {
     checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
     checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(glob, null, pipeline, false, null, null, false);
+    return new ReadLines(glob, null, pipeline, false, null, null, false, 0);
   }
 
   /**
@@ -86,7 +97,7 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
   public static ReadLines files(List<String> files, String pipeline) {
     checkArgument(files != null, "files must not be null");
     checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(null, List.copyOf(files), pipeline, false, null, null, false);
+    return new ReadLines(null, List.copyOf(files), pipeline, false, null, null, false, 0);
   }
 
   /**
@@ -117,7 +128,8 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
 
   /** The first line of each file is a header: it is not a record, and rides along with each. */
   public ReadLines withHeader(boolean header) {
-    return new ReadLines(glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty);
+    return new ReadLines(
+        glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty, splitBytes);
   }
 
   /**
@@ -126,7 +138,19 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
    */
   public ReadLines withHeaderCheck(SerializableFunction<byte[], String> check) {
     checkArgument(check != null, "check must not be null");
-    return new ReadLines(glob, files, pipeline, header, check, watchInterval, allowEmpty);
+    return new ReadLines(
+        glob, files, pipeline, header, check, watchInterval, allowEmpty, splitBytes);
+  }
+
+  /**
+   * With {@link #files}: an uncompressed file larger than {@code bytes} is read as byte ranges of
+   * about that size, in parallel; each range's line numbers come from counting the lines of the
+   * ranges before it, so origins are the same as when the file is read whole. 0 never splits.
+   */
+  public ReadLines splittingAt(long bytes) {
+    checkArgument(bytes >= 0, "split size must be >= 0 bytes, but was %s", bytes);
+    return new ReadLines(
+        glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty, bytes);
   }
 
   /** Keeps matching the glob every {@code interval}, reading each new file once. */
@@ -135,17 +159,22 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         interval != null && interval.isLongerThan(Duration.ZERO),
         "watch interval must be positive, but was %s",
         interval);
-    return new ReadLines(glob, files, pipeline, header, headerCheck, interval, allowEmpty);
+    return new ReadLines(
+        glob, files, pipeline, header, headerCheck, interval, allowEmpty, splitBytes);
   }
 
   /** Whether a glob matching no file is fine (otherwise a bounded read fails, naming the glob). */
   public ReadLines allowingEmptyMatch(boolean allow) {
-    return new ReadLines(glob, files, pipeline, header, headerCheck, watchInterval, allow);
+    return new ReadLines(
+        glob, files, pipeline, header, headerCheck, watchInterval, allow, splitBytes);
   }
 
   @Override
   public PCollection<SourceRecord> expand(PBegin input) {
     PCollection<MatchResult.Metadata> matched;
+    if (files != null && splitBytes > 0) {
+      return expandRanges(input);
+    }
     if (files != null) {
       checkArgument(watchInterval == null, "watching needs a glob, not a list of files");
       matched =
@@ -175,6 +204,146 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
+  /** A piece of an input file: the lines that start in bytes {@code [start, end)}. */
+  public record FileRange(String path, int index, int count, long start, long end)
+      implements java.io.Serializable {
+    /** The whole file, read from its first byte (decompressed if it is compressed). */
+    boolean whole() {
+      return count == 1;
+    }
+
+    String key() {
+      return path + "#" + index;
+    }
+  }
+
+  /** Each file as ranges of about {@link #splitBytes} (compressed and small files whole). */
+  List<FileRange> ranges() {
+    List<FileRange> ranges = new java.util.ArrayList<>();
+    for (String path : files) {
+      long size;
+      boolean compressed;
+      try {
+        size = FileSystems.matchSingleFileSpec(path).sizeBytes();
+        try (InputStream in =
+            Channels.newInputStream(FileSystems.open(FileSystems.matchNewResource(path, false)))) {
+          compressed = compression(in.readNBytes(6)) != null;
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("Cannot read " + path + ": " + e.getMessage(), e);
+      }
+      int count =
+          compressed || size <= splitBytes ? 1 : (int) ((size + splitBytes - 1) / splitBytes);
+      for (int i = 0; i < count; i++) {
+        ranges.add(
+            new FileRange(
+                path, i, count, i * splitBytes, i == count - 1 ? size : (i + 1) * splitBytes));
+      }
+    }
+    return ranges;
+  }
+
+  private PCollection<SourceRecord> expandRanges(PBegin input) {
+    PCollection<FileRange> ranges =
+        input
+            .apply("Ranges", Create.of(ranges()).withCoder(SerializableCoder.of(FileRange.class)))
+            .apply("SpreadRanges", Reshuffle.viaRandomKey());
+    PCollectionView<java.util.Map<String, Long>> lineCounts =
+        ranges
+            .apply("CountLines", ParDo.of(new CountLinesFn()))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .apply("LineCounts", View.asMap());
+    return ranges
+        .apply(
+            "ReadRanges",
+            ParDo.of(new ReadRangeFn(header, headerCheck, Accounting.of(pipeline), lineCounts))
+                .withSideInputs(lineCounts))
+        .setCoder(SourceRecord.SourceRecordCoder.of());
+  }
+
+  /** How many lines start in each range of a split file (whole files need no count). */
+  static final class CountLinesFn extends DoFn<FileRange, KV<String, Long>> {
+    @ProcessElement
+    public void process(@Element FileRange range, OutputReceiver<KV<String, Long>> out)
+        throws IOException {
+      if (range.whole()) {
+        return;
+      }
+      long[] count = {0};
+      RangeLines.scan(range, (line, number) -> count[0]++);
+      out.output(KV.of(range.key(), count[0]));
+    }
+  }
+
+  /** Reads one range: a whole file as before, or the lines that start in its bytes. */
+  static final class ReadRangeFn extends DoFn<FileRange, SourceRecord> {
+    private final SplitLinesFn whole;
+    private final boolean header;
+    private final @Nullable SerializableFunction<byte[], String> headerCheck;
+    private final Accounting accounting;
+    private final PCollectionView<java.util.Map<String, Long>> lineCounts;
+
+    ReadRangeFn(
+        boolean header,
+        @Nullable SerializableFunction<byte[], String> headerCheck,
+        Accounting accounting,
+        PCollectionView<java.util.Map<String, Long>> lineCounts) {
+      this.whole = new SplitLinesFn(header, headerCheck, accounting);
+      this.header = header;
+      this.headerCheck = headerCheck;
+      this.accounting = accounting;
+      this.lineCounts = lineCounts;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext context) throws IOException {
+      FileRange range = context.element();
+      ResourceId resource = FileSystems.matchNewResource(range.path(), false);
+      if (range.index() == 0) {
+        FileSystems.reportSourceLineage(resource);
+        if ("file".equals(resource.getScheme())) {
+          ReportLineage.report(true, "file", resource.toString());
+        }
+      }
+      if (range.whole()) {
+        try (InputStream raw = Channels.newInputStream(FileSystems.open(resource))) {
+          whole.read(range.path(), raw, context::output);
+        }
+        return;
+      }
+      java.util.Map<String, Long> counts = context.sideInput(lineCounts);
+      long first = 1;
+      for (int i = 0; i < range.index(); i++) {
+        first += counts.get(range.path() + "#" + i);
+      }
+      byte[] headerLine = null;
+      boolean headerRefused = false;
+      if (header) {
+        headerLine = RangeLines.firstLine(range.path());
+        headerRefused = headerCheck != null && headerCheck.apply(headerLine) != null;
+      }
+      String origin = "file:" + range.path() + "#";
+      long firstNumber = first;
+      byte[] headerOfFile = headerLine;
+      boolean emitHeader = headerRefused;
+      long[] read = {0};
+      RangeLines.scan(
+          range,
+          (line, index) -> {
+            long number = firstNumber + index;
+            if (number == 1) {
+              line = SplitLinesFn.withoutBom(line);
+              if (header && !emitHeader) {
+                return;
+              }
+            }
+            read[0]++;
+            context.output(new SourceRecord(origin + number, line, null, headerOfFile));
+          });
+      accounting.read().inc(read[0]);
+    }
+  }
+
   static final class SplitLinesFn extends DoFn<FileIO.ReadableFile, SourceRecord> {
     private final boolean header;
     private final @Nullable SerializableFunction<byte[], String> headerCheck;
@@ -197,9 +366,16 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       if ("file".equals(metadata.resourceId().getScheme())) {
         ReportLineage.report(true, "file", metadata.resourceId().toString());
       }
-      String path = metadata.resourceId().toString();
+      try (InputStream raw = Channels.newInputStream(file.open())) {
+        read(metadata.resourceId().toString(), raw, out::output);
+      }
+    }
+
+    /** Every line of the file at {@code path} whose bytes {@code raw} streams, in order. */
+    void read(String path, InputStream raw, java.util.function.Consumer<SourceRecord> out)
+        throws IOException {
       String origin = "file:" + path;
-      try (InputStream in = decompressed(path, Channels.newInputStream(file.open()))) {
+      try (InputStream in = decompressed(path, raw)) {
         LineReader lines = new LineReader(in);
         byte[] headerLine = null;
         boolean headerRefused = false;
@@ -218,15 +394,20 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
           }
           lines.accountFor(line.length);
           accounting.read().inc();
-          out.output(new SourceRecord(origin + "#" + lines.number(), line, null, headerLine));
+          out.accept(new SourceRecord(origin + "#" + lines.number(), line, null, headerLine));
         }
         lines.checkAccounted(path);
       }
     }
 
     private static byte[] withoutBom(byte[] line, LineReader lines) {
+      byte[] stripped = withoutBom(line);
+      lines.accountFor(line.length - stripped.length);
+      return stripped;
+    }
+
+    static byte[] withoutBom(byte[] line) {
       if (line.length >= 3 && Arrays.equals(Arrays.copyOf(line, 3), UTF8_BOM)) {
-        lines.accountFor(3);
         return Arrays.copyOfRange(line, 3, line.length);
       }
       return line;
@@ -242,31 +423,41 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
     in.mark(8);
     byte[] magic = in.readNBytes(6);
     in.reset();
-    if (startsWith(magic, 0x1F, 0x8B)) {
+    String compression = compression(magic);
+    if ("gzip".equals(compression)) {
       return new BufferedInputStream(
           Channels.newInputStream(Compression.GZIP.readDecompressed(Channels.newChannel(in))),
           1 << 16);
     }
-    if (startsWith(magic, 'B', 'Z', 'h')) {
+    if ("bzip2".equals(compression)) {
       return new BufferedInputStream(
           Channels.newInputStream(Compression.BZIP2.readDecompressed(Channels.newChannel(in))),
           1 << 16);
     }
-    String unsupported =
-        startsWith(magic, 0x28, 0xB5, 0x2F, 0xFD)
-            ? "zstd"
-            : startsWith(magic, 0xFD, '7', 'z', 'X', 'Z', 0x00)
-                ? "xz"
-                : startsWith(magic, 'P', 'K', 0x03, 0x04) ? "zip" : null;
-    if (unsupported != null) {
+    if (compression != null) {
       throw new IOException(
           path
               + " is "
-              + unsupported
+              + compression
               + "-compressed, which Sluice does not read: decompress it (gzip and bzip2 are read"
               + " as they are)");
     }
     return in;
+  }
+
+  /** The compression a file's first bytes announce (gzip, bzip2, zstd, xz, zip), or null. */
+  static String compression(byte[] magic) {
+    if (startsWith(magic, 0x1F, 0x8B)) {
+      return "gzip";
+    }
+    if (startsWith(magic, 'B', 'Z', 'h')) {
+      return "bzip2";
+    }
+    return startsWith(magic, 0x28, 0xB5, 0x2F, 0xFD)
+        ? "zstd"
+        : startsWith(magic, 0xFD, '7', 'z', 'X', 'Z', 0x00)
+            ? "xz"
+            : startsWith(magic, 'P', 'K', 0x03, 0x04) ? "zip" : null;
   }
 
   private static boolean startsWith(byte[] bytes, int... signature) {
@@ -347,6 +538,59 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
       }
       number++;
       return line.toByteArray();
+    }
+
+    /** Bytes read from the stream so far (since {@link #resetCount}). */
+    long consumed() {
+      return consumed;
+    }
+
+    /** Forgets what was read so far: counts start again from here. */
+    void resetCount() {
+      consumed = 0;
+      accounted = 0;
+      number = 0;
+    }
+
+    /**
+     * With the stream at the byte just before a range: reads through the break that ends the line
+     * in progress there, and returns how many bytes that took, so that the next line read is the
+     * first that starts in the range.
+     */
+    long skipToLineStart() throws IOException {
+      int b = read();
+      if (b == -1) {
+        done = true;
+        return 0;
+      }
+      if (b == '\n') {
+        return 1;
+      }
+      if (b == '\r') {
+        peeked = in.read();
+        if (peeked == '\n') {
+          read();
+          return 2;
+        }
+        return 1;
+      }
+      long skipped = 1;
+      while ((b = read()) != -1) {
+        skipped++;
+        if (b == '\n') {
+          return skipped;
+        }
+        if (b == '\r') {
+          peeked = in.read();
+          if (peeked == '\n') {
+            read();
+            skipped++;
+          }
+          return skipped;
+        }
+      }
+      done = true;
+      return skipped;
     }
 
     /** The caller has used {@code bytes} bytes of the last line (as a record, header or BOM). */

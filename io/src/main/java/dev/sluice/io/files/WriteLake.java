@@ -78,9 +78,14 @@ public final class WriteLake
     return new WriteLake(output, schema, field, numShards, pipeline, lineage, stem);
   }
 
-  /** Files per partition and input (and per window when streaming). */
+  /**
+   * Files per partition and input (and per window when streaming); default 1. 0 lets the runner
+   * decide, as Beam's {@code FileIO} does: no grouping of the records before they are written, a
+   * file per bundle and destination (bounded runs only; how many depends on how the runner cuts
+   * bundles, which the Direct runner does finely).
+   */
   public WriteLake withNumShards(int numShards) {
-    checkArgument(numShards > 0, "numShards must be > 0, but was %s", numShards);
+    checkArgument(numShards >= 0, "numShards must be >= 0, but was %s", numShards);
     return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage, stem);
   }
 

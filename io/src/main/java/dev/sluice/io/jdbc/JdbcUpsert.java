@@ -426,6 +426,7 @@ public final class JdbcUpsert
       accounting.written().inc(outcome.written);
       if (progress != null) {
         progress.written(outcome.written);
+        progress.accepted(kept.newest().size() + kept.superseded());
       }
       long stale = batch.size() - outcome.written - outcome.rejected.size();
       accounting.filtered("stale_version", stale);

@@ -226,7 +226,12 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         .apply(
             "ReadChunks",
             ParDo.of(
-                new ReadChunkFn(bootstrapServers, properties, Accounting.of(pipeline), progress)))
+                new ReadChunkFn(
+                    bootstrapServers,
+                    properties,
+                    Accounting.of(pipeline),
+                    progress,
+                    Math.max(2 * spec.chunkRecords, 100_000))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -269,17 +274,20 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     private final KafkaClientProperties properties;
     private final Accounting accounting;
     private final Progress progress;
+    private final long maxInFlight;
     private transient Consumer<byte[], byte[]> consumer;
 
     ReadChunkFn(
         String bootstrapServers,
         KafkaClientProperties properties,
         Accounting accounting,
-        Progress progress) {
+        Progress progress,
+        long maxInFlight) {
       this.bootstrapServers = bootstrapServers;
       this.properties = properties;
       this.accounting = accounting;
       this.progress = progress;
+      this.maxInFlight = maxInFlight;
     }
 
     @Setup
@@ -295,7 +303,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
 
     @ProcessElement
     public void process(@Element OffsetChunk chunk, OutputReceiver<SourceRecord> out)
-        throws java.io.IOException {
+        throws java.io.IOException, InterruptedException {
       TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
       ReportLineage.report(true, "kafka", bootstrapServers + "/" + chunk.topic());
       consumer.assign(List.of(partition));
@@ -304,6 +312,9 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       long position = chunk.start();
       long lastProgress = System.currentTimeMillis();
       while (position < chunk.stop()) {
+        // Read no further ahead of the sink than a few chunks (a runner that queues bundles
+        // would otherwise hold the whole read in memory).
+        progress.awaitRoom(maxInFlight);
         org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> polled;
         try {
           polled = consumer.poll(POLL);

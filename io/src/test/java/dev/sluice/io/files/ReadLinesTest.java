@@ -148,4 +148,35 @@ class ReadLinesTest {
       assertThat(e.getMessage(), containsString("/in/a.csv is "));
     }
   }
+
+  /**
+   * A file read as small byte ranges gives exactly the records of the file read whole: every line
+   * once, with its own line number and header, whatever the line breaks at the range boundaries.
+   */
+  @Test
+  void aFileSplitIntoRangesReadsAsTheWholeFile(TestPipeline pipeline) throws IOException {
+    java.util.Random random = new java.util.Random(11);
+    StringBuilder text = new StringBuilder("\uFEFFid,name\r\n");
+    List<String> expected = new ArrayList<>();
+    String[] breaks = {"\n", "\r\n", "\r"};
+    for (int i = 1; i <= 300; i++) {
+      String line = i + "," + "x".repeat(random.nextInt(12));
+      text.append(line).append(breaks[random.nextInt(3)]);
+      expected.add("#" + (i + 1) + "|" + line + "|id,name");
+    }
+    Path file = Files.writeString(dir.resolve("big.csv"), text.toString());
+    for (int split : new int[] {1, 2, 3, 7, 64, 1 << 20}) {
+      ReadLines read =
+          ReadLines.files(List.of(file.toString()), "p").withHeader(true).splittingAt(split);
+      assertThat(
+          "ranges of " + split,
+          read.ranges().size(),
+          org.hamcrest.Matchers.is(
+              split >= text.length() ? 1 : (int) Math.ceil((double) Files.size(file) / split)));
+    }
+    ReadLines split =
+        ReadLines.files(List.of(file.toString()), "p").withHeader(true).splittingAt(7);
+    PAssert.that(described(pipeline.apply(split))).containsInAnyOrder(expected);
+    pipeline.run().waitUntilFinish();
+  }
 }

@@ -102,7 +102,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     ReadLines read =
         (inputs == null
                 ? ReadLines.matching(options.getInput(), NAME)
-                : ReadLines.files(inputs, NAME))
+                : ReadLines.files(inputs, NAME).splittingAt(options.getReadSplitBytes()))
             .withHeader(format.hasHeader())
             .withHeaderCheck(parser::headerProblem)
             .allowingEmptyMatch(options.getAllowEmptyInput());

@@ -42,7 +42,9 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
 
   void setPartitionField(String value);
 
-  @Description("Files per partition (per window when watching)")
+  @Description(
+      "Files per partition and input file (per window when watching); 0 (bounded runs only): the"
+          + " runner decides, writing each bundle's records without grouping them first")
   @Default.Integer(1)
   Integer getNumShards();
 
@@ -55,6 +57,14 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   String getWatch();
 
   void setWatch(String value);
+
+  @Description(
+      "Bounded: an uncompressed input file larger than this many bytes is read as ranges of about"
+          + " this size, in parallel (line numbers in origins are kept)")
+  @Default.Long(64L << 20)
+  Long getReadSplitBytes();
+
+  void setReadSplitBytes(Long value);
 
   @Description(
       "Succeed with nothing to do when the glob matches no file (otherwise it is an error)")
