@@ -147,6 +147,12 @@ public final class BenchCommand {
           sandbox.kafka().createTopic(topic, 2);
           produce(sandbox.kafka().bootstrapServers(), topic, orders, n);
         }
+        String peerTopic = topic + "-connect";
+        if (scenarios.contains(Scenario.PEER_DEBEZIUM_JDBC)) {
+          out.printf("producing %,d orders as Connect JSON to %s...%n", n, peerTopic);
+          sandbox.kafka().createTopic(peerTopic, 2);
+          produceConnect(sandbox.kafka().bootstrapServers(), peerTopic, orders, n);
+        }
         if (scenarios.stream().anyMatch(s -> s.group.equals("files-to-lake"))) {
           out.printf("writing %,d orders to %s...%n", n, csv);
           writeCsv(csv, orders, n);
@@ -178,7 +184,16 @@ public final class BenchCommand {
             args.add("extra=" + extra.get(scenario));
           }
           out.printf("%-22s N=%,d ... ", scenario.id(), n);
-          Map<String, Object> result = child(args, work);
+          // How long after the child JVM starts the first row is in the table (kafka-to-jdbc).
+          String watched =
+              scenario.group.equals("kafka-to-jdbc") || scenario.group.equals("peer")
+                  ? table
+                  : null;
+          Map<String, Object> result =
+              scenario == Scenario.PEER_DEBEZIUM_JDBC
+                  ? JdbcSinkPeer.run(
+                      sandbox.kafka().bootstrapServers(), peerTopic, jdbcUrl, table, n, work)
+                  : child(args, work, jdbcUrl, watched);
           long rows =
               scenario.group.equals("files-to-lake")
                   ? LakeCount.count(work.resolve("lake"))
@@ -243,7 +258,8 @@ public final class BenchCommand {
     return 0;
   }
 
-  private Map<String, Object> child(List<String> args, Path work) throws Exception {
+  private Map<String, Object> child(
+      List<String> args, Path work, String jdbcUrl, String watchedTable) throws Exception {
     Path log = work.resolve("child.log");
     Path jfr = work.resolve("profile.jfr");
     List<String> command = new ArrayList<>();
@@ -259,6 +275,7 @@ public final class BenchCommand {
     command.addAll(args);
     Process process =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    FirstRow firstRow = watchedTable == null ? null : FirstRow.watch(jdbcUrl, watchedTable);
     if (!process.waitFor(2, TimeUnit.HOURS)) {
       process.destroyForcibly();
       throw new IllegalStateException(args.get(0) + " timed out; see " + log);
@@ -275,7 +292,55 @@ public final class BenchCommand {
     Map<String, Object> map = new LinkedHashMap<>();
     node.fields()
         .forEachRemaining(e -> map.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
+    if (firstRow != null) {
+      Double seconds = firstRow.stop();
+      if (seconds != null) {
+        map.put("first_row_seconds", Math.round(seconds * 10) / 10.0);
+      }
+    }
     return map;
+  }
+
+  /** Watches a table from when a process starts until it holds a row: the time to the first row. */
+  static final class FirstRow {
+    private final long started = System.nanoTime();
+    private volatile Double seconds;
+    private volatile boolean stopped;
+    private Thread thread;
+
+    static FirstRow watch(String jdbcUrl, String table) {
+      FirstRow watch = new FirstRow();
+      watch.thread =
+          new Thread(
+              () -> {
+                try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+                    Statement s = c.createStatement()) {
+                  while (!watch.stopped) {
+                    try (ResultSet rs =
+                        s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + table + ")")) {
+                      rs.next();
+                      if (rs.getBoolean(1)) {
+                        watch.seconds = (System.nanoTime() - watch.started) / 1e9;
+                        return;
+                      }
+                    }
+                    Thread.sleep(100);
+                  }
+                } catch (Exception e) {
+                  // No figure rather than a wrong one.
+                }
+              },
+              "first-row");
+      watch.thread.setDaemon(true);
+      watch.thread.start();
+      return watch;
+    }
+
+    Double stop() throws InterruptedException {
+      stopped = true;
+      thread.join(5_000);
+      return seconds;
+    }
   }
 
   private static void produce(String bootstrap, String topic, SyntheticOrders orders, long n)
@@ -290,6 +355,25 @@ public final class BenchCommand {
         new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (long i = 0; i < n; i++) {
         producer.send(new ProducerRecord<>(topic, (int) (i % 2), null, orders.json(i)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static void produceConnect(String bootstrap, String topic, SyntheticOrders orders, long n)
+      throws Exception {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("bootstrap.servers", bootstrap);
+    config.put("acks", "1");
+    config.put("linger.ms", 20);
+    config.put("batch.size", 262144);
+    config.put("compression.type", "lz4");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (long i = 0; i < n; i++) {
+        producer.send(
+            new ProducerRecord<>(
+                topic, (int) (i % 2), orders.connectKey(i), orders.connectJson(i)));
       }
       producer.flush();
     }

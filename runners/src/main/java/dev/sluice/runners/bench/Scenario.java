@@ -9,7 +9,11 @@ public enum Scenario {
   SINK_COPY("jdbc sink", "plain COPY into an unlogged staging table, then INSERT ... ON CONFLICT"),
   FILES_TO_LAKE_DIRECT("files-to-lake", "files-to-lake on the Direct runner, end to end"),
   FILES_LOOP(
-      "files-to-lake", "plain single-threaded loop: same parse and checks, Avro files by date");
+      "files-to-lake", "plain single-threaded loop: same parse and checks, Avro files by date"),
+  PEER_DEBEZIUM_JDBC(
+      "peer",
+      "peer: Debezium JDBC sink connector 3.6 in Kafka Connect 3.9 standalone, upsert by record key,"
+          + " the same orders as JSON with schemas");
 
   final String group;
   final String description;

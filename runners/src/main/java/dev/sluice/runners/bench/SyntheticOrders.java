@@ -69,6 +69,58 @@ public final class SyntheticOrders {
     return s.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /** The Kafka Connect schema of {@link #connectJson} values (JsonConverter, schemas enabled). */
+  private static final String CONNECT_VALUE_SCHEMA =
+      "{\"type\":\"struct\",\"name\":\"Order\",\"optional\":false,\"fields\":["
+          + "{\"field\":\"order_id\",\"type\":\"int64\",\"optional\":false},"
+          + "{\"field\":\"customer_id\",\"type\":\"int64\",\"optional\":false},"
+          + "{\"field\":\"amount\",\"type\":\"bytes\",\"optional\":false,"
+          + "\"name\":\"org.apache.kafka.connect.data.Decimal\",\"parameters\":{\"scale\":\"2\"}},"
+          + "{\"field\":\"currency\",\"type\":\"string\",\"optional\":false},"
+          + "{\"field\":\"status\",\"type\":\"string\",\"optional\":false},"
+          + "{\"field\":\"created_at\",\"type\":\"int64\",\"optional\":false,"
+          + "\"name\":\"org.apache.kafka.connect.data.Timestamp\"},"
+          + "{\"field\":\"updated_at\",\"type\":\"int64\",\"optional\":false,"
+          + "\"name\":\"org.apache.kafka.connect.data.Timestamp\"},"
+          + "{\"field\":\"version\",\"type\":\"int64\",\"optional\":false},"
+          + "{\"field\":\"note\",\"type\":\"string\",\"optional\":true},"
+          + "{\"field\":\"channel\",\"type\":\"string\",\"optional\":false}]}";
+
+  /** The key of order {@code i} as Kafka Connect JSON with its schema: {@code {order_id}}. */
+  public byte[] connectKey(long i) {
+    return ("{\"schema\":{\"type\":\"struct\",\"name\":\"OrderKey\",\"optional\":false,"
+            + "\"fields\":[{\"field\":\"order_id\",\"type\":\"int64\",\"optional\":false}]},"
+            + "\"payload\":{\"order_id\":"
+            + (i + 1)
+            + "}}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Order {@code i} as Kafka Connect JSON with its schema (what the Debezium JDBC sink needs): the
+   * same values as {@link #json}, the amount an exact Connect decimal, timestamps in millis.
+   */
+  public byte[] connectJson(long i) {
+    Object[] f = fields(i);
+    StringBuilder s = new StringBuilder(1200);
+    s.append("{\"schema\":").append(CONNECT_VALUE_SCHEMA).append(",\"payload\":{");
+    s.append("\"order_id\":").append(f[0]);
+    s.append(",\"customer_id\":").append(f[1]);
+    s.append(",\"amount\":\"")
+        .append(
+            java.util.Base64.getEncoder()
+                .encodeToString(((BigDecimal) f[2]).unscaledValue().toByteArray()))
+        .append('"');
+    s.append(",\"currency\":\"").append(f[3]).append('"');
+    s.append(",\"status\":\"").append(f[4]).append('"');
+    s.append(",\"created_at\":").append(f[5]);
+    s.append(",\"updated_at\":").append(f[6]);
+    s.append(",\"version\":").append(f[7]);
+    s.append(",\"note\":").append(f[8] == null ? "null" : "\"" + f[8] + "\"");
+    s.append(",\"channel\":\"").append(f[9]).append("\"}}");
+    return s.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
   /** One CSV line (RFC 4180, no line break) under {@link #CSV_HEADER}; also COPY's CSV format. */
   public String csv(long i) {
     Object[] f = fields(i);
