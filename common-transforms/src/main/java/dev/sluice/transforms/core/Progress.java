@@ -54,7 +54,6 @@ public final class Progress implements Serializable {
     final AtomicLong lastLine = new AtomicLong(System.currentTimeMillis());
     final AtomicLong planned = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
-    final AtomicLong lastAccepted = new AtomicLong();
     volatile String unit = "";
   }
 
@@ -84,23 +83,12 @@ public final class Progress implements Serializable {
   public void accepted(long records) {
     State state = state();
     state.accepted.addAndGet(records);
-    state.lastAccepted.set(System.currentTimeMillis());
   }
 
-  /**
-   * Waits while more than {@code maxInFlight} records were read and not yet accepted by the sink,
-   * as long as the sink keeps accepting (a sink that has not reported yet, or has been idle for two
-   * seconds, never makes a reader wait: a reader must not wait for work that cannot start). A
-   * runner that runs read and write in one thread (Flink) never waits; one that queues bundles
-   * (Direct) then holds a few chunks in memory rather than the whole read.
-   */
-  public void awaitRoom(long maxInFlight) throws InterruptedException {
+  /** Records read and not yet accepted by the sink, in this JVM. */
+  public long inFlight() {
     State state = state();
-    while (state.lastAccepted.get() > 0
-        && state.read.get() - state.accepted.get() > maxInFlight
-        && System.currentTimeMillis() - state.lastAccepted.get() < 2_000) {
-      Thread.sleep(20);
-    }
+    return state.read.get() - state.accepted.get();
   }
 
   /** {@code records} written to the destination. */

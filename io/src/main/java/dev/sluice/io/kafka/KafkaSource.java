@@ -15,11 +15,12 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -219,10 +220,10 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
             planned,
             "offsets");
     return input
-        .apply("PlanChunks", Create.of(chunks).withCoder(SerializableCoder.of(OffsetChunk.class)))
-        // Each chunk on its own, spread over the workers: a chunk's records then flow on as soon
-        // as it is read, not when a whole split of chunks is.
-        .apply("SpreadChunks", Reshuffle.viaRandomKey())
+        .apply(
+            "PlanChunks",
+            Create.of(ChunkGroup.of(chunks, READERS))
+                .withCoder(SerializableCoder.of(ChunkGroup.class)))
         .apply(
             "ReadChunks",
             ParDo.of(
@@ -233,6 +234,25 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
                     progress,
                     Math.max(2 * spec.chunkRecords, 100_000))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
+  }
+
+  /** Readers of a bounded read that run at once, at most (each reads its chunks in turn). */
+  static final int READERS = 8;
+
+  /** The chunks one reader reads, one after another. */
+  public record ChunkGroup(List<OffsetChunk> chunks) implements java.io.Serializable {
+    /** The chunks dealt round-robin to at most {@code readers} groups. */
+    static List<ChunkGroup> of(List<OffsetChunk> chunks, int readers) {
+      int groups = Math.min(readers, chunks.size());
+      List<List<OffsetChunk>> dealt = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        dealt.add(new ArrayList<>());
+      }
+      for (int i = 0; i < chunks.size(); i++) {
+        dealt.get(i % groups).add(chunks.get(i));
+      }
+      return dealt.stream().map(ChunkGroup::new).toList();
+    }
   }
 
   /** What one worker call reads: offsets {@code [start, stop)} of one partition. */
@@ -266,7 +286,8 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
    * transaction markers) are stepped over; a chunk whose records were deleted before they could be
    * read fails the run, naming them, rather than reading less than planned.
    */
-  static final class ReadChunkFn extends DoFn<OffsetChunk, SourceRecord> {
+  @DoFn.BoundedPerElement
+  static final class ReadChunkFn extends DoFn<ChunkGroup, SourceRecord> {
     private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
     private static final long STALL_MILLIS = 120_000;
 
@@ -301,8 +322,38 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       consumer = properties.consumerFactory().apply(config);
     }
 
+    /** A group's restriction: the indices of its chunks still to read. */
+    @GetInitialRestriction
+    public OffsetRange initialRestriction(@Element ChunkGroup group) {
+      return new OffsetRange(0, group.chunks().size());
+    }
+
+    @GetRestrictionCoder
+    public org.apache.beam.sdk.coders.Coder<OffsetRange> restrictionCoder() {
+      return OffsetRange.Coder.of();
+    }
+
+    /**
+     * Reads the group's chunks in turn. After each chunk it yields when the sink is far behind (and
+     * the runner may yield it anyway): the rest of the group resumes later, so a runner that queues
+     * work (Direct) writes what was read before it reads more, and memory stays bounded.
+     */
     @ProcessElement
-    public void process(@Element OffsetChunk chunk, OutputReceiver<SourceRecord> out)
+    public ProcessContinuation process(
+        @Element ChunkGroup group,
+        RestrictionTracker<OffsetRange, Long> tracker,
+        OutputReceiver<SourceRecord> out)
+        throws java.io.IOException, InterruptedException {
+      for (long i = tracker.currentRestriction().getFrom(); tracker.tryClaim(i); i++) {
+        read(group.chunks().get((int) i), out);
+        if (progress.inFlight() > maxInFlight) {
+          return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(100));
+        }
+      }
+      return ProcessContinuation.stop();
+    }
+
+    private void read(OffsetChunk chunk, OutputReceiver<SourceRecord> out)
         throws java.io.IOException, InterruptedException {
       TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
       ReportLineage.report(true, "kafka", bootstrapServers + "/" + chunk.topic());
@@ -312,9 +363,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
       long position = chunk.start();
       long lastProgress = System.currentTimeMillis();
       while (position < chunk.stop()) {
-        // Read no further ahead of the sink than a few chunks (a runner that queues bundles
-        // would otherwise hold the whole read in memory).
-        progress.awaitRoom(maxInFlight);
         org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> polled;
         try {
           polled = consumer.poll(POLL);

@@ -142,18 +142,21 @@ public final class BenchCommand {
         Path data = Files.createDirectories(output.resolve("data-" + n));
         String topic = "bench-" + n + "-" + Long.toString(System.nanoTime(), 36);
         Path csv = data.resolve("orders.csv");
-        if (scenarios.stream().anyMatch(s -> s.group.equals("kafka-to-jdbc"))) {
+        java.util.function.Predicate<Scenario> runs =
+            scenario -> !skip.contains(scenario.id() + "@" + n);
+        if (scenarios.stream().filter(runs).anyMatch(s -> s.group.equals("kafka-to-jdbc"))) {
           out.printf("producing %,d orders to %s...%n", n, topic);
           sandbox.kafka().createTopic(topic, 2);
           produce(sandbox.kafka().bootstrapServers(), topic, orders, n);
         }
         String peerTopic = topic + "-connect";
-        if (scenarios.contains(Scenario.PEER_DEBEZIUM_JDBC)) {
+        if (scenarios.contains(Scenario.PEER_DEBEZIUM_JDBC)
+            && runs.test(Scenario.PEER_DEBEZIUM_JDBC)) {
           out.printf("producing %,d orders as Connect JSON to %s...%n", n, peerTopic);
           sandbox.kafka().createTopic(peerTopic, 2);
           produceConnect(sandbox.kafka().bootstrapServers(), peerTopic, orders, n);
         }
-        if (scenarios.stream().anyMatch(s -> s.group.equals("files-to-lake"))) {
+        if (scenarios.stream().filter(runs).anyMatch(s -> s.group.equals("files-to-lake"))) {
           out.printf("writing %,d orders to %s...%n", n, csv);
           writeCsv(csv, orders, n);
         }
@@ -189,11 +192,25 @@ public final class BenchCommand {
               scenario.group.equals("kafka-to-jdbc") || scenario.group.equals("peer")
                   ? table
                   : null;
-          Map<String, Object> result =
-              scenario == Scenario.PEER_DEBEZIUM_JDBC
-                  ? JdbcSinkPeer.run(
-                      sandbox.kafka().bootstrapServers(), peerTopic, jdbcUrl, table, n, work)
-                  : child(args, work, jdbcUrl, watched);
+          Map<String, Object> result;
+          try {
+            result =
+                scenario == Scenario.PEER_DEBEZIUM_JDBC
+                    ? JdbcSinkPeer.run(
+                        sandbox.kafka().bootstrapServers(), peerTopic, jdbcUrl, table, n, work)
+                    : child(args, work, jdbcUrl, watched);
+          } catch (IllegalStateException e) {
+            // A scenario that fails (out of memory, say) is a finding: reported, not fatal.
+            out.println("FAILED: " + e.getMessage());
+            Map<String, Object> failed = new LinkedHashMap<>();
+            failed.put("scenario", scenario.id());
+            failed.put("size", n);
+            failed.put("group", scenario.group);
+            failed.put("description", scenario.description);
+            failed.put("failed", e.getMessage());
+            results.add(failed);
+            continue;
+          }
           long rows =
               scenario.group.equals("files-to-lake")
                   ? LakeCount.count(work.resolve("lake"))
@@ -276,7 +293,17 @@ public final class BenchCommand {
     Process process =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     FirstRow firstRow = watchedTable == null ? null : FirstRow.watch(jdbcUrl, watchedTable);
-    if (!process.waitFor(2, TimeUnit.HOURS)) {
+    boolean finished = false;
+    long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(2);
+    while (!finished && System.nanoTime() < deadline) {
+      finished = process.waitFor(5, TimeUnit.SECONDS);
+      // A JVM that ran out of memory may hang instead of exiting: stop it and say so.
+      if (!finished && outOfMemory(log)) {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        throw new IllegalStateException(args.get(0) + " ran out of memory (-Xmx" + heap + ")");
+      }
+    }
+    if (!finished) {
       process.destroyForcibly();
       throw new IllegalStateException(args.get(0) + " timed out; see " + log);
     }
@@ -299,6 +326,14 @@ public final class BenchCommand {
       }
     }
     return map;
+  }
+
+  private static boolean outOfMemory(Path log) {
+    try (java.util.stream.Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+      return lines.anyMatch(l -> l.contains("java.lang.OutOfMemoryError"));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false;
+    }
   }
 
   /** Watches a table from when a process starts until it holds a row: the time to the first row. */

@@ -25,7 +25,9 @@ final class BenchReport {
 
   private Double value(Scenario scenario, long size, String key) {
     for (Map<String, Object> r : results) {
-      if (r.get("scenario").equals(scenario.id()) && ((Number) r.get("size")).longValue() == size) {
+      if (r.get("scenario").equals(scenario.id())
+          && ((Number) r.get("size")).longValue() == size
+          && r.get("failed") == null) {
         Object value = r.get(key);
         return value == null ? null : ((Number) value).doubleValue();
       }
@@ -177,6 +179,16 @@ final class BenchReport {
     md.append(
         "| scenario | N | seconds | records/s | peak RSS (MB) |\n|---|---:|---:|---:|---:|\n");
     for (Map<String, Object> r : results) {
+      if (r.get("failed") != null) {
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %,d | failed: %s | | |%n",
+                r.get("scenario"),
+                ((Number) r.get("size")).longValue(),
+                r.get("failed")));
+        continue;
+      }
       md.append(
           String.format(
               Locale.ROOT,
