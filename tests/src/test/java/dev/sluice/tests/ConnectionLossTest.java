@@ -87,15 +87,12 @@ class ConnectionLossTest extends LauncherCalls {
         runWhileLocked(
             "SELECT * FROM " + table + " WHERE order_id = 1 FOR UPDATE",
             "INSERT INTO",
-            "kafka-to-jdbc",
-            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-            "--topic=" + topic,
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--table=" + table,
-            "--deadLetter=file:" + dir.resolve("dlq"),
-            "--runReport=" + dir.resolve("report.json"),
-            "--bounded");
+            KafkaToJdbcArgs.of(
+                topic,
+                table,
+                "--deadLetter=file:" + dir.resolve("dlq"),
+                "--runReport=" + dir.resolve("report.json"),
+                "--bounded"));
 
     assertOk(code);
     assertThat(err.toString(StandardCharsets.UTF_8), containsString("SQLState 57P01"));
@@ -118,17 +115,14 @@ class ConnectionLossTest extends LauncherCalls {
         runWhileLocked(
             "LOCK TABLE " + dlq + " IN SHARE MODE",
             "INSERT INTO",
-            "kafka-to-jdbc",
-            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-            "--topic=" + topic,
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--table=" + table,
-            "--deadLetter=jdbc:" + dlq,
-            "--deadLetterJdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--deadLetterJdbcUser=postgres",
-            "--runReport=" + dir.resolve("report.json"),
-            "--bounded");
+            KafkaToJdbcArgs.of(
+                topic,
+                table,
+                "--deadLetter=jdbc:" + dlq,
+                "--deadLetterJdbcUrl=" + SharedSandbox.jdbcUrl(),
+                "--deadLetterJdbcUser=postgres",
+                "--runReport=" + dir.resolve("report.json"),
+                "--bounded"));
 
     assertOk(code);
     assertThat(

@@ -126,24 +126,8 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     assertThat(
         sorted(LakeFiles.readAvro(dir.resolve("split"), Order.class)),
         equalTo(sorted(LakeFiles.readAvro(dir.resolve("whole"), Order.class))));
-    List<String> whole =
-        LakeFiles.readDeadLetters(dir.resolve("dlq-whole")).stream()
-            .map(
-                d ->
-                    d.getOrigin()
-                        + " "
-                        + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
-            .sorted()
-            .toList();
-    List<String> split =
-        LakeFiles.readDeadLetters(dir.resolve("dlq-split")).stream()
-            .map(
-                d ->
-                    d.getOrigin()
-                        + " "
-                        + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
-            .sorted()
-            .toList();
+    List<String> whole = originsAndBytes(dir.resolve("dlq-whole"));
+    List<String> split = originsAndBytes(dir.resolve("dlq-split"));
     assertThat(split, equalTo(whole));
     assertThat(whole.size(), is(CSV_BAD_REASONS.size()));
     JsonNode report =
@@ -387,6 +371,18 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
             .map(d -> d.getOrigin().substring(d.getOrigin().indexOf('#')) + " " + d.getReason())
             .toList(),
         contains("#2 schema", "#3 parse"));
+  }
+
+  /** Each dead letter as its origin and its payload in hex, sorted. */
+  private static List<String> originsAndBytes(Path deadLetters) {
+    return LakeFiles.readDeadLetters(deadLetters).stream()
+        .map(
+            d ->
+                d.getOrigin()
+                    + " "
+                    + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
+        .sorted()
+        .toList();
   }
 
   private static List<String> origins(Path deadLetters) {

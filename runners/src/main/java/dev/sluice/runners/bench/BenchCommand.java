@@ -380,22 +380,21 @@ public final class BenchCommand {
 
   private static void produce(String bootstrap, String topic, SyntheticOrders orders, long n)
       throws Exception {
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("bootstrap.servers", bootstrap);
-    config.put("acks", "1");
-    config.put("linger.ms", 20);
-    config.put("batch.size", 262144);
-    config.put("compression.type", "lz4");
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (long i = 0; i < n; i++) {
-        producer.send(new ProducerRecord<>(topic, (int) (i % 2), null, orders.json(i)));
-      }
-      producer.flush();
-    }
+    produce(bootstrap, topic, n, i -> null, orders::json);
   }
 
   private static void produceConnect(String bootstrap, String topic, SyntheticOrders orders, long n)
+      throws Exception {
+    produce(bootstrap, topic, n, orders::connectKey, orders::connectJson);
+  }
+
+  /** Orders 0..n-1 over two partitions, batched and compressed, waiting once at the end. */
+  private static void produce(
+      String bootstrap,
+      String topic,
+      long n,
+      java.util.function.LongFunction<byte[]> key,
+      java.util.function.LongFunction<byte[]> value)
       throws Exception {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("bootstrap.servers", bootstrap);
@@ -406,9 +405,7 @@ public final class BenchCommand {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (long i = 0; i < n; i++) {
-        producer.send(
-            new ProducerRecord<>(
-                topic, (int) (i % 2), orders.connectKey(i), orders.connectJson(i)));
+        producer.send(new ProducerRecord<>(topic, (int) (i % 2), key.apply(i), value.apply(i)));
       }
       producer.flush();
     }

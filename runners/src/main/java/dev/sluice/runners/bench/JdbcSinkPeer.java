@@ -64,16 +64,8 @@ final class JdbcSinkPeer {
             "collection.name.format=" + table,
             "consumer.override.auto.offset.reset=earliest",
             ""));
-    Path log4j = work.resolve("log4j.properties");
-    Files.writeString(
-        log4j,
-        String.join(
-            "\n",
-            "log4j.rootLogger=WARN, stdout",
-            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-            ""));
+    Path log4j =
+        dev.sluice.runners.sandbox.LocalFiles.warningsOnlyLog4j(work.resolve("log4j.properties"));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx2g");

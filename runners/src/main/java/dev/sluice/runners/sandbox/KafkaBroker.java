@@ -61,16 +61,7 @@ public final class KafkaBroker implements AutoCloseable {
     int controllerPort = Ports.free();
     Path config = dir.resolve("server.properties");
     Files.writeString(config, serverProperties(dir, brokerPort, controllerPort));
-    Path log4j = dir.resolve("log4j.properties");
-    Files.writeString(
-        log4j,
-        String.join(
-            "\n",
-            "log4j.rootLogger=WARN, stdout",
-            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-            ""));
+    Path log4j = LocalFiles.warningsOnlyLog4j(dir.resolve("log4j.properties"));
     Path logFile = dir.resolve("broker.log");
 
     Process format =

@@ -21,4 +21,21 @@ public final class LocalFiles {
       }
     }
   }
+
+  /**
+   * Writes a log4j 1 configuration that prints warnings and errors to standard output, for the JVMs
+   * of their own the sandbox and the benchmark start (the broker, the Connect peer).
+   */
+  public static Path warningsOnlyLog4j(Path file) throws IOException {
+    java.nio.file.Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "log4j.rootLogger=WARN, stdout",
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+            ""));
+    return file;
+  }
 }
