@@ -34,20 +34,22 @@ class ConnectionLossTest extends LauncherCalls {
 
   /** Terminates the first backend blocked on a lock while running {@code statementPrefix}. */
   private static int terminateBlocked(String statementPrefix) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      long killed =
-          SharedSandbox.count(
-              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                  + " WHERE wait_event_type = 'Lock' AND query LIKE '"
-                  + statementPrefix
-                  + "%'");
-      if (killed > 0) {
-        return (int) killed;
-      }
-      Thread.sleep(50);
+    long[] killed = {0};
+    boolean blocked =
+        Poll.until(
+            java.time.Duration.ofMinutes(1),
+            () ->
+                (killed[0] =
+                        SharedSandbox.count(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                + " WHERE wait_event_type = 'Lock' AND query LIKE '"
+                                + statementPrefix
+                                + "%'"))
+                    > 0);
+    if (!blocked) {
+      throw new AssertionError("no backend ever waited on the lock");
     }
-    throw new AssertionError("no backend ever waited on the lock");
+    return (int) killed[0];
   }
 
   private int runWhileLocked(String lockSql, String statementPrefix, String... args)

@@ -116,23 +116,20 @@ class DatabaseFaultTest extends LauncherCalls {
         SharedSandbox.jdbcUrl(),
         table,
         run -> {
-          // Kill every connection of the sink's database while it writes, three times.
-          int kills = 0;
-          long deadline = System.currentTimeMillis() + 120_000;
-          while (kills < 3 && !run.isDone() && System.currentTimeMillis() < deadline) {
-            long killed =
-                SharedSandbox.count(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        + " WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                        + " AND query LIKE '%"
-                        + table
-                        + "%'");
-            if (killed > 0) {
-              kills++;
-              Thread.sleep(300);
-            } else {
-              Thread.sleep(20);
-            }
+          // Kill the sink's connections while it writes, three times: each time, as soon as a
+          // (new) connection is working on the table.
+          for (int kill = 0; kill < 3 && !run.isDone(); kill++) {
+            Poll.until(
+                Duration.ofMinutes(2),
+                () ->
+                    run.isDone()
+                        || SharedSandbox.count(
+                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    + " WHERE pid <> pg_backend_pid()"
+                                    + " AND backend_type = 'client backend' AND query LIKE '%"
+                                    + table
+                                    + "%'")
+                            > 0);
           }
         });
   }
@@ -149,18 +146,19 @@ class DatabaseFaultTest extends LauncherCalls {
           "orders",
           run -> {
             // Restart the server as soon as the first rows are in (or the read is under way).
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (!run.isDone() && System.currentTimeMillis() < deadline) {
-              try (Connection c = postgres.connect();
-                  Statement s = c.createStatement();
-                  ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
-                rs.next();
-                if (rs.getLong(1) > 0) {
-                  break;
-                }
-              }
-              Thread.sleep(20);
-            }
+            Poll.until(
+                Duration.ofMinutes(1),
+                () -> {
+                  if (run.isDone()) {
+                    return true;
+                  }
+                  try (Connection c = postgres.connect();
+                      Statement s = c.createStatement();
+                      ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+                    rs.next();
+                    return rs.getLong(1) > 0;
+                  }
+                });
             postgres.restart(Duration.ofSeconds(2));
           });
     }

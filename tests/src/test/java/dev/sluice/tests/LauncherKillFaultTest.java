@@ -49,12 +49,9 @@ class LauncherKillFaultTest extends LauncherCalls {
             .redirectOutput(dir.resolve("launcher.log").toFile())
             .start();
     // Kill it once the load is under way: rows are arriving, or the JVM has had time to read.
-    long deadline = System.currentTimeMillis() + 120_000;
-    while (launcher.isAlive()
-        && System.currentTimeMillis() < deadline
-        && SharedSandbox.count("SELECT count(*) FROM " + table) == 0) {
-      Thread.sleep(20);
-    }
+    Poll.until(
+        java.time.Duration.ofMinutes(2),
+        () -> !launcher.isAlive() || SharedSandbox.count("SELECT count(*) FROM " + table) > 0);
     boolean killedMidway = launcher.isAlive();
     launcher.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     assertThat("the launcher was still loading when killed", killedMidway, is(true));

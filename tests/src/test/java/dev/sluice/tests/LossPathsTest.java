@@ -199,18 +199,6 @@ class LossPathsTest extends LauncherCalls {
         equalTo(List.of("day2.csv#3")));
   }
 
-  private int jdbcToLake(String table, String export, Path lake) {
-    return run(
-        "jdbc-to-lake",
-        "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-        "--jdbcUser=postgres",
-        "--table=" + table,
-        "--exportName=" + export,
-        "--watermarkColumn=updated_at",
-        "--output=" + lake,
-        "--deadLetter=file:" + lake.resolve("_dlq"));
-  }
-
   /** A second export into the same lake leaves the first export's files where they are. */
   @Test
   void aSecondExportIntoTheSameLakeKeepsTheFirst() throws Exception {
@@ -226,8 +214,8 @@ class LossPathsTest extends LauncherCalls {
         "DELETE FROM sluice_export_state WHERE export_name IN ('share-a', 'share-b')");
     Path lake = dir.resolve("shared-lake");
 
-    assertOk(jdbcToLake("lake_share_a", "share-a", lake));
-    assertOk(jdbcToLake("lake_share_b", "share-b", lake));
+    assertOk(run(jdbcToLakeArgs("lake_share_a", "share-a", lake)));
+    assertOk(run(jdbcToLakeArgs("lake_share_b", "share-b", lake)));
     List<Long> ids = new ArrayList<>();
     for (Path file : dev.sluice.io.files.LakePublisher.dataFiles(lake)) {
       try (org.apache.avro.file.DataFileReader<org.apache.avro.generic.GenericRecord> reader =
@@ -244,18 +232,20 @@ class LossPathsTest extends LauncherCalls {
     assertThat(dev.sluice.io.files.LakePublisher.dataFiles(lake).size(), is(2));
   }
 
-  private String[] jdbcToLakeArgs(String table, String export, Path lake, String extra) {
-    return new String[] {
-      "jdbc-to-lake",
-      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-      "--jdbcUser=postgres",
-      "--table=" + table,
-      "--exportName=" + export,
-      "--watermarkColumn=updated_at",
-      "--output=" + lake,
-      "--deadLetter=file:" + lake.resolve("_dlq"),
-      extra
-    };
+  private String[] jdbcToLakeArgs(String table, String export, Path lake, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "jdbc-to-lake",
+                "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+                "--jdbcUser=postgres",
+                "--table=" + table,
+                "--exportName=" + export,
+                "--watermarkColumn=updated_at",
+                "--output=" + lake,
+                "--deadLetter=file:" + lake.resolve("_dlq")));
+    args.addAll(Arrays.asList(extra));
+    return args.toArray(String[]::new);
   }
 
   /**

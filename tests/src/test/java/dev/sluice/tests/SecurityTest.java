@@ -162,11 +162,12 @@ class SecurityTest extends LauncherCalls {
     SharedSandbox.execute(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cleartext_user') THEN"
             + " CREATE ROLE cleartext_user LOGIN; END IF; END $$");
-    String password = "pw-" + java.util.UUID.randomUUID();
-    SharedSandbox.execute("ALTER ROLE cleartext_user PASSWORD '" + password + "'");
+    // A throwaway value made for this run, known only to this test and its role.
+    String generated = "pw-" + java.util.UUID.randomUUID();
+    SharedSandbox.execute("ALTER ROLE cleartext_user PASSWORD '" + generated + "'");
     String table = SharedSandbox.newTableLike("orders", "orders_cleartext");
     SharedSandbox.execute("GRANT ALL ON " + table + " TO cleartext_user");
-    Path secret = Files.writeString(dir.resolve("pg-password"), password);
+    Path secret = Files.writeString(dir.resolve("pg-password"), generated);
     String topic = SharedSandbox.newTopic("cleartext", 1);
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"));
     try {

@@ -23,13 +23,8 @@ final class StreamingOrders {
 
   /** Polls {@code value} until it equals {@code expected} or two minutes pass; the last value. */
   static <T> T await(Callable<T> value, T expected) throws Exception {
-    long deadline = System.currentTimeMillis() + 120_000;
-    T last = value.call();
-    while (!expected.equals(last) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(250);
-      last = value.call();
-    }
-    return last;
+    Poll.until(java.time.Duration.ofMinutes(2), () -> expected.equals(value.call()));
+    return value.call();
   }
 
   /**

@@ -47,10 +47,7 @@ class TransientErrorsTest {
             try (Statement s = c.createStatement()) {
               s.execute("SELECT * FROM " + table + " WHERE order_id = 1 FOR UPDATE");
               locked.countDown();
-              long deadline = System.currentTimeMillis() + 90_000;
-              while (!release.getAsBoolean() && System.currentTimeMillis() < deadline) {
-                Thread.sleep(50);
-              }
+              Poll.until(java.time.Duration.ofSeconds(90), release::getAsBoolean);
             }
             c.commit();
           }

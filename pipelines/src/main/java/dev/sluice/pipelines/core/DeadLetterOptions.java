@@ -1,11 +1,10 @@
 package dev.sluice.pipelines.core;
 
-import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Where a pipeline sends the records it cannot process. */
-public interface DeadLetterOptions extends SluiceOptions {
+public interface DeadLetterOptions extends SluiceOptions, DatabaseAuthOptions {
   @Description(
       "Dead-letter sink for records that fail: file:<dir>, kafka:<topic> or jdbc:<table> "
           + "(a table made by the sluice_dead_letters migration)")
@@ -46,14 +45,4 @@ public interface DeadLetterOptions extends SluiceOptions {
   String getDeadLetterJdbcPassword();
 
   void setDeadLetterJdbcPassword(String value);
-
-  // Declared, with the same default, by JdbcOptions and DeadLetterOptions (Beam options are global
-  // by name).
-  @Description(
-      "Send a database password even when the server asks for it in cleartext (pg_hba.conf method"
-          + " 'password'); refused by default")
-  @Default.Boolean(false)
-  Boolean getAllowCleartextPassword();
-
-  void setAllowCleartextPassword(Boolean value);
 }
