@@ -2,8 +2,6 @@ package dev.sluice.runners.bench;
 
 import dev.sluice.runners.sandbox.Ports;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -136,14 +134,7 @@ final class JdbcSinkPeer {
   }
 
   static String classpath() throws IOException {
-    try (InputStream in = JdbcSinkPeer.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
-      if (in == null) {
-        throw new IOException(
-            "The peer's classpath resource "
-                + CLASSPATH_RESOURCE
-                + " is missing: build the runners/jdbc-sink-peer module first (mvn compile)");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
+    return dev.sluice.runners.sandbox.LocalFiles.classpathResource(
+        CLASSPATH_RESOURCE, "runners/jdbc-sink-peer");
   }
 }

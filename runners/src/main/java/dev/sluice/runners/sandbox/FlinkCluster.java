@@ -3,7 +3,6 @@ package dev.sluice.runners.sandbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -206,15 +205,7 @@ public final class FlinkCluster implements AutoCloseable {
   }
 
   static String classpath() throws IOException {
-    try (InputStream in = FlinkCluster.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
-      if (in == null) {
-        throw new IOException(
-            "Flink cluster classpath resource "
-                + CLASSPATH_RESOURCE
-                + " is missing: build the runners/flink-cluster module first (mvn compile)");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
+    return LocalFiles.classpathResource(CLASSPATH_RESOURCE, "runners/flink-cluster");
   }
 
   private void awaitTaskManagers(int expected) throws IOException, InterruptedException {

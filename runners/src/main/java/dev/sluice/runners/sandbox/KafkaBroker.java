@@ -1,7 +1,6 @@
 package dev.sluice.runners.sandbox;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -138,15 +137,7 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   static String brokerClasspath() throws IOException {
-    try (InputStream in = KafkaBroker.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
-      if (in == null) {
-        throw new IOException(
-            "Kafka broker classpath resource "
-                + CLASSPATH_RESOURCE
-                + " is missing: build the runners/kafka-broker module first (mvn compile)");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
+    return LocalFiles.classpathResource(CLASSPATH_RESOURCE, "runners/kafka-broker");
   }
 
   private void awaitReady() throws IOException, InterruptedException {

@@ -38,4 +38,23 @@ public final class LocalFiles {
             ""));
     return file;
   }
+
+  /**
+   * A classpath written to a resource by one of the {@code runners/*} classpath modules (the
+   * broker's, Flink's, the benchmark peer's), for a JVM of its own; fails naming the module to
+   * build.
+   */
+  public static String classpathResource(String resource, String module) throws IOException {
+    try (java.io.InputStream in = LocalFiles.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IOException(
+            "The classpath resource "
+                + resource
+                + " is missing: build the "
+                + module
+                + " module first (mvn compile)");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    }
+  }
 }
