@@ -69,7 +69,7 @@ public final class Launcher {
         default:
           break;
       }
-      Optional<SluicePipeline<?>> pipeline = PipelineCatalog.byName(command);
+      Optional<SluicePipeline<?, ?>> pipeline = PipelineCatalog.byName(command);
       if (pipeline.isEmpty()) {
         throw new UsageException(
             "Unknown pipeline or command '" + command + "'. Run --help for the catalog.");
@@ -99,8 +99,8 @@ public final class Launcher {
     }
   }
 
-  private <O extends SluiceOptions> RunSummary runPipeline(
-      SluicePipeline<O> pipeline, String[] args) throws Exception {
+  private <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary runPipeline(
+      SluicePipeline<O, P> pipeline, String[] args) throws Exception {
     O options = parse(pipeline, args);
     if (options.getDetached()) {
       detach(options);
@@ -112,7 +112,7 @@ public final class Launcher {
    * Parses a pipeline's options, rejecting options of no interface in play (including options of
    * other Sluice pipelines) and naming each missing required option.
    */
-  static <O extends SluiceOptions> O parse(SluicePipeline<O> pipeline, String[] args) {
+  static <O extends SluiceOptions> O parse(SluicePipeline<O, ?> pipeline, String[] args) {
     PipelineOptionsFactory.register(pipeline.optionsClass());
     Set<String> own = OptionsDoc.names(pipeline.optionsClass());
     Set<String> beam = beamOptionNames();
@@ -263,7 +263,7 @@ public final class Launcher {
     text.append(
         "Usage: sluice <pipeline> [--option=value ...] [--runner=DirectRunner|FlinkRunner|DataflowRunner]\n");
     text.append("       sluice <pipeline> --help\n\nPipelines:\n");
-    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+    for (SluicePipeline<?, ?> pipeline : PipelineCatalog.all()) {
       text.append(String.format("  %-16s %s%n", pipeline.name(), pipeline.description()));
     }
     text.append("\nCommands:\n");

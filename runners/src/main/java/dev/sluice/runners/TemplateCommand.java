@@ -1,6 +1,7 @@
 package dev.sluice.runners;
 
 import dev.sluice.pipelines.core.PipelineCatalog;
+import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.core.SluiceOptions;
 import dev.sluice.pipelines.core.SluicePipeline;
 import java.io.PrintStream;
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.beam.sdk.Pipeline;
+import java.util.Optional;
 
 /**
  * {@code sluice template --output=<dir> [--pipeline=<name> [-- <pipeline options>]]}: Flex Template
@@ -32,7 +33,7 @@ final class TemplateCommand {
         split < 0 ? List.of() : Arrays.asList(Arrays.copyOfRange(args, split + 1, args.length));
     Flags flags = Flags.parse(own, OWN);
     Path dir = Path.of(flags.required("output"));
-    List<SluicePipeline<?>> pipelines;
+    List<SluicePipeline<?, ?>> pipelines;
     if (flags.get("pipeline") == null) {
       if (!pipelineArgs.isEmpty()) {
         throw new Launcher.UsageException(
@@ -50,7 +51,7 @@ final class TemplateCommand {
                                   + flags.get("pipeline")
                                   + "'. Run --help for the catalog.")));
     }
-    for (SluicePipeline<?> pipeline : pipelines) {
+    for (SluicePipeline<?, ?> pipeline : pipelines) {
       for (Path file : Templates.write(pipeline, dir)) {
         out.println("wrote " + file);
       }
@@ -68,8 +69,8 @@ final class TemplateCommand {
    * runner write the classic template. Options naming the runner, project, region and temporary
    * location may be given; offline defaults fill in the rest.
    */
-  static <O extends SluiceOptions> void classic(
-      SluicePipeline<O> pipeline, List<String> pipelineArgs, Path template) throws Exception {
+  static <O extends SluiceOptions, P extends SluicePipeline.Plan> void classic(
+      SluicePipeline<O, P> pipeline, List<String> pipelineArgs, Path template) throws Exception {
     Files.createDirectories(template.toAbsolutePath().getParent());
     List<String> args = new ArrayList<>(pipelineArgs);
     for (String runner : List.of("--runner=", "--templateLocation=")) {
@@ -95,9 +96,32 @@ final class TemplateCommand {
     defaultTo(
         args, "pathValidatorClass", "org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator");
     O options = Launcher.parse(pipeline, args.toArray(String[]::new));
-    Pipeline graph = Pipeline.create(options);
-    pipeline.build(graph, options);
-    graph.run();
+    // A classic template is a graph built now and run later without this launcher: nothing can
+    // plan at launch or carry out the plan's steps then. Options that need either are refused
+    // before anything is asked of any service, and the steps of a plan are never run here.
+    Optional<String> launcher = pipeline.needsLauncher(options);
+    if (launcher.isPresent()) {
+      throw new Launcher.UsageException(
+          "A classic template cannot hold this " + pipeline.name() + " run: " + launcher.get());
+    }
+    PipelineRun.Built<P> built = PipelineRun.build(pipeline, options);
+    if (built.plan().run().hasSteps()) {
+      throw new Launcher.UsageException(
+          "A classic template cannot hold this "
+              + pipeline.name()
+              + " run: it has steps around the run ("
+              + String.join(
+                  ", ",
+                  java.util.stream.Stream.of(
+                          built.plan().run().prepare(),
+                          built.plan().run().onSuccess(),
+                          built.plan().run().cleanup())
+                      .flatMap(List::stream)
+                      .map(step -> step.name())
+                      .toList())
+              + ") that only a launcher carries out. Use the Flex Template");
+    }
+    built.pipeline().run();
   }
 
   private static String value(List<String> args, String name) {

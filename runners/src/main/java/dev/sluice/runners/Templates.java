@@ -30,7 +30,7 @@ final class Templates {
   private Templates() {}
 
   /** Writes the template files of {@code pipeline} under {@code dir/<pipeline>/}. */
-  static List<Path> write(SluicePipeline<?> pipeline, Path dir) throws IOException {
+  static List<Path> write(SluicePipeline<?, ?> pipeline, Path dir) throws IOException {
     Path target = Files.createDirectories(dir.resolve(pipeline.name()));
     List<Path> written = new ArrayList<>();
     written.add(
@@ -46,7 +46,7 @@ final class Templates {
     return written;
   }
 
-  static ObjectNode metadata(SluicePipeline<?> pipeline) {
+  static ObjectNode metadata(SluicePipeline<?, ?> pipeline) {
     ObjectNode root = JSON.createObjectNode();
     root.put("name", pipeline.name());
     root.put("description", pipeline.description() + ". " + pipeline.lineage());
@@ -70,7 +70,7 @@ final class Templates {
   }
 
   /** The {@link OptionPattern} of an option's getter, if it has one. */
-  private static String pattern(SluicePipeline<?> pipeline, String option) {
+  private static String pattern(SluicePipeline<?, ?> pipeline, String option) {
     String getter = "get" + Character.toUpperCase(option.charAt(0)) + option.substring(1);
     try {
       Method method = pipeline.optionsClass().getMethod(getter);
@@ -87,7 +87,7 @@ final class Templates {
     return Character.toUpperCase(spaced.charAt(0)) + spaced.substring(1);
   }
 
-  static String dockerfile(SluicePipeline<?> pipeline) {
+  static String dockerfile(SluicePipeline<?, ?> pipeline) {
     return String.join(
         "\n",
         "# Flex Template launcher image of Sluice's " + pipeline.name() + ".",
@@ -102,7 +102,7 @@ final class Templates {
         "");
   }
 
-  static String readme(SluicePipeline<?> pipeline) {
+  static String readme(SluicePipeline<?, ?> pipeline) {
     StringBuilder parameters = new StringBuilder();
     for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {
       if (option.required()) {

@@ -30,7 +30,7 @@ class TemplatesTest {
         new Launcher(new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
             .execute("template", "--output=" + dir);
     assertThat(code, is(Launcher.OK));
-    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+    for (SluicePipeline<?, ?> pipeline : PipelineCatalog.all()) {
       Path folder = dir.resolve(pipeline.name());
       JsonNode metadata = new ObjectMapper().readTree(folder.resolve("metadata.json").toFile());
       assertThat(metadata.get("name").asText(), equalTo(pipeline.name()));
@@ -61,7 +61,7 @@ class TemplatesTest {
   @Test
   void validatedOptionsCarryTheirRegexAndItAcceptsWhatThePipelineAccepts(@TempDir Path dir)
       throws Exception {
-    SluicePipeline<?> kafkaToJdbc = PipelineCatalog.byName("kafka-to-jdbc").orElseThrow();
+    SluicePipeline<?, ?> kafkaToJdbc = PipelineCatalog.byName("kafka-to-jdbc").orElseThrow();
     JsonNode parameters = Templates.metadata(kafkaToJdbc).get("parameters");
     Map<String, Pattern> regexes = new LinkedHashMap<>();
     parameters.forEach(

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,26 +88,74 @@ class DataflowTemplateTest extends LauncherCalls {
     assertNoSecretIn(templates);
   }
 
+  /**
+   * A classic template is run later without this launcher: options that plan at launch or have
+   * steps around the run are refused before any service is asked anything, and nothing is left.
+   */
   @Test
-  void jdbcToLake() throws Exception {
-    SharedSandbox.execute(
-        "DROP TABLE IF EXISTS template_src; CREATE TABLE template_src (id bigint PRIMARY KEY,"
-            + " note text, updated_at timestamptz NOT NULL);"
-            + " INSERT INTO template_src VALUES (1, 'a', '2026-11-01T00:00:00Z'),"
-            + " (2, 'b', '2026-11-02T00:00:00Z')");
-    JsonNode template =
-        template(
-            "jdbc-to-lake",
+  void boundedKafkaToJdbcIsRefusedAndLeavesNoStagingTable() throws Exception {
+    String table = SharedSandbox.newTableLike("orders", "template_bounded");
+    String topic = SharedSandbox.newTopic("template-bounded", 1);
+    SharedSandbox.produce(topic, 0, "{}".getBytes(StandardCharsets.UTF_8));
+    Path rules =
+        Files.writeString(
+            dir.resolve("rules.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1, severity: error}\n");
+    long stagesBefore = stagingTables();
+
+    int exit =
+        run(
+            "template",
+            "--output=" + templates,
+            "--pipeline=kafka-to-jdbc",
+            "--",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--consumerGroup=template-group",
+            "--bounded",
+            "--rules=" + rules,
             "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+            "--jdbcUser=postgres",
+            "--table=" + table,
+            "--deadLetter=jdbc:sluice_dead_letters");
+
+    assertThat(exit, is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "A classic template cannot hold this kafka-to-jdbc run: a bounded kafka-to-jdbc run"
+                + " plans the offsets it reads when it starts"));
+    assertThat(stagingTables(), is(stagesBefore));
+    assertThat(Files.exists(templates.resolve("kafka-to-jdbc/classic-template.json")), is(false));
+    // Nothing baked, nothing committed: the group has no offsets.
+    assertThat(SharedSandbox.committedOffsets(topic, "template-group").isEmpty(), is(true));
+  }
+
+  @Test
+  void jdbcToLakeIsRefused() throws Exception {
+    int exit =
+        run(
+            "template",
+            "--output=" + templates,
+            "--pipeline=jdbc-to-lake",
+            "--",
+            "--jdbcUrl=jdbc:postgresql://unreachable.invalid:5432/sluice",
             "--jdbcUser=postgres",
             "--jdbcPassword=file:" + passwordFile,
             "--table=template_src",
             "--output=gs://sluice-lake/template_src",
             "--deadLetter=file:gs://sluice-lake/dead-letters");
-    Set<String> steps = steps(template);
-    assertThat(steps.stream().anyMatch(s -> s.startsWith("ReadJdbc/")), is(true));
-    assertThat(steps.stream().anyMatch(s -> s.startsWith("WriteLake/")), is(true));
-    assertNoSecretIn(templates);
+
+    assertThat(exit, is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("jdbc-to-lake plans its watermark range when it starts"));
+    assertThat(Files.exists(templates.resolve("jdbc-to-lake/classic-template.json")), is(false));
+  }
+
+  private static long stagingTables() throws Exception {
+    return SharedSandbox.count(
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'sluice\\_stage\\_%'");
   }
 
   private JsonNode template(String pipeline, String... options) throws Exception {

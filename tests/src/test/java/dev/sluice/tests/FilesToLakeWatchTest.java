@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
 import dev.sluice.schemas.DeadLetter;
@@ -41,8 +42,7 @@ class FilesToLakeWatchTest {
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.setWatch("PT1S");
     options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
-    Pipeline pipeline = Pipeline.create(options);
-    new FilesToLake().build(pipeline, options);
+    Pipeline pipeline = PipelineRun.build(new FilesToLake(), options).pipeline();
     PipelineResult result = pipeline.run();
     try {
       Thread.sleep(1500);

@@ -6,6 +6,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
 import dev.sluice.runners.sandbox.KafkaBroker;
@@ -62,8 +63,7 @@ class KafkaBrokerFaultTest {
       options.setTable(table);
       options.setDeadLetter("jdbc:" + dlq);
       options.as(DirectOptions.class).setBlockOnRun(false);
-      Pipeline pipeline = Pipeline.create(options);
-      new KafkaToJdbc().build(pipeline, options);
+      Pipeline pipeline = PipelineRun.build(new KafkaToJdbc(), options).pipeline();
       PipelineResult result = pipeline.run();
       try {
         byte[][] first = new byte[ORDERS + 1][];

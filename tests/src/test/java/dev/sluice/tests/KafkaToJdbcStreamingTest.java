@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
 import dev.sluice.schemas.DeadLetter;
@@ -36,8 +37,7 @@ class KafkaToJdbcStreamingTest {
     options.setTable(table);
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.as(DirectOptions.class).setBlockOnRun(false);
-    Pipeline pipeline = Pipeline.create(options);
-    new KafkaToJdbc().build(pipeline, options);
+    Pipeline pipeline = PipelineRun.build(new KafkaToJdbc(), options).pipeline();
     PipelineResult result = pipeline.run();
     try {
       StreamingOrders.produceAndAwaitNewest(topic, table);

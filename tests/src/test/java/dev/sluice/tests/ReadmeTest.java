@@ -17,7 +17,7 @@ class ReadmeTest {
   @Test
   void readmeDocumentsEveryPipelineWithEachOfItsOptions() throws Exception {
     String readme = Files.readString(ROOT.resolve("README.md"));
-    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+    for (SluicePipeline<?, ?> pipeline : PipelineCatalog.all()) {
       assertThat(readme, containsString("### " + pipeline.name()));
       String section = readme.substring(readme.indexOf("### " + pipeline.name()));
       for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -150,6 +151,30 @@ public final class SharedSandbox
       for (byte[] value : values) {
         producer.send(new ProducerRecord<>(topic, partition, null, value)).get();
       }
+    }
+  }
+
+  /** The offsets {@code group} has committed for {@code topic}, by partition (none: empty). */
+  static Map<Integer, Long> committedOffsets(String topic, String group) {
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            Map.of("bootstrap.servers", bootstrapServers(), "group.id", group),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      Map<Integer, Long> offsets = new java.util.TreeMap<>();
+      Set<org.apache.kafka.common.TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+              .collect(java.util.stream.Collectors.toSet());
+      consumer
+          .committed(partitions)
+          .forEach(
+              (partition, offset) -> {
+                if (offset != null) {
+                  offsets.put(partition.partition(), offset.offset());
+                }
+              });
+      return offsets;
     }
   }
 }

@@ -9,6 +9,7 @@ import java.time.Instant;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -32,6 +33,12 @@ public final class BadRecords extends PTransform<PCollection<BadRecord>, PCollec
 
   public static BadRecords toDeadLetters(String pipeline, String step, FailureReason reason) {
     return new BadRecords(pipeline, step, reason);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item("step", step)).add(DisplayData.item("reason", reason.name()));
   }
 
   /** One conversion, for use outside a pipeline too. */

@@ -2,22 +2,23 @@ package dev.sluice.transforms.parse;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Values;
-import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -28,51 +29,75 @@ import org.apache.beam.sdk.values.TupleTagList;
  * decode, parse or fit the schema become dead letters with their original bytes; blank lines are
  * counted as filtered. Each parsed record keeps the source record it came from, so a later step
  * (e.g. a sink that rejects it) can still dead-letter the original bytes. Usage: {@code
- * raw.apply("Parse", ParseRecords.of(schema, InputFormat.CSV).forPipeline("files-to-lake"))}.
+ * raw.apply("Parse", ParseRecords.of(schema, InputFormat.CSV).withPipeline("files-to-lake"))}.
  */
-public final class ParseRecords
-    extends PTransform<PCollection<SourceRecord>, Result<KV<SourceRecord, GenericRecord>>> {
-  private final Schema schema;
-  private final InputFormat format;
-  private final String pipeline;
-  private final Integer writerVersion;
-
+@AutoValue
+public abstract class ParseRecords
+    extends PTransform<PCollection<SourceRecord>, Result<Traced<GenericRecord>>> {
   /** The step name dead letters of this transform carry. */
   public static final String STEP = "Parse";
 
-  private ParseRecords(Schema schema, InputFormat format, String pipeline, Integer writerVersion) {
-    super(STEP);
-    this.schema = schema;
-    this.format = format;
-    this.pipeline = pipeline;
-    this.writerVersion = writerVersion;
+  abstract Schema schema();
+
+  abstract InputFormat format();
+
+  abstract @Nullable String pipeline();
+
+  abstract @Nullable Integer writerVersion();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setSchema(Schema schema);
+
+    abstract Builder setFormat(InputFormat format);
+
+    abstract Builder setPipeline(@Nullable String pipeline);
+
+    abstract Builder setWriterVersion(@Nullable Integer version);
+
+    abstract ParseRecords build();
   }
 
   public static ParseRecords of(Schema schema, InputFormat format) {
     checkArgument(schema != null, "schema must not be null");
     checkArgument(format != null, "format must not be null");
-    return new ParseRecords(schema, format, null, null);
+    return new AutoValue_ParseRecords.Builder().setSchema(schema).setFormat(format).build();
   }
 
   /** The pipeline whose counters and dead letters this step reports under. */
-  public ParseRecords forPipeline(String pipeline) {
+  public ParseRecords withPipeline(String pipeline) {
     checkArgument(
         pipeline != null && !pipeline.isBlank(), "pipeline must be a name, but was %s", pipeline);
-    return new ParseRecords(schema, format, pipeline, writerVersion);
+    return toBuilder().setPipeline(pipeline).build();
   }
 
   /** Plain Avro binary values were written with this released version (default: the current). */
-  public ParseRecords withWriterVersion(Integer version) {
+  public ParseRecords withWriterVersion(@Nullable Integer version) {
     if (version != null) {
-      RecordParser.of(schema, format).withWriterVersion(version);
+      RecordParser.of(schema(), format()).withWriterVersion(version);
     }
-    return new ParseRecords(schema, format, pipeline, version);
+    return toBuilder().setWriterVersion(version).build();
   }
 
   @Override
-  public Result<KV<SourceRecord, GenericRecord>> expand(PCollection<SourceRecord> input) {
-    checkArgument(pipeline != null, "ParseRecords needs forPipeline(name)");
-    TupleTag<KV<SourceRecord, GenericRecord>> parsed = new TupleTag<>() {};
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("schema", schema().getFullName()))
+        .add(DisplayData.item("format", format().name()))
+        .addIfNotNull(DisplayData.item("writerVersion", writerVersion()));
+  }
+
+  @Override
+  public Result<Traced<GenericRecord>> expand(PCollection<SourceRecord> input) {
+    checkArgument(pipeline() != null, "ParseRecords needs withPipeline(name)");
+    Schema schema = schema();
+    InputFormat format = format();
+    String pipeline = pipeline();
+    Integer writerVersion = writerVersion();
+    TupleTag<Traced<GenericRecord>> parsed = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
     DeadLetters deadLetters = DeadLetters.forStep(pipeline, STEP).withSchema(schema);
     PCollectionTuple out =
@@ -88,34 +113,23 @@ public final class ParseRecords
                         parsed,
                         failed))
                 .withOutputTags(parsed, TupleTagList.of(failed)));
-    out.get(parsed).setCoder(KvCoder.of(SourceRecord.SourceRecordCoder.of(), AvroCoder.of(schema)));
+    out.get(parsed).setCoder(Traced.coder(AvroCoder.of(schema)));
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, parsed, failed);
   }
 
-  /** The parsed records alone, without the source records they came from. */
-  public static PTransform<PCollection<KV<SourceRecord, GenericRecord>>, PCollection<GenericRecord>>
-      records(Schema schema) {
-    return new PTransform<>("Records") {
-      @Override
-      public PCollection<GenericRecord> expand(PCollection<KV<SourceRecord, GenericRecord>> in) {
-        return in.apply(Values.create()).setCoder(AvroCoder.of(schema));
-      }
-    };
-  }
-
-  static final class ParseFn extends DoFn<SourceRecord, KV<SourceRecord, GenericRecord>> {
+  static final class ParseFn extends DoFn<SourceRecord, Traced<GenericRecord>> {
     private final RecordParser parser;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
-    private final TupleTag<KV<SourceRecord, GenericRecord>> parsed;
+    private final TupleTag<Traced<GenericRecord>> parsed;
     private final TupleTag<DeadLetter> failed;
 
     ParseFn(
         RecordParser parser,
         Accounting accounting,
         DeadLetters deadLetters,
-        TupleTag<KV<SourceRecord, GenericRecord>> parsed,
+        TupleTag<Traced<GenericRecord>> parsed,
         TupleTag<DeadLetter> failed) {
       this.parser = parser;
       this.accounting = accounting;
@@ -131,7 +145,7 @@ public final class ParseRecords
         return;
       }
       try {
-        out.get(parsed).output(KV.of(record, parser.parse(record)));
+        out.get(parsed).output(Traced.of(record, parser.parse(record)));
       } catch (RecordException e) {
         out.get(failed).output(deadLetters.of(record, e));
       } catch (RuntimeException e) {

@@ -1,13 +1,18 @@
 package dev.sluice.transforms.rules;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import com.google.auto.value.AutoValue;
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.BatchingFn;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
-import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -16,6 +21,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -30,41 +36,57 @@ import org.joda.time.Duration;
  * and rules with {@code mostly} count failures and keep the record. Counters per rule, under the
  * pipeline's namespace: {@code rule.<name>.evaluated} and {@code rule.<name>.failed}.
  */
-public final class ApplyRules
-    extends PTransform<
-        PCollection<KV<SourceRecord, GenericRecord>>, Result<KV<SourceRecord, GenericRecord>>> {
+@AutoValue
+public abstract class ApplyRules
+    extends PTransform<PCollection<Traced<GenericRecord>>, Result<Traced<GenericRecord>>> {
   public static final String STEP = "Rules";
 
   /** Prefix of the per-rule counters. */
   public static final String COUNTER_PREFIX = "rule.";
 
-  private final RulesFile rules;
-  private final Schema schema;
-  private final String pipeline;
-  private final ReferenceLookup references;
-  private final Duration window;
+  abstract RulesFile rules();
 
-  private ApplyRules(
-      RulesFile rules,
-      Schema schema,
-      String pipeline,
-      ReferenceLookup references,
-      Duration window) {
-    super(STEP);
-    this.rules = rules;
-    this.schema = schema;
-    this.pipeline = pipeline;
-    this.references = references;
-    this.window = window;
+  abstract Schema schema();
+
+  abstract String pipeline();
+
+  abstract @Nullable ReferenceLookup references();
+
+  abstract @Nullable Duration qualityWindow();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setRules(RulesFile rules);
+
+    abstract Builder setSchema(Schema schema);
+
+    abstract Builder setPipeline(String pipeline);
+
+    abstract Builder setReferences(@Nullable ReferenceLookup references);
+
+    abstract Builder setQualityWindow(@Nullable Duration window);
+
+    abstract ApplyRules build();
   }
 
   public static ApplyRules of(RulesFile rules, Schema schema, String pipeline) {
-    return new ApplyRules(rules, schema, pipeline, null, null);
+    checkArgument(rules != null, "rules must not be null");
+    checkArgument(schema != null, "schema must not be null");
+    checkArgument(
+        pipeline != null && !pipeline.isBlank(), "pipeline must be a name, but was %s", pipeline);
+    return new AutoValue_ApplyRules.Builder()
+        .setRules(rules)
+        .setSchema(schema)
+        .setPipeline(pipeline)
+        .build();
   }
 
   /** Where {@code relationships} rules look their values up. */
   public ApplyRules withReferences(ReferenceLookup references) {
-    return new ApplyRules(rules, schema, pipeline, references, window);
+    checkArgument(references != null, "references must not be null");
+    return toBuilder().setReferences(references).build();
   }
 
   /**
@@ -72,14 +94,31 @@ public final class ApplyRules
    * (reported as metrics) instead of once over the whole run. Said explicitly, because a bounded
    * read may still be an unbounded collection (Beam's Kafka read).
    */
-  public ApplyRules streaming(Duration window) {
-    return new ApplyRules(rules, schema, pipeline, references, window);
+  public ApplyRules withQualityWindow(Duration window) {
+    checkArgument(
+        window != null && window.isLongerThan(Duration.ZERO),
+        "qualityWindow must be positive, but was %s",
+        window);
+    return toBuilder().setQualityWindow(window).build();
   }
 
   @Override
-  public Result<KV<SourceRecord, GenericRecord>> expand(
-      PCollection<KV<SourceRecord, GenericRecord>> input) {
-    TupleTag<KV<SourceRecord, GenericRecord>> passed = new TupleTag<>() {};
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("recordRules", rules().recordRules().size()))
+        .add(DisplayData.item("datasetRules", rules().datasetRules().size()))
+        .addIfNotNull(DisplayData.item("qualityWindow", qualityWindow()));
+  }
+
+  @Override
+  public Result<Traced<GenericRecord>> expand(PCollection<Traced<GenericRecord>> input) {
+    RulesFile rules = rules();
+    Schema schema = schema();
+    String pipeline = pipeline();
+    ReferenceLookup references = references();
+    Duration window = qualityWindow();
+    TupleTag<Traced<GenericRecord>> passed = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
     PCollectionTuple out =
         input.apply(
@@ -98,8 +137,9 @@ public final class ApplyRules
     if (window != null) {
       if (!rules.datasetRules().isEmpty()) {
         out.get(passed)
-            .apply("Values", org.apache.beam.sdk.transforms.Values.<GenericRecord>create())
-            .setCoder(org.apache.beam.sdk.extensions.avro.coders.AvroCoder.of(schema))
+            .apply(
+                "Values",
+                Traced.values(org.apache.beam.sdk.extensions.avro.coders.AvroCoder.of(schema)))
             .apply(
                 "DatasetRulesPerWindow",
                 new WindowedQuality(rules.datasetRules(), pipeline, window));
@@ -112,7 +152,7 @@ public final class ApplyRules
             .apply(
                 "KeysOf " + rule.name(),
                 MapElements.into(TypeDescriptors.strings())
-                    .via(kv -> key(kv.getValue(), rule.fields())))
+                    .via(kv -> key(kv.value(), rule.fields())))
             .apply("Count " + rule.name(), Count.perElement())
             .apply("Duplicates " + rule.name(), ParDo.of(new DuplicatesFn(pipeline, rule.name())));
       } else if (rule.kind().equals("relationships")) {
@@ -127,9 +167,9 @@ public final class ApplyRules
                 org.apache.beam.sdk.transforms.FlatMapElements.into(TypeDescriptors.strings())
                     .via(
                         kv ->
-                            kv.getValue().get(field) == null
+                            kv.value().get(field) == null
                                 ? List.<String>of()
-                                : List.of(String.valueOf(kv.getValue().get(field)))))
+                                : List.of(String.valueOf(kv.value().get(field)))))
             .apply("Count " + rule.name(), Count.perElement())
             .apply("LookUp " + rule.name(), ParDo.of(new OrphansFn(pipeline, rule, references)));
       }
@@ -173,60 +213,42 @@ public final class ApplyRules
    * Looks distinct values up in batches and counts the records whose value is missing from the
    * referenced column; keeps a few missing values as samples.
    */
-  static final class OrphansFn extends DoFn<KV<String, Long>, Void> {
+  static final class OrphansFn extends BatchingFn<KV<String, Long>, Void> {
     static final int BATCH = 1000;
     private final String namespace;
     private final DatasetRule rule;
     private final ReferenceLookup references;
-    private transient Map<String, Long> pending;
     private transient int sampled;
 
     OrphansFn(String namespace, DatasetRule rule, ReferenceLookup references) {
+      super(BATCH);
       this.namespace = namespace;
       this.rule = rule;
       this.references = references;
     }
 
-    @StartBundle
-    public void start() {
-      pending = new java.util.LinkedHashMap<>();
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, Long> counted) throws Exception {
-      pending.merge(counted.getKey(), counted.getValue(), Long::sum);
-      if (pending.size() >= BATCH) {
-        flush();
+    @Override
+    protected void flush(List<Pending<KV<String, Long>>> batch, Emitter out) throws Exception {
+      Map<String, Long> counts = new java.util.LinkedHashMap<>();
+      for (Pending<KV<String, Long>> counted : batch) {
+        counts.merge(counted.element().getKey(), counted.element().getValue(), Long::sum);
       }
-    }
-
-    @FinishBundle
-    public void finish() throws Exception {
-      flush();
-    }
-
-    private void flush() throws Exception {
-      if (pending.isEmpty()) {
-        return;
-      }
-      for (String value : references.missing(rule, List.copyOf(pending.keySet()))) {
-        Metrics.counter(namespace, DatasetRule.orphansCounter(rule.name())).inc(pending.get(value));
+      for (String value : references.missing(rule, List.copyOf(counts.keySet()))) {
+        Metrics.counter(namespace, DatasetRule.orphansCounter(rule.name())).inc(counts.get(value));
         if (sampled++ < DuplicatesFn.SAMPLES) {
           Metrics.stringSet(namespace, DatasetRule.orphanSamples(rule.name()))
               .add(rule.fields().get(0) + "=" + value);
         }
       }
-      pending.clear();
     }
   }
 
-  static final class CheckFn
-      extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
+  static final class CheckFn extends DoFn<Traced<GenericRecord>, Traced<GenericRecord>> {
     private final List<RecordRule> rules;
     private final List<DatasetRule> datasetRules;
     private final String namespace;
     private final DeadLetters deadLetters;
-    private final TupleTag<KV<SourceRecord, GenericRecord>> passed;
+    private final TupleTag<Traced<GenericRecord>> passed;
     private final TupleTag<DeadLetter> failed;
 
     CheckFn(
@@ -234,7 +256,7 @@ public final class ApplyRules
         List<DatasetRule> datasetRules,
         String namespace,
         DeadLetters deadLetters,
-        TupleTag<KV<SourceRecord, GenericRecord>> passed,
+        TupleTag<Traced<GenericRecord>> passed,
         TupleTag<DeadLetter> failed) {
       this.rules = rules;
       this.datasetRules = datasetRules;
@@ -260,11 +282,11 @@ public final class ApplyRules
     }
 
     @ProcessElement
-    public void process(@Element KV<SourceRecord, GenericRecord> element, MultiOutputReceiver out) {
+    public void process(@Element Traced<GenericRecord> element, MultiOutputReceiver out) {
       RecordException rejection = null;
       for (RecordRule rule : rules) {
         Metrics.counter(namespace, COUNTER_PREFIX + rule.name() + ".evaluated").inc();
-        String failure = rule.failure(element.getValue());
+        String failure = rule.failure(element.value());
         if (failure == null) {
           continue;
         }
@@ -279,10 +301,10 @@ public final class ApplyRules
         }
       }
       if (rejection == null) {
-        measure(element.getValue());
+        measure(element.value());
         out.get(passed).output(element);
       } else {
-        out.get(failed).output(deadLetters.of(element.getKey(), rejection));
+        out.get(failed).output(deadLetters.of(element.source(), rejection));
       }
     }
   }

@@ -3,7 +3,7 @@ package dev.sluice.transforms.time;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import dev.sluice.transforms.core.AvroTypes;
-import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -11,7 +11,7 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
@@ -21,9 +21,7 @@ import org.joda.time.Instant;
  * record whose field is null keeps the source timestamp.
  */
 public final class EventTimeFromField
-    extends PTransform<
-        PCollection<KV<SourceRecord, GenericRecord>>,
-        PCollection<KV<SourceRecord, GenericRecord>>> {
+    extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<Traced<GenericRecord>>> {
   private final String field;
   private final boolean micros;
 
@@ -48,13 +46,19 @@ public final class EventTimeFromField
   }
 
   @Override
-  public PCollection<KV<SourceRecord, GenericRecord>> expand(
-      PCollection<KV<SourceRecord, GenericRecord>> input) {
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("eventTimeField", field))
+        .add(DisplayData.item("unit", micros ? "micros" : "millis"));
+  }
+
+  @Override
+  public PCollection<Traced<GenericRecord>> expand(PCollection<Traced<GenericRecord>> input) {
     return input.apply(ParDo.of(new StampFn(field, micros))).setCoder(input.getCoder());
   }
 
-  static final class StampFn
-      extends DoFn<KV<SourceRecord, GenericRecord>, KV<SourceRecord, GenericRecord>> {
+  static final class StampFn extends DoFn<Traced<GenericRecord>, Traced<GenericRecord>> {
     private final String field;
     private final boolean micros;
 
@@ -65,9 +69,8 @@ public final class EventTimeFromField
 
     @ProcessElement
     public void process(
-        @Element KV<SourceRecord, GenericRecord> element,
-        OutputReceiver<KV<SourceRecord, GenericRecord>> out) {
-      Object value = element.getValue().get(field);
+        @Element Traced<GenericRecord> element, OutputReceiver<Traced<GenericRecord>> out) {
+      Object value = element.value().get(field);
       if (value == null) {
         out.output(element);
         return;

@@ -7,6 +7,7 @@ import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -21,7 +22,6 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,11 +49,12 @@ class ParseRecordsTest {
     input.add(
         new SourceRecord("file:/in/b.csv#2", "4,2".getBytes(StandardCharsets.UTF_8), null, null));
 
-    Result<KV<SourceRecord, GenericRecord>> result =
+    Result<Traced<GenericRecord>> result =
         pipeline
             .apply(Create.of(input).withCoder(SourceRecord.SourceRecordCoder.of()))
             .apply(
-                "Parse", ParseRecords.of(Order.getClassSchema(), InputFormat.CSV).forPipeline("p"));
+                "Parse",
+                ParseRecords.of(Order.getClassSchema(), InputFormat.CSV).withPipeline("p"));
 
     PAssert.that(
             result
@@ -61,7 +62,7 @@ class ParseRecordsTest {
                 .apply(
                     "Ids",
                     MapElements.into(TypeDescriptors.longs())
-                        .via(r -> (Long) r.getValue().get("order_id"))))
+                        .via(r -> (Long) r.value().get("order_id"))))
         .containsInAnyOrder(1L);
     PAssert.that(
             result

@@ -7,6 +7,7 @@ import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.RecordParser;
 import java.io.StringReader;
@@ -16,7 +17,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -26,7 +26,6 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -37,7 +36,7 @@ class ApplyRulesTest {
   private static final RecordParser JSON =
       RecordParser.of(Order.getClassSchema(), InputFormat.JSONL);
 
-  static KV<SourceRecord, GenericRecord> order(
+  static Traced<GenericRecord> order(
       int id, String amount, String currency, String note, String created, String updated)
       throws Exception {
     String json =
@@ -55,7 +54,7 @@ class ApplyRulesTest {
             + (note == null ? "" : ",\"note\":\"" + note + "\"")
             + "}";
     SourceRecord source = SourceRecord.of("test:" + id, json.getBytes(StandardCharsets.UTF_8));
-    return KV.of(source, JSON.parse(source));
+    return Traced.of(source, JSON.parse(source));
   }
 
   @Test
@@ -78,7 +77,7 @@ class ApplyRulesTest {
             Order.getClassSchema());
     String t0 = "2026-11-25T10:00:00Z";
     String t1 = "2026-11-25T11:00:00Z";
-    List<KV<SourceRecord, GenericRecord>> input =
+    List<Traced<GenericRecord>> input =
         List.of(
             order(1, "10.00", "EUR", "ok", t0, t1), // passes all
             order(2, "0.00", "EUR", "ok", t0, t1), // range: 0 excluded -> dead letter
@@ -88,14 +87,9 @@ class ApplyRulesTest {
             order(
                 5, "5.00", "eur", "ok", t0, t1), // regex -> dead letter (and accepted_values warn)
             order(6, "5.00", "EUR", "ok", t1, t0)); // updated before created -> dead letter
-    Result<KV<SourceRecord, GenericRecord>> result =
+    Result<Traced<GenericRecord>> result =
         pipeline
-            .apply(
-                Create.of(input)
-                    .withCoder(
-                        KvCoder.of(
-                            SourceRecord.SourceRecordCoder.of(),
-                            AvroCoder.of(Order.getClassSchema()))))
+            .apply(Create.of(input).withCoder(Traced.coder(AvroCoder.of(Order.getClassSchema()))))
             .apply(ApplyRules.of(rules, Order.getClassSchema(), "p"));
     PAssert.that(
             result
@@ -103,7 +97,7 @@ class ApplyRulesTest {
                 .apply(
                     "Ids",
                     MapElements.into(TypeDescriptors.longs())
-                        .via(kv -> (Long) kv.getValue().get("order_id"))))
+                        .via(kv -> (Long) kv.value().get("order_id"))))
         .containsInAnyOrder(1L, 4L);
     PAssert.that(
             result

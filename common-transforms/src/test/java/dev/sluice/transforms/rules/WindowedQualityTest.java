@@ -4,20 +4,18 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.sluice.schemas.Order;
-import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import java.io.StringReader;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
-import org.apache.beam.sdk.values.KV;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Dataset rules on a stream: judged per processing-time window, reported as metrics. */
 @ExtendWith(TestPipelineExtension.class)
 class WindowedQualityTest {
-  private static KV<SourceRecord, GenericRecord> order(int id, String note) throws Exception {
+  private static Traced<GenericRecord> order(int id, String note) throws Exception {
     String t = "2026-11-25T10:00:00Z";
     return ApplyRulesTest.order(id, "1.00", "EUR", note, t, t);
   }
@@ -44,10 +42,8 @@ class WindowedQualityTest {
                   - {rule: null_rate, field: note, max: 0.5, severity: warn}
                 """),
             Order.getClassSchema());
-    TestStream<KV<SourceRecord, GenericRecord>> stream =
-        TestStream.create(
-                KvCoder.of(
-                    SourceRecord.SourceRecordCoder.of(), AvroCoder.of(Order.getClassSchema())))
+    TestStream<Traced<GenericRecord>> stream =
+        TestStream.create(Traced.coder(AvroCoder.of(Order.getClassSchema())))
             // window 1: 3 rows, order 1 twice, one null note of 3: row_count passes, unique fails
             .addElements(order(1, "a"), order(1, "b"), order(2, null))
             .advanceProcessingTime(Duration.standardMinutes(2))
@@ -59,7 +55,7 @@ class WindowedQualityTest {
         .apply(stream)
         .apply(
             ApplyRules.of(rules, Order.getClassSchema(), "stream")
-                .streaming(Duration.standardMinutes(1)));
+                .withQualityWindow(Duration.standardMinutes(1)));
     PipelineResult run = pipeline.run();
     run.waitUntilFinish();
     Map<String, Long> counters = new TreeMap<>();

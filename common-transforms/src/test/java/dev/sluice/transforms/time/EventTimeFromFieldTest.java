@@ -2,11 +2,11 @@ package dev.sluice.transforms.time;
 
 import dev.sluice.schemas.Order;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.RecordParser;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -14,7 +14,6 @@ import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -22,10 +21,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(TestPipelineExtension.class)
 class EventTimeFromFieldTest {
-  static final class IdAtTimestamp extends DoFn<KV<SourceRecord, GenericRecord>, String> {
+  static final class IdAtTimestamp extends DoFn<Traced<GenericRecord>, String> {
     @ProcessElement
     public void process(ProcessContext c) {
-      c.output(c.element().getValue().get("order_id") + "@" + c.timestamp());
+      c.output(c.element().value().get("order_id") + "@" + c.timestamp());
     }
   }
 
@@ -39,11 +38,9 @@ class EventTimeFromFieldTest {
     PAssert.that(
             pipeline
                 .apply(
-                    Create.timestamped(TimestampedValue.of(KV.of(source, record), new Instant(0L)))
-                        .withCoder(
-                            KvCoder.of(
-                                SourceRecord.SourceRecordCoder.of(),
-                                AvroCoder.of(Order.getClassSchema()))))
+                    Create.timestamped(
+                            TimestampedValue.of(Traced.of(source, record), new Instant(0L)))
+                        .withCoder(Traced.coder(AvroCoder.of(Order.getClassSchema()))))
                 .apply(EventTimeFromField.of(Order.getClassSchema(), "updated_at"))
                 .apply(ParDo.of(new IdAtTimestamp())))
         .containsInAnyOrder("1@2026-11-25T11:30:00.000Z");

@@ -1,5 +1,6 @@
 package dev.sluice.io.deadletter;
 
+import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcDeadLetterWriter;
 import dev.sluice.io.jdbc.SqlIdentifiers;
@@ -8,8 +9,15 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterBinary;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
@@ -20,6 +28,7 @@ import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Repeatedly;
@@ -29,23 +38,30 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.joda.time.Duration;
 
 /**
- * Where dead letters go, as given by {@code --deadLetter=}:
+ * Where dead letters go, as given by {@code --deadLetter=}: one of three sinks.
  *
  * <ul>
- *   <li>{@code file:<dir>}: JSON lines ({@code json}, the default) or Avro files;
- *   <li>{@code kafka:<topic>}: key = the origin, value = the dead letter as Avro binary (the
- *       default), or as JSON with format {@code json};
- *   <li>{@code jdbc:<table>}: rows of a table made by the dead-letter migration.
+ *   <li>{@link Files} ({@code file:<dir>}): JSON lines ({@code json}, the default) or Avro files;
+ *   <li>{@link Kafka} ({@code kafka:<topic>}): key = the origin, value = the dead letter as Avro
+ *       binary (the default), or as JSON with format {@code json};
+ *   <li>{@link Jdbc} ({@code jdbc:<table>}): rows of a table made by the dead-letter migration.
  * </ul>
  *
  * A malformed value fails before the run, with a message naming what is wrong.
  */
-public final class DeadLetterSink {
+public sealed interface DeadLetterSink extends Serializable
+    permits DeadLetterSink.Files, DeadLetterSink.Kafka, DeadLetterSink.Jdbc {
+
   /** How dead letters are serialized. */
-  public enum Format {
+  enum Format {
     JSON,
     AVRO;
 
@@ -71,47 +87,21 @@ public final class DeadLetterSink {
    * @param kafkaProperties client settings for {@code kafka:}
    * @param jdbc the database for {@code jdbc:}, or null
    */
-  public record Targets(
+  record Targets(
       @Nullable String kafkaBootstrapServers,
       KafkaClientProperties kafkaProperties,
-      @Nullable JdbcConnection jdbc) {
+      @Nullable JdbcConnection jdbc)
+      implements Serializable {
     public static Targets none() {
       return new Targets(null, KafkaClientProperties.fromFile(null), null);
     }
   }
 
   /** How often a streaming run writes a file of the dead letters gathered so far. */
-  static final Duration FILE_FLUSH = Duration.standardSeconds(5);
-
-  private final String scheme;
-  private final String target;
-  private final Format format;
-  private final Targets targets;
-  private final @Nullable String runTag;
-
-  private DeadLetterSink(
-      String scheme, String target, Format format, Targets targets, @Nullable String runTag) {
-    this.scheme = scheme;
-    this.target = target;
-    this.format = format;
-    this.targets = targets;
-    this.runTag = runTag;
-  }
-
-  /**
-   * Names this run's dead-letter file after what the run read ({@code dead-letters-<tag>-...}), so
-   * that a rerun of the same input replaces its own dead letters and never another run's. Null
-   * keeps the plain name {@code dead-letters-...}.
-   */
-  public DeadLetterSink forRun(@Nullable String tag) {
-    if (tag != null && !tag.matches("[0-9A-Za-z_-]+")) {
-      throw new IllegalArgumentException("a run tag is letters, digits, - and _, but was " + tag);
-    }
-    return new DeadLetterSink(scheme, target, format, targets, tag);
-  }
+  Duration FILE_FLUSH = Duration.standardSeconds(5);
 
   /** Parses a {@code --deadLetter} value, failing with a message naming what is wrong. */
-  public static DeadLetterSink parse(String spec, Format format, Targets targets) {
+  static DeadLetterSink parse(String spec, @Nullable Format format, Targets targets) {
     Objects.requireNonNull(targets, "targets");
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException(
@@ -120,40 +110,54 @@ public final class DeadLetterSink {
     int colon = spec.indexOf(':');
     String scheme = colon < 0 ? "" : spec.substring(0, colon).toLowerCase(Locale.ROOT);
     String target = colon < 0 ? "" : spec.substring(colon + 1);
-    switch (scheme) {
-      case "file", "kafka", "jdbc" -> {}
-      default ->
-          throw new IllegalArgumentException(
-              "--deadLetter must be file:<dir>, kafka:<topic> or jdbc:<table>, but was '"
-                  + spec
-                  + "'");
-    }
+    String names =
+        switch (scheme) {
+          case "file" -> "directory";
+          case "kafka" -> "topic";
+          case "jdbc" -> "table";
+          default ->
+              throw new IllegalArgumentException(
+                  "--deadLetter must be file:<dir>, kafka:<topic> or jdbc:<table>, but was '"
+                      + spec
+                      + "'");
+        };
     if (target.isBlank()) {
-      throw new IllegalArgumentException(
-          "--deadLetter="
-              + spec
-              + " names no "
-              + switch (scheme) {
-                case "file" -> "directory";
-                case "kafka" -> "topic";
-                default -> "table";
-              });
+      throw new IllegalArgumentException("--deadLetter=" + spec + " names no " + names);
     }
-    if (scheme.equals("kafka") && targets.kafkaBootstrapServers() == null) {
-      throw new IllegalArgumentException(
-          "--deadLetter=" + spec + " needs Kafka brokers: set --deadLetterBootstrapServers");
-    }
-    if (scheme.equals("jdbc")) {
-      SqlIdentifiers.parts("deadLetter", target);
-      if (targets.jdbc() == null) {
-        throw new IllegalArgumentException(
-            "--deadLetter=" + spec + " needs a database: set --deadLetterJdbcUrl");
+    return switch (scheme) {
+      case "file" -> new Files(target, format == null ? Format.JSON : format, null);
+      case "kafka" -> {
+        if (targets.kafkaBootstrapServers() == null) {
+          throw new IllegalArgumentException(
+              "--deadLetter=" + spec + " needs Kafka brokers: set --deadLetterBootstrapServers");
+        }
+        yield new Kafka(
+            target,
+            format == null ? Format.AVRO : format,
+            targets.kafkaBootstrapServers(),
+            targets.kafkaProperties());
       }
+      default -> {
+        SqlIdentifiers.parts("deadLetter", target);
+        if (targets.jdbc() == null) {
+          throw new IllegalArgumentException(
+              "--deadLetter=" + spec + " needs a database: set --deadLetterJdbcUrl");
+        }
+        yield new Jdbc(target, targets.jdbc());
+      }
+    };
+  }
+
+  /**
+   * Names this run's dead letters after what the run read ({@code dead-letters-<tag>-...}), so that
+   * a rerun of the same input replaces its own dead letters and never another run's (file sinks;
+   * the others keep every dead letter as a record of its own). Null keeps the plain name.
+   */
+  default DeadLetterSink forRun(@Nullable String tag) {
+    if (tag != null && !tag.matches("[0-9A-Za-z_-]+")) {
+      throw new IllegalArgumentException("a run tag is letters, digits, - and _, but was " + tag);
     }
-    if (format == null) {
-      format = scheme.equals("kafka") ? Format.AVRO : Format.JSON;
-    }
-    return new DeadLetterSink(scheme, target, format, targets, null);
+    return this;
   }
 
   /**
@@ -162,156 +166,248 @@ public final class DeadLetterSink {
    * table that exists. A sink that fails only when the first dead letter arrives would fail the run
    * after its good rows were written.
    */
-  public void checkReachable() {
-    switch (scheme) {
-      case "file" ->
-          dev.sluice.io.files.LocalDirectory.checkWritable("deadLetter", "file:" + target);
-      case "kafka" -> checkTopic();
-      default -> checkTable();
-    }
-  }
+  void checkReachable();
 
-  private void checkTopic() {
-    java.util.Map<String, Object> config = new java.util.HashMap<>();
-    config.put(
-        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        targets.kafkaBootstrapServers());
-    try (org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer =
-        targets.kafkaProperties().consumerFactory().apply(config)) {
-      var partitions = consumer.partitionsFor(target, java.time.Duration.ofSeconds(30));
-      if (partitions == null || partitions.isEmpty()) {
-        throw new IllegalArgumentException(
-            "--deadLetter=kafka:"
-                + target
-                + ": topic "
-                + target
-                + " does not exist on "
-                + targets.kafkaBootstrapServers()
-                + "; create it before the run");
-      }
-    } catch (org.apache.kafka.common.KafkaException e) {
-      throw new IllegalArgumentException(
-          "--deadLetter=kafka:" + target + ": cannot reach the brokers: " + e.getMessage(), e);
-    }
-  }
-
-  private void checkTable() {
-    try (java.sql.Connection c = targets.jdbc().openDirect();
-        java.sql.PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      s.setString(1, SqlIdentifiers.quote("deadLetter", target));
-      try (java.sql.ResultSet rs = s.executeQuery()) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          throw new IllegalArgumentException(
-              "--deadLetter=jdbc:"
-                  + target
-                  + ": table "
-                  + target
-                  + " does not exist on "
-                  + targets.jdbc().safeUrl()
-                  + "; apply the migrations (sluice migrate)");
-        }
-      }
-    } catch (java.sql.SQLException e) {
-      throw new IllegalArgumentException(
-          "--deadLetter=jdbc:"
-              + target
-              + ": cannot check the table on "
-              + targets.jdbc().safeUrl()
-              + ": "
-              + e.getMessage(),
-          e);
-    }
-  }
-
-  public String scheme() {
-    return scheme;
-  }
-
-  public String target() {
-    return target;
-  }
-
-  /** Where the dead letters land, for run summaries and lineage. */
-  public String location() {
-    return scheme + ":" + target;
-  }
+  /** Where the dead letters land, for run summaries and lineage: {@code scheme:target}. */
+  String location();
 
   /**
-   * The transform that writes dead letters to this sink. Bounded file output is one file with a
-   * deterministic name ({@code dead-letters-<run tag>-00000-of-00001.jsonl}), empty when nothing
-   * failed, so a rerun of the same input replaces its previous dead letters rather than leaving
-   * them behind, while other inputs' dead letters stay; streaming file output is one file per
-   * window.
+   * The transform that writes dead letters to this sink, reporting it as a lineage sink. Opens no
+   * connection while the graph is built.
    */
-  public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
-    return new PTransform<PCollection<DeadLetter>, POutput>("WriteDeadLetters") {
-      @Override
-      public POutput expand(PCollection<DeadLetter> deadLetters) {
-        PCollection<DeadLetter> reported =
-            deadLetters.apply("Lineage", ReportLineage.sink(scheme, target));
-        return switch (scheme) {
-          case "kafka" -> writeKafka(reported);
-          case "jdbc" ->
-              reported.apply("WriteJdbc", JdbcDeadLetterWriter.into(targets.jdbc(), target));
-          default -> writeFiles(reported);
-        };
+  PTransform<PCollection<DeadLetter>, ? extends POutput> writer();
+
+  /**
+   * Dead-letter files under a directory. Bounded output is one file with a deterministic name
+   * ({@code dead-letters-<run tag>-00000-of-00001.jsonl}), empty when nothing failed, so a rerun of
+   * the same input replaces its previous dead letters rather than leaving them behind, while other
+   * inputs' dead letters stay; streaming output is a file per {@link #FILE_FLUSH}.
+   */
+  record Files(String directory, Format format, @Nullable String runTag) implements DeadLetterSink {
+    @Override
+    public DeadLetterSink forRun(@Nullable String tag) {
+      DeadLetterSink.super.forRun(tag);
+      return new Files(directory, format, tag);
+    }
+
+    @Override
+    public void checkReachable() {
+      LocalDirectory.checkWritable("deadLetter", "file:" + directory);
+    }
+
+    @Override
+    public String location() {
+      return "file:" + directory;
+    }
+
+    @Override
+    public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
+      return new WriteFiles(this);
+    }
+  }
+
+  /** Dead letters as records of a Kafka topic, keyed by their origin. */
+  record Kafka(
+      String topic, Format format, String bootstrapServers, KafkaClientProperties properties)
+      implements DeadLetterSink {
+    @Override
+    public void checkReachable() {
+      Map<String, Object> config = new HashMap<>();
+      config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
+        var partitions = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
+        if (partitions == null || partitions.isEmpty()) {
+          throw new IllegalArgumentException(
+              "--deadLetter=kafka:"
+                  + topic
+                  + ": topic "
+                  + topic
+                  + " does not exist on "
+                  + bootstrapServers
+                  + "; create it before the run");
+        }
+      } catch (KafkaException e) {
+        throw new IllegalArgumentException(
+            "--deadLetter=kafka:" + topic + ": cannot reach the brokers: " + e.getMessage(), e);
       }
-    };
+    }
+
+    @Override
+    public String location() {
+      return "kafka:" + topic;
+    }
+
+    @Override
+    public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
+      return new WriteKafka(this);
+    }
   }
 
-  private POutput writeKafka(PCollection<DeadLetter> deadLetters) {
-    boolean json = format == Format.JSON;
-    return deadLetters
-        .apply(
-            "ToKafkaRecords",
-            MapElements.into(
-                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(byte[].class)))
-                .via(
-                    (DeadLetter d) ->
-                        KV.of(
-                            d.getOrigin(),
-                            json
-                                ? DeadLetterJson.toJson(d).getBytes(StandardCharsets.UTF_8)
-                                : DeadLetterBinary.toBytes(d))))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of()))
-        .apply(
-            "WriteKafka",
-            KafkaIO.<String, byte[]>write()
-                .withBootstrapServers(targets.kafkaBootstrapServers())
-                .withTopic(target)
-                .withKeySerializer(org.apache.kafka.common.serialization.StringSerializer.class)
-                .withValueSerializer(
-                    org.apache.kafka.common.serialization.ByteArraySerializer.class)
-                .withProducerFactoryFn(targets.kafkaProperties().producerFactory()));
+  /** Dead letters as rows of a table made by the {@code sluice_dead_letters} migration. */
+  record Jdbc(String table, JdbcConnection connection) implements DeadLetterSink {
+    @Override
+    public void checkReachable() {
+      try (Connection c = connection.openDirect();
+          PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        s.setString(1, SqlIdentifiers.quote("deadLetter", table));
+        try (ResultSet rs = s.executeQuery()) {
+          rs.next();
+          if (!rs.getBoolean(1)) {
+            throw new IllegalArgumentException(
+                "--deadLetter=jdbc:"
+                    + table
+                    + ": table "
+                    + table
+                    + " does not exist on "
+                    + connection.safeUrl()
+                    + "; apply the migrations (sluice migrate)");
+          }
+        }
+      } catch (SQLException e) {
+        throw new IllegalArgumentException(
+            "--deadLetter=jdbc:"
+                + table
+                + ": cannot check the table on "
+                + connection.safeUrl()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
+
+    @Override
+    public String location() {
+      return "jdbc:" + table;
+    }
+
+    @Override
+    public PTransform<PCollection<DeadLetter>, ? extends POutput> writer() {
+      return new WriteJdbc(this);
+    }
   }
 
-  private POutput writeFiles(PCollection<DeadLetter> deadLetters) {
-    boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
-    if (windowed) {
-      // Streaming: a file of the dead letters gathered every FILE_FLUSH, whatever the windowing of
-      // the steps that produced them.
-      deadLetters =
-          deadLetters.apply(
-              "EveryFlush",
-              Window.<DeadLetter>into(new GlobalWindows())
-                  .triggering(
-                      Repeatedly.forever(
-                          AfterProcessingTime.pastFirstElementInPane().plusDelayOf(FILE_FLUSH)))
-                  .withAllowedLateness(Duration.ZERO)
-                  .discardingFiredPanes());
+  /** Writes a {@link Files} sink. */
+  final class WriteFiles extends PTransform<PCollection<DeadLetter>, POutput> {
+    private final Files sink;
+
+    WriteFiles(Files sink) {
+      super("WriteDeadLetters");
+      this.sink = sink;
     }
-    String prefix =
-        target.replaceAll("/+$", "") + "/dead-letters" + (runTag == null ? "" : "-" + runTag);
-    if (format == Format.AVRO) {
-      AvroIO.Write<DeadLetter> write =
-          AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);
-      return deadLetters.apply("WriteAvro", windowed ? write.withWindowedWrites() : write);
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder
+          .add(DisplayData.item("deadLetter", sink.location()))
+          .add(DisplayData.item("format", sink.format().name()))
+          .addIfNotNull(DisplayData.item("runTag", sink.runTag()));
     }
-    TextIO.Write write = TextIO.write().to(prefix).withSuffix(".jsonl").withNumShards(1);
-    return deadLetters
-        .apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DeadLetterJson::toJson))
-        .setCoder(StringUtf8Coder.of())
-        .apply("WriteJsonLines", windowed ? write.withWindowedWrites() : write);
+
+    @Override
+    public POutput expand(PCollection<DeadLetter> input) {
+      PCollection<DeadLetter> deadLetters =
+          input.apply("Lineage", ReportLineage.sink("file", sink.directory()));
+      boolean windowed = deadLetters.isBounded() == PCollection.IsBounded.UNBOUNDED;
+      if (windowed) {
+        // Streaming: a file of the dead letters gathered every FILE_FLUSH, whatever the windowing
+        // of the steps that produced them.
+        deadLetters =
+            deadLetters.apply(
+                "EveryFlush",
+                Window.<DeadLetter>into(new GlobalWindows())
+                    .triggering(
+                        Repeatedly.forever(
+                            AfterProcessingTime.pastFirstElementInPane().plusDelayOf(FILE_FLUSH)))
+                    .withAllowedLateness(Duration.ZERO)
+                    .discardingFiredPanes());
+      }
+      String prefix =
+          sink.directory().replaceAll("/+$", "")
+              + "/dead-letters"
+              + (sink.runTag() == null ? "" : "-" + sink.runTag());
+      if (sink.format() == Format.AVRO) {
+        AvroIO.Write<DeadLetter> write =
+            AvroIO.write(DeadLetter.class).to(prefix).withSuffix(".avro").withNumShards(1);
+        return deadLetters.apply("WriteAvro", windowed ? write.withWindowedWrites() : write);
+      }
+      TextIO.Write write = TextIO.write().to(prefix).withSuffix(".jsonl").withNumShards(1);
+      return deadLetters
+          .apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(DeadLetterJson::toJson))
+          .setCoder(StringUtf8Coder.of())
+          .apply("WriteJsonLines", windowed ? write.withWindowedWrites() : write);
+    }
+  }
+
+  /** Writes a {@link Kafka} sink. */
+  final class WriteKafka extends PTransform<PCollection<DeadLetter>, POutput> {
+    private final Kafka sink;
+
+    WriteKafka(Kafka sink) {
+      super("WriteDeadLetters");
+      this.sink = sink;
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder
+          .add(DisplayData.item("deadLetter", sink.location()))
+          .add(DisplayData.item("bootstrapServers", sink.bootstrapServers()))
+          .add(DisplayData.item("format", sink.format().name()));
+    }
+
+    @Override
+    public POutput expand(PCollection<DeadLetter> input) {
+      boolean json = sink.format() == Format.JSON;
+      return input
+          .apply("Lineage", ReportLineage.sink("kafka", sink.topic()))
+          .apply(
+              "ToKafkaRecords",
+              MapElements.into(
+                      TypeDescriptors.kvs(
+                          TypeDescriptors.strings(), TypeDescriptor.of(byte[].class)))
+                  .via(
+                      (DeadLetter d) ->
+                          KV.of(
+                              d.getOrigin(),
+                              json
+                                  ? DeadLetterJson.toJson(d).getBytes(StandardCharsets.UTF_8)
+                                  : DeadLetterBinary.toBytes(d))))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of()))
+          .apply(
+              "WriteKafka",
+              KafkaIO.<String, byte[]>write()
+                  .withBootstrapServers(sink.bootstrapServers())
+                  .withTopic(sink.topic())
+                  .withKeySerializer(StringSerializer.class)
+                  .withValueSerializer(ByteArraySerializer.class)
+                  .withProducerFactoryFn(sink.properties().producerFactory()));
+    }
+  }
+
+  /** Writes a {@link Jdbc} sink. */
+  final class WriteJdbc extends PTransform<PCollection<DeadLetter>, POutput> {
+    private final Jdbc sink;
+
+    WriteJdbc(Jdbc sink) {
+      super("WriteDeadLetters");
+      this.sink = sink;
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder
+          .add(DisplayData.item("deadLetter", sink.location()))
+          .add(DisplayData.item("jdbcUrl", sink.connection().safeUrl()));
+    }
+
+    @Override
+    public POutput expand(PCollection<DeadLetter> input) {
+      return input
+          .apply("Lineage", ReportLineage.sink("jdbc", sink.table()))
+          .apply("WriteJdbc", JdbcDeadLetterWriter.into(sink.connection(), sink.table()));
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.sluice.io.files;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.SourceRecord;
@@ -31,6 +32,7 @@ import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.Watch;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -52,52 +54,70 @@ import org.joda.time.Duration;
  * a header: every line of that file, the first included, is emitted for the parse step to
  * dead-letter, so no line of a file vanishes into a bad header.
  */
-public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord>> {
+@AutoValue
+public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRecord>> {
   private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
-  private final @Nullable String glob;
-  private final @Nullable List<String> files;
-  private final String pipeline;
-  private final boolean header;
-  private final @Nullable SerializableFunction<byte[], String> headerCheck;
-  private final @Nullable Duration watchInterval;
-  private final boolean allowEmpty;
-  private final long splitBytes;
+  abstract @Nullable String glob();
 
-  private ReadLines(
-      @Nullable String glob,
-      @Nullable List<String> files,
-      String pipeline,
-      boolean header,
-      @Nullable SerializableFunction<byte[], String> headerCheck,
-      @Nullable Duration watchInterval,
-      boolean allowEmpty,
-      long splitBytes) {
-    this.glob = glob;
-    this.files = files;
-    this.pipeline = pipeline;
-    this.header = header;
-    this.headerCheck = headerCheck;
-    this.watchInterval = watchInterval;
-    this.allowEmpty = allowEmpty;
-    this.splitBytes = splitBytes;
+  abstract @Nullable List<FileRange> ranges();
+
+  abstract String pipeline();
+
+  abstract boolean header();
+
+  abstract @Nullable SerializableFunction<byte[], String> headerCheck();
+
+  abstract @Nullable Duration watchInterval();
+
+  abstract boolean allowEmpty();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setGlob(@Nullable String glob);
+
+    abstract Builder setRanges(@Nullable List<FileRange> ranges);
+
+    abstract Builder setPipeline(String pipeline);
+
+    abstract Builder setHeader(boolean header);
+
+    abstract Builder setHeaderCheck(@Nullable SerializableFunction<byte[], String> check);
+
+    abstract Builder setWatchInterval(@Nullable Duration interval);
+
+    abstract Builder setAllowEmpty(boolean allow);
+
+    abstract ReadLines build();
   }
 
-  /** Lines of the files matching {@code glob}, counted as read under {@code pipeline}. */
-  public static ReadLines matching(String glob, String pipeline) {
-    checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
-    checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(glob, null, pipeline, false, null, null, false, 0);
+  private static Builder builder(String pipeline) {
+    checkArgument(
+        pipeline != null && !pipeline.isBlank(), "pipeline must be a name, but was %s", pipeline);
+    return new AutoValue_ReadLines.Builder()
+        .setPipeline(pipeline)
+        .setHeader(false)
+        .setAllowEmpty(false);
   }
 
   /**
-   * Lines of exactly these files (as {@link #plan} found them when the run was planned), counted as
-   * read under {@code pipeline}.
+   * Lines of the files matching {@code glob} as the run goes, counted as read under {@code
+   * pipeline}.
    */
-  public static ReadLines files(List<String> files, String pipeline) {
-    checkArgument(files != null, "files must not be null");
-    checkArgument(pipeline != null, "pipeline must not be null");
-    return new ReadLines(null, List.copyOf(files), pipeline, false, null, null, false, 0);
+  public static ReadLines matching(String glob, String pipeline) {
+    checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
+    return builder(pipeline).setGlob(glob).build();
+  }
+
+  /**
+   * Lines of exactly these ranges of files (as {@link #planRanges} cut them when the run was
+   * planned), counted as read under {@code pipeline}.
+   */
+  public static ReadLines ofRanges(List<FileRange> ranges, String pipeline) {
+    checkArgument(ranges != null, "ranges must not be null");
+    return builder(pipeline).setRanges(List.copyOf(ranges)).build();
   }
 
   /**
@@ -128,8 +148,7 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
 
   /** The first line of each file is a header: it is not a record, and rides along with each. */
   public ReadLines withHeader(boolean header) {
-    return new ReadLines(
-        glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty, splitBytes);
+    return toBuilder().setHeader(header).build();
   }
 
   /**
@@ -137,70 +156,63 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
    * valid header. A file whose header is refused has all its lines emitted as records.
    */
   public ReadLines withHeaderCheck(SerializableFunction<byte[], String> check) {
-    checkArgument(check != null, "check must not be null");
-    return new ReadLines(
-        glob, files, pipeline, header, check, watchInterval, allowEmpty, splitBytes);
-  }
-
-  /**
-   * With {@link #files}: an uncompressed file larger than {@code bytes} is read as byte ranges of
-   * about that size, in parallel; each range's line numbers come from counting the lines of the
-   * ranges before it, so origins are the same as when the file is read whole. 0 never splits.
-   */
-  public ReadLines splittingAt(long bytes) {
-    checkArgument(bytes >= 0, "split size must be >= 0 bytes, but was %s", bytes);
-    return new ReadLines(
-        glob, files, pipeline, header, headerCheck, watchInterval, allowEmpty, bytes);
+    checkArgument(check != null, "headerCheck must not be null");
+    return toBuilder().setHeaderCheck(check).build();
   }
 
   /** Keeps matching the glob every {@code interval}, reading each new file once. */
-  public ReadLines watching(Duration interval) {
+  public ReadLines withWatchInterval(Duration interval) {
     checkArgument(
         interval != null && interval.isLongerThan(Duration.ZERO),
-        "watch interval must be positive, but was %s",
+        "watchInterval must be positive, but was %s",
         interval);
-    return new ReadLines(
-        glob, files, pipeline, header, headerCheck, interval, allowEmpty, splitBytes);
+    checkArgument(glob() != null, "watching needs a glob, not planned ranges");
+    return toBuilder().setWatchInterval(interval).build();
   }
 
   /** Whether a glob matching no file is fine (otherwise a bounded read fails, naming the glob). */
-  public ReadLines allowingEmptyMatch(boolean allow) {
-    return new ReadLines(
-        glob, files, pipeline, header, headerCheck, watchInterval, allow, splitBytes);
+  public ReadLines withEmptyMatchAllowed(boolean allow) {
+    return toBuilder().setAllowEmpty(allow).build();
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .addIfNotNull(DisplayData.item("input", glob()))
+        .add(DisplayData.item("header", header()))
+        .add(DisplayData.item("allowEmpty", allowEmpty()));
+    if (ranges() != null) {
+      builder.add(DisplayData.item("ranges", ranges().size()));
+    }
+    if (watchInterval() != null) {
+      builder.add(DisplayData.item("watchInterval", watchInterval()));
+    }
   }
 
   @Override
   public PCollection<SourceRecord> expand(PBegin input) {
-    PCollection<MatchResult.Metadata> matched;
-    if (files != null && splitBytes > 0) {
+    if (ranges() != null) {
       return expandRanges(input);
     }
-    if (files != null) {
-      checkArgument(watchInterval == null, "watching needs a glob, not a list of files");
-      matched =
-          input
-              .apply("Files", Create.of(files).withCoder(StringUtf8Coder.of()))
-              .apply(
-                  "Match", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW));
+    FileIO.Match match = FileIO.match().filepattern(glob());
+    if (watchInterval() != null) {
+      match =
+          match
+              .continuously(watchInterval(), Watch.Growth.never())
+              .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW);
     } else {
-      FileIO.Match match = FileIO.match().filepattern(glob);
-      if (watchInterval != null) {
-        match =
-            match
-                .continuously(watchInterval, Watch.Growth.never())
-                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW);
-      } else {
-        match =
-            match.withEmptyMatchTreatment(
-                allowEmpty ? EmptyMatchTreatment.ALLOW : EmptyMatchTreatment.DISALLOW);
-      }
-      matched = input.apply("Match", match);
+      match =
+          match.withEmptyMatchTreatment(
+              allowEmpty() ? EmptyMatchTreatment.ALLOW : EmptyMatchTreatment.DISALLOW);
     }
+    PCollection<MatchResult.Metadata> matched = input.apply("Match", match);
     return matched
         // The bytes as stored: compression is recognised from them, not from the file's name.
         .apply("Open", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
         .apply(
-            "SplitLines", ParDo.of(new SplitLinesFn(header, headerCheck, Accounting.of(pipeline))))
+            "SplitLines",
+            ParDo.of(new SplitLinesFn(header(), headerCheck(), Accounting.of(pipeline()))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -217,8 +229,14 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
     }
   }
 
-  /** Each file as ranges of about {@link #splitBytes} (compressed and small files whole). */
-  List<FileRange> ranges() {
+  /**
+   * Each file as ranges of about {@code splitBytes} bytes, read in parallel (compressed files and
+   * files no larger whole; 0 never splits); each range's line numbers come from counting the lines
+   * of the ranges before it, so origins are the same as when the file is read whole. Reads each
+   * file's size and first bytes: part of planning a run, not of building it.
+   */
+  public static List<FileRange> planRanges(List<String> files, long splitBytes) {
+    checkArgument(splitBytes >= 0, "split size must be >= 0 bytes, but was %s", splitBytes);
     List<FileRange> ranges = new java.util.ArrayList<>();
     for (String path : files) {
       long size;
@@ -233,7 +251,9 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
         throw new IllegalArgumentException("Cannot read " + path + ": " + e.getMessage(), e);
       }
       int count =
-          compressed || size <= splitBytes ? 1 : (int) ((size + splitBytes - 1) / splitBytes);
+          compressed || splitBytes == 0 || size <= splitBytes
+              ? 1
+              : (int) ((size + splitBytes - 1) / splitBytes);
       for (int i = 0; i < count; i++) {
         ranges.add(
             new FileRange(
@@ -256,7 +276,8 @@ public final class ReadLines extends PTransform<PBegin, PCollection<SourceRecord
     return ranges
         .apply(
             "ReadRanges",
-            ParDo.of(new ReadRangeFn(header, headerCheck, Accounting.of(pipeline), lineCounts))
+            ParDo.of(
+                    new ReadRangeFn(header(), headerCheck(), Accounting.of(pipeline()), lineCounts))
                 .withSideInputs(lineCounts))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }

@@ -2,13 +2,16 @@ package dev.sluice.io.files;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import javax.annotation.Nullable;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -24,6 +27,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -35,47 +39,65 @@ import org.apache.beam.sdk.values.PCollection;
  * loading another input into the same lake never touches them. Each record handed to the files is
  * counted as written.
  */
-public final class WriteLake
-    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, WriteFilesResult<String>> {
+@AutoValue
+public abstract class WriteLake
+    extends PTransform<PCollection<Traced<GenericRecord>>, WriteFilesResult<String>> {
   /** Partition of records whose partition field is null (Hive's convention). */
   public static final String NULL_PARTITION = "dt=__HIVE_DEFAULT_PARTITION__";
 
-  private final String output;
-  private final Schema schema;
-  private final String partitionField;
-  private final int numShards;
-  private final String pipeline;
-  private final String lineage;
-  private final SerializableFunction<SourceRecord, String> stem;
+  abstract String output();
 
-  private WriteLake(
-      String output,
-      Schema schema,
-      String partitionField,
-      int numShards,
-      String pipeline,
-      String lineage,
-      SerializableFunction<SourceRecord, String> stem) {
-    this.output = output;
-    this.schema = schema;
-    this.partitionField = partitionField;
-    this.numShards = numShards;
-    this.pipeline = pipeline;
-    this.lineage = lineage;
-    this.stem = stem;
+  abstract Schema schema();
+
+  abstract @Nullable String partitionField();
+
+  abstract int numShards();
+
+  abstract String pipeline();
+
+  abstract String publishedLocation();
+
+  abstract SerializableFunction<SourceRecord, String> fileStem();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setOutput(String output);
+
+    abstract Builder setSchema(Schema schema);
+
+    abstract Builder setPartitionField(@Nullable String field);
+
+    abstract Builder setNumShards(int numShards);
+
+    abstract Builder setPipeline(String pipeline);
+
+    abstract Builder setPublishedLocation(String location);
+
+    abstract Builder setFileStem(SerializableFunction<SourceRecord, String> stem);
+
+    abstract WriteLake build();
   }
 
   public static WriteLake to(String output, Schema schema, String pipeline) {
     checkArgument(
         output != null && !output.isBlank(), "output must be a directory, but was %s", output);
     checkArgument(schema != null, "schema must not be null");
-    return new WriteLake(output, schema, null, 1, pipeline, output, LakeNames::inputFileStem);
+    return new AutoValue_WriteLake.Builder()
+        .setOutput(output)
+        .setSchema(schema)
+        .setNumShards(1)
+        .setPipeline(pipeline)
+        .setPublishedLocation(output)
+        .setFileStem(LakeNames::inputFileStem)
+        .build();
   }
 
   /** Partitions by the date of {@code field}, which must be a timestamp or date field. */
-  public WriteLake partitionedBy(String field) {
-    checkPartitionField(schema, field);
-    return new WriteLake(output, schema, field, numShards, pipeline, lineage, stem);
+  public WriteLake withPartitionField(String field) {
+    checkPartitionField(schema(), field);
+    return toBuilder().setPartitionField(field).build();
   }
 
   /**
@@ -86,24 +108,36 @@ public final class WriteLake
    */
   public WriteLake withNumShards(int numShards) {
     checkArgument(numShards >= 0, "numShards must be >= 0, but was %s", numShards);
-    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage, stem);
+    return toBuilder().setNumShards(numShards).build();
   }
 
   /**
    * Files written to a staging directory and published elsewhere afterwards: lineage names where
    * readers find them, not the staging directory.
    */
-  public WriteLake publishedAt(String location) {
-    return new WriteLake(output, schema, partitionField, numShards, pipeline, location, stem);
+  public WriteLake withPublishedLocation(String location) {
+    checkArgument(location != null && !location.isBlank(), "publishedLocation must be a directory");
+    return toBuilder().setPublishedLocation(location).build();
   }
 
   /**
    * The stem of each record's file name, from the record's source (default: {@code part-<tag of its
    * input file>}, for records read from files).
    */
-  public WriteLake namedBy(SerializableFunction<SourceRecord, String> stem) {
-    checkArgument(stem != null, "stem must not be null");
-    return new WriteLake(output, schema, partitionField, numShards, pipeline, lineage, stem);
+  public WriteLake withFileStem(SerializableFunction<SourceRecord, String> stem) {
+    checkArgument(stem != null, "fileStem must not be null");
+    return toBuilder().setFileStem(stem).build();
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("output", output()))
+        .add(DisplayData.item("publishedTo", publishedLocation()))
+        .add(DisplayData.item("schema", schema().getFullName()))
+        .addIfNotNull(DisplayData.item("partitionField", partitionField()))
+        .add(DisplayData.item("numShards", numShards()));
   }
 
   /** Fails, naming the field and the schema, unless {@code field} is a timestamp or date field. */
@@ -134,30 +168,32 @@ public final class WriteLake
   }
 
   @Override
-  public WriteFilesResult<String> expand(PCollection<KV<SourceRecord, GenericRecord>> records) {
-    checkArgument(partitionField != null, "WriteLake needs partitionedBy(field)");
-    LogicalType kind = dateKind(schema.getField(partitionField).schema());
+  public WriteFilesResult<String> expand(PCollection<Traced<GenericRecord>> records) {
+    checkArgument(partitionField() != null, "WriteLake needs withPartitionField(field)");
+    LogicalType kind = dateKind(schema().getField(partitionField()).schema());
     return records
         .apply(
             "ToFiles",
             ParDo.of(
-                new ToFileFn(Accounting.of(pipeline), new PartitionOf(partitionField, kind), stem)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(schema)))
-        .apply("Lineage", ReportLineage.sink("file", lineage))
+                new ToFileFn(
+                    Accounting.of(pipeline()),
+                    new PartitionOf(partitionField(), kind),
+                    fileStem())))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(schema())))
+        .apply("Lineage", ReportLineage.sink("file", publishedLocation()))
         .apply(
             "WriteAvro",
             FileIO.<String, KV<String, GenericRecord>>writeDynamic()
                 .by(KV::getKey)
                 .withDestinationCoder(StringUtf8Coder.of())
-                .via(Contextful.fn(KV::getValue), AvroIO.sink(schema))
-                .to(output)
+                .via(Contextful.fn(KV::getValue), AvroIO.sink(schema()))
+                .to(output())
                 .withNaming(file -> FileIO.Write.defaultNaming(file, ".avro"))
-                .withNumShards(numShards));
+                .withNumShards(numShards()));
   }
 
   /** Each record with its file, {@code dt=<date>/<stem>}; counted as written. */
-  static final class ToFileFn
-      extends DoFn<KV<SourceRecord, GenericRecord>, KV<String, GenericRecord>> {
+  static final class ToFileFn extends DoFn<Traced<GenericRecord>, KV<String, GenericRecord>> {
     private final Accounting accounting;
     private final PartitionOf partition;
     private final SerializableFunction<SourceRecord, String> stem;
@@ -173,11 +209,10 @@ public final class WriteLake
 
     @ProcessElement
     public void process(
-        @Element KV<SourceRecord, GenericRecord> record,
-        OutputReceiver<KV<String, GenericRecord>> out) {
+        @Element Traced<GenericRecord> record, OutputReceiver<KV<String, GenericRecord>> out) {
       accounting.written().inc();
-      GenericRecord value = record.getValue();
-      out.output(KV.of(partition.apply(value) + "/" + stem.apply(record.getKey()), value));
+      GenericRecord value = record.value();
+      out.output(KV.of(partition.apply(value) + "/" + stem.apply(record.source()), value));
     }
   }
 

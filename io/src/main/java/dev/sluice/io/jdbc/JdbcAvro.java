@@ -54,58 +54,88 @@ public final class JdbcAvro implements Serializable {
     this.columns = List.copyOf(columns);
   }
 
+  /**
+   * A column as the database describes it.
+   *
+   * @param name the column's label
+   * @param dbType the type's name, lower case ({@code _text} for an array of text)
+   * @param precision the precision (numeric) or 0
+   * @param scale the scale (numeric) or 0
+   * @param nullable whether it may hold NULL
+   */
+  public record ColumnType(String name, String dbType, int precision, int scale, boolean nullable)
+      implements Serializable {}
+
   /** Reads the columns of {@code relation} (a quoted table or a parenthesised query with alias). */
   public static JdbcAvro describe(Connection connection, String relation, String recordName)
       throws SQLException {
     try (Statement statement = connection.createStatement();
         ResultSet rs = statement.executeQuery("SELECT * FROM " + relation + " WHERE false")) {
       ResultSetMetaData meta = rs.getMetaData();
-      SchemaBuilder.FieldAssembler<Schema> fields =
-          SchemaBuilder.record(recordName).namespace("dev.sluice.export").fields();
-      List<Column> columns = new ArrayList<>();
-      List<String> unsupported = new ArrayList<>();
+      List<ColumnType> types = new ArrayList<>();
       for (int i = 1; i <= meta.getColumnCount(); i++) {
-        String name = meta.getColumnLabel(i);
-        String dbType = meta.getColumnTypeName(i).toLowerCase(Locale.ROOT);
-        boolean array = dbType.startsWith("_");
-        String element = array ? dbType.substring(1) : dbType;
-        Schema type = avroType(element, meta.getPrecision(i), meta.getScale(i));
-        if (type == null) {
-          unsupported.add(
-              "column "
-                  + name
-                  + " has type "
-                  + (array ? element + "[]" : dbType)
-                  + (element.equals("numeric")
-                      ? " without precision (cast it, e.g. numeric(18,2))"
-                      : ""));
-          continue;
-        }
-        if (array) {
-          type = Schema.createArray(Schema.createUnion(Schema.create(Schema.Type.NULL), type));
-        }
-        boolean nullable = meta.isNullable(i) != ResultSetMetaData.columnNoNulls;
-        Schema fieldType =
-            nullable ? Schema.createUnion(Schema.create(Schema.Type.NULL), type) : type;
-        if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-          unsupported.add("column '" + name + "' is not a valid Avro field name");
-          continue;
-        }
-        fields =
-            nullable
-                ? fields.name(name).type(fieldType).withDefault(null)
-                : fields.name(name).type(fieldType).noDefault();
-        columns.add(new Column(name, dbType, type.toString(), array, element));
+        types.add(
+            new ColumnType(
+                meta.getColumnLabel(i),
+                meta.getColumnTypeName(i).toLowerCase(Locale.ROOT),
+                meta.getPrecision(i),
+                meta.getScale(i),
+                meta.isNullable(i) != ResultSetMetaData.columnNoNulls));
       }
-      if (!unsupported.isEmpty()) {
-        throw new IllegalArgumentException(
-            "Unsupported column types in "
-                + relation
-                + ":\n  - "
-                + String.join("\n  - ", unsupported));
-      }
-      return new JdbcAvro(fields.endRecord().toString(), columns);
+      return of(relation, recordName, types);
     }
+  }
+
+  /**
+   * The Avro record of these columns, named {@code recordName}; {@code relation} names them in
+   * messages. Fails naming every column whose type has no Avro mapping.
+   */
+  public static JdbcAvro of(String relation, String recordName, List<ColumnType> types) {
+    SchemaBuilder.FieldAssembler<Schema> fields =
+        SchemaBuilder.record(recordName).namespace("dev.sluice.export").fields();
+    List<Column> columns = new ArrayList<>();
+    List<String> unsupported = new ArrayList<>();
+    for (ColumnType column : types) {
+      String name = column.name();
+      String dbType = column.dbType();
+      boolean array = dbType.startsWith("_");
+      String element = array ? dbType.substring(1) : dbType;
+      Schema type = avroType(element, column.precision(), column.scale());
+      if (type == null) {
+        unsupported.add(
+            "column "
+                + name
+                + " has type "
+                + (array ? element + "[]" : dbType)
+                + (element.equals("numeric")
+                    ? " without precision (cast it, e.g. numeric(18,2))"
+                    : ""));
+        continue;
+      }
+      if (array) {
+        type = Schema.createArray(Schema.createUnion(Schema.create(Schema.Type.NULL), type));
+      }
+      boolean nullable = column.nullable();
+      Schema fieldType =
+          nullable ? Schema.createUnion(Schema.create(Schema.Type.NULL), type) : type;
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        unsupported.add("column '" + name + "' is not a valid Avro field name");
+        continue;
+      }
+      fields =
+          nullable
+              ? fields.name(name).type(fieldType).withDefault(null)
+              : fields.name(name).type(fieldType).noDefault();
+      columns.add(new Column(name, dbType, type.toString(), array, element));
+    }
+    if (!unsupported.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Unsupported column types in "
+              + relation
+              + ":\n  - "
+              + String.join("\n  - ", unsupported));
+    }
+    return new JdbcAvro(fields.endRecord().toString(), columns);
   }
 
   private static Schema avroType(String type, int precision, int scale) {

@@ -1,17 +1,17 @@
 package dev.sluice.io.jdbc;
 
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.BatchingFn;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
 
@@ -46,57 +46,45 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
   }
 
   @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("jdbcUrl", connection.safeUrl()))
+        .add(DisplayData.item("table", table))
+        .add(DisplayData.item("batchSize", BATCH));
+  }
+
+  @Override
   public PDone expand(PCollection<DeadLetter> input) {
     input.apply("InsertDeadLetters", ParDo.of(new InsertFn(connection, table, sql())));
     return PDone.in(input.getPipeline());
   }
 
-  static final class InsertFn extends DoFn<DeadLetter, Void> {
+  static final class InsertFn extends BatchingFn<DeadLetter, Void> {
     private final JdbcRetry retry;
     private final String table;
     private final String sql;
-    private transient List<DeadLetter> pending;
 
     InsertFn(JdbcConnection connection, String table, String sql) {
+      super(BATCH);
       this.retry = JdbcRetry.on(connection, table).withRetries(RETRIES, 200);
       this.table = table;
       this.sql = sql;
     }
 
-    @StartBundle
-    public void start() {
-      pending = new ArrayList<>();
-    }
-
-    @ProcessElement
-    public void process(@Element DeadLetter deadLetter) throws Exception {
-      pending.add(deadLetter);
-      if (pending.size() >= BATCH) {
-        flush();
-      }
-    }
-
-    @FinishBundle
-    public void finish() throws Exception {
-      flush();
-    }
-
-    private void flush() throws Exception {
-      if (pending.isEmpty()) {
-        return;
-      }
+    @Override
+    protected void flush(List<Pending<DeadLetter>> batch, Emitter out) throws Exception {
       retry.inTransaction(
-          () -> "storing " + pending.size() + " dead letters in " + table,
+          () -> "storing " + batch.size() + " dead letters in " + table,
           c -> {
             try (PreparedStatement statement = c.prepareStatement(sql)) {
-              for (DeadLetter d : pending) {
-                bind(statement, d);
+              for (Pending<DeadLetter> d : batch) {
+                bind(statement, d.element());
                 statement.addBatch();
               }
               return statement.executeBatch();
             }
           });
-      pending.clear();
     }
 
     /**

@@ -6,14 +6,17 @@ import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.function.Supplier;
+import org.apache.beam.sdk.util.BackOff;
+import org.apache.beam.sdk.util.FluentBackoff;
+import org.apache.beam.sdk.util.Sleeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs a unit of work as one transaction on a pooled connection and, when it fails transiently,
- * again on a fresh connection, with exponential backoff. Transient means: the database said so
- * (connection lost, serialization failure, deadlock, lock timeout, shutting down), or the
- * connection is unusable after the failure, whatever the driver threw.
+ * again on a fresh connection, with exponential backoff (Beam's {@link FluentBackoff}). Transient
+ * means: the database said so (connection lost, serialization failure, deadlock, lock timeout,
+ * shutting down), or the connection is unusable after the failure, whatever the driver threw.
  *
  * <p>The original error is what gets classified and reported: a failing {@code rollback()} or
  * {@code close()} on a dead connection is attached to it as suppressed, never put in its place. A
@@ -47,7 +50,10 @@ public final class JdbcRetry implements Serializable {
     return new JdbcRetry(connection, target, 5, 200);
   }
 
-  /** Retries after a transient error, and the first backoff (doubled each time, at most 30 s). */
+  /**
+   * Retries after a transient error, and the first backoff (growing 1.5 times each retry, with
+   * jitter, up to 30 s: Beam's {@link FluentBackoff}).
+   */
   public JdbcRetry withRetries(int maxRetries, long initialBackoffMillis) {
     checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
     checkArgument(
@@ -67,7 +73,21 @@ public final class JdbcRetry implements Serializable {
    */
   public <T> T inTransaction(Supplier<String> what, Work<T> work)
       throws SQLException, InterruptedException {
-    long backoff = initialBackoffMillis;
+    try {
+      return attempt(what, work);
+    } catch (java.io.IOException e) {
+      throw new AssertionError("Beam's backoff raised " + e, e);
+    }
+  }
+
+  private <T> T attempt(Supplier<String> what, Work<T> work)
+      throws SQLException, InterruptedException, java.io.IOException {
+    BackOff backoff =
+        FluentBackoff.DEFAULT
+            .withMaxRetries(maxRetries)
+            .withInitialBackoff(org.joda.time.Duration.millis(Math.max(1, initialBackoffMillis)))
+            .withMaxBackoff(org.joda.time.Duration.millis(MAX_BACKOFF_MILLIS))
+            .backoff();
     for (int attempt = 0; ; attempt++) {
       Connection c = null;
       try {
@@ -92,7 +112,8 @@ public final class JdbcRetry implements Serializable {
           throw new SQLException(
               "Database error " + what.get() + ": " + SqlErrors.describe(e), SqlErrors.state(e), e);
         }
-        if (attempt >= maxRetries) {
+        long pause = backoff.nextBackOffMillis();
+        if (pause == BackOff.STOP) {
           throw new SQLException(
               "Transient database error persisted after "
                   + maxRetries
@@ -110,10 +131,9 @@ public final class JdbcRetry implements Serializable {
             SqlErrors.state(e) == null ? "none, connection lost" : SqlErrors.state(e),
             attempt + 1,
             maxRetries,
-            backoff,
+            pause,
             SqlErrors.describe(e));
-        Thread.sleep(backoff);
-        backoff = Math.min(Math.max(1, backoff) * 2, MAX_BACKOFF_MILLIS);
+        Sleeper.DEFAULT.sleep(pause);
       }
     }
   }

@@ -2,14 +2,16 @@ package dev.sluice.io.jdbc;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.BatchingFn;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
-import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.dedupe.NewestPerKey;
 import java.sql.Connection;
@@ -19,27 +21,22 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.joda.time.Instant;
 import org.postgresql.PGConnection;
 
 /**
  * Upserts records into a table, guarded by a version column so that a replay or an out-of-order
- * arrival never overwrites a newer row:
- *
- * <pre>INSERT INTO t (...) VALUES (...) ON CONFLICT (key) DO UPDATE SET ...
- *   WHERE t.version &lt;= EXCLUDED.version</pre>
+ * arrival never overwrites a newer row (the SQL is {@link UpsertSql}'s).
  *
  * <p>Rows are written in batches, one transaction each, through a pooled connection. A transient
  * error (connection lost, serialization failure, deadlock) rolls the batch back and retries it with
@@ -51,104 +48,96 @@ import org.postgresql.PGConnection;
  * <p>Counts: rows inserted or updated are {@code written}; rows the version guard kept out (an
  * older version than the table's) are {@code filtered} as {@code stale_version}.
  */
-public final class JdbcUpsert
-    extends PTransform<PCollection<KV<SourceRecord, GenericRecord>>, Result<Long>> {
+@AutoValue
+public abstract class JdbcUpsert
+    extends PTransform<PCollection<Traced<GenericRecord>>, Result<Long>> {
   public static final String STEP = "Upsert";
 
-  // Set once by into() or by the copy a withX makes; never changed after.
-  private JdbcConnection connection;
-  private String table;
-  private String schemaJson;
-  private List<String> keyFields = List.of();
-  private String versionField;
-  private int batchSize = 10_000;
-  private int maxRetries = 5;
-  private long initialBackoffMillis = 200;
-  private String pipeline;
-  private boolean copy = true;
-  private String published;
-  private String runId;
+  abstract JdbcConnection connection();
 
-  private JdbcUpsert() {
-    super(STEP);
-  }
+  /** The SQL of the upsert into the table written (the target, or its staging table). */
+  public abstract UpsertSql statements();
 
-  /** A copy with one setting changed. */
-  private JdbcUpsert with(java.util.function.Consumer<JdbcUpsert> change) {
-    JdbcUpsert copy = new JdbcUpsert();
-    copy.connection = connection;
-    copy.table = table;
-    copy.schemaJson = schemaJson;
-    copy.keyFields = keyFields;
-    copy.versionField = versionField;
-    copy.batchSize = batchSize;
-    copy.maxRetries = maxRetries;
-    copy.initialBackoffMillis = initialBackoffMillis;
-    copy.pipeline = pipeline;
-    copy.copy = this.copy;
-    copy.published = published;
-    copy.runId = runId;
-    change.accept(copy);
-    return copy;
-  }
+  /** The table lineage names: the target, even while a staging table is written. */
+  abstract String published();
 
-  public static JdbcUpsert into(
-      JdbcConnection connection, String table, Schema schema, String pipeline) {
-    SqlIdentifiers.parts("table", table);
-    JdbcUpsert upsert = new JdbcUpsert();
-    upsert.connection = connection;
-    upsert.table = table;
-    upsert.schemaJson = schema.toString();
-    upsert.pipeline = pipeline;
-    upsert.published = table;
-    return upsert;
+  abstract String pipeline();
+
+  abstract int batchSize();
+
+  abstract int maxRetries();
+
+  abstract long initialBackoffMillis();
+
+  abstract boolean copy();
+
+  abstract @Nullable String runId();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setConnection(JdbcConnection connection);
+
+    abstract Builder setStatements(UpsertSql statements);
+
+    abstract Builder setPublished(String table);
+
+    abstract Builder setPipeline(String pipeline);
+
+    abstract Builder setBatchSize(int batchSize);
+
+    abstract Builder setMaxRetries(int retries);
+
+    abstract Builder setInitialBackoffMillis(long millis);
+
+    abstract Builder setCopy(boolean copy);
+
+    abstract Builder setRunId(@Nullable String runId);
+
+    abstract JdbcUpsert build();
   }
 
   /**
-   * Writes to another table shaped like this one (a run's staging table) while lineage keeps naming
-   * the table the rows are published to.
+   * The upsert of {@code statements}' records into its table through {@code connection}; {@code
+   * pipeline} names the counters.
    */
-  public JdbcUpsert writingTo(String staging) {
-    SqlIdentifiers.parts("table", staging);
-    return with(u -> u.table = staging);
+  public static JdbcUpsert into(JdbcConnection connection, UpsertSql statements, String pipeline) {
+    checkArgument(connection != null, "connection must not be null");
+    return new AutoValue_JdbcUpsert.Builder()
+        .setConnection(connection)
+        .setStatements(statements)
+        .setPublished(statements.table())
+        .setPipeline(pipeline)
+        .setBatchSize(10_000)
+        .setMaxRetries(5)
+        .setInitialBackoffMillis(200)
+        .setCopy(true)
+        .build();
   }
 
-  public JdbcUpsert withKeyFields(List<String> keys) {
-    checkArgument(keys != null && !keys.isEmpty(), "keyFields must name at least one field");
-    Schema schema = schema();
-    for (String key : keys) {
-      SqlIdentifiers.checkPart("keyFields", String.join(",", keys), key);
-      checkArgument(
-          schema.getField(key) != null,
-          "key field '%s' is not a field of schema %s",
-          key,
-          schema.getName());
-    }
-    return with(u -> u.keyFields = List.copyOf(keys));
-  }
-
-  public JdbcUpsert withVersionField(String field) {
-    SqlIdentifiers.checkPart("versionField", field, field);
-    Schema.Field f = schema().getField(field);
+  /**
+   * Writes to {@code staging}, a table shaped like the target (a run's staging table), while
+   * lineage keeps naming the table the rows are published to.
+   */
+  public JdbcUpsert withStaging(StagingTable staging) {
     checkArgument(
-        f != null, "version field '%s' is not a field of schema %s", field, schema().getName());
-    Schema.Type type = AvroColumns.nonNull(f.schema()).getType();
-    checkArgument(
-        type == Schema.Type.LONG || type == Schema.Type.INT,
-        "version field '%s' must be a long or int, but is %s",
-        field,
-        f.schema());
-    return with(u -> u.versionField = field);
+        staging.table().equals(published()),
+        "staging table %s stages %s, not %s",
+        staging.staging(),
+        staging.table(),
+        published());
+    return toBuilder().setStatements(statements().into(staging.staging())).build();
   }
 
   /** Rows written count toward the progress lines of this run (see {@link Progress}). */
   public JdbcUpsert withProgressOf(String runId) {
-    return with(u -> u.runId = runId);
+    return toBuilder().setRunId(runId).build();
   }
 
   public JdbcUpsert withBatchSize(int batchSize) {
     checkArgument(batchSize > 0, "batchSize must be > 0, but was %s", batchSize);
-    return with(u -> u.batchSize = batchSize);
+    return toBuilder().setBatchSize(batchSize).build();
   }
 
   /** Retries of a batch after a transient error, and the first backoff (doubled each time). */
@@ -156,11 +145,10 @@ public final class JdbcUpsert
     checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
     checkArgument(
         initialBackoffMillis >= 0, "backoff must be >= 0 ms, but was %s", initialBackoffMillis);
-    return with(
-        u -> {
-          u.maxRetries = maxRetries;
-          u.initialBackoffMillis = initialBackoffMillis;
-        });
+    return toBuilder()
+        .setMaxRetries(maxRetries)
+        .setInitialBackoffMillis(initialBackoffMillis)
+        .build();
   }
 
   /**
@@ -170,258 +158,148 @@ public final class JdbcUpsert
    * batch with a rejected row is replayed row by row under savepoints.
    */
   public JdbcUpsert withCopy(boolean copy) {
-    return with(u -> u.copy = copy);
-  }
-
-  private Schema schema() {
-    return new Schema.Parser().parse(schemaJson);
-  }
-
-  /** The upsert statement, with every identifier validated and quoted. */
-  public String sql() {
-    return upsert("VALUES (" + String.join(", ", columns().stream().map(c -> "?").toList()) + ")");
-  }
-
-  /**
-   * The same versioned upsert of every row of {@code source}, a table shaped like the target (a
-   * batch's temporary table, a run's staging table): {@code INSERT ... SELECT ... ON CONFLICT}. A
-   * key that appears more than once in {@code source} is merged once, with its newest version (the
-   * same tie-break as the guard on equal versions), as {@code ON CONFLICT} cannot touch a row twice
-   * in one statement.
-   */
-  public String mergeFrom(String source) {
-    return mergeFrom(source, true);
-  }
-
-  /**
-   * The merge from {@code source}; {@code distinct} false when every key is there once (no sorting
-   * or hashing needed to pick one row per key).
-   */
-  String mergeFrom(String source, boolean distinct) {
-    if (!distinct) {
-      return upsert(
-          "SELECT "
-              + String.join(", ", columns())
-              + " FROM "
-              + SqlIdentifiers.quote("table", source));
-    }
-    List<String> keys = quotedKeys();
-    String version = SqlIdentifiers.quotePart("versionField", versionField);
-    return upsert(
-        "SELECT "
-            + String.join(", ", columns())
-            + " FROM (SELECT DISTINCT ON ("
-            + String.join(", ", keys)
-            + ") "
-            + String.join(", ", columns())
-            + " FROM "
-            + SqlIdentifiers.quote("table", source)
-            + " ORDER BY "
-            + String.join(", ", keys)
-            + ", "
-            + version
-            + " DESC, "
-            + rowHash(null)
-            + " DESC) AS sluice_newest");
-  }
-
-  /** The schema's fields as quoted column names, in schema order. */
-  List<String> columns() {
-    List<String> columns = new ArrayList<>();
-    for (Schema.Field field : schema().getFields()) {
-      columns.add(SqlIdentifiers.quotePart("column", field.name()));
-    }
-    return columns;
-  }
-
-  private List<String> quotedKeys() {
-    return keyFields.stream().map(k -> SqlIdentifiers.quotePart("keyFields", k)).toList();
-  }
-
-  /**
-   * The tie-break between two rows of one key and one version: the MD5 of the row's text, in a UTC
-   * session ({@code JdbcConnection} sets it), so that the same pair is ordered the same way by
-   * every batch, every run and every order of arrival.
-   */
-  private String rowHash(String qualifier) {
-    String prefix = qualifier == null ? "" : qualifier + ".";
-    return "md5(ROW("
-        + String.join(", ", columns().stream().map(c -> prefix + c).toList())
-        + ")::text)";
-  }
-
-  private String upsert(String rows) {
-    String quotedTable = SqlIdentifiers.quote("table", table);
-    List<String> updates = new ArrayList<>();
-    for (Schema.Field field : schema().getFields()) {
-      if (!keyFields.contains(field.name())) {
-        String column = SqlIdentifiers.quotePart("column", field.name());
-        updates.add(column + " = EXCLUDED." + column);
-      }
-    }
-    String version = SqlIdentifiers.quotePart("versionField", versionField);
-    String current = quotedTable + "." + version;
-    // A newer version wins; an equal version wins when its row hashes at least as high, so that
-    // two different rows of one version converge to the same one whatever their order, and a
-    // replay of the same row is applied (and counted) again.
-    return "INSERT INTO "
-        + quotedTable
-        + " ("
-        + String.join(", ", columns())
-        + ") "
-        + rows
-        + " ON CONFLICT ("
-        + String.join(", ", quotedKeys())
-        + ") DO UPDATE SET "
-        + String.join(", ", updates)
-        + " WHERE "
-        + current
-        + " < EXCLUDED."
-        + version
-        + " OR ("
-        + current
-        + " = EXCLUDED."
-        + version
-        + " AND "
-        + rowHash(quotedTable)
-        + " <= "
-        + rowHash("EXCLUDED")
-        + ")";
+    return toBuilder().setCopy(copy).build();
   }
 
   @Override
-  public Result<Long> expand(PCollection<KV<SourceRecord, GenericRecord>> input) {
-    checkArgument(!keyFields.isEmpty(), "JdbcUpsert needs withKeyFields(...)");
-    checkArgument(versionField != null, "JdbcUpsert needs withVersionField(...)");
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("jdbcUrl", connection().safeUrl()))
+        .add(DisplayData.item("table", statements().table()))
+        .add(DisplayData.item("publishedTo", published()))
+        .add(DisplayData.item("keyFields", String.join(",", statements().keyFields())))
+        .add(DisplayData.item("versionField", statements().versionField()))
+        .add(DisplayData.item("batchSize", batchSize()))
+        .add(DisplayData.item("maxRetries", maxRetries()))
+        .add(DisplayData.item("writeMethod", copy() ? "copy" : "insert"));
+  }
+
+  /** What the writing DoFn needs, and nothing else. */
+  record Spec(
+      JdbcConnection connection,
+      UpsertSql statements,
+      String published,
+      String pipeline,
+      int batchSize,
+      JdbcRetry retry,
+      boolean copy,
+      @Nullable String runId)
+      implements java.io.Serializable {}
+
+  @Override
+  public Result<Long> expand(PCollection<Traced<GenericRecord>> input) {
     TupleTag<Long> written = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
+    Spec spec =
+        new Spec(
+            connection(),
+            statements(),
+            published(),
+            pipeline(),
+            batchSize(),
+            JdbcRetry.on(connection(), statements().table())
+                .withRetries(maxRetries(), initialBackoffMillis()),
+            copy(),
+            runId());
     PCollectionTuple out =
         input.apply(
             "WriteBatches",
-            ParDo.of(new UpsertFn(this, sql(), written, failed))
+            ParDo.of(new UpsertFn(spec, written, failed))
                 .withOutputTags(written, TupleTagList.of(failed)));
     out.get(written).setCoder(VarLongCoder.of());
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, written, failed);
   }
 
-  private record Pending(
-      KV<SourceRecord, GenericRecord> element, BoundedWindow window, Instant timestamp) {}
-
-  static final class UpsertFn extends DoFn<KV<SourceRecord, GenericRecord>, Long> {
+  static final class UpsertFn extends BatchingFn<Traced<GenericRecord>, Long> {
     /** The sessions (backend process id and table) whose temporary batch table exists. */
     private static final java.util.Set<String> TEMPORARY_TABLES =
         java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private final JdbcUpsert spec;
-    private final String sql;
+    private final Spec spec;
     private final TupleTag<Long> written;
     private final TupleTag<DeadLetter> failed;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
     private transient Schema schema;
+    private transient String sql;
     private transient String columns;
     private transient String temporary;
     private transient String merge;
     private transient String mergeDistinct;
-    private transient List<Pending> pending;
     private transient boolean reported;
-    private transient JdbcRetry retry;
     private transient NewestPerKey newest;
     private transient Progress progress;
 
-    UpsertFn(JdbcUpsert spec, String sql, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
+    UpsertFn(Spec spec, TupleTag<Long> written, TupleTag<DeadLetter> failed) {
+      super(spec.batchSize());
       this.spec = spec;
-      this.sql = sql;
       this.written = written;
       this.failed = failed;
-      this.accounting = Accounting.of(spec.pipeline);
-      this.deadLetters = DeadLetters.forStep(spec.pipeline, STEP).withSchema(spec.schema());
+      this.accounting = Accounting.of(spec.pipeline());
+      this.deadLetters =
+          DeadLetters.forStep(spec.pipeline(), STEP).withSchema(spec.statements().avroSchema());
     }
 
     @Setup
     public void setup() {
-      schema = spec.schema();
-      columns = String.join(", ", spec.columns());
-      temporary = "sluice_batch_" + Integer.toHexString(spec.table.hashCode() & 0x7fffffff);
-      merge = spec.mergeFrom(temporary, false);
-      mergeDistinct = spec.mergeFrom(temporary, true);
-      retry =
-          JdbcRetry.on(spec.connection, spec.table)
-              .withRetries(spec.maxRetries, spec.initialBackoffMillis);
-      newest = NewestPerKey.of(spec.keyFields, spec.versionField);
-      progress = spec.runId == null ? null : Progress.of(spec.pipeline, spec.runId, 0, "rows");
+      UpsertSql statements = spec.statements();
+      schema = statements.avroSchema();
+      sql = statements.values();
+      columns = String.join(", ", statements.columns());
+      temporary = "sluice_batch_" + Integer.toHexString(statements.table().hashCode() & 0x7fffffff);
+      merge = statements.mergeFrom(temporary, false);
+      mergeDistinct = statements.mergeFrom(temporary, true);
+      newest = NewestPerKey.of(statements.keyFields(), statements.versionField());
+      progress =
+          spec.runId() == null ? null : Progress.of(spec.pipeline(), spec.runId(), 0, "rows");
     }
 
-    @StartBundle
-    public void startBundle() {
-      pending = new ArrayList<>();
+    @Override
+    protected void startBatches() {
       reported = false;
     }
 
-    @ProcessElement
-    public void process(
-        @Element KV<SourceRecord, GenericRecord> element,
-        BoundedWindow window,
-        @Timestamp Instant timestamp,
-        MultiOutputReceiver out)
+    @Override
+    protected void flush(List<Pending<Traced<GenericRecord>>> pending, Emitter out)
         throws Exception {
       if (!reported) {
-        ReportLineage.report(false, "jdbc", spec.connection.safeUrl() + "/" + spec.published);
+        ReportLineage.report(false, "jdbc", spec.connection().safeUrl() + "/" + spec.published());
         reported = true;
       }
-      pending.add(new Pending(element, window, timestamp));
-      if (pending.size() >= spec.batchSize) {
-        Outcome outcome = flush();
-        for (int i = 0; i < outcome.rejected.size(); i++) {
-          out.get(failed)
-              .output(
-                  deadLetters.of(outcome.rejected.get(i).element.getKey(), outcome.errors.get(i)));
-        }
-        out.get(written).output(outcome.written);
-      }
-    }
-
-    @FinishBundle
-    public void finishBundle(FinishBundleContext context) throws Exception {
-      if (pending.isEmpty()) {
-        return;
-      }
-      Outcome outcome = flush();
+      Outcome outcome = write(pending);
       for (int i = 0; i < outcome.rejected.size(); i++) {
-        Pending p = outcome.rejected.get(i);
-        context.output(
-            failed,
-            deadLetters.of(p.element.getKey(), outcome.errors.get(i)),
-            p.timestamp,
-            p.window);
+        Pending<Traced<GenericRecord>> p = outcome.rejected.get(i);
+        out.emit(failed, deadLetters.of(p.element().source(), outcome.errors.get(i)), p);
       }
-      Pending last = outcome.batch.get(outcome.batch.size() - 1);
-      context.output(written, outcome.written, last.timestamp, last.window);
+      out.emit(written, outcome.written, outcome.batch.get(outcome.batch.size() - 1));
     }
 
     /** What a flushed batch did: rows written, and rows rejected with their errors. */
     private static final class Outcome {
-      final List<Pending> batch;
-      final List<Pending> rejected = new ArrayList<>();
+      final List<Pending<Traced<GenericRecord>>> batch;
+      final List<Pending<Traced<GenericRecord>>> rejected = new ArrayList<>();
       final List<RecordException> errors = new ArrayList<>();
       long written;
 
-      Outcome(List<Pending> batch) {
+      Outcome(List<Pending<Traced<GenericRecord>>> batch) {
         this.batch = batch;
       }
     }
 
-    private Outcome flush() throws Exception {
+    private Outcome write(List<Pending<Traced<GenericRecord>>> pending) throws Exception {
       // The newest version of each key in the batch: PostgreSQL's ON CONFLICT cannot touch a key
       // twice in one statement, and the older versions would lose to the guard anyway.
-      NewestPerKey.Kept<Pending> kept = newest.keep(pending, p -> p.element.getValue());
-      List<Pending> batch = kept.newest();
-      pending = new ArrayList<>();
+      NewestPerKey.Kept<Pending<Traced<GenericRecord>>> kept =
+          newest.keep(pending, p -> p.element().value());
+      List<Pending<Traced<GenericRecord>>> batch = kept.newest();
+      String table = spec.statements().table();
       Outcome outcome =
-          retry.inTransaction(
-              () -> "writing a batch of " + batch.size() + " rows to " + spec.table,
-              connection -> writeBatch(connection, batch, kept.unique()));
+          spec.retry()
+              .inTransaction(
+                  () -> "writing a batch of " + batch.size() + " rows to " + table,
+                  connection -> writeBatch(connection, batch, kept.unique()));
       accounting.filtered("superseded", kept.superseded());
       accounting.written().inc(outcome.written);
       if (progress != null) {
@@ -437,9 +315,10 @@ public final class JdbcUpsert
      * The batch in the caller's transaction: at once, or row by row under savepoints if a row is
      * rejected. Any other error is thrown for the retry to classify.
      */
-    private Outcome writeBatch(Connection connection, List<Pending> batch, boolean unique)
+    private Outcome writeBatch(
+        Connection connection, List<Pending<Traced<GenericRecord>>> batch, boolean unique)
         throws SQLException {
-      if (spec.copy && connection.isWrapperFor(PGConnection.class)) {
+      if (spec.copy() && connection.isWrapperFor(PGConnection.class)) {
         ensureTemporaryTable(connection);
         Savepoint beforeCopy = connection.setSavepoint();
         try {
@@ -459,8 +338,8 @@ public final class JdbcUpsert
         Savepoint beforeBatch = connection.setSavepoint();
         try {
           Outcome outcome = new Outcome(batch);
-          for (Pending p : batch) {
-            bind(statement, p.element.getValue());
+          for (Pending<Traced<GenericRecord>> p : batch) {
+            bind(statement, p.element().value());
             statement.addBatch();
           }
           for (int count : statement.executeBatch()) {
@@ -475,10 +354,10 @@ public final class JdbcUpsert
         }
         statement.clearBatch();
         Outcome isolated = new Outcome(batch);
-        for (Pending p : batch) {
+        for (Pending<Traced<GenericRecord>> p : batch) {
           Savepoint savepoint = connection.setSavepoint();
           try {
-            bind(statement, p.element.getValue());
+            bind(statement, p.element().value());
             isolated.written += statement.executeUpdate() > 0 ? 1 : 0;
             connection.releaseSavepoint(savepoint);
           } catch (SQLException e) {
@@ -491,7 +370,7 @@ public final class JdbcUpsert
                 new RecordException(
                     FailureReason.SINK,
                     "rejected by "
-                        + spec.table
+                        + spec.statements().table()
                         + " (SQLState "
                         + e.getSQLState()
                         + "): "
@@ -507,7 +386,8 @@ public final class JdbcUpsert
      * COPYs the batch into this session's temporary copy of the table, then merges it with the same
      * versioned upsert; returns the rows the merge inserted or updated.
      */
-    private long copyAndMerge(Connection connection, List<Pending> batch, boolean unique)
+    private long copyAndMerge(
+        Connection connection, List<Pending<Traced<GenericRecord>>> batch, boolean unique)
         throws SQLException {
       PGConnection pg = connection.unwrap(PGConnection.class);
       String session = pg.getBackendPID() + ":" + temporary;
@@ -538,7 +418,7 @@ public final class JdbcUpsert
             "CREATE TEMP TABLE IF NOT EXISTS "
                 + temporary
                 + " (LIKE "
-                + SqlIdentifiers.quote("table", spec.table)
+                + SqlIdentifiers.quote("table", spec.statements().table())
                 + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
       }
       connection.commit();
@@ -549,15 +429,16 @@ public final class JdbcUpsert
      * Streams the batch to PostgreSQL as COPY CSV, row by row through a 64 KB buffer: no text of
      * the whole batch is ever built.
      */
-    private void copy(PGConnection pg, List<Pending> batch) throws SQLException {
+    private void copy(PGConnection pg, List<Pending<Traced<GenericRecord>>> batch)
+        throws SQLException {
       org.postgresql.copy.CopyIn copy =
           pg.getCopyAPI()
               .copyIn("COPY " + temporary + " (" + columns + ") FROM STDIN (FORMAT csv)");
       try (java.io.OutputStream out = new org.postgresql.copy.PGCopyOutputStream(copy, 1 << 16)) {
         StringBuilder row = new StringBuilder(256);
-        for (Pending p : batch) {
+        for (Pending<Traced<GenericRecord>> p : batch) {
           row.setLength(0);
-          GenericRecord record = p.element.getValue();
+          GenericRecord record = p.element().value();
           List<Schema.Field> fields = schema.getFields();
           for (int i = 0; i < fields.size(); i++) {
             if (i > 0) {

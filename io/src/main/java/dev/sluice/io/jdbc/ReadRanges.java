@@ -7,6 +7,7 @@ import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -14,16 +15,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.ListCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -37,97 +36,86 @@ import org.slf4j.LoggerFactory;
  * its Avro type is dead-lettered with origin {@code jdbc:<relation>/<key>=<value>} and the row's
  * text as payload. Progress lines report rows so far and the rate.
  */
-public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord, GenericRecord>>> {
+public final class ReadRanges extends PTransform<PBegin, Result<Traced<GenericRecord>>> {
   private static final Logger LOG = LoggerFactory.getLogger(ReadRanges.class);
 
   /** A progress line at most this often, per worker. */
   static final long PROGRESS_MILLIS = 10_000;
 
   private final JdbcConnection connection;
-  private final String label;
-  private final String selectPrefix;
-  private final List<KV<String, List<String>>> ranges;
-  private final JdbcAvro avro;
-  private final String keyColumn;
+  private final IncrementalRead.Planned plan;
   private final String pipeline;
 
-  private ReadRanges(
-      JdbcConnection connection,
-      String label,
-      String selectPrefix,
-      List<KV<String, List<String>>> ranges,
-      JdbcAvro avro,
-      String keyColumn,
-      String pipeline) {
+  private ReadRanges(JdbcConnection connection, IncrementalRead.Planned plan, String pipeline) {
     super("ReadJdbc");
     this.connection = connection;
-    this.label = label;
-    this.selectPrefix = selectPrefix;
-    this.ranges = ranges;
-    this.avro = avro;
-    this.keyColumn = keyColumn;
+    this.plan = plan;
     this.pipeline = pipeline;
   }
 
-  /**
-   * @param selectPrefix {@code SELECT * FROM <relation> WHERE <fixed filter> AND }, completed by
-   *     each range's predicate
-   * @param ranges predicates (with {@code ?} placeholders) and their bind values
-   */
+  /** Reads the ranges of {@code plan} (made by {@link IncrementalRead#plan}) from the database. */
   public static ReadRanges of(
-      JdbcConnection connection,
-      String label,
-      String selectPrefix,
-      List<KV<String, List<String>>> ranges,
-      JdbcAvro avro,
-      String keyColumn,
-      String pipeline) {
-    return new ReadRanges(connection, label, selectPrefix, ranges, avro, keyColumn, pipeline);
+      JdbcConnection connection, IncrementalRead.Planned plan, String pipeline) {
+    return new ReadRanges(connection, plan, pipeline);
   }
 
   @Override
-  public Result<KV<SourceRecord, GenericRecord>> expand(PBegin input) {
-    TupleTag<KV<SourceRecord, GenericRecord>> rows = new TupleTag<>() {};
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("jdbcUrl", connection.safeUrl()))
+        .add(DisplayData.item("relation", plan.label()))
+        .add(DisplayData.item("ranges", plan.ranges().size()))
+        .addIfNotNull(DisplayData.item("watermarkLow", plan.low()))
+        .addIfNotNull(DisplayData.item("watermarkHigh", plan.high()));
+  }
+
+  @Override
+  public Result<Traced<GenericRecord>> expand(PBegin input) {
+    TupleTag<Traced<GenericRecord>> rows = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
     PCollectionTuple out =
         input
             .apply(
                 "Ranges",
-                Create.of(ranges)
-                    .withCoder(
-                        KvCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of()))))
+                Create.of(plan.ranges())
+                    .withCoder(SerializableCoder.of(IncrementalRead.Range.class)))
             .apply("Spread", Reshuffle.viaRandomKey())
             .apply(
                 "Query",
-                ParDo.of(new QueryFn(this, rows, failed))
+                ParDo.of(new QueryFn(connection, plan, pipeline, rows, failed))
                     .withOutputTags(rows, TupleTagList.of(failed)));
-    out.get(rows)
-        .setCoder(KvCoder.of(SourceRecord.SourceRecordCoder.of(), AvroCoder.of(avro.schema())));
+    out.get(rows).setCoder(Traced.coder(AvroCoder.of(plan.avro().schema())));
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, rows, failed);
   }
 
-  static final class QueryFn
-      extends DoFn<KV<String, List<String>>, KV<SourceRecord, GenericRecord>> {
+  static final class QueryFn extends DoFn<IncrementalRead.Range, Traced<GenericRecord>> {
     private transient long rowsRead;
     private transient long started;
     private transient long lastProgress;
 
-    private final ReadRanges spec;
-    private final TupleTag<KV<SourceRecord, GenericRecord>> rows;
+    private final JdbcConnection connection;
+    private final IncrementalRead.Planned plan;
+    private final String pipeline;
+    private final TupleTag<Traced<GenericRecord>> rows;
     private final TupleTag<DeadLetter> failed;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
 
     QueryFn(
-        ReadRanges spec,
-        TupleTag<KV<SourceRecord, GenericRecord>> rows,
+        JdbcConnection connection,
+        IncrementalRead.Planned plan,
+        String pipeline,
+        TupleTag<Traced<GenericRecord>> rows,
         TupleTag<DeadLetter> failed) {
-      this.spec = spec;
+      this.connection = connection;
+      this.plan = plan;
+      this.pipeline = pipeline;
       this.rows = rows;
       this.failed = failed;
-      this.accounting = Accounting.of(spec.pipeline);
-      this.deadLetters = DeadLetters.forStep(spec.pipeline, "ReadJdbc");
+      this.accounting = Accounting.of(pipeline);
+      this.deadLetters = DeadLetters.forStep(pipeline, "ReadJdbc");
     }
 
     @Setup
@@ -137,15 +125,15 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
     }
 
     @ProcessElement
-    public void process(@Element KV<String, List<String>> range, MultiOutputReceiver out)
+    public void process(@Element IncrementalRead.Range range, MultiOutputReceiver out)
         throws Exception {
-      ReportLineage.report(true, "jdbc", spec.connection.safeUrl() + "/" + spec.label);
-      try (Connection c = spec.connection.open()) {
+      ReportLineage.report(true, "jdbc", connection.safeUrl() + "/" + plan.label());
+      try (Connection c = connection.open()) {
         c.setAutoCommit(false); // lets PostgreSQL stream with the fetch size
         c.setReadOnly(true); // an export only reads, whatever its query says
-        try (PreparedStatement statement = c.prepareStatement(spec.selectPrefix + range.getKey())) {
+        try (PreparedStatement statement = c.prepareStatement(plan.select(range))) {
           statement.setFetchSize(5_000);
-          List<String> values = range.getValue();
+          List<String> values = range.values();
           for (int i = 0; i < values.size(); i++) {
             statement.setString(i + 1, values.get(i));
           }
@@ -154,12 +142,13 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
             while (rs.next()) {
               accounting.read().inc();
               String key =
-                  spec.keyColumn == null
+                  plan.keyColumn() == null
                       ? "row"
-                      : spec.keyColumn + "=" + rs.getString(spec.keyColumn);
-              SourceRecord source = SourceRecord.of("jdbc:" + spec.label + "/" + key, new byte[0]);
+                      : plan.keyColumn() + "=" + rs.getString(plan.keyColumn());
+              SourceRecord source =
+                  SourceRecord.of("jdbc:" + plan.label() + "/" + key, new byte[0]);
               try {
-                out.get(rows).output(KV.of(source, spec.avro.record(rs)));
+                out.get(rows).output(Traced.of(source, plan.avro().record(rs)));
               } catch (RecordException e) {
                 out.get(failed)
                     .output(deadLetters.of(SourceRecord.of(source.origin(), rowText(rs)), e));
@@ -178,8 +167,8 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
           }
           LOG.info(
               "{}: read a range of {}: {} rows ({} rows so far by this worker, {} rows/s)",
-              spec.pipeline,
-              spec.label,
+              pipeline,
+              plan.label(),
               rowsRead - before,
               rowsRead,
               rowsRead * 1000 / Math.max(1, System.currentTimeMillis() - started));
@@ -208,7 +197,7 @@ public final class ReadRanges extends PTransform<PBegin, Result<KV<SourceRecord,
         lastProgress = now;
         LOG.info(
             "{}: {} rows read so far by this worker ({} rows/s)",
-            spec.pipeline,
+            pipeline,
             rowsRead,
             rowsRead * 1000 / Math.max(1, now - started));
       }

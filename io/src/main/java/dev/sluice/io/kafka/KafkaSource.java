@@ -2,6 +2,7 @@ package dev.sluice.io.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Progress;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
@@ -20,14 +20,12 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -37,98 +35,87 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * are never deserialized here: a malformed value is the parse step's to dead-letter, with its
  * offset.
  *
- * <p>Bounded: reads from the consumer group's committed offsets (or the beginning) up to the end
- * offsets seen when the pipeline is built (or up to a stop time), then stops. A bounded read never
- * commits while it reads: the caller commits the planned stop offsets with {@link #commitPlanned()}
- * once everything read is durably written or dead-lettered, so a failed run reads the same records
- * again. Unbounded: reads until cancelled, committing offsets for the consumer group when the
- * runner finalizes a checkpoint.
+ * <p>Bounded ({@link #withOffsets}): reads the offsets planned by {@link KafkaOffsets#plan}, then
+ * stops; it never commits while it reads (the caller commits the planned stop offsets with {@link
+ * KafkaOffsets#commit} once everything read is durably written or dead-lettered, so a failed run
+ * reads the same records again). Unbounded: reads until cancelled, committing offsets for the
+ * consumer group when the runner finalizes a checkpoint. Expanding asks no broker anything.
  */
-public final class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaSource.class);
+@AutoValue
+public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceRecord>> {
+  abstract String bootstrapServers();
 
-  /** The whole configuration; each {@code withX} changes one field of a copy. */
-  private static final class Spec implements Cloneable {
-    String bootstrapServers;
-    String topic;
-    @Nullable String consumerGroup;
-    KafkaClientProperties properties;
-    boolean bounded;
-    String pipeline;
-    @Nullable Long stopReadTime;
-    long chunkRecords = 50_000;
-    @Nullable String runId;
+  abstract String topic();
 
-    /**
-     * The bounded read's plan, shared by this source and the copies made from it once configured,
-     * so that the read, the dead-letter naming and the commit all use one plan.
-     */
-    java.util.concurrent.atomic.AtomicReference<Map<TopicPartition, long[]>> plan =
-        new java.util.concurrent.atomic.AtomicReference<>();
+  abstract @Nullable String consumerGroup();
 
-    Spec copy() {
-      try {
-        return (Spec) clone();
-      } catch (CloneNotSupportedException e) {
-        throw new AssertionError(e);
-      }
-    }
+  abstract KafkaClientProperties properties();
+
+  abstract String pipeline();
+
+  abstract @Nullable KafkaOffsets offsets();
+
+  abstract long chunkRecords();
+
+  abstract @Nullable String runId();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setBootstrapServers(String bootstrapServers);
+
+    abstract Builder setTopic(String topic);
+
+    abstract Builder setConsumerGroup(@Nullable String group);
+
+    abstract Builder setProperties(KafkaClientProperties properties);
+
+    abstract Builder setPipeline(String pipeline);
+
+    abstract Builder setOffsets(@Nullable KafkaOffsets offsets);
+
+    abstract Builder setChunkRecords(long records);
+
+    abstract Builder setRunId(@Nullable String runId);
+
+    abstract KafkaSource build();
   }
 
-  private final Spec spec;
-  private final String bootstrapServers;
-  private final String topic;
-  private final @Nullable String consumerGroup;
-  private final KafkaClientProperties properties;
-  private final boolean bounded;
-  private final String pipeline;
-  private final @Nullable Long stopReadTime;
-
-  private KafkaSource(Spec spec) {
-    this.spec = spec;
-    this.bootstrapServers = spec.bootstrapServers;
-    this.topic = spec.topic;
-    this.consumerGroup = spec.consumerGroup;
-    this.properties = spec.properties;
-    this.bounded = spec.bounded;
-    this.pipeline = spec.pipeline;
-    this.stopReadTime = spec.stopReadTime;
-  }
-
-  private KafkaSource with(java.util.function.Consumer<Spec> change) {
-    Spec copy = spec.copy();
-    change.accept(copy);
-    return new KafkaSource(copy);
-  }
-
+  /** An unbounded read of {@code topic}; {@code pipeline} names its counters. */
   public static KafkaSource of(String bootstrapServers, String topic, String pipeline) {
     checkArgument(
         bootstrapServers != null && !bootstrapServers.isBlank(),
         "bootstrapServers must be host:port[,host:port], but was %s",
         bootstrapServers);
     checkArgument(topic != null && !topic.isBlank(), "topic must be a name, but was %s", topic);
-    Spec spec = new Spec();
-    spec.bootstrapServers = bootstrapServers;
-    spec.topic = topic;
-    spec.properties = KafkaClientProperties.fromFile(null);
-    spec.pipeline = pipeline;
-    return new KafkaSource(spec);
+    return new AutoValue_KafkaSource.Builder()
+        .setBootstrapServers(bootstrapServers)
+        .setTopic(topic)
+        .setProperties(KafkaClientProperties.fromFile(null))
+        .setPipeline(pipeline)
+        .setChunkRecords(50_000)
+        .build();
   }
 
   public KafkaSource withConsumerGroup(@Nullable String group) {
-    return with(s -> s.consumerGroup = group);
+    checkArgument(group == null || !group.isBlank(), "consumerGroup must not be blank");
+    return toBuilder().setConsumerGroup(group).build();
   }
 
   public KafkaSource withProperties(KafkaClientProperties properties) {
-    return with(s -> s.properties = properties);
+    checkArgument(properties != null, "properties must not be null");
+    return toBuilder().setProperties(properties).build();
   }
 
-  /**
-   * Bounded reads stop before the first record at or after this time (epoch millis) in each
-   * partition, or at its end offset when no such record exists yet.
-   */
-  public KafkaSource stoppingAt(@Nullable Long epochMillis) {
-    return with(s -> s.stopReadTime = epochMillis);
+  /** A bounded read of exactly these offsets (planned by {@link KafkaOffsets#plan}). */
+  public KafkaSource withOffsets(KafkaOffsets offsets) {
+    checkArgument(
+        offsets != null && offsets.topic().equals(topic()),
+        "offsets must be planned for topic %s, but were %s",
+        topic(),
+        offsets);
+    return toBuilder().setOffsets(offsets).build();
   }
 
   /**
@@ -137,60 +124,52 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
    */
   public KafkaSource withChunkRecords(long records) {
     checkArgument(records > 0, "chunkRecords must be > 0, but was %s", records);
-    return with(s -> s.chunkRecords = records);
+    return toBuilder().setChunkRecords(records).build();
   }
 
   /** Bounded reads log progress lines (records read, rate, time left) for this run. */
   public KafkaSource withProgressOf(String runId) {
-    return with(s -> s.runId = runId);
+    return toBuilder().setRunId(runId).build();
   }
 
-  /** Stop at the end offsets seen when the pipeline is built. */
-  public KafkaSource bounded(boolean bounded) {
-    return with(s -> s.bounded = bounded);
-  }
-
-  /** Commits, for the consumer group, the stop offset of each partition this read planned. */
-  public void commitPlanned() {
-    checkArgument(bounded && consumerGroup != null, "only bounded reads of a group commit");
-    Map<TopicPartition, long[]> planned = spec.plan.get();
-    if (planned == null || planned.isEmpty()) {
-      return;
-    }
-    Map<String, Object> config = new HashMap<>(consumerConfig());
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    planned.forEach((partition, range) -> offsets.put(partition, new OffsetAndMetadata(range[1])));
-    try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
-      consumer.commitSync(offsets, java.time.Duration.ofSeconds(30));
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("bootstrapServers", bootstrapServers()))
+        .add(DisplayData.item("topic", topic()))
+        .addIfNotNull(DisplayData.item("consumerGroup", consumerGroup()))
+        .add(DisplayData.item("bounded", offsets() != null))
+        .add(DisplayData.item("chunkRecords", chunkRecords()));
+    if (offsets() != null) {
+      builder.add(DisplayData.item("plannedRecords", offsets().records()));
     }
   }
 
   private Map<String, Object> consumerConfig() {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    if (consumerGroup != null) {
-      config.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroup);
+    if (consumerGroup() != null) {
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroup());
     }
     return config;
   }
 
   @Override
   public PCollection<SourceRecord> expand(PBegin input) {
-    if (bounded) {
-      return expandBounded(input);
+    if (offsets() != null) {
+      return expandBounded(input, offsets());
     }
     KafkaIO.Read<byte[], byte[]> read =
         KafkaIO.<byte[], byte[]>read()
-            .withBootstrapServers(bootstrapServers)
-            .withTopic(topic)
+            .withBootstrapServers(bootstrapServers())
+            .withTopic(topic())
             .withKeyDeserializer(ByteArrayDeserializer.class)
             .withValueDeserializer(ByteArrayDeserializer.class)
             .withConsumerConfigUpdates(consumerConfig())
-            .withConsumerFactoryFn(properties.consumerFactory())
+            .withConsumerFactoryFn(properties().consumerFactory())
             .withCreateTime(org.joda.time.Duration.ZERO);
-    if (consumerGroup != null) {
+    if (consumerGroup() != null) {
       read = read.commitOffsetsInFinalize();
     }
     // No bad-record handler here: bytes never fail to deserialize, and with a handler KafkaIO
@@ -199,7 +178,7 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     // Flink, once every step has flushed what it read before that checkpoint.
     return input
         .apply("ReadKafka", read)
-        .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline))))
+        .apply("ToSourceRecords", ParDo.of(new ToSourceRecordFn(Accounting.of(pipeline()))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -209,14 +188,13 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
    * batch (Flink's batch mode, Direct's bounded reads), chunks in parallel, and each chunk's
    * records flow on as one bundle, without waiting for the rest of the read.
    */
-  private PCollection<SourceRecord> expandBounded(PBegin input) {
-    Map<TopicPartition, long[]> ranges = plan();
-    List<OffsetChunk> chunks = OffsetChunk.split(ranges, spec.chunkRecords);
+  private PCollection<SourceRecord> expandBounded(PBegin input, KafkaOffsets offsets) {
+    List<OffsetChunk> chunks = OffsetChunk.split(offsets, chunkRecords());
     long planned = chunks.stream().mapToLong(OffsetChunk::size).sum();
     Progress progress =
         Progress.of(
-            pipeline,
-            spec.runId == null ? java.util.UUID.randomUUID().toString() : spec.runId,
+            pipeline(),
+            runId() == null ? java.util.UUID.randomUUID().toString() : runId(),
             planned,
             "offsets");
     return input
@@ -228,11 +206,11 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
             "ReadChunks",
             ParDo.of(
                 new ReadChunkFn(
-                    bootstrapServers,
-                    properties,
-                    Accounting.of(pipeline),
+                    bootstrapServers(),
+                    properties(),
+                    Accounting.of(pipeline()),
                     progress,
-                    Math.max(2 * spec.chunkRecords, 100_000))))
+                    Math.max(2 * chunkRecords(), 100_000))))
         .setCoder(SourceRecord.SourceRecordCoder.of());
   }
 
@@ -263,19 +241,18 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
     }
 
     /** The ranges cut into chunks of at most {@code records} offsets, partition by partition. */
-    static List<OffsetChunk> split(Map<TopicPartition, long[]> ranges, long records) {
+    static List<OffsetChunk> split(KafkaOffsets offsets, long records) {
       List<OffsetChunk> chunks = new ArrayList<>();
-      ranges.forEach(
-          (partition, range) -> {
-            for (long start = range[0]; start < range[1]; start += records) {
-              chunks.add(
-                  new OffsetChunk(
-                      partition.topic(),
-                      partition.partition(),
-                      start,
-                      Math.min(range[1], start + records)));
-            }
-          });
+      for (KafkaOffsets.Range range : offsets.ranges()) {
+        for (long start = range.start(); start < range.stop(); start += records) {
+          chunks.add(
+              new OffsetChunk(
+                  offsets.topic(),
+                  range.partition(),
+                  start,
+                  Math.min(range.stop(), start + records)));
+        }
+      }
       return chunks;
     }
   }
@@ -427,86 +404,6 @@ public final class KafkaSource extends PTransform<PBegin, PCollection<SourceReco
         consumer.close(java.time.Duration.ofSeconds(5));
       }
     }
-  }
-
-  /**
-   * A short name for what this bounded read starts from: the topic and each partition's start
-   * offset. A rerun after a failure starts from the same offsets, so its dead-letter file replaces
-   * the failed run's; a run that follows a successful one starts further on, so it never overwrites
-   * it.
-   */
-  public String startTag() {
-    StringBuilder starts = new StringBuilder(topic);
-    new java.util.TreeMap<>(
-            plan().entrySet().stream()
-                .collect(
-                    java.util.stream.Collectors.toMap(
-                        e -> e.getKey().partition(), e -> e.getValue()[0])))
-        .forEach(
-            (partition, start) -> starts.append('|').append(partition).append('@').append(start));
-    return dev.sluice.transforms.core.RunTag.of(starts.toString());
-  }
-
-  /**
-   * The bounded read's plan, made once on first use: each partition with records between its start
-   * (the group's committed offset, or the beginning) and its stop (the end offset now, or the first
-   * offset at or after the stop time), as {@code [start, stop)}.
-   */
-  public synchronized Map<TopicPartition, long[]> plan() {
-    checkArgument(bounded, "only a bounded read plans its offsets");
-    if (spec.plan.get() != null) {
-      return spec.plan.get();
-    }
-    Map<String, Object> config = new HashMap<>(consumerConfig());
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    Map<TopicPartition, long[]> plan = new java.util.LinkedHashMap<>();
-    try (Consumer<byte[], byte[]> consumer = properties.consumerFactory().apply(config)) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
-      if (infos == null || infos.isEmpty()) {
-        throw new IllegalArgumentException(
-            "Kafka topic '" + topic + "' does not exist on " + bootstrapServers);
-      }
-      List<TopicPartition> partitions =
-          infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
-      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          consumerGroup == null
-              ? Map.of()
-              : consumer.committed(Set.copyOf(partitions), java.time.Duration.ofSeconds(30));
-      Map<TopicPartition, OffsetAndTimestamp> atStopTime =
-          stopReadTime == null
-              ? Map.of()
-              : consumer.offsetsForTimes(
-                  partitions.stream()
-                      .collect(java.util.stream.Collectors.toMap(p -> p, p -> stopReadTime)),
-                  java.time.Duration.ofSeconds(30));
-      for (TopicPartition partition : partitions) {
-        OffsetAndMetadata done = committed.get(partition);
-        long start = done != null ? done.offset() : begin.get(partition);
-        if (start < begin.get(partition)) {
-          // Retention deleted records the group never read: they cannot be read any more.
-          LOG.warn(
-              "{}: offsets [{}, {}) of {} were deleted by retention before consumer group {} read"
-                  + " them; reading from {}",
-              pipeline,
-              start,
-              begin.get(partition),
-              partition,
-              consumerGroup,
-              begin.get(partition));
-          start = begin.get(partition);
-        }
-        OffsetAndTimestamp first = atStopTime.get(partition);
-        long stop = first != null ? first.offset() : end.get(partition);
-        if (start < stop) {
-          plan.put(partition, new long[] {start, stop});
-        }
-      }
-    }
-    spec.plan.set(java.util.Collections.unmodifiableMap(plan));
-    return spec.plan.get();
   }
 
   static final class ToSourceRecordFn extends DoFn<KafkaRecord<byte[], byte[]>, SourceRecord> {

@@ -5,6 +5,7 @@ import org.apache.beam.sdk.metrics.Lineage;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
@@ -31,6 +32,12 @@ public final class ReportLineage<T> extends PTransform<PCollection<T>, PCollecti
   /** Reports one source or sink from inside a running DoFn. */
   public static void report(boolean source, String system, String location) {
     (source ? Lineage.getSources() : Lineage.getSinks()).add(system, List.of(location));
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item(source ? "source" : "sink", system + ":" + location));
   }
 
   @Override

@@ -166,16 +166,14 @@ class ReadLinesTest {
     }
     Path file = Files.writeString(dir.resolve("big.csv"), text.toString());
     for (int split : new int[] {1, 2, 3, 7, 64, 1 << 20}) {
-      ReadLines read =
-          ReadLines.files(List.of(file.toString()), "p").withHeader(true).splittingAt(split);
       assertThat(
           "ranges of " + split,
-          read.ranges().size(),
+          ReadLines.planRanges(List.of(file.toString()), split).size(),
           org.hamcrest.Matchers.is(
               split >= text.length() ? 1 : (int) Math.ceil((double) Files.size(file) / split)));
     }
     ReadLines split =
-        ReadLines.files(List.of(file.toString()), "p").withHeader(true).splittingAt(7);
+        ReadLines.ofRanges(ReadLines.planRanges(List.of(file.toString()), 7), "p").withHeader(true);
     PAssert.that(described(pipeline.apply(split))).containsInAnyOrder(expected);
     pipeline.run().waitUntilFinish();
   }

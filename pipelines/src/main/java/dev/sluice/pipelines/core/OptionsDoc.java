@@ -78,7 +78,7 @@ public final class OptionsDoc {
   }
 
   /** The {@code --help} text of a pipeline. */
-  public static String help(SluicePipeline<?> pipeline) {
+  public static String help(SluicePipeline<?, ?> pipeline) {
     StringBuilder out = new StringBuilder();
     out.append(pipeline.name()).append(": ").append(pipeline.description()).append("\n\n");
     out.append(pipeline.lineage()).append("\n\nOptions (* = required):\n");

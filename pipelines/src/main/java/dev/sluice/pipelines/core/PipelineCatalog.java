@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /** Every pipeline Sluice ships, by the name users type. */
 public final class PipelineCatalog {
-  private static final Map<String, SluicePipeline<?>> PIPELINES = new LinkedHashMap<>();
+  private static final Map<String, SluicePipeline<?, ?>> PIPELINES = new LinkedHashMap<>();
 
   static {
     add(new FilesToLake());
@@ -20,15 +20,15 @@ public final class PipelineCatalog {
 
   private PipelineCatalog() {}
 
-  private static void add(SluicePipeline<?> pipeline) {
+  private static void add(SluicePipeline<?, ?> pipeline) {
     PIPELINES.put(pipeline.name(), pipeline);
   }
 
-  public static List<SluicePipeline<?>> all() {
+  public static List<SluicePipeline<?, ?>> all() {
     return List.copyOf(PIPELINES.values());
   }
 
-  public static Optional<SluicePipeline<?>> byName(String name) {
+  public static Optional<SluicePipeline<?, ?>> byName(String name) {
     return Optional.ofNullable(PIPELINES.get(name));
   }
 }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.time.Instant;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.StreamingOptions;
 
 /**
  * Runs a catalog pipeline on whatever runner its options name, then accounts for the run: a bounded
@@ -65,25 +66,57 @@ public final class PipelineRun {
     }
   }
 
-  public static <O extends SluiceOptions> RunSummary run(
-      SluicePipeline<O> definition, O options, PrintStream out) throws IOException {
+  /** A pipeline's plan and the graph built from it, not yet running. */
+  public record Built<P extends SluicePipeline.Plan>(Pipeline pipeline, P plan) {}
+
+  /**
+   * Plans the run (asking its services), then builds its graph on a pipeline made from {@code
+   * options} (marked streaming when the plan is unbounded).
+   */
+  public static <O extends SluiceOptions, P extends SluicePipeline.Plan> Built<P> build(
+      SluicePipeline<O, P> definition, O options) {
+    P plan = definition.plan(options);
+    if (!plan.run().bounded()) {
+      options.as(StreamingOptions.class).setStreaming(true);
+    }
     Pipeline pipeline = Pipeline.create(options);
-    RunPlan plan = definition.build(pipeline, options);
+    definition.build(pipeline, plan);
+    return new Built<>(pipeline, plan);
+  }
+
+  public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
+      SluicePipeline<O, P> definition, O options, PrintStream out) throws IOException {
+    Built<P> built = build(definition, options);
+    RunPlan plan = built.plan().run();
     try {
-      return run(definition, options, out, pipeline, plan);
-    } finally {
-      if (plan.cleanup() != null && !(!plan.bounded() && options.getDetached())) {
+      for (RunPlan.Step step : plan.prepare()) {
         try {
-          plan.cleanup().run();
+          step.run(null);
         } catch (Exception e) {
-          out.println("  cleanup failed: " + e.getMessage());
+          throw new RunFailedException(
+              definition.name() + " could not " + step.name() + ": " + e.getMessage(), e);
+        }
+      }
+      return run(definition, options, out, built.pipeline(), plan);
+    } finally {
+      if (!(!plan.bounded() && options.getDetached())) {
+        for (RunPlan.Step step : plan.cleanup()) {
+          try {
+            step.run(null);
+          } catch (Exception e) {
+            out.println("  cleanup failed (" + step.name() + "): " + e.getMessage());
+          }
         }
       }
     }
   }
 
-  private static <O extends SluiceOptions> RunSummary run(
-      SluicePipeline<O> definition, O options, PrintStream out, Pipeline pipeline, RunPlan plan)
+  private static RunSummary run(
+      SluicePipeline<?, ?> definition,
+      SluiceOptions options,
+      PrintStream out,
+      Pipeline pipeline,
+      RunPlan plan)
       throws IOException {
     Instant started = Instant.now();
     PipelineResult result = pipeline.run();
@@ -128,13 +161,20 @@ public final class PipelineRun {
         throw new QualityGateException(definition.name(), quality);
       }
     }
-    if (succeeded && plan.bounded() && plan.onSuccess() != null) {
-      try {
-        plan.onSuccess().run(summary);
-      } catch (Exception e) {
-        writeReport(plan, summary, out);
-        throw new RunFailedException(
-            definition.name() + " ran, but its last step failed: " + e.getMessage(), e);
+    if (succeeded && plan.bounded()) {
+      for (RunPlan.Step step : plan.onSuccess()) {
+        try {
+          step.run(summary);
+        } catch (Exception e) {
+          writeReport(plan, summary, out);
+          throw new RunFailedException(
+              definition.name()
+                  + " ran, but its step '"
+                  + step.name()
+                  + "' failed: "
+                  + e.getMessage(),
+              e);
+        }
       }
     }
     writeReport(plan, summary, out);

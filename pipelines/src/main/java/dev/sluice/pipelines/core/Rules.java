@@ -1,7 +1,7 @@
 package dev.sluice.pipelines.core;
 
 import dev.sluice.transforms.core.Result;
-import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.rules.ApplyRules;
 import dev.sluice.transforms.rules.DatasetRule;
@@ -10,11 +10,10 @@ import dev.sluice.transforms.rules.RulesFile;
 import java.nio.file.Path;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /** The rules step of a pipeline: loaded and checked at startup, applied after parsing. */
-public final class Rules {
+public final class Rules implements java.io.Serializable {
   private final RulesFile file;
   private final Schema schema;
   private final String pipeline;
@@ -95,16 +94,16 @@ public final class Rules {
    * Applies the record rules; records failing an error rule go to the dead letters. Dataset rules
    * are measured for the run's end, or, when {@code streaming}, judged per {@code --qualityWindow}.
    */
-  public PCollection<KV<SourceRecord, GenericRecord>> apply(
-      PCollection<KV<SourceRecord, GenericRecord>> records,
+  public PCollection<Traced<GenericRecord>> apply(
+      PCollection<Traced<GenericRecord>> records,
       DeadLetterRouting.Collector deadLetters,
       boolean streaming) {
     ApplyRules apply =
         references == null
             ? ApplyRules.of(file, schema, pipeline)
             : ApplyRules.of(file, schema, pipeline).withReferences(references);
-    Result<KV<SourceRecord, GenericRecord>> checked =
-        records.apply("Rules", streaming ? apply.streaming(window) : apply);
+    Result<Traced<GenericRecord>> checked =
+        records.apply("Rules", streaming ? apply.withQualityWindow(window) : apply);
     deadLetters.add(checked.deadLetters());
     return checked.output();
   }

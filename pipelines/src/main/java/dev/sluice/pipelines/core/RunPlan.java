@@ -1,64 +1,101 @@
 package dev.sluice.pipelines.core;
 
+import dev.sluice.transforms.rules.RulesFile;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 
 /**
- * What a built pipeline tells the run about itself: whether it is bounded, where it writes (for the
- * summary), where its run report goes, and what to do once a bounded run has succeeded and
- * accounted for every record (e.g. publish staged files, commit a watermark).
+ * The part of every pipeline's plan that the run itself reads: whether it is bounded, where it
+ * writes (for the summary), where its run report goes, the rules whose dataset rules are judged
+ * after it, and its named steps on the launching side. A plain serializable value: nothing here has
+ * happened yet.
  *
  * @param bounded whether the run ends by itself (and so gets a summary and an accounting check)
  * @param outputs labelled locations the run writes to, e.g. {@code lake -> /data/lake}
  * @param runReport where the JSON run report is written, or null for none
- * @param onSuccess run on the launching side after a successful, balanced bounded run whose quality
- *     gate is open, or null
  * @param quality rules whose dataset rules are judged after a bounded run, or null
- * @param cleanup run on the launching side when the run ends, however it ends (e.g. drop a staging
- *     table), or null
+ * @param prepare steps run just before the pipeline starts (e.g. create a staging table)
+ * @param onSuccess steps run, in order, after a successful, balanced bounded run whose quality gate
+ *     is open (e.g. publish staged files, commit a watermark or offsets); a failure fails the run
+ * @param cleanup steps run when the run ends, however it ends (e.g. drop a staging table); a
+ *     failure is reported, not raised
  */
 public record RunPlan(
     boolean bounded,
     Map<String, String> outputs,
-    String runReport,
-    OnSuccess onSuccess,
-    dev.sluice.transforms.rules.RulesFile quality,
-    Cleanup cleanup) {
+    @Nullable String runReport,
+    @Nullable RulesFile quality,
+    List<Step> prepare,
+    List<Step> onSuccess,
+    List<Step> cleanup)
+    implements Serializable {
 
-  /** A step when the run ends, whatever the outcome; its failure is reported, not raised. */
-  @FunctionalInterface
-  public interface Cleanup {
-    void run() throws Exception;
-  }
+  /**
+   * A named effect of the plan, carried out by the launcher at its point of the run; its name is
+   * what the summary and the errors show.
+   */
+  public interface Step extends Serializable {
+    /** What the step does, in a few words: "merge sluice_stage_1 into orders". */
+    String name();
 
-  /** A step after the run, on the launching side; a failure fails the run. */
-  @FunctionalInterface
-  public interface OnSuccess {
-    void run(RunSummary summary) throws Exception;
+    /**
+     * Carries the step out.
+     *
+     * @param summary the finished run's summary for {@code onSuccess} steps, null otherwise
+     */
+    void run(@Nullable RunSummary summary) throws Exception;
   }
 
   public RunPlan {
-    outputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+    outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+    prepare = List.copyOf(prepare);
+    onSuccess = List.copyOf(onSuccess);
+    cleanup = List.copyOf(cleanup);
   }
 
-  public RunPlan(boolean bounded, Map<String, String> outputs, String runReport) {
-    this(bounded, outputs, runReport, null, null, null);
-  }
-
-  public RunPlan(
-      boolean bounded, Map<String, String> outputs, String runReport, OnSuccess onSuccess) {
-    this(bounded, outputs, runReport, onSuccess, null, null);
+  /** A plan with no rules and no steps. */
+  public static RunPlan of(boolean bounded, Map<String, String> outputs, String runReport) {
+    return new RunPlan(bounded, outputs, runReport, null, List.of(), List.of(), List.of());
   }
 
   /** The same plan, judging the rules' dataset rules after a bounded run (the quality gate). */
-  public RunPlan withQuality(Rules rules) {
+  public RunPlan withQuality(@Nullable Rules rules) {
     return rules == null
         ? this
-        : new RunPlan(bounded, outputs, runReport, onSuccess, rules.file(), cleanup);
+        : new RunPlan(bounded, outputs, runReport, rules.file(), prepare, onSuccess, cleanup);
   }
 
-  /** The same plan, with a step for when the run ends however it ends. */
-  public RunPlan withCleanup(Cleanup step) {
-    return new RunPlan(bounded, outputs, runReport, onSuccess, quality, step);
+  /** The same plan with one more step before the run. */
+  public RunPlan withPrepare(Step step) {
+    return new RunPlan(
+        bounded, outputs, runReport, quality, plus(prepare, step), onSuccess, cleanup);
+  }
+
+  /** The same plan with one more step after a successful run. */
+  public RunPlan withOnSuccess(Step step) {
+    return new RunPlan(
+        bounded, outputs, runReport, quality, prepare, plus(onSuccess, step), cleanup);
+  }
+
+  /** The same plan with one more step for when the run ends however it ends. */
+  public RunPlan withCleanup(Step step) {
+    return new RunPlan(
+        bounded, outputs, runReport, quality, prepare, onSuccess, plus(cleanup, step));
+  }
+
+  /** Whether the launcher has anything to do around the run besides watching it. */
+  public boolean hasSteps() {
+    return !prepare.isEmpty() || !onSuccess.isEmpty() || !cleanup.isEmpty();
+  }
+
+  private static List<Step> plus(List<Step> steps, Step step) {
+    List<Step> all = new ArrayList<>(steps);
+    all.add(step);
+    return all;
   }
 }

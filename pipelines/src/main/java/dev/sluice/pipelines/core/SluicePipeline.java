@@ -1,12 +1,29 @@
 package dev.sluice.pipelines.core;
 
+import java.io.Serializable;
+import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
 
 /**
  * A pipeline of the catalog: its name on the command line, a one-line description, its options, and
- * how it builds its graph. Running it on a runner is {@link PipelineRun}'s job.
+ * how it runs, in two parts:
+ *
+ * <ol>
+ *   <li>{@link #plan}: checks the options and asks the outside world what the run needs (the
+ *       table's columns, the offsets or the watermark range to read, the files to load), changing
+ *       nothing, and returns it all as a plain serializable value;
+ *   <li>{@link #build}: wires the graph from that value alone, opening no connection.
+ * </ol>
+ *
+ * Effects around the run (create or merge a staging table, publish, commit offsets or a watermark)
+ * are named {@link RunPlan.Step}s of the plan, carried out by {@link PipelineRun}.
  */
-public interface SluicePipeline<O extends SluiceOptions> {
+public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipeline.Plan> {
+  /** A pipeline's plan: what {@link #build} needs, and the run's own part. */
+  interface Plan extends Serializable {
+    RunPlan run();
+  }
+
   /** The name users type, e.g. {@code files-to-lake}; also the namespace of its counters. */
   String name();
 
@@ -20,7 +37,20 @@ public interface SluicePipeline<O extends SluiceOptions> {
 
   /**
    * Checks the options (failing with {@link IllegalArgumentException} naming the bad one, before
-   * anything is read) and builds the graph into {@code pipeline}.
+   * anything is read), reads what the run needs from its services, and returns the plan. Changes
+   * nothing outside: effects are the plan's steps.
    */
-  RunPlan build(Pipeline pipeline, O options);
+  P plan(O options);
+
+  /** Builds the graph of {@code plan} into {@code pipeline}; opens no connection. */
+  void build(Pipeline pipeline, P plan);
+
+  /**
+   * Why these options cannot be frozen into a classic template (a graph built now and run later
+   * without this launcher), or empty when they can: a run that plans what it reads at launch, or
+   * has steps around the run, needs a launcher (the Flex Template's plans at launch).
+   */
+  default Optional<String> needsLauncher(O options) {
+    return Optional.empty();
+  }
 }

@@ -2,20 +2,21 @@ package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.LakeNames;
-import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
-import dev.sluice.pipelines.core.LakeManifest;
+import dev.sluice.pipelines.core.LakeTarget;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.core.Steps;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
@@ -24,13 +25,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
@@ -39,7 +41,7 @@ import org.joda.time.Duration;
  * dead-letters the lines that do not decode, parse, fit or pass the rules, and writes the rest as
  * Avro files partitioned by date.
  */
-public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
+public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, FilesToLake.Plan> {
   public static final String NAME = "files-to-lake";
 
   @Override
@@ -66,8 +68,49 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     return FilesToLakeOptions.class;
   }
 
+  /**
+   * What a files-to-lake run does, decided before it starts.
+   *
+   * @param run the run's own part; a staged run's step publishes the staged files
+   * @param schema the schema lines are parsed into
+   * @param format how lines are encoded
+   * @param input the glob read
+   * @param inputFiles the files a staged run reads, listed when it was planned, or null to match
+   *     the glob as the run goes
+   * @param ranges the byte ranges of {@code inputFiles} read in parallel, or null
+   * @param allowEmptyInput whether a glob matching nothing is an empty run rather than an error
+   * @param watch how often a watching run looks for new files, or null for a bounded run
+   * @param lake where the files are written
+   * @param rules the checked rules, or null
+   * @param deadLetters the checked dead-letter sink, named after the run's input
+   */
+  public record Plan(
+      RunPlan run,
+      Schema schema,
+      InputFormat format,
+      String input,
+      @Nullable List<String> inputFiles,
+      @Nullable List<ReadLines.FileRange> ranges,
+      boolean allowEmptyInput,
+      @Nullable Duration watch,
+      LakeTarget lake,
+      @Nullable Rules rules,
+      DeadLetterSink deadLetters)
+      implements SluicePipeline.Plan {}
+
   @Override
-  public RunPlan build(Pipeline pipeline, FilesToLakeOptions options) {
+  public Optional<String> needsLauncher(FilesToLakeOptions options) {
+    boolean staged = options.getWatch() == null && !options.getOutput().contains("://");
+    return staged
+        ? Optional.of(
+            "a bounded run into a local lake lists its input files when it starts and publishes"
+                + " the staged files after it succeeded: only a launcher can do that. Write to a"
+                + " remote lake (gs://...), or use the Flex Template")
+        : Optional.empty();
+  }
+
+  @Override
+  public Plan plan(FilesToLakeOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
@@ -78,14 +121,18 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
     // a _SUCCESS manifest) only when the run accounted for every record and its quality gate is
     // open.
     boolean staged = watch == null && !options.getOutput().contains("://");
-    Path output = Path.of(options.getOutput().replaceFirst("^file:", ""));
-    Path staging = output.resolve("_sluice/staging-" + UUID.randomUUID());
-    WriteLake lake =
-        WriteLake.to(staged ? staging.toString() : options.getOutput(), schema, NAME)
-            .partitionedBy(
-                options.getPartitionField() == null ? "created_at" : options.getPartitionField())
-            .withNumShards(options.getNumShards())
-            .publishedAt(options.getOutput());
+    String output = options.getOutput().replaceFirst("^file:", "");
+    String staging = Path.of(output).resolve("_sluice/staging-" + UUID.randomUUID()).toString();
+    String partitionField =
+        options.getPartitionField() == null ? "created_at" : options.getPartitionField();
+    WriteLake.checkPartitionField(schema, partitionField);
+    LakeTarget lake =
+        new LakeTarget(
+            staged ? staging : options.getOutput(),
+            options.getOutput(),
+            partitionField,
+            options.getNumShards(),
+            null);
     Rules rules = Rules.load(options, schema, NAME);
     // A staged run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set. Other
@@ -98,36 +145,6 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
                 ? LakeNames.tag(inputs)
                 : watch == null ? LakeNames.tag(options.getInput()) : null);
 
-    RecordParser parser = RecordParser.of(schema, format);
-    ReadLines read =
-        (inputs == null
-                ? ReadLines.matching(options.getInput(), NAME)
-                : ReadLines.files(inputs, NAME).splittingAt(options.getReadSplitBytes()))
-            .withHeader(format.hasHeader())
-            .withHeaderCheck(parser::headerProblem)
-            .allowingEmptyMatch(options.getAllowEmptyInput());
-    DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
-
-    PCollection<SourceRecord> lines;
-    if (watch == null) {
-      lines = pipeline.apply("ReadFiles", read);
-    } else {
-      lines =
-          pipeline
-              .apply("ReadFiles", read.watching(watch))
-              .apply("Window", Window.into(FixedWindows.of(watch)));
-    }
-    Result<KV<SourceRecord, GenericRecord>> parsed =
-        lines.apply("Parse", ParseRecords.of(schema, format).forPipeline(NAME));
-    deadLetters.add(parsed.deadLetters());
-    PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
-    if (rules != null) {
-      records = rules.apply(records, deadLetters, watch != null);
-    }
-    records.apply("WriteLake", lake);
-    deadLetters.close();
-
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("lake", options.getOutput());
     outputs.put("dead letters", deadLetterSink.location());
@@ -135,18 +152,61 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions> {
         options.getRunReport() != null
             ? options.getRunReport()
             : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
-    RunPlan.OnSuccess publish =
-        !staged
-            ? null
-            : summary -> {
-              Map<String, Object> manifest = LakeManifest.of(NAME, schema, summary);
-              manifest.put("input", options.getInput());
-              manifest.put("input_files", inputs);
-              // This run replaces what earlier runs wrote for the same input files, nothing else.
-              List<String> own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
-              LakePublisher.publish(staging, output, own, manifest);
-            };
-    return new RunPlan(watch == null, outputs, report, publish).withQuality(rules);
+    RunPlan run = RunPlan.of(watch == null, outputs, report).withQuality(rules);
+    if (staged) {
+      LinkedHashMap<String, Object> manifest = new LinkedHashMap<>();
+      manifest.put("input", options.getInput());
+      manifest.put("input_files", List.copyOf(inputs));
+      // This run replaces what earlier runs wrote for the same input files, nothing else.
+      List<String> own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
+      run =
+          run.withOnSuccess(
+              new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest));
+    }
+    return new Plan(
+        run,
+        schema,
+        format,
+        options.getInput(),
+        inputs == null ? null : List.copyOf(inputs),
+        inputs == null ? null : ReadLines.planRanges(inputs, options.getReadSplitBytes()),
+        options.getAllowEmptyInput(),
+        watch,
+        lake,
+        rules,
+        deadLetterSink);
+  }
+
+  @Override
+  public void build(Pipeline pipeline, Plan plan) {
+    DeadLetterRouting.Collector deadLetters =
+        DeadLetterRouting.register(pipeline, Accounting.of(NAME), plan.deadLetters().writer());
+    RecordParser parser = RecordParser.of(plan.schema(), plan.format());
+    ReadLines read =
+        (plan.ranges() == null
+                ? ReadLines.matching(plan.input(), NAME)
+                : ReadLines.ofRanges(plan.ranges(), NAME))
+            .withHeader(plan.format().hasHeader())
+            .withHeaderCheck(parser::headerProblem)
+            .withEmptyMatchAllowed(plan.allowEmptyInput());
+    PCollection<SourceRecord> lines;
+    if (plan.watch() == null) {
+      lines = pipeline.apply("ReadFiles", read);
+    } else {
+      lines =
+          pipeline
+              .apply("ReadFiles", read.withWatchInterval(plan.watch()))
+              .apply("Window", Window.into(FixedWindows.of(plan.watch())));
+    }
+    Result<Traced<GenericRecord>> parsed =
+        lines.apply("Parse", ParseRecords.of(plan.schema(), plan.format()).withPipeline(NAME));
+    deadLetters.add(parsed.deadLetters());
+    PCollection<Traced<GenericRecord>> records = parsed.output();
+    if (plan.rules() != null) {
+      records = plan.rules().apply(records, deadLetters, plan.watch() != null);
+    }
+    records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME));
+    deadLetters.close();
   }
 
   private static List<String> planInputs(FilesToLakeOptions options) {

@@ -5,17 +5,22 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.JdbcUpsert;
 import dev.sluice.io.jdbc.SqlIdentifiers;
+import dev.sluice.io.jdbc.StagingTable;
 import dev.sluice.io.jdbc.TableCheck;
+import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.io.kafka.KafkaClientProperties;
+import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.core.Steps;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
@@ -26,11 +31,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.options.StreamingOptions;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
@@ -39,7 +44,7 @@ import org.apache.beam.sdk.values.PCollection;
  * so that any order of the same events converges to the same table. Bounded or streaming with the
  * same transforms.
  */
-public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
+public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, KafkaToJdbc.Plan> {
   public static final String NAME = "kafka-to-jdbc";
 
   @Override
@@ -66,8 +71,70 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     return KafkaToJdbcOptions.class;
   }
 
+  /**
+   * What a kafka-to-jdbc run does, decided before it starts: plain values, from which {@link
+   * #build} makes the transforms.
+   *
+   * @param run the run's own part: bounded or not, outputs, quality rules, and its steps (create,
+   *     merge and drop the staging table; commit the planned offsets)
+   * @param schema the schema values are parsed into
+   * @param writerSchemaVersion the version plain Avro values were written with, or null
+   * @param format how values are encoded
+   * @param kafka where the events are: brokers, topic, consumer group, client settings
+   * @param offsets what a bounded run reads, or null for a streaming one
+   * @param readChunkRecords offsets per chunk of a bounded read
+   * @param database the target's database
+   * @param upsert the versioned upsert into the target table
+   * @param stage the staging table a gated bounded run writes to, or null
+   * @param write batch size, retries and method of the writes
+   * @param rules the checked rules, or null
+   * @param eventTimeField the field that gives event time, or null
+   * @param deadLetters the checked dead-letter sink, named after the run's input
+   * @param runId the run's id, for progress lines
+   */
+  public record Plan(
+      RunPlan run,
+      Schema schema,
+      @Nullable Integer writerSchemaVersion,
+      InputFormat format,
+      KafkaTopic kafka,
+      @Nullable KafkaOffsets offsets,
+      long readChunkRecords,
+      JdbcConnection database,
+      UpsertSql upsert,
+      @Nullable StagingTable stage,
+      WriteSettings write,
+      @Nullable Rules rules,
+      @Nullable String eventTimeField,
+      DeadLetterSink deadLetters,
+      String runId)
+      implements SluicePipeline.Plan {}
+
+  /** Where a run's events are. */
+  public record KafkaTopic(
+      String bootstrapServers,
+      String topic,
+      @Nullable String consumerGroup,
+      KafkaClientProperties properties)
+      implements java.io.Serializable {}
+
+  /** How rows are written: rows per batch, retries of a batch, and COPY or INSERT. */
+  public record WriteSettings(int batchSize, int maxRetries, boolean copy)
+      implements java.io.Serializable {}
+
   @Override
-  public RunPlan build(Pipeline pipeline, KafkaToJdbcOptions options) {
+  public Optional<String> needsLauncher(KafkaToJdbcOptions options) {
+    return options.getBounded()
+        ? Optional.of(
+            "a bounded kafka-to-jdbc run plans the offsets it reads when it starts, and commits"
+                + " them (and merges a staging table) after it succeeded: only a launcher can do"
+                + " that, so a classic template would freeze today's offsets. Use the Flex Template,"
+                + " or leave out --bounded for a streaming template")
+        : Optional.empty();
+  }
+
+  @Override
+  public Plan plan(KafkaToJdbcOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
         InputFormat.parse(options.getFormat() == null ? "json" : options.getFormat());
@@ -81,61 +148,121 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
-    Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     boolean bounded = options.getBounded();
-    // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
-    // merges it into the table only once the quality gate is open.
-    String staging =
-        bounded && rules != null && rules.gates() ? StagingTable.name(options.getTable()) : null;
-    // Progress lines of a bounded run: records read (against the planned offsets) and written.
-    String runId = java.util.UUID.randomUUID().toString();
-    JdbcUpsert toTable =
-        JdbcUpsert.into(connection, options.getTable(), schema, NAME)
-            .withProgressOf(runId)
-            .withKeyFields(keys)
-            .withVersionField(options.getVersionField())
-            .withBatchSize(options.getBatchSize())
-            .withRetries(options.getMaxRetries(), 200)
-            .withCopy(writeMethod(options).equals("copy"));
-    JdbcUpsert upsert = staging == null ? toTable : toTable.writingTo(staging);
-    EventTimeFromField eventTime =
-        options.getEventTimeField() == null
-            ? null
-            : EventTimeFromField.of(schema, options.getEventTimeField());
-    checkTable(connection, options.getTable(), schema, keys);
-
-    if (!bounded) {
-      options.as(StreamingOptions.class).setStreaming(true);
+    Long stopReadTime = stopReadTime(options);
+    UpsertSql statements =
+        UpsertSql.of(options.getTable(), schema, keys, options.getVersionField());
+    WriteSettings write =
+        new WriteSettings(
+            options.getBatchSize(), options.getMaxRetries(), writeMethod(options).equals("copy"));
+    if (options.getEventTimeField() != null) {
+      EventTimeFromField.of(schema, options.getEventTimeField());
     }
-    KafkaSource source =
-        KafkaSource.of(options.getBootstrapServers(), options.getTopic(), NAME)
-            .withConsumerGroup(options.getConsumerGroup())
-            .withProperties(KafkaClientProperties.fromFile(options.getKafkaProperties()))
-            .bounded(bounded)
-            .stoppingAt(stopReadTime(options))
-            .withChunkRecords(options.getReadChunkRecords())
-            .withProgressOf(runId);
+    Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
+    checkTable(connection, options.getTable(), schema, keys);
+    KafkaTopic kafka =
+        new KafkaTopic(
+            options.getBootstrapServers(),
+            options.getTopic(),
+            options.getConsumerGroup(),
+            KafkaClientProperties.fromFile(options.getKafkaProperties()));
+    KafkaOffsets offsets =
+        bounded
+            ? KafkaOffsets.plan(
+                kafka.bootstrapServers(),
+                kafka.properties(),
+                kafka.topic(),
+                kafka.consumerGroup(),
+                stopReadTime)
+            : null;
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
     // failure replaces the failed run's, a later run never overwrites an earlier one's.
     DeadLetterSink deadLetterSink =
-        DeadLetterSinks.from(options).forRun(bounded ? source.startTag() : null);
+        DeadLetterSinks.from(options).forRun(bounded ? offsets.startTag() : null);
 
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputs.put("table", options.getTable());
+    outputs.put("dead letters", deadLetterSink.location());
+    // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
+    // merges it into the table only once the quality gate is open.
+    StagingTable stage =
+        bounded && rules != null && rules.gates()
+            ? StagingTable.next(connection, options.getTable())
+            : null;
+    RunPlan run = RunPlan.of(bounded, outputs, options.getRunReport()).withQuality(rules);
+    if (stage != null) {
+      outputs.put("staged in", stage.staging());
+      run =
+          RunPlan.of(bounded, outputs, options.getRunReport())
+              .withQuality(rules)
+              .withPrepare(new Steps.CreateStage(stage))
+              .withOnSuccess(new Steps.MergeStage(stage, statements))
+              .withCleanup(new Steps.DropStage(stage));
+    }
+    // A bounded run commits its consumer group's offsets only once everything it read is written
+    // (and merged, when staged): a run that fails reads the same records again.
+    if (bounded && kafka.consumerGroup() != null) {
+      run =
+          run.withOnSuccess(
+              new Steps.CommitOffsets(
+                  offsets, kafka.bootstrapServers(), kafka.properties(), kafka.consumerGroup()));
+    }
+    return new Plan(
+        run,
+        schema,
+        options.getWriterSchemaVersion(),
+        format,
+        kafka,
+        offsets,
+        options.getReadChunkRecords(),
+        connection,
+        statements,
+        stage,
+        write,
+        rules,
+        options.getEventTimeField(),
+        deadLetterSink,
+        java.util.UUID.randomUUID().toString());
+  }
+
+  @Override
+  public void build(Pipeline pipeline, Plan plan) {
+    boolean streaming = !plan.run().bounded();
     DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink.writer());
+        DeadLetterRouting.register(pipeline, Accounting.of(NAME), plan.deadLetters().writer());
+    KafkaSource source =
+        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), NAME)
+            .withConsumerGroup(plan.kafka().consumerGroup())
+            .withProperties(plan.kafka().properties())
+            .withChunkRecords(plan.readChunkRecords())
+            .withProgressOf(plan.runId());
+    if (plan.offsets() != null) {
+      source = source.withOffsets(plan.offsets());
+    }
+    JdbcUpsert upsert =
+        JdbcUpsert.into(plan.database(), plan.upsert(), NAME)
+            .withProgressOf(plan.runId())
+            .withBatchSize(plan.write().batchSize())
+            .withRetries(plan.write().maxRetries(), 200)
+            .withCopy(plan.write().copy());
+    if (plan.stage() != null) {
+      upsert = upsert.withStaging(plan.stage());
+    }
     PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", source);
-    Result<KV<SourceRecord, GenericRecord>> parsed =
+    Result<Traced<GenericRecord>> parsed =
         raw.apply(
             "Parse",
-            ParseRecords.of(schema, format)
-                .forPipeline(NAME)
-                .withWriterVersion(options.getWriterSchemaVersion()));
+            ParseRecords.of(plan.schema(), plan.format())
+                .withPipeline(NAME)
+                .withWriterVersion(plan.writerSchemaVersion()));
     deadLetters.add(parsed.deadLetters());
-    PCollection<KV<SourceRecord, GenericRecord>> records = parsed.output();
-    if (rules != null) {
-      records = rules.apply(records, deadLetters, !bounded);
+    PCollection<Traced<GenericRecord>> records = parsed.output();
+    if (plan.rules() != null) {
+      records = plan.rules().apply(records, deadLetters, streaming);
     }
-    if (eventTime != null) {
-      records = records.apply("EventTime", eventTime);
+    if (plan.eventTimeField() != null) {
+      records =
+          records.apply("EventTime", EventTimeFromField.of(plan.schema(), plan.eventTimeField()));
     }
     // No grouping before the sink: each batch keeps the newest version of its keys, and the
     // version guard orders keys across batches. Rows reach the table as they are read, in bounded
@@ -143,30 +270,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions> {
     Result<Long> written = records.apply("Upsert", upsert);
     deadLetters.add(written.deadLetters());
     deadLetters.close();
-
-    Map<String, String> outputs = new LinkedHashMap<>();
-    outputs.put("table", options.getTable());
-    outputs.put("dead letters", deadLetterSink.location());
-    // A bounded run commits its consumer group's offsets only once everything it read is written
-    // (and published, when staged): a run that fails reads the same records again.
-    boolean commit = bounded && options.getConsumerGroup() != null;
-    if (staging == null) {
-      RunPlan.OnSuccess commitOffsets = commit ? summary -> source.commitPlanned() : null;
-      return new RunPlan(bounded, outputs, options.getRunReport(), commitOffsets)
-          .withQuality(rules);
-    }
-    StagingTable stage = StagingTable.create(connection, toTable, options.getTable(), staging);
-    outputs.put("staged in", staging);
-    RunPlan.OnSuccess publish =
-        summary -> {
-          stage.mergeAndDrop();
-          if (commit) {
-            source.commitPlanned();
-          }
-        };
-    return new RunPlan(bounded, outputs, options.getRunReport(), publish)
-        .withQuality(rules)
-        .withCleanup(stage::drop);
   }
 
   private static String writeMethod(KafkaToJdbcOptions options) {

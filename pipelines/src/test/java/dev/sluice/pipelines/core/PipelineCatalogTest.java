@@ -17,7 +17,7 @@ class PipelineCatalogTest {
   @Test
   void namesAreUniqueAndEveryOptionIsDescribed() {
     Set<String> names = new HashSet<>();
-    for (SluicePipeline<?> pipeline : PipelineCatalog.all()) {
+    for (SluicePipeline<?, ?> pipeline : PipelineCatalog.all()) {
       assertThat(pipeline.name(), names.add(pipeline.name()), is(true));
       assertThat(OptionsDoc.of(pipeline.optionsClass()), is(not(empty())));
       for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {

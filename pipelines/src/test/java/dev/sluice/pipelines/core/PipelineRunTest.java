@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class PipelineRunTest {
 
   /** Reads three records and accounts for only some of them: a pipeline that loses a record. */
-  static final class Leaky implements SluicePipeline<SluiceOptions> {
+  static final class Leaky implements SluicePipeline<SluiceOptions, Leaky.Plan> {
+    record Plan(RunPlan run) implements SluicePipeline.Plan {}
+
     private final int written;
 
     Leaky(int written) {
@@ -51,9 +53,13 @@ class PipelineRunTest {
     }
 
     @Override
-    public RunPlan build(Pipeline pipeline, SluiceOptions options) {
+    public Plan plan(SluiceOptions options) {
+      return new Plan(RunPlan.of(true, Map.of("out", "nowhere"), options.getRunReport()));
+    }
+
+    @Override
+    public void build(Pipeline pipeline, Plan plan) {
       pipeline.apply(Create.of(1, 2, 3)).apply(ParDo.of(new CountFn(written)));
-      return new RunPlan(true, Map.of("out", "nowhere"), options.getRunReport());
     }
   }
 

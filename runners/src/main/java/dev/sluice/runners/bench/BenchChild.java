@@ -3,9 +3,11 @@ package dev.sluice.runners.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcUpsert;
+import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.runners.Launcher;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.RecordParser;
 import java.io.BufferedReader;
@@ -32,13 +34,11 @@ import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
 import org.postgresql.PGConnection;
 
 /**
@@ -142,20 +142,17 @@ public final class BenchChild {
     pipeline
         .apply("Generate", GenerateSequence.from(0).to(n))
         .apply("Orders", ParDo.of(new ToOrder(seed)))
-        .setCoder(KvCoder.of(SourceRecord.SourceRecordCoder.of(), AvroCoder.of(orders.schema())))
+        .setCoder(Traced.coder(AvroCoder.of(orders.schema())))
         .apply(
             "Upsert",
             JdbcUpsert.into(
-                    JdbcConnection.of(p.get("jdbcUrl"), "postgres", null),
-                    p.get("table"),
-                    orders.schema(),
-                    "bench")
-                .withKeyFields(List.of("order_id"))
-                .withVersionField("version"));
+                JdbcConnection.of(p.get("jdbcUrl"), "postgres", null),
+                UpsertSql.of(p.get("table"), orders.schema(), List.of("order_id"), "version"),
+                "bench"));
     pipeline.run().waitUntilFinish();
   }
 
-  static final class ToOrder extends DoFn<Long, KV<SourceRecord, GenericRecord>> {
+  static final class ToOrder extends DoFn<Long, Traced<GenericRecord>> {
     private final long seed;
     private transient SyntheticOrders orders;
 
@@ -169,8 +166,8 @@ public final class BenchChild {
     }
 
     @ProcessElement
-    public void process(@Element Long i, OutputReceiver<KV<SourceRecord, GenericRecord>> out) {
-      out.output(KV.of(SourceRecord.of("bench#" + i, new byte[0]), orders.record(i)));
+    public void process(@Element Long i, OutputReceiver<Traced<GenericRecord>> out) {
+      out.output(Traced.of(SourceRecord.of("bench#" + i, new byte[0]), orders.record(i)));
     }
   }
 

@@ -1,0 +1,162 @@
+package dev.sluice.io.kafka;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.transforms.core.RunTag;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import javax.annotation.Nullable;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a bounded read of a topic reads, fixed when the run is planned: for each partition with
+ * records to read, {@code [start, stop)} from the consumer group's committed offset (or the
+ * beginning) to the end offset then (or the first offset at or after a stop time). A plain value:
+ * {@link KafkaSource#withOffsets} reads it, {@link #commit} commits its stop offsets after the run.
+ *
+ * @param topic the topic
+ * @param ranges the partitions' ranges, partitions in order, empty ones left out
+ */
+public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implements Serializable {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaOffsets.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  /** Offsets {@code [start, stop)} of one partition. */
+  public record Range(int partition, long start, long stop) implements Serializable {
+    public Range {
+      checkArgument(
+          0 <= start && start <= stop, "offsets must be 0 <= start <= stop: %s, %s", start, stop);
+    }
+
+    public long size() {
+      return stop - start;
+    }
+  }
+
+  public KafkaOffsets {
+    ranges = List.copyOf(ranges);
+  }
+
+  /** Offsets to read in all. */
+  public long records() {
+    return ranges.stream().mapToLong(Range::size).sum();
+  }
+
+  /**
+   * Asks the brokers what a bounded read of {@code topic} reads now.
+   *
+   * @param group the consumer group whose committed offsets the read starts from, or null to start
+   *     at the beginning
+   * @param stopReadTime stop before the first record at or after this time (epoch millis), or null
+   *     to stop at the end offsets
+   */
+  public static KafkaOffsets plan(
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String topic,
+      @Nullable String group,
+      @Nullable Long stopReadTime) {
+    Map<TopicPartition, long[]> plan =
+        new TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
+    try (Consumer<byte[], byte[]> consumer =
+        properties.consumerFactory().apply(config(bootstrapServers, group))) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
+      if (infos == null || infos.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Kafka topic '" + topic + "' does not exist on " + bootstrapServers);
+      }
+      List<TopicPartition> partitions =
+          infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          group == null ? Map.of() : consumer.committed(Set.copyOf(partitions), TIMEOUT);
+      Map<TopicPartition, OffsetAndTimestamp> atStopTime =
+          stopReadTime == null
+              ? Map.of()
+              : consumer.offsetsForTimes(
+                  partitions.stream().collect(Collectors.toMap(p -> p, p -> stopReadTime)),
+                  TIMEOUT);
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata done = committed.get(partition);
+        long start = done != null ? done.offset() : begin.get(partition);
+        if (start < begin.get(partition)) {
+          // Retention deleted records the group never read: they cannot be read any more.
+          LOG.warn(
+              "Offsets [{}, {}) of {} were deleted by retention before consumer group {} read"
+                  + " them; reading from {}",
+              start,
+              begin.get(partition),
+              partition,
+              group,
+              begin.get(partition));
+          start = begin.get(partition);
+        }
+        OffsetAndTimestamp first = atStopTime.get(partition);
+        long stop = first != null ? first.offset() : end.get(partition);
+        if (start < stop) {
+          plan.put(partition, new long[] {start, stop});
+        }
+      }
+    }
+    return new KafkaOffsets(
+        topic,
+        plan.entrySet().stream()
+            .map(e -> new Range(e.getKey().partition(), e.getValue()[0], e.getValue()[1]))
+            .toList());
+  }
+
+  /** Commits, for {@code group}, the stop offset of each planned partition. */
+  public void commit(String bootstrapServers, KafkaClientProperties properties, String group) {
+    checkArgument(group != null && !group.isBlank(), "commit needs a consumer group");
+    if (ranges.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (Range range : ranges) {
+      offsets.put(
+          new TopicPartition(topic, range.partition()), new OffsetAndMetadata(range.stop()));
+    }
+    try (Consumer<byte[], byte[]> consumer =
+        properties.consumerFactory().apply(config(bootstrapServers, group))) {
+      consumer.commitSync(offsets, TIMEOUT);
+    }
+  }
+
+  /**
+   * A short name for where this read starts: the topic and each partition's start offset. A rerun
+   * after a failure starts from the same offsets (so its dead-letter file replaces the failed
+   * run's); a run after a successful one starts further on (so it never overwrites it).
+   */
+  public String startTag() {
+    StringBuilder starts = new StringBuilder(topic);
+    for (Range range : ranges) {
+      starts.append('|').append(range.partition()).append('@').append(range.start());
+    }
+    return RunTag.of(starts.toString());
+  }
+
+  static Map<String, Object> config(String bootstrapServers, @Nullable String group) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    if (group != null) {
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    }
+    return config;
+  }
+}

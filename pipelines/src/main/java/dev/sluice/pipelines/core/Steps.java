@@ -1,0 +1,131 @@
+package dev.sluice.pipelines.core;
+
+import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.jdbc.ExportState;
+import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.StagingTable;
+import dev.sluice.io.jdbc.UpsertSql;
+import dev.sluice.io.kafka.KafkaClientProperties;
+import dev.sluice.io.kafka.KafkaOffsets;
+import java.sql.Connection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+
+/** The named steps plans carry around their runs: plain values, carried out by the launcher. */
+public final class Steps {
+  private Steps() {}
+
+  /** Creates a run's staging table before the run writes to it. */
+  public record CreateStage(StagingTable stage) implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "create staging table " + stage.staging();
+    }
+
+    @Override
+    public void run(RunSummary summary) {
+      stage.create();
+    }
+  }
+
+  /** Merges the staged rows into the target with the versioned upsert, and drops the stage. */
+  public record MergeStage(StagingTable stage, UpsertSql into) implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "merge " + stage.staging() + " into " + stage.table();
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      stage.mergeAndDrop(into);
+    }
+  }
+
+  /** Drops a staging table that is still there (a closed gate, a failed run). */
+  public record DropStage(StagingTable stage) implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "drop staging table " + stage.staging();
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      stage.drop();
+    }
+  }
+
+  /** Commits a bounded read's planned stop offsets for its consumer group. */
+  public record CommitOffsets(
+      KafkaOffsets offsets,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String consumerGroup)
+      implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "commit the offsets of " + offsets.topic() + " for consumer group " + consumerGroup;
+    }
+
+    @Override
+    public void run(RunSummary summary) {
+      offsets.commit(bootstrapServers, properties, consumerGroup);
+    }
+  }
+
+  /**
+   * Publishes a run's staged lake files into the lake with a {@code _SUCCESS} manifest, replacing
+   * only the files whose names start with {@code own}.
+   *
+   * @param manifest what the manifest says about the run's source, besides the common fields
+   */
+  public record PublishLake(
+      String pipeline,
+      String schema,
+      String staging,
+      String output,
+      List<String> own,
+      LinkedHashMap<String, Object> manifest)
+      implements RunPlan.Step {
+    public PublishLake {
+      own = List.copyOf(own);
+      manifest = new LinkedHashMap<>(manifest);
+    }
+
+    @Override
+    public String name() {
+      return "publish the staged files into " + output;
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      Map<String, Object> all =
+          LakeManifest.of(pipeline, new Schema.Parser().parse(schema), summary);
+      all.putAll(manifest);
+      LakePublisher.publish(staging, output, own, all);
+    }
+  }
+
+  /** Commits an export's new high-watermark, with the rows the run wrote. */
+  public record CommitWatermark(
+      JdbcConnection connection,
+      ExportState state,
+      String export,
+      String column,
+      @Nullable String highWatermark)
+      implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "commit high-watermark " + highWatermark + " of export " + export;
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      try (Connection c = connection.openDirect()) {
+        state.commit(c, export, column, highWatermark, summary.written());
+      }
+    }
+  }
+}
