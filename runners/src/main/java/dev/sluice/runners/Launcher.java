@@ -133,7 +133,9 @@ public final class Launcher {
                 + " --help' for its options.");
       }
     }
-    O options = PipelineOptionsFactory.fromArgs(args).as(pipeline.optionsClass());
+    O options =
+        PipelineOptionsFactory.fromArgs(OptionsDoc.normalizeChoices(pipeline.optionsClass(), args))
+            .as(pipeline.optionsClass());
     for (OptionsDoc.Option option : OptionsDoc.of(pipeline.optionsClass())) {
       if (option.required() && value(options, option.name()) == null) {
         throw new UsageException(

@@ -47,7 +47,7 @@ class LauncherTest {
     assertThat(out(), containsString("  * --input=<String>"));
     assertThat(out(), containsString("  * --output=<String>"));
     assertThat(out(), containsString("  * --deadLetter=<String>"));
-    assertThat(out(), containsString("    --format=<String>"));
+    assertThat(out(), containsString("    --format=<csv|json|jsonl|avro>"));
     assertThat(
         out(),
         matchesPattern(
@@ -93,7 +93,8 @@ class LauncherTest {
     assertThat(
         run("files-to-lake", common[0], common[1], "--deadLetter=file:" + dir, "--format=xml"),
         is(Launcher.USAGE));
-    assertThat(err(), containsString("Unknown format 'xml'"));
+    assertThat(
+        err(), containsString("--format must be one of csv, json, jsonl, avro, but was 'xml'"));
     assertThat(
         run("files-to-lake", common[0], common[1], "--deadLetter=file:" + dir, "--schema=Invoice"),
         is(Launcher.USAGE));
@@ -114,6 +115,39 @@ class LauncherTest {
         is(Launcher.USAGE));
     assertThat(
         err(), containsString("--watch must be an ISO-8601 interval such as PT30S, but was '30s'"));
+  }
+
+  @Test
+  void aChoiceIsTakenInAnyCaseAndAnythingElseIsRefusedNamingTheFlagAndTheChoices(
+      @TempDir Path dir) {
+    String[] common = {
+      "--input=" + dir + "/*.jsonl",
+      "--output=" + dir.resolve("lake"),
+      "--deadLetter=file:" + dir.resolve("dlq")
+    };
+    assertThat(
+        run("files-to-lake", common[0], common[1], common[2], "--format=xml"), is(Launcher.USAGE));
+    assertThat(
+        err(), containsString("--format must be one of csv, json, jsonl, avro, but was 'xml'"));
+    String[] normalized =
+        dev.sluice.pipelines.core.OptionsDoc.normalizeChoices(
+            dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions.class,
+            new String[] {"--format=JSON", "--writeMethod=Insert", "--topic=COPY"});
+    assertThat(
+        java.util.List.of(normalized),
+        org.hamcrest.Matchers.contains("--format=json", "--writeMethod=insert", "--topic=COPY"));
+    assertThat(
+        run(
+            "kafka-to-jdbc",
+            "--bootstrapServers=localhost:1",
+            "--topic=t",
+            "--jdbcUrl=jdbc:postgresql://localhost:1/x",
+            "--table=orders",
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--writeMethod=upsert"),
+        is(Launcher.USAGE));
+    assertThat(
+        err(), containsString("--writeMethod must be one of copy, insert, but was 'upsert'"));
   }
 
   @Test

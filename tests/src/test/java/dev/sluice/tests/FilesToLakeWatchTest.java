@@ -45,10 +45,6 @@ class FilesToLakeWatchTest {
     Pipeline pipeline = PipelineRun.build(new FilesToLake(), options).pipeline();
     PipelineResult result = pipeline.run();
     try {
-      Thread.sleep(1500);
-      Files.writeString(
-          in.resolve("b.csv"), HEADER + line(2) + "oops,1\n" + line(3), StandardCharsets.UTF_8);
-
       Supplier<List<Long>> ids =
           () ->
               LakeFiles.readAvro(dir.resolve("lake"), Order.class).values().stream()
@@ -60,11 +56,14 @@ class FilesToLakeWatchTest {
               LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
                   .map(DeadLetter::getOrigin)
                   .toList();
-      long deadline = System.currentTimeMillis() + 60_000;
-      while ((ids.get().size() < 3 || dead.get().isEmpty())
-          && System.currentTimeMillis() < deadline) {
-        Thread.sleep(500);
-      }
+      // The file there at the start is loaded first; only then does a new one appear.
+      assertThat(
+          Poll.until(java.time.Duration.ofSeconds(60), () -> ids.get().contains(1L)), is(true));
+      Files.writeString(
+          in.resolve("b.csv"), HEADER + line(2) + "oops,1\n" + line(3), StandardCharsets.UTF_8);
+
+      Poll.until(
+          java.time.Duration.ofSeconds(60), () -> ids.get().size() >= 3 && !dead.get().isEmpty());
       assertThat(ids.get(), containsInAnyOrder(1L, 2L, 3L));
       assertThat(dead.get(), containsInAnyOrder("file:" + in.resolve("b.csv") + "#3"));
       assertThat(result.getState(), is(PipelineResult.State.RUNNING));

@@ -50,6 +50,12 @@ public record Traced<T>(SourceRecord source, T value) {
     }
 
     @Override
+    public void populateDisplayData(org.apache.beam.sdk.transforms.display.DisplayData.Builder b) {
+      super.populateDisplayData(b);
+      b.add(org.apache.beam.sdk.transforms.display.DisplayData.item("coder", coder.toString()));
+    }
+
+    @Override
     public PCollection<T> expand(PCollection<Traced<T>> input) {
       return input
           .apply(

@@ -147,7 +147,7 @@ public abstract class ApplyRules
       return Result.of(out, passed, failed);
     }
     for (DatasetRule rule : rules.datasetRules()) {
-      if (rule.kind().equals("unique")) {
+      if (rule instanceof DatasetRule.Unique) {
         out.get(passed)
             .apply(
                 "KeysOf " + rule.name(),
@@ -155,7 +155,7 @@ public abstract class ApplyRules
                     .via(kv -> key(kv.value(), rule.fields())))
             .apply("Count " + rule.name(), Count.perElement())
             .apply("Duplicates " + rule.name(), ParDo.of(new DuplicatesFn(pipeline, rule.name())));
-      } else if (rule.kind().equals("relationships")) {
+      } else if (rule instanceof DatasetRule.Relationships relationships) {
         if (references == null) {
           throw new IllegalArgumentException(
               "rule " + rule.name() + " needs a place to look values up (withReferences)");
@@ -171,7 +171,9 @@ public abstract class ApplyRules
                                 ? List.<String>of()
                                 : List.of(String.valueOf(kv.value().get(field)))))
             .apply("Count " + rule.name(), Count.perElement())
-            .apply("LookUp " + rule.name(), ParDo.of(new OrphansFn(pipeline, rule, references)));
+            .apply(
+                "LookUp " + rule.name(),
+                ParDo.of(new OrphansFn(pipeline, relationships, references)));
       }
     }
     return Result.of(out, passed, failed);
@@ -216,11 +218,11 @@ public abstract class ApplyRules
   static final class OrphansFn extends BatchingFn<KV<String, Long>, Void> {
     static final int BATCH = 1000;
     private final String namespace;
-    private final DatasetRule rule;
+    private final DatasetRule.Relationships rule;
     private final ReferenceLookup references;
     private transient int sampled;
 
-    OrphansFn(String namespace, DatasetRule rule, ReferenceLookup references) {
+    OrphansFn(String namespace, DatasetRule.Relationships rule, ReferenceLookup references) {
       super(BATCH);
       this.namespace = namespace;
       this.rule = rule;
@@ -272,9 +274,10 @@ public abstract class ApplyRules
       }
       Metrics.counter(namespace, DatasetRule.ROWS).inc();
       for (DatasetRule rule : datasetRules) {
-        if (rule.kind().equals("null_rate") && record.get(rule.fields().get(0)) == null) {
+        if (rule instanceof DatasetRule.NullRate && record.get(rule.fields().get(0)) == null) {
           Metrics.counter(namespace, DatasetRule.nullsCounter(rule.fields().get(0))).inc();
-        } else if (rule.kind().equals("freshness") && record.get(rule.fields().get(0)) != null) {
+        } else if (rule instanceof DatasetRule.Freshness
+            && record.get(rule.fields().get(0)) != null) {
           Metrics.distribution(namespace, DatasetRule.newestDistribution(rule.fields().get(0)))
               .update(((Number) record.get(rule.fields().get(0))).longValue());
         }

@@ -5,65 +5,136 @@ import java.util.List;
 import javax.annotation.Nullable;
 
 /**
- * One dataset rule of a rules file, judged once per bounded run over the records that passed the
- * record rules: {@code row_count} (min/max), {@code null_rate} (a field's share of nulls at most
- * {@code max}), {@code unique} (no two records share the key fields) and {@code freshness} (the
- * newest value of a timestamp field at most {@code max_lag} behind the run) and {@code
- * relationships} (every non-null value of a field exists in a column of a table, looked up through
- * a {@link ReferenceLookup}).
- *
- * @param name the name in reports and counters, e.g. {@code unique(order_id)}
- * @param kind row_count, null_rate, unique or freshness
- * @param severity error fails the run's gate; warn only reports
- * @param fields the field(s) the rule reads; empty for row_count
- * @param min lower bound (row_count)
- * @param max upper bound (row_count; null_rate as a fraction)
- * @param maxLagMillis the largest lag allowed (freshness)
- * @param toTable the referenced table (relationships)
- * @param toColumn the referenced column (relationships)
+ * One dataset rule of a rules file, judged once per bounded run (or per window of a stream) over
+ * the records that passed the record rules. One of five kinds, each with exactly its own
+ * parameters.
  */
-public record DatasetRule(
-    String name,
-    String kind,
-    RecordRule.Severity severity,
-    List<String> fields,
-    @Nullable Double min,
-    @Nullable Double max,
-    @Nullable Long maxLagMillis,
-    @Nullable String toTable,
-    @Nullable String toColumn)
-    implements Serializable {
+public sealed interface DatasetRule extends Serializable
+    permits DatasetRule.RowCount,
+        DatasetRule.NullRate,
+        DatasetRule.Unique,
+        DatasetRule.Freshness,
+        DatasetRule.Relationships {
+
+  /** The name in reports and counters, e.g. {@code unique(order_id)}. */
+  String name();
+
+  /** {@code error} fails the run's gate; {@code warn} only reports. */
+  RecordRule.Severity severity();
+
+  /** The field(s) the rule reads; empty for row_count. */
+  List<String> fields();
+
+  /** The rule's kind as written in rules files: {@code row_count}, {@code null_rate}, ... */
+  String kind();
+
+  /** {@code row_count}: the number of records is within {@code [min, max]} (either may be open). */
+  record RowCount(
+      String name, RecordRule.Severity severity, @Nullable Double min, @Nullable Double max)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of();
+    }
+
+    @Override
+    public String kind() {
+      return "row_count";
+    }
+  }
+
+  /** {@code null_rate}: the share of records whose {@code field} is null is at most {@code max}. */
+  record NullRate(String name, RecordRule.Severity severity, String field, double max)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of(field);
+    }
+
+    @Override
+    public String kind() {
+      return "null_rate";
+    }
+  }
+
+  /** {@code unique}: no two records share the key {@code fields}. */
+  record Unique(String name, RecordRule.Severity severity, List<String> fields)
+      implements DatasetRule {
+    public Unique {
+      fields = List.copyOf(fields);
+    }
+
+    @Override
+    public String kind() {
+      return "unique";
+    }
+  }
+
+  /**
+   * {@code freshness}: the newest value of the timestamp {@code field} is at most {@code
+   * maxLagMillis} behind the run.
+   */
+  record Freshness(String name, RecordRule.Severity severity, String field, long maxLagMillis)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of(field);
+    }
+
+    @Override
+    public String kind() {
+      return "freshness";
+    }
+  }
+
+  /**
+   * {@code relationships}: every non-null value of {@code field} exists in column {@code toColumn}
+   * of table {@code toTable}, looked up through a {@link ReferenceLookup}.
+   */
+  record Relationships(
+      String name, RecordRule.Severity severity, String field, String toTable, String toColumn)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of(field);
+    }
+
+    @Override
+    public String kind() {
+      return "relationships";
+    }
+  }
 
   /** Counter of the records the dataset rules judge (those that passed the record rules). */
-  public static final String ROWS = "quality.rows";
+  String ROWS = "quality.rows";
 
   /** Counter of nulls of a field among those records. */
-  public static String nullsCounter(String field) {
+  static String nullsCounter(String field) {
     return "quality.nulls." + field;
   }
 
   /** Counter of records whose key another record already has. */
-  public static String duplicatesCounter(String name) {
+  static String duplicatesCounter(String name) {
     return "quality.duplicates." + name;
   }
 
   /** String set of sample duplicate keys. */
-  public static String duplicateSamples(String name) {
+  static String duplicateSamples(String name) {
     return "quality.duplicate_keys." + name;
   }
 
   /** Counter of records whose value the referenced column does not hold (relationships). */
-  public static String orphansCounter(String name) {
+  static String orphansCounter(String name) {
     return "quality.orphans." + name;
   }
 
   /** String set of sample values missing from the referenced column. */
-  public static String orphanSamples(String name) {
+  static String orphanSamples(String name) {
     return "quality.orphan_values." + name;
   }
 
   /** Distribution of a timestamp field (epoch millis), whose max judges freshness. */
-  public static String newestDistribution(String field) {
+  static String newestDistribution(String field) {
     return "quality.newest." + field;
   }
 }

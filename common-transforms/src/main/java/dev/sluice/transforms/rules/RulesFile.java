@@ -286,7 +286,14 @@ public final class RulesFile implements Serializable {
       if (!names.add(name)) {
         throw error(rule, "rule name '" + name + "' is used twice; give one a 'name'");
       }
-      return new DatasetRule(name, kind, severity, fields, min, max, maxLag, toTable, toColumn);
+      return switch (kind) {
+        case "row_count" -> new DatasetRule.RowCount(name, severity, min, max);
+        case "null_rate" -> new DatasetRule.NullRate(name, severity, fields.get(0), max);
+        case "unique" -> new DatasetRule.Unique(name, severity, fields);
+        case "relationships" ->
+            new DatasetRule.Relationships(name, severity, fields.get(0), toTable, toColumn);
+        default -> new DatasetRule.Freshness(name, severity, fields.get(0), maxLag);
+      };
     }
 
     private RecordRule.Severity severity(Map<String, Node> keys) {

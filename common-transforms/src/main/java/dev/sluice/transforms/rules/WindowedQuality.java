@@ -88,22 +88,17 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
     public void process(@Element GenericRecord record, OutputReceiver<KV<String, Long>> out) {
       out.output(KV.of("rows", 1L));
       for (DatasetRule rule : rules) {
-        switch (rule.kind()) {
-          case "null_rate" -> {
-            if (record.get(rule.fields().get(0)) == null) {
-              out.output(KV.of("nulls|" + rule.fields().get(0), 1L));
-            }
+        if (rule instanceof DatasetRule.NullRate nullRate) {
+          if (record.get(nullRate.field()) == null) {
+            out.output(KV.of("nulls|" + nullRate.field(), 1L));
           }
-          case "unique" ->
-              out.output(
-                  KV.of("key|" + rule.name() + "|" + ApplyRules.key(record, rule.fields()), 1L));
-          case "freshness" -> {
-            Object value = record.get(rule.fields().get(0));
-            if (value != null) {
-              out.output(KV.of("newest|" + rule.fields().get(0) + "|" + value, 1L));
-            }
+        } else if (rule instanceof DatasetRule.Unique) {
+          out.output(KV.of("key|" + rule.name() + "|" + ApplyRules.key(record, rule.fields()), 1L));
+        } else if (rule instanceof DatasetRule.Freshness freshness) {
+          Object value = record.get(freshness.field());
+          if (value != null) {
+            out.output(KV.of("newest|" + freshness.field() + "|" + value, 1L));
           }
-          default -> {}
         }
       }
     }
@@ -154,30 +149,24 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
       for (DatasetRule rule : rules) {
         long observed;
         boolean ok;
-        switch (rule.kind()) {
-          case "row_count" -> {
-            observed = rows;
-            ok =
-                (rule.min() == null || rows >= rule.min())
-                    && (rule.max() == null || rows <= rule.max());
-          }
-          case "null_rate" -> {
-            long n = nulls.getOrDefault(rule.fields().get(0), 0L);
-            observed = rows == 0 ? 0 : n * 1000 / rows;
-            ok = rows == 0 || (double) n / rows <= rule.max();
-          }
-          case "unique" -> {
-            observed = duplicates.getOrDefault(rule.name(), 0L);
-            ok = observed == 0;
-          }
-          case "freshness" -> {
-            Long value = newest.get(rule.fields().get(0));
-            observed = value == null ? -1 : now - value;
-            ok = value != null && observed <= rule.maxLagMillis();
-          }
-          default -> {
-            continue;
-          }
+        if (rule instanceof DatasetRule.RowCount count) {
+          observed = rows;
+          ok =
+              (count.min() == null || rows >= count.min())
+                  && (count.max() == null || rows <= count.max());
+        } else if (rule instanceof DatasetRule.NullRate nullRate) {
+          long n = nulls.getOrDefault(nullRate.field(), 0L);
+          observed = rows == 0 ? 0 : n * 1000 / rows;
+          ok = rows == 0 || (double) n / rows <= nullRate.max();
+        } else if (rule instanceof DatasetRule.Unique) {
+          observed = duplicates.getOrDefault(rule.name(), 0L);
+          ok = observed == 0;
+        } else if (rule instanceof DatasetRule.Freshness freshness) {
+          Long value = newest.get(freshness.field());
+          observed = value == null ? -1 : now - value;
+          ok = value != null && observed <= freshness.maxLagMillis();
+        } else {
+          continue; // relationships: judged only in bounded runs
         }
         String prefix = "quality.window." + rule.name();
         Metrics.counter(namespace, prefix + ".windows").inc();

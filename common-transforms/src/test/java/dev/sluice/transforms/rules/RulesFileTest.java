@@ -53,9 +53,15 @@ class RulesFileTest {
                 "freshness(updated_at):ERROR",
                 "relationships(customer_id):WARN",
                 "known_currency:ERROR")));
-    assertThat(withDataset.datasetRules().get(4).toTable(), equalTo("crm.customers"));
-    assertThat(withDataset.datasetRules().get(4).toColumn(), equalTo("customer_id"));
-    assertThat(withDataset.datasetRules().get(5).toColumn(), equalTo("code"));
+    assertThat(
+        ((DatasetRule.Relationships) withDataset.datasetRules().get(4)).toTable(),
+        equalTo("crm.customers"));
+    assertThat(
+        ((DatasetRule.Relationships) withDataset.datasetRules().get(4)).toColumn(),
+        equalTo("customer_id"));
+    assertThat(
+        ((DatasetRule.Relationships) withDataset.datasetRules().get(5)).toColumn(),
+        equalTo("code"));
     assertThat(
         rules.recordRules().stream()
             .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())

@@ -286,11 +286,12 @@ public sealed interface DeadLetterSink extends Serializable
     }
   }
 
-  /** Writes a {@link Files} sink. */
-  final class WriteFiles extends PTransform<PCollection<DeadLetter>, POutput> {
-    private final Files sink;
+  /** The writer of one sink: named {@code WriteDeadLetters}, showing where it writes. */
+  abstract class Writer<S extends DeadLetterSink>
+      extends PTransform<PCollection<DeadLetter>, POutput> {
+    final S sink;
 
-    WriteFiles(Files sink) {
+    Writer(S sink) {
       super("WriteDeadLetters");
       this.sink = sink;
     }
@@ -298,8 +299,20 @@ public sealed interface DeadLetterSink extends Serializable
     @Override
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
+      builder.add(DisplayData.item("deadLetter", sink.location()));
+    }
+  }
+
+  /** Writes a {@link Files} sink. */
+  final class WriteFiles extends Writer<Files> {
+    WriteFiles(Files sink) {
+      super(sink);
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
       builder
-          .add(DisplayData.item("deadLetter", sink.location()))
           .add(DisplayData.item("format", sink.format().name()))
           .addIfNotNull(DisplayData.item("runTag", sink.runTag()));
     }
@@ -340,19 +353,15 @@ public sealed interface DeadLetterSink extends Serializable
   }
 
   /** Writes a {@link Kafka} sink. */
-  final class WriteKafka extends PTransform<PCollection<DeadLetter>, POutput> {
-    private final Kafka sink;
-
+  final class WriteKafka extends Writer<Kafka> {
     WriteKafka(Kafka sink) {
-      super("WriteDeadLetters");
-      this.sink = sink;
+      super(sink);
     }
 
     @Override
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
       builder
-          .add(DisplayData.item("deadLetter", sink.location()))
           .add(DisplayData.item("bootstrapServers", sink.bootstrapServers()))
           .add(DisplayData.item("format", sink.format().name()));
     }
@@ -387,20 +396,15 @@ public sealed interface DeadLetterSink extends Serializable
   }
 
   /** Writes a {@link Jdbc} sink. */
-  final class WriteJdbc extends PTransform<PCollection<DeadLetter>, POutput> {
-    private final Jdbc sink;
-
+  final class WriteJdbc extends Writer<Jdbc> {
     WriteJdbc(Jdbc sink) {
-      super("WriteDeadLetters");
-      this.sink = sink;
+      super(sink);
     }
 
     @Override
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
-      builder
-          .add(DisplayData.item("deadLetter", sink.location()))
-          .add(DisplayData.item("jdbcUrl", sink.connection().safeUrl()));
+      builder.add(DisplayData.item("jdbcUrl", sink.connection().safeUrl()));
     }
 
     @Override

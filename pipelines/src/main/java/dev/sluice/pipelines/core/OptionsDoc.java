@@ -58,7 +58,7 @@ public final class OptionsDoc {
             property,
             new Option(
                 property,
-                method.getReturnType().getSimpleName(),
+                typeOf(method.getReturnType()),
                 description == null ? "" : description.value(),
                 method.isAnnotationPresent(Validation.Required.class),
                 defaultValue(method)));
@@ -127,6 +127,16 @@ public final class OptionsDoc {
     return null;
   }
 
+  /** How a value is written: {@code String}, {@code csv|json} for a choice, {@code String,...}. */
+  private static String typeOf(Class<?> type) {
+    if (type.isEnum()) {
+      return String.join(
+          "|",
+          java.util.Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name()).toList());
+    }
+    return List.class.isAssignableFrom(type) ? "String,..." : type.getSimpleName();
+  }
+
   private static String defaultValue(Method method) {
     if (method.getAnnotation(Default.String.class) != null) {
       return method.getAnnotation(Default.String.class).value();
@@ -146,6 +156,63 @@ public final class OptionsDoc {
     if (method.getAnnotation(Default.Enum.class) != null) {
       return method.getAnnotation(Default.Enum.class).value();
     }
+    Default.InstanceFactory factory = method.getAnnotation(Default.InstanceFactory.class);
+    if (factory != null) {
+      try {
+        Object value = factory.value().getDeclaredConstructor().newInstance().create(null);
+        return value instanceof List<?> list
+            ? String.join(",", list.stream().map(String::valueOf).toList())
+            : String.valueOf(value);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("Cannot make the default of " + method, e);
+      }
+    }
     return null;
+  }
+
+  /**
+   * The arguments with each value of an option that takes one of a set of names (an enum) written
+   * as that name, whatever its case; a value that is none of them fails naming the flag, the names
+   * and the value. Beam then parses them as it parses every option.
+   */
+  public static String[] normalizeChoices(
+      Class<? extends PipelineOptions> optionsClass, String[] args) {
+    Map<String, Class<?>> choices = new LinkedHashMap<>();
+    for (Class<?> iface : sluiceInterfaces(optionsClass)) {
+      for (Method method : iface.getDeclaredMethods()) {
+        String property = property(method);
+        if (property != null && method.getReturnType().isEnum()) {
+          choices.putIfAbsent(property, method.getReturnType());
+        }
+      }
+    }
+    String[] normalized = args.clone();
+    for (int i = 0; i < args.length; i++) {
+      String[] nameValue = args[i].startsWith("--") ? args[i].substring(2).split("=", 2) : null;
+      if (nameValue == null || nameValue.length < 2 || !choices.containsKey(nameValue[0])) {
+        continue;
+      }
+      List<String> names = new ArrayList<>();
+      String match = null;
+      for (Object constant : choices.get(nameValue[0]).getEnumConstants()) {
+        String name = ((Enum<?>) constant).name();
+        names.add(name);
+        if (name.equalsIgnoreCase(nameValue[1].strip())) {
+          match = name;
+        }
+      }
+      if (match == null) {
+        throw new IllegalArgumentException(
+            "--"
+                + nameValue[0]
+                + " must be one of "
+                + String.join(", ", names)
+                + ", but was '"
+                + nameValue[1]
+                + "'");
+      }
+      normalized[i] = "--" + nameValue[0] + "=" + match;
+    }
+    return normalized;
   }
 }

@@ -90,83 +90,82 @@ public final class QualityReport {
               List.of()));
     }
     for (DatasetRule rule : rules.datasetRules()) {
-      results.add(
-          switch (rule.kind()) {
-            case "row_count" -> {
-              boolean ok =
-                  (rule.min() == null || rows >= rule.min())
-                      && (rule.max() == null || rows <= rule.max());
-              yield new Result(
-                  rule.name(),
-                  severity(rule.severity()),
-                  rows,
-                  ok ? 0 : 1,
-                  String.valueOf(rows),
-                  bounds(rule.min(), rule.max()),
-                  ok,
-                  List.of());
-            }
-            case "null_rate" -> {
-              long nulls = m.counter(DatasetRule.nullsCounter(rule.fields().get(0)));
-              double rate = rows == 0 ? 0.0 : (double) nulls / rows;
-              yield new Result(
-                  rule.name(),
-                  severity(rule.severity()),
-                  rows,
-                  nulls,
-                  fraction(rate),
-                  "<= " + fraction(rule.max()),
-                  rate <= rule.max(),
-                  List.of());
-            }
-            case "unique" -> {
-              long duplicates = m.counter(DatasetRule.duplicatesCounter(rule.name()));
-              yield new Result(
-                  rule.name(),
-                  severity(rule.severity()),
-                  rows,
-                  duplicates,
-                  duplicates + " duplicate(s)",
-                  "0 duplicates",
-                  duplicates == 0,
-                  m.strings(DatasetRule.duplicateSamples(rule.name())));
-            }
-            case "relationships" -> {
-              long orphans = m.counter(DatasetRule.orphansCounter(rule.name()));
-              yield new Result(
-                  rule.name(),
-                  severity(rule.severity()),
-                  rows,
-                  orphans,
-                  orphans
-                      + " record(s) with a value missing from "
-                      + rule.toTable()
-                      + "."
-                      + rule.toColumn(),
-                  "0 missing",
-                  orphans == 0,
-                  m.strings(DatasetRule.orphanSamples(rule.name())));
-            }
-            default -> {
-              Long newest = m.max(DatasetRule.newestDistribution(rule.fields().get(0)));
-              long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;
-              boolean ok = newest != null && lag <= rule.maxLagMillis();
-              yield new Result(
-                  rule.name(),
-                  severity(rule.severity()),
-                  rows,
-                  ok ? 0 : 1,
-                  newest == null
-                      ? "no value"
-                      : "newest "
-                          + Instant.ofEpochMilli(newest)
-                          + ", lag "
-                          + java.time.Duration.ofMillis(lag),
-                  "lag <= " + java.time.Duration.ofMillis(rule.maxLagMillis()),
-                  ok,
-                  List.of());
-            }
-          });
+      String severity = severity(rule.severity());
+      if (rule instanceof DatasetRule.RowCount count) {
+        boolean ok =
+            (count.min() == null || rows >= count.min())
+                && (count.max() == null || rows <= count.max());
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                rows,
+                ok ? 0 : 1,
+                String.valueOf(rows),
+                bounds(count.min(), count.max()),
+                ok,
+                List.of()));
+      } else if (rule instanceof DatasetRule.NullRate nullRate) {
+        long nulls = m.counter(DatasetRule.nullsCounter(nullRate.field()));
+        double rate = rows == 0 ? 0.0 : (double) nulls / rows;
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                rows,
+                nulls,
+                fraction(rate),
+                "<= " + fraction(nullRate.max()),
+                rate <= nullRate.max(),
+                List.of()));
+      } else if (rule instanceof DatasetRule.Unique) {
+        long duplicates = m.counter(DatasetRule.duplicatesCounter(rule.name()));
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                rows,
+                duplicates,
+                duplicates + " duplicate(s)",
+                "0 duplicates",
+                duplicates == 0,
+                m.strings(DatasetRule.duplicateSamples(rule.name()))));
+      } else if (rule instanceof DatasetRule.Relationships relationships) {
+        long orphans = m.counter(DatasetRule.orphansCounter(rule.name()));
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                rows,
+                orphans,
+                orphans
+                    + " record(s) with a value missing from "
+                    + relationships.toTable()
+                    + "."
+                    + relationships.toColumn(),
+                "0 missing",
+                orphans == 0,
+                m.strings(DatasetRule.orphanSamples(rule.name()))));
+      } else if (rule instanceof DatasetRule.Freshness freshness) {
+        Long newest = m.max(DatasetRule.newestDistribution(freshness.field()));
+        long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;
+        boolean ok = newest != null && lag <= freshness.maxLagMillis();
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                rows,
+                ok ? 0 : 1,
+                newest == null
+                    ? "no value"
+                    : "newest "
+                        + Instant.ofEpochMilli(newest)
+                        + ", lag "
+                        + java.time.Duration.ofMillis(lag),
+                "lag <= " + java.time.Duration.ofMillis(freshness.maxLagMillis()),
+                ok,
+                List.of()));
+      }
     }
     return new QualityReport(results);
   }

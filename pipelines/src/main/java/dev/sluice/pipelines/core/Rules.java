@@ -49,8 +49,8 @@ public final class Rules implements java.io.Serializable {
       return null;
     }
     RulesFile file = RulesFile.load(Path.of(options.getRules()), schema);
-    for (DatasetRule rule : file.datasetRules()) {
-      if (!rule.kind().equals("relationships")) {
+    for (DatasetRule any : file.datasetRules()) {
+      if (!(any instanceof DatasetRule.Relationships rule)) {
         continue;
       }
       if (references == null) {

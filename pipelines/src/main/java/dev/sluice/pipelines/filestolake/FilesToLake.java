@@ -113,7 +113,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
   public Plan plan(FilesToLakeOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
-        InputFormat.parse(options.getFormat() == null ? "csv" : options.getFormat());
+        options.getFormat() == null ? InputFormat.CSV : options.getFormat().input();
     DeadLetterSink checkedSink = DeadLetterSinks.from(options);
     LocalDirectory.checkWritable("output", options.getOutput());
     Duration watch = Durations.parse("watch", options.getWatch());

@@ -2,6 +2,7 @@ package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.OptionPattern;
+import dev.sluice.pipelines.core.RecordFormat;
 import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -20,9 +21,9 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
       "Format of the input lines: csv (with a header row) or jsonl (one object per line);"
           + " default csv")
   @OptionPattern("^(csv|jsonl|json)$")
-  String getFormat();
+  RecordFormat getFormat();
 
-  void setFormat(String value);
+  void setFormat(RecordFormat value);
 
   @Description("Name of the Avro schema the lines are parsed into, e.g. Order or Customer")
   @Default.String("Order")

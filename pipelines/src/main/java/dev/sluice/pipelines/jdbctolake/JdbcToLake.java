@@ -31,6 +31,8 @@ import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
@@ -176,10 +178,18 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
 
   @Override
   public void build(Pipeline pipeline, Plan plan) {
+    build(pipeline, plan, ReadRanges.of(plan.connection(), plan.read(), NAME));
+  }
+
+  /**
+   * The graph of {@code plan} with its read given: the plan's own in a run, another in tests of the
+   * graph alone (the lake and the dead letters are files).
+   */
+  public static void build(
+      Pipeline pipeline, Plan plan, PTransform<PBegin, Result<Traced<GenericRecord>>> read) {
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(NAME), plan.deadLetters().writer());
-    Result<Traced<GenericRecord>> rows =
-        pipeline.apply("ReadJdbc", ReadRanges.of(plan.connection(), plan.read(), NAME));
+    Result<Traced<GenericRecord>> rows = pipeline.apply("ReadJdbc", read);
     deadLetters.add(rows.deadLetters());
     PCollection<Traced<GenericRecord>> records = rows.output();
     if (plan.rules() != null) {

@@ -16,6 +16,7 @@ import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.pipelines.core.Steps;
+import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -27,7 +28,6 @@ import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,10 @@ import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.POutput;
 
 /**
  * kafka-to-jdbc: loads events from a Kafka topic, parses them against a schema, dead-letters what
@@ -137,14 +140,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   public Plan plan(KafkaToJdbcOptions options) {
     Schema schema = Schemas.byName(options.getSchema());
     InputFormat format =
-        InputFormat.parse(options.getFormat() == null ? "json" : options.getFormat());
+        options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
     if (format == InputFormat.CSV) {
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
     }
     SqlIdentifiers.parts("table", options.getTable());
-    List<String> keys =
-        Arrays.stream(options.getKeyFields().split(",")).map(String::strip).toList();
+    List<String> keys = options.getKeyFields().stream().map(String::strip).toList();
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
@@ -154,7 +156,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         UpsertSql.of(options.getTable(), schema, keys, options.getVersionField());
     WriteSettings write =
         new WriteSettings(
-            options.getBatchSize(), options.getMaxRetries(), writeMethod(options).equals("copy"));
+            options.getBatchSize(),
+            options.getMaxRetries(),
+            options.getWriteMethod() == WriteMethod.copy);
     if (options.getEventTimeField() != null) {
       EventTimeFromField.of(schema, options.getEventTimeField());
     }
@@ -227,28 +231,45 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public void build(Pipeline pipeline, Plan plan) {
-    boolean streaming = !plan.run().bounded();
-    DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(NAME), plan.deadLetters().writer());
+    build(pipeline, plan, source(plan), upsert(plan), plan.deadLetters().writer());
+  }
+
+  /** The plan's read of the topic. */
+  static KafkaSource source(Plan plan) {
     KafkaSource source =
         KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), NAME)
             .withConsumerGroup(plan.kafka().consumerGroup())
             .withProperties(plan.kafka().properties())
             .withChunkRecords(plan.readChunkRecords())
             .withProgressOf(plan.runId());
-    if (plan.offsets() != null) {
-      source = source.withOffsets(plan.offsets());
-    }
+    return plan.offsets() == null ? source : source.withOffsets(plan.offsets());
+  }
+
+  /** The plan's write into the table (or its staging table). */
+  static JdbcUpsert upsert(Plan plan) {
     JdbcUpsert upsert =
         JdbcUpsert.into(plan.database(), plan.upsert(), NAME)
             .withProgressOf(plan.runId())
             .withBatchSize(plan.write().batchSize())
             .withRetries(plan.write().maxRetries(), 200)
             .withCopy(plan.write().copy());
-    if (plan.stage() != null) {
-      upsert = upsert.withStaging(plan.stage());
-    }
-    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", source);
+    return plan.stage() == null ? upsert : upsert.withStaging(plan.stage());
+  }
+
+  /**
+   * The graph of {@code plan} with its read, its write and its dead-letter sink given: the plan's
+   * own in a run, others in tests of the graph alone.
+   */
+  public static void build(
+      Pipeline pipeline,
+      Plan plan,
+      PTransform<PBegin, PCollection<SourceRecord>> read,
+      PTransform<PCollection<Traced<GenericRecord>>, Result<Long>> write,
+      PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink) {
+    boolean streaming = !plan.run().bounded();
+    DeadLetterRouting.Collector deadLetters =
+        DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink);
+    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", read);
     Result<Traced<GenericRecord>> parsed =
         raw.apply(
             "Parse",
@@ -267,18 +288,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     // No grouping before the sink: each batch keeps the newest version of its keys, and the
     // version guard orders keys across batches. Rows reach the table as they are read, in bounded
     // and streaming runs alike, and everything read before a checkpoint is written by then.
-    Result<Long> written = records.apply("Upsert", upsert);
+    Result<Long> written = records.apply("Upsert", write);
     deadLetters.add(written.deadLetters());
     deadLetters.close();
-  }
-
-  private static String writeMethod(KafkaToJdbcOptions options) {
-    String method = options.getWriteMethod();
-    if (!method.equals("copy") && !method.equals("insert")) {
-      throw new IllegalArgumentException(
-          "--writeMethod must be copy or insert, but was '" + method + "'");
-    }
-    return method;
   }
 
   private static Long stopReadTime(KafkaToJdbcOptions options) {

@@ -4,7 +4,10 @@ import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.JdbcOptions;
 import dev.sluice.pipelines.core.KafkaSourceOptions;
 import dev.sluice.pipelines.core.OptionPattern;
+import dev.sluice.pipelines.core.OrderKey;
+import dev.sluice.pipelines.core.RecordFormat;
 import dev.sluice.pipelines.core.RulesOptions;
+import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
@@ -17,9 +20,9 @@ public interface KafkaToJdbcOptions
       "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"
           + " default json")
   @OptionPattern("^(json|avro)$")
-  String getFormat();
+  RecordFormat getFormat();
 
-  void setFormat(String value);
+  void setFormat(RecordFormat value);
 
   @Description("Name of the Avro schema the values are parsed into, e.g. Order")
   @Default.String("Order")
@@ -42,10 +45,10 @@ public interface KafkaToJdbcOptions
   void setTable(String value);
 
   @Description("Comma-separated key fields: the table's primary key or a unique key")
-  @Default.String("order_id")
-  String getKeyFields();
+  @Default.InstanceFactory(OrderKey.class)
+  List<String> getKeyFields();
 
-  void setKeyFields(String value);
+  void setKeyFields(List<String> value);
 
   @Description("Version field: a row is only replaced by a record of the same or a newer version")
   @Default.String("version")
@@ -62,11 +65,11 @@ public interface KafkaToJdbcOptions
   @Description(
       "How each batch reaches PostgreSQL: copy (COPY into a temporary table, then one merging"
           + " INSERT ... ON CONFLICT) or insert (batched prepared upserts); the same rows either way")
-  @Default.String("copy")
+  @Default.Enum("copy")
   @OptionPattern("^(copy|insert)$")
-  String getWriteMethod();
+  WriteMethod getWriteMethod();
 
-  void setWriteMethod(String value);
+  void setWriteMethod(WriteMethod value);
 
   @Description(
       "Bounded: offsets per read chunk; a partition's planned range is cut into chunks read in"
