@@ -405,4 +405,52 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
         err.toString(StandardCharsets.UTF_8),
         containsString("--stopReadTime must be an ISO-8601 time"));
   }
+
+  /**
+   * A backfill reads a past window again: with nothing missing it changes nothing; rows deleted
+   * from the table come back; a newer version written later is never replaced by the window's older
+   * one; and the consumer group's offsets are not touched (without --consumerGroup) or only ever
+   * move forward (with it).
+   */
+  @Test
+  void aBackfillOfAPastWindowRepairsWhatIsMissingAndChangesNothingElse() throws Exception {
+    String topic = SharedSandbox.newTopic("backfill", 2);
+    String table = SharedSandbox.newTableLike("orders", "orders_backfill");
+    long day1 = java.time.Instant.parse("2026-11-20T00:00:00Z").toEpochMilli();
+    long day2 = day1 + 86_400_000L;
+    long day3 = day2 + 86_400_000L;
+    for (int id = 1; id <= 8; id++) {
+      long at = (id <= 4 ? day1 : day2) + id * 1_000L;
+      SharedSandbox.produceAt(topic, id % 2, at, json(id, 1, id + ".00", "NEW"));
+    }
+    SharedSandbox.produceAt(topic, 1, day3 + 1_000L, json(5, 2, "50.00", "PAID"));
+    assertOk(run(args(topic, table, "--consumerGroup=loader")));
+    Map<Long, String> loaded = rows(table);
+    Map<Integer, Long> committed = SharedSandbox.committedOffsets(topic, "loader");
+    assertThat(loaded.get(5L), equalTo("2:PAID:50.00:EUR"));
+    assertThat(committed, equalTo(Map.of(0, 4L, 1, 5L)));
+
+    String[] window = {
+      "--startReadTime=2026-11-21T00:00:00Z", "--stopReadTime=2026-11-22T00:00:00Z"
+    };
+    assertOk(run(args(topic, table, window)));
+    assertThat(rows(table), equalTo(loaded));
+    assertAccounted(4, 3, 0, 1); // order 5's version 1 is older than the table's: stale
+
+    SharedSandbox.execute("DELETE FROM " + table + " WHERE order_id IN (6, 7)");
+    assertOk(run(args(topic, table, window)));
+    assertThat(rows(table), equalTo(loaded));
+    assertThat(SharedSandbox.committedOffsets(topic, "loader"), equalTo(committed));
+
+    assertOk(run(args(topic, table, window[0], window[1], "--consumerGroup=loader")));
+    assertThat(rows(table), equalTo(loaded));
+    assertThat(SharedSandbox.committedOffsets(topic, "loader"), equalTo(committed));
+
+    assertThat(
+        run(args(topic, table, "--startReadTime=2026-11-22T00:00:00Z", window[1])),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--startReadTime must be before --stopReadTime"));
+  }
 }

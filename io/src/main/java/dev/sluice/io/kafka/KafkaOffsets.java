@@ -69,6 +69,26 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       String topic,
       @Nullable String group,
       @Nullable Long stopReadTime) {
+    return plan(bootstrapServers, properties, topic, group, null, stopReadTime);
+  }
+
+  /**
+   * As {@link #plan(String, KafkaClientProperties, String, String, Long)}, starting a backfill at
+   * {@code startReadTime} (epoch millis): each partition from its first record at or after that
+   * time, whatever the group committed (a partition with no such record has nothing to read).
+   */
+  public static KafkaOffsets plan(
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String topic,
+      @Nullable String group,
+      @Nullable Long startReadTime,
+      @Nullable Long stopReadTime) {
+    checkArgument(
+        startReadTime == null || stopReadTime == null || startReadTime < stopReadTime,
+        "startReadTime must be before stopReadTime, but was %s >= %s",
+        startReadTime,
+        stopReadTime);
     Map<TopicPartition, long[]> plan =
         new TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
     try (Consumer<byte[], byte[]> consumer =
@@ -83,16 +103,20 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       Map<TopicPartition, OffsetAndMetadata> committed =
-          group == null ? Map.of() : consumer.committed(Set.copyOf(partitions), TIMEOUT);
-      Map<TopicPartition, OffsetAndTimestamp> atStopTime =
-          stopReadTime == null
+          group == null || startReadTime != null
               ? Map.of()
-              : consumer.offsetsForTimes(
-                  partitions.stream().collect(Collectors.toMap(p -> p, p -> stopReadTime)),
-                  TIMEOUT);
+              : consumer.committed(Set.copyOf(partitions), TIMEOUT);
+      Map<TopicPartition, OffsetAndTimestamp> atStartTime =
+          startReadTime == null ? Map.of() : offsetsAt(consumer, partitions, startReadTime);
+      Map<TopicPartition, OffsetAndTimestamp> atStopTime =
+          stopReadTime == null ? Map.of() : offsetsAt(consumer, partitions, stopReadTime);
       for (TopicPartition partition : partitions) {
         OffsetAndMetadata done = committed.get(partition);
         long start = done != null ? done.offset() : begin.get(partition);
+        if (startReadTime != null) {
+          OffsetAndTimestamp from = atStartTime.get(partition);
+          start = from != null ? from.offset() : end.get(partition);
+        }
         if (start < begin.get(partition)) {
           // Retention deleted records the group never read: they cannot be read any more.
           LOG.warn(
@@ -119,21 +143,43 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
             .toList());
   }
 
-  /** Commits, for {@code group}, the stop offset of each planned partition. */
+  /**
+   * Commits, for {@code group}, the stop offset of each planned partition, never moving the group
+   * back: a partition the group has already committed further (a backfill of an earlier window) is
+   * left as it is.
+   */
   public void commit(String bootstrapServers, KafkaClientProperties properties, String group) {
     checkArgument(group != null && !group.isBlank(), "commit needs a consumer group");
     if (ranges.isEmpty()) {
       return;
     }
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (Range range : ranges) {
-      offsets.put(
-          new TopicPartition(topic, range.partition()), new OffsetAndMetadata(range.stop()));
-    }
     try (Consumer<byte[], byte[]> consumer =
         properties.consumerFactory().apply(config(bootstrapServers, group))) {
-      consumer.commitSync(offsets, TIMEOUT);
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+      for (Range range : ranges) {
+        offsets.put(
+            new TopicPartition(topic, range.partition()), new OffsetAndMetadata(range.stop()));
+      }
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          consumer.committed(offsets.keySet(), TIMEOUT);
+      offsets
+          .entrySet()
+          .removeIf(
+              e ->
+                  committed.get(e.getKey()) != null
+                      && committed.get(e.getKey()).offset() >= e.getValue().offset());
+      if (!offsets.isEmpty()) {
+        consumer.commitSync(offsets, TIMEOUT);
+      }
     }
+  }
+
+  private static Map<TopicPartition, OffsetAndTimestamp> offsetsAt(
+      Consumer<byte[], byte[]> consumer, List<TopicPartition> partitions, long epochMillis) {
+    Map<TopicPartition, OffsetAndTimestamp> found =
+        consumer.offsetsForTimes(
+            partitions.stream().collect(Collectors.toMap(p -> p, p -> epochMillis)), TIMEOUT);
+    return found == null ? Map.of() : found;
   }
 
   /**

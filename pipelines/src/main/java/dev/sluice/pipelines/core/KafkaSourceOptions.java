@@ -45,4 +45,12 @@ public interface KafkaSourceOptions extends SluiceOptions {
   String getStopReadTime();
 
   void setStopReadTime(String value);
+
+  @Description(
+      "With --bounded: a backfill. Start at the first record at or after this ISO-8601 time in"
+          + " each partition, whatever the consumer group committed; without --consumerGroup the"
+          + " run commits nothing, with it the group's offsets only ever move forward")
+  String getStartReadTime();
+
+  void setStartReadTime(String value);
 }

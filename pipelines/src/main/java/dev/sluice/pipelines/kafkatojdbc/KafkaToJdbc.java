@@ -151,7 +151,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
     boolean bounded = options.getBounded();
-    Long stopReadTime = stopReadTime(options);
+    Long startReadTime = readTime(options, "startReadTime", options.getStartReadTime());
+    Long stopReadTime = readTime(options, "stopReadTime", options.getStopReadTime());
+    if (startReadTime != null && stopReadTime != null && startReadTime >= stopReadTime) {
+      throw new IllegalArgumentException(
+          "--startReadTime must be before --stopReadTime, but "
+              + options.getStartReadTime()
+              + " is not before "
+              + options.getStopReadTime());
+    }
     UpsertSql statements =
         UpsertSql.of(options.getTable(), schema, keys, options.getVersionField());
     WriteSettings write =
@@ -177,6 +185,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                 kafka.properties(),
                 kafka.topic(),
                 kafka.consumerGroup(),
+                startReadTime,
                 stopReadTime)
             : null;
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
@@ -293,19 +302,22 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     deadLetters.close();
   }
 
-  private static Long stopReadTime(KafkaToJdbcOptions options) {
-    if (options.getStopReadTime() == null) {
+  /** A bounded read's time option ({@code --startReadTime}, {@code --stopReadTime}) in millis. */
+  private static Long readTime(KafkaToJdbcOptions options, String flag, String value) {
+    if (value == null) {
       return null;
     }
     if (!options.getBounded()) {
-      throw new IllegalArgumentException("--stopReadTime needs --bounded");
+      throw new IllegalArgumentException("--" + flag + " needs --bounded");
     }
     try {
-      return java.time.OffsetDateTime.parse(options.getStopReadTime()).toInstant().toEpochMilli();
+      return java.time.OffsetDateTime.parse(value).toInstant().toEpochMilli();
     } catch (java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException(
-          "--stopReadTime must be an ISO-8601 time with offset, e.g. 2026-11-25T00:00:00Z, but was '"
-              + options.getStopReadTime()
+          "--"
+              + flag
+              + " must be an ISO-8601 time with offset, e.g. 2026-11-25T00:00:00Z, but was '"
+              + value
               + "'");
     }
   }
