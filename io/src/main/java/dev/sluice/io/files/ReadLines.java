@@ -268,6 +268,14 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
         input
             .apply("Ranges", Create.of(ranges()).withCoder(SerializableCoder.of(FileRange.class)))
             .apply("SpreadRanges", Reshuffle.viaRandomKey());
+    if (ranges().stream().allMatch(FileRange::whole)) {
+      // No file is split: nothing to count before reading, so no side input to wait for.
+      return ranges
+          .apply(
+              "ReadRanges",
+              ParDo.of(new ReadRangeFn(header(), headerCheck(), Accounting.of(pipeline()), null)))
+          .setCoder(SourceRecord.SourceRecordCoder.of());
+    }
     PCollectionView<java.util.Map<String, Long>> lineCounts =
         ranges
             .apply("CountLines", ParDo.of(new CountLinesFn()))
@@ -302,13 +310,13 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     private final boolean header;
     private final @Nullable SerializableFunction<byte[], String> headerCheck;
     private final Accounting accounting;
-    private final PCollectionView<java.util.Map<String, Long>> lineCounts;
+    private final @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts;
 
     ReadRangeFn(
         boolean header,
         @Nullable SerializableFunction<byte[], String> headerCheck,
         Accounting accounting,
-        PCollectionView<java.util.Map<String, Long>> lineCounts) {
+        @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts) {
       this.whole = new SplitLinesFn(header, headerCheck, accounting);
       this.header = header;
       this.headerCheck = headerCheck;
