@@ -47,8 +47,13 @@ class DeadLetterSinksEndToEndTest extends LauncherCalls {
   /** Produces one good record and three bad ones (parse, schema, sink) and runs kafka-to-jdbc. */
   private String runWithBadRecords(String name, String... deadLetterArgs) throws Exception {
     String topic = SharedSandbox.newTopic(name, 1);
-    String table = SharedSandbox.newTableLike("orders", "orders_" + name.replace('-', '_'));
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), BAD_JSON, BAD_ENUM, TOO_LONG);
+    return load(name, topic, deadLetterArgs);
+  }
+
+  /** Loads the topic (all of it: no consumer group) into a fresh table; the run's counters. */
+  private String load(String name, String topic, String... deadLetterArgs) throws Exception {
+    String table = SharedSandbox.newTableLike("orders", "orders_" + name.replace('-', '_'));
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -180,6 +185,17 @@ class DeadLetterSinksEndToEndTest extends LauncherCalls {
       }
     }
     assertTheThreeDeadLetters(topic, byOrigin);
+  }
+
+  /** A rerun reads the same records and meets the same failures: each dead letter is kept once. */
+  @Test
+  void aRerunStoresEachJdbcDeadLetterOnce() throws Exception {
+    String topic = runWithBadRecords("dl-jdbc-rerun", "--deadLetter=jdbc:sluice_dead_letters");
+    load("dl-jdbc-rerun", topic, "--deadLetter=jdbc:sluice_dead_letters");
+    assertThat(
+        SharedSandbox.count(
+            "SELECT count(*) FROM sluice_dead_letters WHERE origin LIKE 'kafka:" + topic + "/%'"),
+        is(3L));
   }
 
   @Test

@@ -82,14 +82,16 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 "2 customers",
                 "3 dead letters",
                 "4 orders channel",
-                "5 export state")));
+                "5 export state",
+                "6 dead letters once")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
         is(Launcher.OK));
     assertThat(
         out.toString(StandardCharsets.UTF_8),
-        containsString("Rolled back: [5 export state, 4 orders channel, 3 dead letters]"));
+        containsString(
+            "Rolled back: [6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -111,7 +113,8 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(run("migrate", "apply", "--jdbcUrl=" + url, "--jdbcUser=postgres"), is(Launcher.OK));
     assertThat(
         out.toString(StandardCharsets.UTF_8),
-        containsString("Applied: [3 dead letters, 4 orders channel, 5 export state]"));
+        containsString(
+            "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once]"));
     assertThat(migrations.apply(), equalTo(java.util.List.of()));
   }
 }

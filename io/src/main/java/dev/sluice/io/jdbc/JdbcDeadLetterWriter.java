@@ -18,7 +18,8 @@ import org.apache.beam.sdk.values.PDone;
 /**
  * Writes dead letters into a table made by the {@code sluice_dead_letters} migration, in batched
  * transactions, retrying transient errors. A dead letter that cannot be stored fails the run: it is
- * never dropped.
+ * never dropped. One that the table already holds (the same record failing the same step on the
+ * same attempt, met again by a rerun) is stored once (migration V6's unique index).
  */
 public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLetter>, PDone> {
   static final int BATCH = 500;
@@ -42,7 +43,10 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
         + SqlIdentifiers.quote("deadLetter", table)
         + " (pipeline, step, origin, reason, payload, payload_preview, error_class, error_message,"
         + " stack_trace, rule, attempt, failed_at, schema_name, schema_version, source_timestamp)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        // The migration's unique index keeps a dead letter met again by a rerun once; a table
+        // without it takes every row.
+        + " ON CONFLICT DO NOTHING";
   }
 
   @Override

@@ -1,0 +1,1 @@
+DROP INDEX sluice_dead_letters_once;
