@@ -27,9 +27,15 @@ class PipelineRunTest {
     record Plan(RunPlan run) implements SluicePipeline.Plan {}
 
     private final int written;
+    private final java.util.function.UnaryOperator<RunPlan> steps;
 
     Leaky(int written) {
+      this(written, run -> run);
+    }
+
+    Leaky(int written, java.util.function.UnaryOperator<RunPlan> steps) {
       this.written = written;
+      this.steps = steps;
     }
 
     @Override
@@ -54,7 +60,8 @@ class PipelineRunTest {
 
     @Override
     public Plan plan(SluiceOptions options) {
-      return new Plan(RunPlan.of(true, Map.of("out", "nowhere"), options.getRunReport()));
+      return new Plan(
+          steps.apply(RunPlan.of(true, Map.of("out", "nowhere"), options.getRunReport())));
     }
 
     @Override
@@ -113,5 +120,55 @@ class PipelineRunTest {
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(summary.accountingGap(), is(0L));
     assertThat(summary.read(), is(3L));
+  }
+
+  /** What the steps of the runs below did, in order. */
+  static final java.util.List<String> CALLS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A step that records its call, and fails when told to. */
+  record Recorded(String name, boolean fails) implements RunPlan.Step {
+    @Override
+    public void run(RunSummary summary) {
+      CALLS.add(name + (summary == null ? "" : " after " + summary.written() + " written"));
+      if (fails) {
+        throw new IllegalStateException(name + " broke");
+      }
+    }
+  }
+
+  private static RunPlan withSteps(RunPlan run, boolean publishFails) {
+    return run.withPrepare(new Recorded("create stage", false))
+        .withOnSuccess(new Recorded("publish", publishFails))
+        .withOnSuccess(new Recorded("commit", false))
+        .withCleanup(new Recorded("drop stage", false));
+  }
+
+  @Test
+  void stepsRunInTheirPlacesAndAFailingOneIsNamedAndStopsTheRest() throws Exception {
+    SluiceOptions options = PipelineOptionsFactory.as(SluiceOptions.class);
+    PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+
+    CALLS.clear();
+    PipelineRun.run(new Leaky(3, run -> withSteps(run, false)), options, out);
+    assertThat(
+        CALLS,
+        org.hamcrest.Matchers.contains(
+            "create stage", "publish after 3 written", "commit after 3 written", "drop stage"));
+
+    CALLS.clear();
+    PipelineRun.RunFailedException failed =
+        assertThrows(
+            PipelineRun.RunFailedException.class,
+            () -> PipelineRun.run(new Leaky(3, run -> withSteps(run, true)), options, out));
+    assertThat(failed.getMessage(), containsString("its step 'publish' failed: publish broke"));
+    assertThat(
+        CALLS,
+        org.hamcrest.Matchers.contains("create stage", "publish after 3 written", "drop stage"));
+
+    CALLS.clear();
+    assertThrows(
+        PipelineRun.AccountingException.class,
+        () -> PipelineRun.run(new Leaky(2, run -> withSteps(run, false)), options, out));
+    assertThat(CALLS, org.hamcrest.Matchers.contains("create stage", "drop stage"));
   }
 }
