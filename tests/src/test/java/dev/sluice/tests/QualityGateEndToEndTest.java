@@ -193,4 +193,46 @@ class QualityGateEndToEndTest extends LauncherCalls {
       assertThat(java.util.Arrays.equals(after.get(file), before.get(file)), is(true));
     }
   }
+
+  /** The share of dead letters judges the run: above the bound the gate closes. */
+  @Test
+  void aDeadLetterRateAboveItsBoundClosesTheGate() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.writeString(
+        in.resolve("orders.csv"),
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n"
+            + "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,\n"
+            + "2,20,2.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,\n"
+            + "3,30,oops,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,\n"
+            + "4,40,4.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,\n");
+    Path strict =
+        Files.writeString(
+            dir.resolve("strict.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: dead_letter_rate, max: 0.2, severity: error}\n");
+    Path lenient =
+        Files.writeString(
+            dir.resolve("lenient.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: dead_letter_rate, max: 0.3, severity: error}\n");
+    Path lake = dir.resolve("lake");
+    String[] args = {
+      "files-to-lake",
+      "--input=" + in + "/*.csv",
+      "--output=" + lake,
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--rules=" + strict
+    };
+
+    assertThat(run(args), is(Launcher.QUALITY));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("error rule dead_letter_rate: observed 0.2500, required <= 0.2000"));
+    assertThat(LakePublisher.dataFiles(lake).isEmpty(), is(true));
+
+    args[4] = "--rules=" + lenient;
+    assertOk(run(args));
+    Map<String, JsonNode> report = quality(lake.resolve("_sluice/quality-report.json"));
+    assertThat(report.get("dead_letter_rate").get("observed").asText(), equalTo("0.2500"));
+    assertThat(report.get("dead_letter_rate").get("failed").asLong(), is(1L));
+    assertThat(LakePublisher.dataFiles(lake).size(), is(1));
+  }
 }

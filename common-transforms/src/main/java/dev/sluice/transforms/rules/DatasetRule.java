@@ -14,7 +14,8 @@ public sealed interface DatasetRule extends Serializable
         DatasetRule.NullRate,
         DatasetRule.Unique,
         DatasetRule.Freshness,
-        DatasetRule.Relationships {
+        DatasetRule.Relationships,
+        DatasetRule.DeadLetterRate {
 
   /** The name in reports and counters, e.g. {@code unique(order_id)}. */
   String name();
@@ -102,6 +103,24 @@ public sealed interface DatasetRule extends Serializable
     @Override
     public String kind() {
       return "relationships";
+    }
+  }
+
+  /**
+   * {@code dead_letter_rate}: the share of the records read that went to the dead letters is at
+   * most {@code max}. Judged over the whole bounded run (every step's dead letters), not per
+   * window.
+   */
+  record DeadLetterRate(String name, RecordRule.Severity severity, double max)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of();
+    }
+
+    @Override
+    public String kind() {
+      return "dead_letter_rate";
     }
   }
 

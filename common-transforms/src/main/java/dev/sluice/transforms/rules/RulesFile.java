@@ -41,14 +41,15 @@ public final class RulesFile implements Serializable {
   static final Set<String> RECORD_RULES =
       Set.of("not_null", "range", "regex", "accepted_values", "max_length", "compare");
   static final Set<String> DATASET_RULES =
-      Set.of("row_count", "null_rate", "unique", "relationships", "freshness");
+      Set.of("row_count", "null_rate", "unique", "relationships", "freshness", "dead_letter_rate");
   private static final Map<String, Set<String>> DATASET_KEYS =
       Map.of(
           "row_count", Set.of("min", "max"),
           "null_rate", Set.of("field", "max"),
           "unique", Set.of("fields"),
           "relationships", Set.of("field", "to", "column"),
-          "freshness", Set.of("field", "max_lag"));
+          "freshness", Set.of("field", "max_lag"),
+          "dead_letter_rate", Set.of("max"));
   private static final java.util.regex.Pattern IDENTIFIER =
       java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
   private static final Map<String, Set<String>> KEYS =
@@ -214,6 +215,14 @@ public final class RulesFile implements Serializable {
             throw error(keys.get("max"), "max must be a fraction in [0, 1], but was " + max);
           }
         }
+        case "dead_letter_rate" -> {
+          max =
+              decimal(keys.get("max") == null ? missing(rule, "max") : keys.get("max"), "max")
+                  .doubleValue();
+          if (max < 0 || max > 1) {
+            throw error(keys.get("max"), "max must be a fraction in [0, 1], but was " + max);
+          }
+        }
         case "unique" -> {
           Node list = keys.get("fields");
           if (list == null) {
@@ -292,6 +301,7 @@ public final class RulesFile implements Serializable {
         case "unique" -> new DatasetRule.Unique(name, severity, fields);
         case "relationships" ->
             new DatasetRule.Relationships(name, severity, fields.get(0), toTable, toColumn);
+        case "dead_letter_rate" -> new DatasetRule.DeadLetterRate(name, severity, max);
         default -> new DatasetRule.Freshness(name, severity, fields.get(0), maxLag);
       };
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.rules.ApplyRules;
 import dev.sluice.transforms.rules.DatasetRule;
 import dev.sluice.transforms.rules.RecordRule;
@@ -146,6 +147,20 @@ public final class QualityReport {
                 "0 missing",
                 orphans == 0,
                 m.strings(DatasetRule.orphanSamples(rule.name()))));
+      } else if (rule instanceof DatasetRule.DeadLetterRate deadLetterRate) {
+        long read = m.counter(Accounting.READ);
+        long dead = m.counter(Accounting.DEAD_LETTERED);
+        double rate = read == 0 ? 0.0 : (double) dead / read;
+        results.add(
+            new Result(
+                rule.name(),
+                severity,
+                read,
+                dead,
+                fraction(rate),
+                "<= " + fraction(deadLetterRate.max()),
+                rate <= deadLetterRate.max(),
+                List.of()));
       } else if (rule instanceof DatasetRule.Freshness freshness) {
         Long newest = m.max(DatasetRule.newestDistribution(freshness.field()));
         long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;
