@@ -149,20 +149,26 @@ public record IncrementalRead(
 
   /**
    * Asks the database what this run reads, in a READ ONLY transaction whatever the query says: the
-   * relation's columns, the watermark range and the partition boundaries.
+   * relation's columns, the watermark range and the partition boundaries. Leaves {@code c} read
+   * only and out of auto-commit: a connection for planning, closed by the caller.
    */
   public Planned plan(Connection c) throws SQLException {
     checkArgument(watermarkColumn != null, "an incremental read needs withWatermarkColumn");
-    boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     c.setReadOnly(true);
+    Planned planned;
     try {
-      return planReadOnly(c);
-    } finally {
-      c.rollback();
-      c.setReadOnly(false);
-      c.setAutoCommit(autoCommit);
+      planned = planReadOnly(c);
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException rollback) {
+        e.addSuppressed(rollback); // the planning error is the one to report
+      }
+      throw e;
     }
+    c.rollback();
+    return planned;
   }
 
   private Planned planReadOnly(Connection c) throws SQLException {

@@ -76,8 +76,12 @@ public record StagingTable(JdbcConnection connection, String table, String stagi
         s.executeUpdate(sql);
         s.execute("DROP TABLE " + SqlIdentifiers.quote("table", staging));
         c.commit();
-      } catch (SQLException e) {
-        c.rollback();
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException rollback) {
+          e.addSuppressed(rollback); // the merge's own error is the one to report
+        }
         throw e;
       }
     }

@@ -157,8 +157,7 @@ public final class PipelineRun {
         out.println("  quality report: " + location);
       }
       if (!quality.failedErrors().isEmpty()) {
-        writeReport(plan, summary, out);
-        throw new QualityGateException(definition.name(), quality);
+        throw withReport(new QualityGateException(definition.name(), quality), plan, summary, out);
       }
     }
     if (succeeded && plan.bounded()) {
@@ -166,14 +165,17 @@ public final class PipelineRun {
         try {
           step.run(summary);
         } catch (Exception e) {
-          writeReport(plan, summary, out);
-          throw new RunFailedException(
-              definition.name()
-                  + " ran, but its step '"
-                  + step.name()
-                  + "' failed: "
-                  + e.getMessage(),
-              e);
+          throw withReport(
+              new RunFailedException(
+                  definition.name()
+                      + " ran, but its step '"
+                      + step.name()
+                      + "' failed: "
+                      + e.getMessage(),
+                  e),
+              plan,
+              summary,
+              out);
         }
       }
     }
@@ -185,6 +187,20 @@ public final class PipelineRun {
       throw new AccountingException(summary);
     }
     return summary;
+  }
+
+  /**
+   * Writes the report of a run that is failing with {@code failure}; a report that cannot be
+   * written is attached to the failure, never thrown in its place.
+   */
+  private static RuntimeException withReport(
+      RuntimeException failure, RunPlan plan, RunSummary summary, PrintStream out) {
+    try {
+      writeReport(plan, summary, out);
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+    return failure;
   }
 
   private static void writeReport(RunPlan plan, RunSummary summary, PrintStream out)

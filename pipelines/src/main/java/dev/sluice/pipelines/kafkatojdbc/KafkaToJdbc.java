@@ -202,13 +202,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         bounded && rules != null && rules.gates()
             ? StagingTable.next(connection, options.getTable())
             : null;
-    RunPlan run = RunPlan.of(bounded, outputs, options.getRunReport()).withQuality(rules);
     if (stage != null) {
       outputs.put("staged in", stage.staging());
+    }
+    RunPlan run = RunPlan.of(bounded, outputs, options.getRunReport()).withQuality(rules);
+    if (stage != null) {
       run =
-          RunPlan.of(bounded, outputs, options.getRunReport())
-              .withQuality(rules)
-              .withPrepare(new Steps.CreateStage(stage))
+          run.withPrepare(new Steps.CreateStage(stage))
               .withOnSuccess(new Steps.MergeStage(stage, statements))
               .withCleanup(new Steps.DropStage(stage));
     }
