@@ -64,6 +64,8 @@ public final class Launcher {
           return MigrateCommand.run(rest, out);
         case "template":
           return TemplateCommand.run(rest, out);
+        case "replay":
+          return ReplayCommand.run(rest, out);
         case "bench":
           return dev.sluice.runners.bench.BenchCommand.run(rest, out);
         default:
@@ -284,6 +286,11 @@ public final class Launcher {
             "  %-16s %s%n",
             "template",
             "Writes Dataflow Flex Template files (--pipeline=<name> -- <options>: a classic template)"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "replay",
+            "Feeds dead letters through their pipeline again after a fix (--from=... --pipeline=<name> <options>)"));
     text.append(
         String.format(
             "  %-16s %s%n",

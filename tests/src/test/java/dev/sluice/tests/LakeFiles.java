@@ -40,6 +40,9 @@ final class LakeFiles {
   static List<DeadLetter> readDeadLetters(Path dir) {
     List<DeadLetter> out = new ArrayList<>();
     for (Path file : files(dir, ".jsonl")) {
+      if (!file.getFileName().toString().startsWith("dead-letters")) {
+        continue; // e.g. a replay's ledger, _replayed/<run>.jsonl
+      }
       try {
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
           out.add(DeadLetterJson.fromJson(line));

@@ -83,7 +83,8 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 "3 dead letters",
                 "4 orders channel",
                 "5 export state",
-                "6 dead letters once")));
+                "6 dead letters once",
+                "7 dead letters replay")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
@@ -91,7 +92,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         out.toString(StandardCharsets.UTF_8),
         containsString(
-            "Rolled back: [6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
+            "Rolled back: [7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -114,7 +115,8 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         out.toString(StandardCharsets.UTF_8),
         containsString(
-            "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once]"));
+            "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once,"
+                + " 7 dead letters replay]"));
     assertThat(migrations.apply(), equalTo(java.util.List.of()));
   }
 }

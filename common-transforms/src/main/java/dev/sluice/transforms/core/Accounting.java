@@ -17,6 +17,11 @@ public final class Accounting implements Serializable {
   public static final String FILTERED = "filtered";
   public static final String DEAD_LETTERED = "dead_lettered";
 
+  /**
+   * Dead letters a replay selected and fed through the pipeline again (each also counts as read).
+   */
+  public static final String REPLAY_SELECTED = "replay.selected";
+
   /** Prefix of the per-reason dead-letter counters, e.g. {@code dead_lettered.reason.parse}. */
   public static final String BY_REASON = DEAD_LETTERED + ".reason.";
 
@@ -44,6 +49,10 @@ public final class Accounting implements Serializable {
 
   public Counter read() {
     return Metrics.counter(namespace, READ);
+  }
+
+  public Counter replaySelected() {
+    return Metrics.counter(namespace, REPLAY_SELECTED);
   }
 
   public Counter written() {

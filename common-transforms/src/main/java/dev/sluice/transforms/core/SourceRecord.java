@@ -24,7 +24,8 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * @param header the raw header line of the record's file, for CSV input; null otherwise
  */
 public record SourceRecord(
-    String origin, byte[] payload, @Nullable Long sourceTimestamp, @Nullable byte[] header) {
+    String origin, byte[] payload, @Nullable Long sourceTimestamp, @Nullable byte[] header)
+    implements java.io.Serializable {
 
   public SourceRecord {
     Objects.requireNonNull(origin, "origin");

@@ -39,6 +39,11 @@ public final class DeadLetterJson {
     node.put(
         "source_timestamp",
         d.getSourceTimestamp() == null ? null : d.getSourceTimestamp().toString());
+    node.put(
+        "payload_header_base64",
+        d.getPayloadHeader() == null
+            ? null
+            : Base64.getEncoder().encodeToString(bytes(d.getPayloadHeader())));
     try {
       return MAPPER.writeValueAsString(node);
     } catch (JsonProcessingException e) {
@@ -70,6 +75,11 @@ public final class DeadLetterJson {
               text(n, "source_timestamp") == null
                   ? null
                   : Instant.parse(n.get("source_timestamp").asText()))
+          .setPayloadHeader(
+              text(n, "payload_header_base64") == null
+                  ? null
+                  : ByteBuffer.wrap(
+                      Base64.getDecoder().decode(n.get("payload_header_base64").asText())))
           .build();
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);

@@ -2,6 +2,7 @@ package dev.sluice.transforms.deadletter;
 
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Schemas;
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.SourceRecord;
@@ -113,6 +114,7 @@ public final class DeadLetters implements Serializable {
             record.sourceTimestamp() == null
                 ? null
                 : Instant.ofEpochMilli(record.sourceTimestamp()))
+        .setPayloadHeader(record.header() == null ? null : ByteBuffer.wrap(record.header()))
         .build();
   }
 
@@ -161,6 +163,19 @@ public final class DeadLetters implements Serializable {
     decoder.decode(in, out, true);
     out.flip();
     return in.hasRemaining() ? out + "…" : out.toString();
+  }
+
+  /**
+   * The record a dead letter holds, as its source delivered it: origin, original bytes, source
+   * timestamp and (for a CSV line) its file's header. What a replay feeds through the pipeline
+   * again.
+   */
+  public static SourceRecord source(DeadLetter d) {
+    return new SourceRecord(
+        d.getOrigin(),
+        AvroTypes.bytes(d.getPayload()),
+        d.getSourceTimestamp() == null ? null : d.getSourceTimestamp().toEpochMilli(),
+        d.getPayloadHeader() == null ? null : AvroTypes.bytes(d.getPayloadHeader()));
   }
 
   /** The stack trace, cut at {@link #STACK_TRACE_CHARS} characters. */

@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -172,6 +173,24 @@ public sealed interface DeadLetterSink extends Serializable
   String location();
 
   /**
+   * A dead letter the sink holds, with the key its replay mark is kept under (a row id for {@code
+   * jdbc:}, a hash of pipeline, step, origin, attempt and payload otherwise).
+   */
+  record Held(String key, DeadLetter letter) {}
+
+  /**
+   * The dead letters this sink holds that {@code filter} selects and no replay has marked, each
+   * once, oldest first. Reads; changes nothing.
+   */
+  List<Held> held(ReplayFilter filter) throws Exception;
+
+  /** Marks the dead letters with these keys as replayed by run {@code runId}. */
+  void markReplayed(List<String> keys, String runId) throws Exception;
+
+  /** Where this sink keeps the replay marks, in words for the summary and the README. */
+  String replayLedger();
+
+  /**
    * The transform that writes dead letters to this sink, reporting it as a lineage sink. Opens no
    * connection while the graph is built.
    */
@@ -198,6 +217,21 @@ public sealed interface DeadLetterSink extends Serializable
     @Override
     public String location() {
       return "file:" + directory;
+    }
+
+    @Override
+    public List<Held> held(ReplayFilter filter) throws java.io.IOException {
+      return HeldDeadLetters.files(this, filter);
+    }
+
+    @Override
+    public void markReplayed(List<String> keys, String runId) throws java.io.IOException {
+      HeldDeadLetters.markFiles(this, keys, runId);
+    }
+
+    @Override
+    public String replayLedger() {
+      return "file:" + directory.replaceAll("/+$", "") + "/_replayed/<run>.jsonl";
     }
 
     @Override
@@ -235,6 +269,21 @@ public sealed interface DeadLetterSink extends Serializable
     @Override
     public String location() {
       return "kafka:" + topic;
+    }
+
+    @Override
+    public List<Held> held(ReplayFilter filter) {
+      return HeldDeadLetters.kafka(this, filter);
+    }
+
+    @Override
+    public void markReplayed(List<String> keys, String runId) throws Exception {
+      HeldDeadLetters.markKafka(this, keys, runId);
+    }
+
+    @Override
+    public String replayLedger() {
+      return "kafka:" + HeldDeadLetters.ledgerTopic(this);
     }
 
     @Override
@@ -278,6 +327,21 @@ public sealed interface DeadLetterSink extends Serializable
     @Override
     public String location() {
       return "jdbc:" + table;
+    }
+
+    @Override
+    public List<Held> held(ReplayFilter filter) throws SQLException {
+      return HeldDeadLetters.jdbc(this, filter);
+    }
+
+    @Override
+    public void markReplayed(List<String> keys, String runId) throws SQLException {
+      HeldDeadLetters.markJdbc(this, keys, runId);
+    }
+
+    @Override
+    public String replayLedger() {
+      return "jdbc:" + table + " (columns replayed_at, replay_run)";
     }
 
     @Override

@@ -42,8 +42,9 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
     return "INSERT INTO "
         + SqlIdentifiers.quote("deadLetter", table)
         + " (pipeline, step, origin, reason, payload, payload_preview, error_class, error_message,"
-        + " stack_trace, rule, attempt, failed_at, schema_name, schema_version, source_timestamp)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + " stack_trace, rule, attempt, failed_at, schema_name, schema_version, source_timestamp,"
+        + " payload_header)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         // The migration's unique index keeps a dead letter met again by a rerun once; a table
         // without it takes every row.
         + " ON CONFLICT DO NOTHING";
@@ -123,6 +124,8 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
       } else {
         s.setObject(15, OffsetDateTime.ofInstant(d.getSourceTimestamp(), ZoneOffset.UTC));
       }
+      s.setBytes(
+          16, d.getPayloadHeader() == null ? null : DeadLetterJson.bytes(d.getPayloadHeader()));
     }
   }
 }

@@ -10,6 +10,16 @@ public final class DeadLetterSinks {
 
   /** The sink, checked to take dead letters before the run starts. */
   public static DeadLetterSink from(DeadLetterOptions options) {
+    DeadLetterSink sink = parse(options, options.getDeadLetter());
+    sink.checkReachable();
+    return sink;
+  }
+
+  /**
+   * The dead letters at {@code spec} ({@code file:<dir>}, {@code kafka:<topic>} or {@code
+   * jdbc:<table>}) on the services the options name, e.g. those a replay reads.
+   */
+  public static DeadLetterSink parse(DeadLetterOptions options, String spec) {
     String bootstrap = options.getDeadLetterBootstrapServers();
     KafkaClientProperties kafkaProperties = KafkaClientProperties.fromFile(null);
     String jdbcUrl = options.getDeadLetterJdbcUrl();
@@ -31,12 +41,9 @@ public final class DeadLetterSinks {
             ? null
             : JdbcConnection.of(prefix, jdbcUrl, jdbcUser, jdbcPassword)
                 .allowingCleartextPassword(options.getAllowCleartextPassword());
-    DeadLetterSink sink =
-        DeadLetterSink.parse(
-            options.getDeadLetter(),
-            DeadLetterSink.Format.parse(options.getDeadLetterFormat()),
-            new DeadLetterSink.Targets(bootstrap, kafkaProperties, connection));
-    sink.checkReachable();
-    return sink;
+    return DeadLetterSink.parse(
+        spec,
+        DeadLetterSink.Format.parse(options.getDeadLetterFormat()),
+        new DeadLetterSink.Targets(bootstrap, kafkaProperties, connection));
   }
 }

@@ -75,7 +75,14 @@ public final class PipelineRun {
    */
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> Built<P> build(
       SluicePipeline<O, P> definition, O options) {
-    P plan = definition.plan(options);
+    return build(definition, options, definition.plan(options));
+  }
+
+  /**
+   * Builds the graph of a plan made already (e.g. a replay's) on a pipeline from {@code options}.
+   */
+  public static <O extends SluiceOptions, P extends SluicePipeline.Plan> Built<P> build(
+      SluicePipeline<O, P> definition, O options, P plan) {
     if (!plan.run().bounded()) {
       options.as(StreamingOptions.class).setStreaming(true);
     }
@@ -86,7 +93,13 @@ public final class PipelineRun {
 
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
       SluicePipeline<O, P> definition, O options, PrintStream out) throws IOException {
-    Built<P> built = build(definition, options);
+    return run(definition, options, out, definition.plan(options));
+  }
+
+  /** Runs a plan made already (e.g. a replay's): its steps, the run, its accounting and gate. */
+  public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
+      SluicePipeline<O, P> definition, O options, PrintStream out, P planned) throws IOException {
+    Built<P> built = build(definition, options, planned);
     RunPlan plan = built.plan().run();
     try {
       for (RunPlan.Step step : plan.prepare()) {

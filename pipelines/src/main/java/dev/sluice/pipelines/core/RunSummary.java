@@ -105,6 +105,11 @@ public record RunSummary(
     return read() - (written() + deadLettered() + filtered());
   }
 
+  /** Whether the run replayed dead letters rather than reading its source. */
+  public boolean isReplay() {
+    return counters.containsKey(Accounting.REPLAY_SELECTED);
+  }
+
   public Duration duration() {
     return Duration.between(startedAt, finishedAt);
   }
@@ -132,6 +137,16 @@ public record RunSummary(
     if (!failedRules.isEmpty()) {
       out.append("  rule failures\n");
       failedRules.forEach((rule, n) -> out.append(String.format("    %-30s %,6d%n", rule, n)));
+    }
+    if (isReplay()) {
+      out.append(
+          String.format(
+              "  replay         selected %,d = landed %,d + dead-lettered again %,d + filtered %,d%s%n",
+              read(),
+              written(),
+              deadLettered(),
+              filtered(),
+              accountingGap() == 0 ? "" : " (does NOT hold)"));
     }
     long gap = accountingGap();
     out.append("  accounting     ")
@@ -176,6 +191,14 @@ public record RunSummary(
     ObjectNode accounting = root.putObject("accounting");
     accounting.put("balanced", accountingGap() == 0);
     accounting.put("gap", accountingGap());
+    if (isReplay()) {
+      ObjectNode replay = root.putObject("replay");
+      replay.put("selected", count(Accounting.REPLAY_SELECTED));
+      replay.put("landed", written());
+      replay.put("dead_lettered_again", deadLettered());
+      replay.put("filtered", filtered());
+      replay.put("balanced", read() == count(Accounting.REPLAY_SELECTED) && accountingGap() == 0);
+    }
     ObjectNode outs = root.putObject("outputs");
     outputs.forEach(outs::put);
     ObjectNode lineage = root.putObject("lineage");

@@ -53,4 +53,16 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
   default Optional<String> needsLauncher(O options) {
     return Optional.empty();
   }
+
+  /**
+   * The plan of a bounded run that feeds {@code replay}'s records through this pipeline's steps
+   * (parse, rules, sink) in place of its source, leaving the source alone (no offsets, no
+   * watermark). Its outputs are named after the replay, and records that fail again are
+   * dead-lettered with the next attempt.
+   *
+   * @throws IllegalArgumentException when this pipeline's dead letters cannot be replayed
+   */
+  default P planReplay(O options, Replay replay) {
+    throw new IllegalArgumentException(name() + " cannot replay dead letters");
+  }
 }

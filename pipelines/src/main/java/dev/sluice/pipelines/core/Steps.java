@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.core;
 
+import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.jdbc.ExportState;
 import dev.sluice.io.jdbc.JdbcConnection;
@@ -126,6 +127,28 @@ public final class Steps {
       try (Connection c = connection.openDirect()) {
         state.commit(c, export, column, highWatermark, summary.written());
       }
+    }
+  }
+
+  /**
+   * Marks the dead letters a replay re-fed as replayed, in the store they were read from, so that
+   * the next replay skips them (those that failed again are new dead letters, with the next
+   * attempt).
+   */
+  public record MarkReplayed(DeadLetterSink store, List<String> keys, String runId)
+      implements RunPlan.Step {
+    public MarkReplayed {
+      keys = List.copyOf(keys);
+    }
+
+    @Override
+    public String name() {
+      return "mark " + keys.size() + " dead letter(s) of " + store.location() + " replayed";
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      store.markReplayed(keys, runId);
     }
   }
 }

@@ -8,11 +8,12 @@ import dev.sluice.io.files.WriteLake;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.LakeTarget;
+import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
+import dev.sluice.pipelines.core.SchemaChoice;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.pipelines.core.Steps;
-import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -83,6 +84,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
    * @param lake where the files are written
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
+   * @param replay the dead letters a replay feeds in place of the files, or null
    */
   public record Plan(
       RunPlan run,
@@ -95,7 +97,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       @Nullable Duration watch,
       LakeTarget lake,
       @Nullable Rules rules,
-      DeadLetterSink deadLetters)
+      DeadLetterSink deadLetters,
+      @Nullable Replay replay)
       implements SluicePipeline.Plan {}
 
   @Override
@@ -111,7 +114,24 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
 
   @Override
   public Plan plan(FilesToLakeOptions options) {
-    Schema schema = Schemas.byName(options.getSchema());
+    return plan(options, null);
+  }
+
+  /**
+   * A replay: the selected dead letters (CSV lines with their file's header) go through parse and
+   * rules into lake files of their own, {@code part-replay-<tag>-*}, published like a run's; the
+   * input files are not read.
+   */
+  @Override
+  public Plan planReplay(FilesToLakeOptions options, Replay replay) {
+    if (options.getWatch() != null) {
+      throw new IllegalArgumentException("a replay is bounded: leave out --watch");
+    }
+    return plan(options, replay);
+  }
+
+  private Plan plan(FilesToLakeOptions options, @Nullable Replay replay) {
+    Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     InputFormat format =
         options.getFormat() == null ? InputFormat.CSV : options.getFormat().input();
     DeadLetterSink checkedSink = DeadLetterSinks.from(options);
@@ -126,28 +146,35 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     String partitionField =
         options.getPartitionField() == null ? "created_at" : options.getPartitionField();
     WriteLake.checkPartitionField(schema, partitionField);
+    // A replay's records come from many input files: its lake files are named after the replay.
+    String replayStem = replay == null ? null : LakeNames.stem("replay-" + replay.tag());
     LakeTarget lake =
         new LakeTarget(
             staged ? staging : options.getOutput(),
             options.getOutput(),
             partitionField,
             options.getNumShards(),
-            null);
+            replayStem);
     Rules rules = Rules.load(options, schema, NAME);
     // A staged run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set. Other
     // runs (a remote lake, a template, watching) match the glob as they run, and name their
     // dead-letter file after the glob.
-    List<String> inputs = staged ? planInputs(options) : null;
+    List<String> inputs = staged && replay == null ? planInputs(options) : null;
     DeadLetterSink deadLetterSink =
         checkedSink.forRun(
-            inputs != null
-                ? LakeNames.tag(inputs)
-                : watch == null ? LakeNames.tag(options.getInput()) : null);
+            replay != null
+                ? "replay-" + replay.tag()
+                : inputs != null
+                    ? LakeNames.tag(inputs)
+                    : watch == null ? LakeNames.tag(options.getInput()) : null);
 
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("lake", options.getOutput());
     outputs.put("dead letters", deadLetterSink.location());
+    if (replay != null) {
+      outputs.put("replayed from", replay.from());
+    }
     String report =
         options.getRunReport() != null
             ? options.getRunReport()
@@ -155,13 +182,23 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     RunPlan run = RunPlan.of(watch == null, outputs, report).withQuality(rules);
     if (staged) {
       LinkedHashMap<String, Object> manifest = new LinkedHashMap<>();
-      manifest.put("input", options.getInput());
-      manifest.put("input_files", List.copyOf(inputs));
-      // This run replaces what earlier runs wrote for the same input files, nothing else.
-      List<String> own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
+      List<String> own;
+      if (replay != null) {
+        manifest.put("replayed_from", replay.from());
+        manifest.put("replayed_records", replay.records().size());
+        own = List.of(replayStem + "-");
+      } else {
+        manifest.put("input", options.getInput());
+        manifest.put("input_files", List.copyOf(inputs));
+        // This run replaces what earlier runs wrote for the same input files, nothing else.
+        own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
+      }
       run =
           run.withOnSuccess(
               new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest));
+    }
+    if (replay != null) {
+      run = run.withOnSuccess(replay.mark());
     }
     return new Plan(
         run,
@@ -174,13 +211,19 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         watch,
         lake,
         rules,
-        deadLetterSink);
+        deadLetterSink,
+        replay);
   }
 
   @Override
   public void build(Pipeline pipeline, Plan plan) {
     DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(NAME), plan.deadLetters().writer());
+        DeadLetterRouting.register(
+            pipeline,
+            Accounting.of(NAME),
+            plan.replay() == null
+                ? plan.deadLetters().writer()
+                : plan.replay().deadLetters(plan.deadLetters().writer()));
     RecordParser parser = RecordParser.of(plan.schema(), plan.format());
     ReadLines read =
         (plan.ranges() == null
@@ -190,7 +233,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
             .withHeaderCheck(parser::headerProblem)
             .withEmptyMatchAllowed(plan.allowEmptyInput());
     PCollection<SourceRecord> lines;
-    if (plan.watch() == null) {
+    if (plan.replay() != null) {
+      lines = pipeline.apply("ReadDeadLetters", plan.replay().read(NAME));
+    } else if (plan.watch() == null) {
       lines = pipeline.apply("ReadFiles", read);
     } else {
       lines =
@@ -205,7 +250,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, plan.watch() != null);
     }
-    records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME));
+    if (plan.replay() != null && plan.replay().dryRun()) {
+      records.apply("WriteLake", Replay.dryWrite(NAME));
+    } else {
+      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME));
+    }
     deadLetters.close();
   }
 

@@ -31,6 +31,14 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
 
   void setSchema(String value);
 
+  @Description(
+      "An Avro schema file to parse into instead of --schema's current version: a released"
+          + " version, or the next one, which must keep the schema's compatibility mode (e.g. a new"
+          + " enum symbol, to replay the dead letters it caused before the release)")
+  String getSchemaFile();
+
+  void setSchemaFile(String value);
+
   @Description("Directory of the lake: Avro files are written under <output>/dt=<yyyy-MM-dd>/")
   @Validation.Required
   String getOutput();

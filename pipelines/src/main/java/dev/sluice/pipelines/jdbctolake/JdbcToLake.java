@@ -88,6 +88,19 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
       DeadLetterSink deadLetters)
       implements SluicePipeline.Plan {}
 
+  /**
+   * Refused: jdbc-to-lake's dead letters hold a row's text for people to read, not a record to
+   * parse again, and the source table still has the rows.
+   */
+  @Override
+  public Plan planReplay(JdbcToLakeOptions options, dev.sluice.pipelines.core.Replay replay) {
+    throw new IllegalArgumentException(
+        NAME
+            + " cannot replay dead letters: they hold a row's text, and the table still has the"
+            + " rows. Fix the cause and export them again (--fullRefresh, or move the export's"
+            + " watermark back)");
+  }
+
   @Override
   public Optional<String> needsLauncher(JdbcToLakeOptions options) {
     return Optional.of(

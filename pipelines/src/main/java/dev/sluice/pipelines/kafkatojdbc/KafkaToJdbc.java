@@ -12,12 +12,13 @@ import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
+import dev.sluice.pipelines.core.SchemaChoice;
 import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.pipelines.core.Steps;
 import dev.sluice.schemas.DeadLetter;
-import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -94,6 +95,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * @param eventTimeField the field that gives event time, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
    * @param runId the run's id, for progress lines
+   * @param replay the dead letters a replay feeds in place of the topic, or null
    */
   public record Plan(
       RunPlan run,
@@ -110,7 +112,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable Rules rules,
       @Nullable String eventTimeField,
       DeadLetterSink deadLetters,
-      String runId)
+      String runId,
+      @Nullable Replay replay)
       implements SluicePipeline.Plan {}
 
   /** Where a run's events are. */
@@ -138,7 +141,25 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public Plan plan(KafkaToJdbcOptions options) {
-    Schema schema = Schemas.byName(options.getSchema());
+    return plan(options, null);
+  }
+
+  /**
+   * A replay: the selected dead letters go through parse, rules and the versioned upsert (staged
+   * when the rules gate); the topic is not read and no offsets are committed.
+   */
+  @Override
+  public Plan planReplay(KafkaToJdbcOptions options, Replay replay) {
+    if (options.getStartReadTime() != null || options.getStopReadTime() != null) {
+      throw new IllegalArgumentException(
+          "a replay reads dead letters, not the topic: leave out --startReadTime and"
+              + " --stopReadTime (a backfill is a bounded run with them)");
+    }
+    return plan(options, replay);
+  }
+
+  private Plan plan(KafkaToJdbcOptions options, @Nullable Replay replay) {
+    Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     InputFormat format =
         options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
     if (format == InputFormat.CSV) {
@@ -150,7 +171,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
-    boolean bounded = options.getBounded();
+    boolean bounded = replay != null || options.getBounded();
     Long startReadTime = readTime(options, "startReadTime", options.getStartReadTime());
     Long stopReadTime = readTime(options, "stopReadTime", options.getStopReadTime());
     if (startReadTime != null && stopReadTime != null && startReadTime >= stopReadTime) {
@@ -179,7 +200,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             options.getConsumerGroup(),
             KafkaClientProperties.fromFile(options.getKafkaProperties()));
     KafkaOffsets offsets =
-        bounded
+        bounded && replay == null
             ? KafkaOffsets.plan(
                 kafka.bootstrapServers(),
                 kafka.properties(),
@@ -191,11 +212,16 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
     // failure replaces the failed run's, a later run never overwrites an earlier one's.
     DeadLetterSink deadLetterSink =
-        DeadLetterSinks.from(options).forRun(bounded ? offsets.startTag() : null);
+        DeadLetterSinks.from(options)
+            .forRun(
+                replay != null ? "replay-" + replay.tag() : bounded ? offsets.startTag() : null);
 
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
+    if (replay != null) {
+      outputs.put("replayed from", replay.from());
+    }
     // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
     // merges it into the table only once the quality gate is open.
     StagingTable stage =
@@ -214,11 +240,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     }
     // A bounded run commits its consumer group's offsets only once everything it read is written
     // (and merged, when staged): a run that fails reads the same records again.
-    if (bounded && kafka.consumerGroup() != null) {
+    if (bounded && replay == null && kafka.consumerGroup() != null) {
       run =
           run.withOnSuccess(
               new Steps.CommitOffsets(
                   offsets, kafka.bootstrapServers(), kafka.properties(), kafka.consumerGroup()));
+    }
+    if (replay != null) {
+      run = run.withOnSuccess(replay.mark());
     }
     return new Plan(
         run,
@@ -235,12 +264,22 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         rules,
         options.getEventTimeField(),
         deadLetterSink,
-        java.util.UUID.randomUUID().toString());
+        java.util.UUID.randomUUID().toString(),
+        replay);
   }
 
   @Override
   public void build(Pipeline pipeline, Plan plan) {
-    build(pipeline, plan, source(plan), upsert(plan), plan.deadLetters().writer());
+    if (plan.replay() != null) {
+      build(
+          pipeline,
+          plan,
+          plan.replay().read(NAME),
+          plan.replay().dryRun() ? Replay.dryWrite(NAME) : upsert(plan),
+          plan.replay().deadLetters(plan.deadLetters().writer()));
+    } else {
+      build(pipeline, plan, source(plan), upsert(plan), plan.deadLetters().writer());
+    }
   }
 
   /** The plan's read of the topic. */

@@ -31,6 +31,14 @@ public interface KafkaToJdbcOptions
   void setSchema(String value);
 
   @Description(
+      "An Avro schema file to parse into instead of --schema's current version: a released"
+          + " version, or the next one, which must keep the schema's compatibility mode (e.g. a new"
+          + " enum symbol, to replay the dead letters it caused before the release)")
+  String getSchemaFile();
+
+  void setSchemaFile(String value);
+
+  @Description(
       "Released version of --schema that plain Avro binary values were written with (values in"
           + " Avro single-object encoding name their version themselves); default: the current")
   Integer getWriterSchemaVersion();

@@ -10,6 +10,7 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.pipelines.core.LakeTarget;
+import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.RunPlan;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
@@ -95,7 +96,8 @@ class GraphsWithIoReplacedTest {
             null,
             "updated_at",
             DeadLetterSink.parse("file:" + dir, null, DeadLetterSink.Targets.none()),
-            "run");
+            "run",
+            null);
     PTransform<PBegin, PCollection<SourceRecord>> read =
         Create.of(
                 event(0, order(1, 1)),
@@ -109,6 +111,96 @@ class GraphsWithIoReplacedTest {
     KafkaToJdbc.build(pipeline, plan, read, write, dead);
 
     pipeline.run().waitUntilFinish();
+  }
+
+  private static KafkaToJdbc.Plan replayPlan(Replay replay, DeadLetterSink sink) {
+    return new KafkaToJdbc.Plan(
+        RunPlan.of(true, Map.of(), null),
+        ORDER,
+        null,
+        InputFormat.JSONL,
+        new KafkaToJdbc.KafkaTopic(
+            "unreachable.invalid:9092", "orders", null, KafkaClientProperties.fromFile(null)),
+        null,
+        100,
+        DB,
+        UpsertSql.of("orders", ORDER, List.of("order_id"), "version"),
+        null,
+        new KafkaToJdbc.WriteSettings(100, 0, true),
+        null,
+        null,
+        sink,
+        "run",
+        replay);
+  }
+
+  private static Replay replay(DeadLetterSink store, boolean dryRun, SourceRecord... records) {
+    Map<String, Integer> attempts = new java.util.HashMap<>();
+    for (SourceRecord r : records) {
+      attempts.put(Replay.recordKey(r.origin(), r.payload()), 2);
+    }
+    return new Replay(store, List.of("k1"), "replay-run", "t", List.of(records), attempts, dryRun);
+  }
+
+  /** A dry replay counts what would land and what would fail again, and writes nothing. */
+  @Test
+  void aDryReplayCountsWithoutWriting(TestPipeline pipeline) {
+    DeadLetterSink sink = DeadLetterSink.parse("file:" + dir, null, DeadLetterSink.Targets.none());
+    Replay replay = replay(sink, true, event(0, order(1, 1)), event(1, "not json"));
+
+    new KafkaToJdbc().build(pipeline, replayPlan(replay, sink));
+    org.apache.beam.sdk.PipelineResult result = pipeline.run();
+    result.waitUntilFinish();
+
+    Map<String, Long> counters = new java.util.TreeMap<>();
+    result
+        .metrics()
+        .queryMetrics(org.apache.beam.sdk.metrics.MetricsFilter.builder().build())
+        .getCounters()
+        .forEach(c -> counters.merge(c.getName().getName(), c.getAttempted(), Long::sum));
+    assertThat(
+        counters.toString(),
+        org.hamcrest.Matchers.allOf(
+            org.hamcrest.Matchers.containsString("read=2"),
+            org.hamcrest.Matchers.containsString("replay.selected=2"),
+            org.hamcrest.Matchers.containsString("written=1"),
+            org.hamcrest.Matchers.containsString("dead_lettered=1")));
+    assertThat(dir.toFile().list().length, org.hamcrest.Matchers.is(0));
+  }
+
+  /** A replayed record that fails again is dead-lettered with the attempt after its last. */
+  @Test
+  void aReplayedRecordFailingAgainComesBackWithTheNextAttempt(TestPipeline pipeline) {
+    DeadLetterSink sink = DeadLetterSink.parse("file:" + dir, null, DeadLetterSink.Targets.none());
+    Replay replay = replay(sink, false, event(0, order(1, 1)), event(1, "not json"));
+
+    KafkaToJdbc.build(
+        pipeline,
+        replayPlan(replay, sink),
+        replay.read("kafka-to-jdbc"),
+        Replay.dryWrite("kafka-to-jdbc"),
+        replay.deadLetters(new AttemptsAtSink("kafka:orders/0@1 attempt 3")));
+
+    pipeline.run().waitUntilFinish();
+  }
+
+  /** Asserts the origin and attempt of every dead letter it receives. */
+  private static final class AttemptsAtSink extends PTransform<PCollection<DeadLetter>, PDone> {
+    private final List<String> expected;
+
+    AttemptsAtSink(String... expected) {
+      this.expected = List.of(expected);
+    }
+
+    @Override
+    public PDone expand(PCollection<DeadLetter> input) {
+      PAssert.that(
+              input.apply(
+                  MapElements.into(TypeDescriptors.strings())
+                      .via(d -> d.getOrigin() + " attempt " + d.getAttempt())))
+          .containsInAnyOrder(expected);
+      return PDone.in(input.getPipeline());
+    }
   }
 
   @Test

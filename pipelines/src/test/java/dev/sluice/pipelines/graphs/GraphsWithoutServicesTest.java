@@ -84,7 +84,8 @@ class GraphsWithoutServicesTest {
             null,
             "created_at",
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
-            "run-1");
+            "run-1",
+            null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
 
@@ -113,7 +114,8 @@ class GraphsWithoutServicesTest {
             null,
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
-            "run-2");
+            "run-2",
+            null);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);
 
@@ -193,7 +195,8 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("kafka:orders-dlq", null, targets()));
+            DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
+            null);
 
     List<String> names = build(new FilesToLake(), plan, true);
 
@@ -222,7 +225,8 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()));
+            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()),
+            null);
 
     List<String> names = build(new FilesToLake(), plan, false);
 
