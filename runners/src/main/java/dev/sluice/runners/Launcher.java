@@ -66,6 +66,8 @@ public final class Launcher {
           return TemplateCommand.run(rest, out);
         case "replay":
           return ReplayCommand.run(rest, out);
+        case "status":
+          return StatusCommand.run(rest, out);
         case "bench":
           return dev.sluice.runners.bench.BenchCommand.run(rest, out);
         default:
@@ -291,6 +293,11 @@ public final class Launcher {
             "  %-16s %s%n",
             "replay",
             "Feeds dead letters through their pipeline again after a fix (--from=... --pipeline=<name> <options>)"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "status",
+            "Prints the last runs of a run history (--runHistory=<dir> [--pipeline=<name>])"));
     text.append(
         String.format(
             "  %-16s %s%n",

@@ -268,16 +268,28 @@ public abstract class ApplyRules
       this.failed = failed;
     }
 
+    private transient java.util.Set<String> nullFields;
+
     private void measure(GenericRecord record) {
       if (datasetRules.isEmpty()) {
         return;
       }
       Metrics.counter(namespace, DatasetRule.ROWS).inc();
+      if (nullFields == null) {
+        nullFields = new java.util.LinkedHashSet<>();
+        for (DatasetRule rule : datasetRules) {
+          if (rule.nullCountedField() != null) {
+            nullFields.add(rule.nullCountedField());
+          }
+        }
+      }
+      for (String field : nullFields) {
+        if (record.get(field) == null) {
+          Metrics.counter(namespace, DatasetRule.nullsCounter(field)).inc();
+        }
+      }
       for (DatasetRule rule : datasetRules) {
-        if (rule instanceof DatasetRule.NullRate && record.get(rule.fields().get(0)) == null) {
-          Metrics.counter(namespace, DatasetRule.nullsCounter(rule.fields().get(0))).inc();
-        } else if (rule instanceof DatasetRule.Freshness
-            && record.get(rule.fields().get(0)) != null) {
+        if (rule instanceof DatasetRule.Freshness && record.get(rule.fields().get(0)) != null) {
           Metrics.distribution(namespace, DatasetRule.newestDistribution(rule.fields().get(0)))
               .update(((Number) record.get(rule.fields().get(0))).longValue());
         }

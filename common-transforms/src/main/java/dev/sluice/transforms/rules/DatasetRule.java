@@ -15,7 +15,9 @@ public sealed interface DatasetRule extends Serializable
         DatasetRule.Unique,
         DatasetRule.Freshness,
         DatasetRule.Relationships,
-        DatasetRule.DeadLetterRate {
+        DatasetRule.DeadLetterRate,
+        DatasetRule.RowCountChange,
+        DatasetRule.NullRateChange {
 
   /** The name in reports and counters, e.g. {@code unique(order_id)}. */
   String name();
@@ -124,11 +126,65 @@ public sealed interface DatasetRule extends Serializable
     }
   }
 
+  /**
+   * {@code row_count_change}: the records judged, compared with the mean of the last {@code
+   * overLast} runs in the run history whose gate was open: at most {@code maxDrop} fewer (a
+   * fraction) and at most {@code maxRise} times as many. Not judged (passes, saying so) before
+   * {@link #MIN_HISTORY} such runs exist.
+   */
+  record RowCountChange(
+      String name, RecordRule.Severity severity, double maxDrop, double maxRise, int overLast)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of();
+    }
+
+    @Override
+    public String kind() {
+      return "row_count_change";
+    }
+  }
+
+  /**
+   * {@code null_rate_change}: the share of nulls in {@code field}, compared with its mean over the
+   * last {@code overLast} runs of the history: at most {@code maxIncrease} higher (in absolute
+   * terms, e.g. 0.1 = ten points). Not judged before {@link #MIN_HISTORY} such runs exist.
+   */
+  record NullRateChange(
+      String name, RecordRule.Severity severity, String field, double maxIncrease, int overLast)
+      implements DatasetRule {
+    @Override
+    public List<String> fields() {
+      return List.of(field);
+    }
+
+    @Override
+    public String kind() {
+      return "null_rate_change";
+    }
+  }
+
+  /** Runs of history a change rule needs before it judges (or {@code over_last}, if fewer). */
+  int MIN_HISTORY = 3;
+
+  /** Whether the rule compares the run with earlier runs (and so needs a run history). */
+  default boolean needsHistory() {
+    return this instanceof RowCountChange || this instanceof NullRateChange;
+  }
+
+  /** The field whose nulls the rule counts, or null. */
+  default String nullCountedField() {
+    return this instanceof NullRate n
+        ? n.field()
+        : this instanceof NullRateChange c ? c.field() : null;
+  }
+
   /** Counter of the records the dataset rules judge (those that passed the record rules). */
   String ROWS = "quality.rows";
 
   /** Counter of nulls of a field among those records. */
-  static String nullsCounter(String field) {
+  public static String nullsCounter(String field) {
     return "quality.nulls." + field;
   }
 

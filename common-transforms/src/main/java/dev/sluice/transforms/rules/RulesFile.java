@@ -41,7 +41,15 @@ public final class RulesFile implements Serializable {
   static final Set<String> RECORD_RULES =
       Set.of("not_null", "range", "regex", "accepted_values", "max_length", "compare");
   static final Set<String> DATASET_RULES =
-      Set.of("row_count", "null_rate", "unique", "relationships", "freshness", "dead_letter_rate");
+      Set.of(
+          "row_count",
+          "null_rate",
+          "unique",
+          "relationships",
+          "freshness",
+          "dead_letter_rate",
+          "row_count_change",
+          "null_rate_change");
   private static final Map<String, Set<String>> DATASET_KEYS =
       Map.of(
           "row_count", Set.of("min", "max"),
@@ -49,7 +57,9 @@ public final class RulesFile implements Serializable {
           "unique", Set.of("fields"),
           "relationships", Set.of("field", "to", "column"),
           "freshness", Set.of("field", "max_lag"),
-          "dead_letter_rate", Set.of("max"));
+          "dead_letter_rate", Set.of("max"),
+          "row_count_change", Set.of("max_drop", "max_rise", "over_last"),
+          "null_rate_change", Set.of("field", "max_increase", "over_last"));
   private static final java.util.regex.Pattern IDENTIFIER =
       java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
   private static final Map<String, Set<String>> KEYS =
@@ -198,6 +208,7 @@ public final class RulesFile implements Serializable {
       Long maxLag = null;
       String toTable = null;
       String toColumn = null;
+      int overLast = 0;
       switch (kind) {
         case "row_count" -> {
           min = keys.containsKey("min") ? decimal(keys.get("min"), "min").doubleValue() : null;
@@ -222,6 +233,44 @@ public final class RulesFile implements Serializable {
           if (max < 0 || max > 1) {
             throw error(keys.get("max"), "max must be a fraction in [0, 1], but was " + max);
           }
+        }
+        case "row_count_change" -> {
+          min =
+              keys.containsKey("max_drop")
+                  ? decimal(keys.get("max_drop"), "max_drop").doubleValue()
+                  : 1.0;
+          max =
+              keys.containsKey("max_rise")
+                  ? decimal(keys.get("max_rise"), "max_rise").doubleValue()
+                  : Double.MAX_VALUE;
+          if (!keys.containsKey("max_drop") && !keys.containsKey("max_rise")) {
+            throw error(rule, "row_count_change needs max_drop, max_rise or both");
+          }
+          if (min < 0 || min > 1) {
+            throw error(
+                keys.get("max_drop"), "max_drop must be a fraction in [0, 1], but was " + min);
+          }
+          if (max < 1) {
+            throw error(
+                keys.get("max_rise"), "max_rise must be a factor of at least 1, but was " + max);
+          }
+          overLast = overLast(keys);
+        }
+        case "null_rate_change" -> {
+          fields.add(field(keys, rule, "field"));
+          max =
+              decimal(
+                      keys.get("max_increase") == null
+                          ? missing(rule, "max_increase")
+                          : keys.get("max_increase"),
+                      "max_increase")
+                  .doubleValue();
+          if (max < 0 || max > 1) {
+            throw error(
+                keys.get("max_increase"),
+                "max_increase must be a fraction in [0, 1], but was " + max);
+          }
+          overLast = overLast(keys);
         }
         case "unique" -> {
           Node list = keys.get("fields");
@@ -302,8 +351,28 @@ public final class RulesFile implements Serializable {
         case "relationships" ->
             new DatasetRule.Relationships(name, severity, fields.get(0), toTable, toColumn);
         case "dead_letter_rate" -> new DatasetRule.DeadLetterRate(name, severity, max);
+        case "row_count_change" ->
+            new DatasetRule.RowCountChange(name, severity, min, max, overLast);
+        case "null_rate_change" ->
+            new DatasetRule.NullRateChange(name, severity, fields.get(0), max, overLast);
         default -> new DatasetRule.Freshness(name, severity, fields.get(0), maxLag);
       };
+    }
+
+    /** {@code over_last}: how many earlier runs a change rule compares with (default 7). */
+    private int overLast(Map<String, Node> keys) {
+      if (!keys.containsKey("over_last")) {
+        return 7;
+      }
+      java.math.BigDecimal n = decimal(keys.get("over_last"), "over_last");
+      if (n.scale() > 0 && n.stripTrailingZeros().scale() > 0
+          || n.intValue() < 1
+          || n.intValue() > 1000) {
+        throw error(
+            keys.get("over_last"),
+            "over_last must be a whole number of runs in [1, 1000], but was " + n);
+      }
+      return n.intValue();
     }
 
     private RecordRule.Severity severity(Map<String, Node> keys) {

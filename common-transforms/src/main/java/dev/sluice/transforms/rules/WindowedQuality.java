@@ -166,7 +166,7 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
           observed = value == null ? -1 : now - value;
           ok = value != null && observed <= freshness.maxLagMillis();
         } else {
-          continue; // relationships, dead_letter_rate: judged only in bounded runs
+          continue; // relationships, dead_letter_rate, changes: judged only in bounded runs
         }
         String prefix = "quality.window." + rule.name();
         Metrics.counter(namespace, prefix + ".windows").inc();

@@ -83,6 +83,7 @@ public final class PipelineRun {
    */
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> Built<P> build(
       SluicePipeline<O, P> definition, O options, P plan) {
+    Rules.checkHistory(plan.run().quality(), plan.run().runHistory());
     if (!plan.run().bounded()) {
       options.as(StreamingOptions.class).setStreaming(true);
     }
@@ -154,52 +155,105 @@ public final class PipelineRun {
             result.metrics(),
             plan.outputs());
     out.print(summary.toText());
-    boolean succeeded =
-        state == PipelineResult.State.DONE && (!plan.bounded() || summary.accountingGap() == 0);
+    String outcome = "failed";
     QualityReport quality = null;
-    if (succeeded && plan.bounded() && plan.quality() != null) {
-      quality =
-          QualityReport.evaluate(plan.quality(), result.metrics(), definition.name(), finished);
-      out.print(
-          quality.failures().isEmpty()
-              ? "  quality        all rules pass\n"
-              : "  quality\n" + quality.failures());
-      if (plan.runReport() != null) {
-        String location = plan.runReport().replaceFirst("[^/]*$", "quality-report.json");
-        quality.writeJson(location);
-        out.println("  quality report: " + location);
-      }
-      if (!quality.failedErrors().isEmpty()) {
-        throw withReport(new QualityGateException(definition.name(), quality), plan, summary, out);
-      }
-    }
-    if (succeeded && plan.bounded()) {
-      for (RunPlan.Step step : plan.onSuccess()) {
-        try {
-          step.run(summary);
-        } catch (Exception e) {
+    try {
+      boolean succeeded =
+          state == PipelineResult.State.DONE && (!plan.bounded() || summary.accountingGap() == 0);
+      if (succeeded && plan.bounded() && plan.quality() != null) {
+        quality =
+            QualityReport.evaluate(
+                plan.quality(),
+                result.metrics(),
+                definition.name(),
+                finished,
+                summary.isReplay() ? null : history(definition.name(), plan));
+        out.print(
+            quality.failures().isEmpty()
+                ? "  quality        all rules pass\n"
+                : "  quality\n" + quality.failures());
+        if (plan.runReport() != null) {
+          String location = plan.runReport().replaceFirst("[^/]*$", "quality-report.json");
+          quality.writeJson(location);
+          out.println("  quality report: " + location);
+        }
+        if (!quality.failedErrors().isEmpty()) {
+          outcome = "quality_gate_closed";
           throw withReport(
-              new RunFailedException(
-                  definition.name()
-                      + " ran, but its step '"
-                      + step.name()
-                      + "' failed: "
-                      + e.getMessage(),
-                  e),
-              plan,
-              summary,
-              out);
+              new QualityGateException(definition.name(), quality), plan, summary, out);
         }
       }
+      if (succeeded && plan.bounded()) {
+        for (RunPlan.Step step : plan.onSuccess()) {
+          try {
+            step.run(summary);
+          } catch (Exception e) {
+            outcome = "step_failed";
+            throw withReport(
+                new RunFailedException(
+                    definition.name()
+                        + " ran, but its step '"
+                        + step.name()
+                        + "' failed: "
+                        + e.getMessage(),
+                    e),
+                plan,
+                summary,
+                out);
+          }
+        }
+      }
+      writeReport(plan, summary, out);
+      if (state != PipelineResult.State.DONE) {
+        throw new RunFailedException(definition.name() + " ended in state " + state);
+      }
+      if (plan.bounded() && summary.accountingGap() != 0) {
+        outcome = "accounting_gap";
+        throw new AccountingException(summary);
+      }
+      outcome = "succeeded";
+      return summary;
+    } finally {
+      if (plan.bounded() && plan.runHistory() != null && !summary.isReplay()) {
+        record(definition.name(), plan, summary, quality, outcome, out);
+      }
     }
-    writeReport(plan, summary, out);
-    if (state != PipelineResult.State.DONE) {
-      throw new RunFailedException(definition.name() + " ended in state " + state);
+  }
+
+  /** The pipeline's earlier runs, for the change rules; a history that cannot be read fails. */
+  private static java.util.List<RunHistory.Entry> history(String pipeline, RunPlan plan)
+      throws IOException {
+    return plan.runHistory() == null ? null : RunHistory.read(plan.runHistory(), pipeline);
+  }
+
+  /** Records the run in the history; a failure to record is reported, never raised. */
+  private static void record(
+      String pipeline,
+      RunPlan plan,
+      RunSummary summary,
+      QualityReport quality,
+      String outcome,
+      PrintStream out) {
+    java.util.Map<String, Boolean> rules = new java.util.TreeMap<>();
+    if (quality != null) {
+      quality.results().forEach(r -> rules.put(r.rule(), r.passed()));
     }
-    if (plan.bounded() && summary.accountingGap() != 0) {
-      throw new AccountingException(summary);
+    try {
+      RunHistory.record(
+          plan.runHistory(),
+          new RunHistory.Entry(
+              pipeline,
+              java.util.UUID.randomUUID().toString(),
+              summary.startedAt(),
+              summary.finishedAt(),
+              outcome,
+              quality == null || quality.failedErrors().isEmpty(),
+              summary.counters(),
+              rules));
+      out.println("  run history: " + plan.runHistory());
+    } catch (IOException | RuntimeException e) {
+      out.println("  run history NOT recorded in " + plan.runHistory() + ": " + e.getMessage());
     }
-    return summary;
   }
 
   /**

@@ -69,6 +69,19 @@ public final class QualityReport {
 
   public static QualityReport evaluate(
       RulesFile rules, MetricResults metrics, String namespace, Instant now) {
+    return evaluate(rules, metrics, namespace, now, null);
+  }
+
+  /**
+   * Judges the rules after a bounded run; {@code history} holds the pipeline's earlier runs, oldest
+   * first, for the change rules (null: they are not judged, e.g. in a replay).
+   */
+  public static QualityReport evaluate(
+      RulesFile rules,
+      MetricResults metrics,
+      String namespace,
+      Instant now,
+      @Nullable List<RunHistory.Entry> history) {
     PipelineMetrics m = new PipelineMetrics(metrics, namespace);
     List<Result> results = new ArrayList<>();
     long rows = m.counter(DatasetRule.ROWS);
@@ -161,6 +174,11 @@ public final class QualityReport {
                 "<= " + fraction(deadLetterRate.max()),
                 rate <= deadLetterRate.max(),
                 List.of()));
+      } else if (rule instanceof DatasetRule.RowCountChange change) {
+        results.add(rowCountChange(change, severity, rows, history));
+      } else if (rule instanceof DatasetRule.NullRateChange change) {
+        long nulls = m.counter(DatasetRule.nullsCounter(change.field()));
+        results.add(nullRateChange(change, severity, rows, nulls, history));
       } else if (rule instanceof DatasetRule.Freshness freshness) {
         Long newest = m.max(DatasetRule.newestDistribution(freshness.field()));
         long lag = newest == null ? Long.MAX_VALUE : now.toEpochMilli() - newest;
@@ -183,6 +201,123 @@ public final class QualityReport {
       }
     }
     return new QualityReport(results);
+  }
+
+  /** The last {@code overLast} baseline runs, or null when fewer than the rule needs. */
+  private static List<RunHistory.Entry> baselines(
+      @Nullable List<RunHistory.Entry> history, int overLast) {
+    if (history == null) {
+      return null;
+    }
+    List<RunHistory.Entry> usable = history.stream().filter(RunHistory.Entry::baseline).toList();
+    List<RunHistory.Entry> last =
+        usable.subList(Math.max(0, usable.size() - overLast), usable.size());
+    return last.size() < Math.min(DatasetRule.MIN_HISTORY, overLast) ? null : last;
+  }
+
+  private static String notJudged(@Nullable List<RunHistory.Entry> history, int overLast) {
+    if (history == null) {
+      return "not judged (a replay, or no history)";
+    }
+    long usable = history.stream().filter(RunHistory.Entry::baseline).count();
+    return "not judged yet: "
+        + usable
+        + " earlier successful run(s) in the history, "
+        + Math.min(DatasetRule.MIN_HISTORY, overLast)
+        + " needed";
+  }
+
+  private static Result rowCountChange(
+      DatasetRule.RowCountChange rule,
+      String severity,
+      long rows,
+      @Nullable List<RunHistory.Entry> history) {
+    List<RunHistory.Entry> past = baselines(history, rule.overLast());
+    if (past == null) {
+      return new Result(
+          rule.name(),
+          severity,
+          rows,
+          0,
+          rows + " rows, " + notJudged(history, rule.overLast()),
+          "history",
+          true,
+          List.of());
+    }
+    double mean = past.stream().mapToLong(e -> e.count(DatasetRule.ROWS)).average().orElse(0);
+    double low = mean * (1 - rule.maxDrop());
+    double high = mean * rule.maxRise();
+    boolean ok = rows >= low && rows <= high;
+    return new Result(
+        rule.name(),
+        severity,
+        rows,
+        ok ? 0 : 1,
+        rows + " rows (" + percent(mean == 0 ? 0 : rows / mean - 1) + " against the mean)",
+        String.format(
+            java.util.Locale.ROOT,
+            "between %.1f and %.1f rows (mean %.1f of the last %d run(s), max_drop %s, max_rise %s)",
+            low,
+            high,
+            mean,
+            past.size(),
+            fraction(rule.maxDrop()),
+            rule.maxRise() == Double.MAX_VALUE ? "none" : String.valueOf(rule.maxRise())),
+        ok,
+        List.of());
+  }
+
+  private static Result nullRateChange(
+      DatasetRule.NullRateChange rule,
+      String severity,
+      long rows,
+      long nulls,
+      @Nullable List<RunHistory.Entry> history) {
+    double rate = rows == 0 ? 0.0 : (double) nulls / rows;
+    List<RunHistory.Entry> past = baselines(history, rule.overLast());
+    if (past == null) {
+      return new Result(
+          rule.name(),
+          severity,
+          rows,
+          nulls,
+          fraction(rate) + ", " + notJudged(history, rule.overLast()),
+          "history",
+          true,
+          List.of());
+    }
+    String counter = DatasetRule.nullsCounter(rule.field());
+    double mean =
+        past.stream()
+            .mapToDouble(
+                e ->
+                    e.count(DatasetRule.ROWS) == 0
+                        ? 0.0
+                        : (double) e.count(counter) / e.count(DatasetRule.ROWS))
+            .average()
+            .orElse(0);
+    boolean ok = rate <= mean + rule.maxIncrease();
+    return new Result(
+        rule.name(),
+        severity,
+        rows,
+        nulls,
+        fraction(rate),
+        "<= "
+            + fraction(mean + rule.maxIncrease())
+            + " (mean "
+            + fraction(mean)
+            + " of the last "
+            + past.size()
+            + " run(s) + max_increase "
+            + fraction(rule.maxIncrease())
+            + ")",
+        ok,
+        List.of());
+  }
+
+  private static String percent(double change) {
+    return String.format(java.util.Locale.ROOT, "%+.1f%%", change * 100);
   }
 
   private static String severity(RecordRule.Severity severity) {

@@ -82,6 +82,24 @@ public final class Rules implements java.io.Serializable {
   }
 
   /**
+   * Refuses rules that compare a run with earlier runs ({@code row_count_change}, {@code
+   * null_rate_change}) when there is no run history to compare with.
+   */
+  public static void checkHistory(@javax.annotation.Nullable RulesFile file, String runHistory) {
+    if (file == null || runHistory != null) {
+      return;
+    }
+    for (var rule : file.datasetRules()) {
+      if (rule.needsHistory()) {
+        throw new IllegalArgumentException(
+            "rule "
+                + rule.name()
+                + " compares a run with earlier runs: give --runHistory=<dir> to keep them");
+      }
+    }
+  }
+
+  /**
    * Whether the rules judge the run as a whole (dataset rules, or record rules with {@code
    * mostly}): then a bounded run stages its output and publishes only through the quality gate.
    */

@@ -24,6 +24,7 @@ import javax.annotation.Nullable;
  *     is open (e.g. publish staged files, commit a watermark or offsets); a failure fails the run
  * @param cleanup steps run when the run ends, however it ends (e.g. drop a staging table); a
  *     failure is reported, not raised
+ * @param runHistory the directory of the pipeline's run history ({@link RunHistory}), or null
  */
 public record RunPlan(
     boolean bounded,
@@ -32,7 +33,8 @@ public record RunPlan(
     @Nullable RulesFile quality,
     List<Step> prepare,
     List<Step> onSuccess,
-    List<Step> cleanup)
+    List<Step> cleanup,
+    @Nullable String runHistory)
     implements Serializable {
 
   /**
@@ -60,32 +62,38 @@ public record RunPlan(
 
   /** A plan with no rules and no steps. */
   public static RunPlan of(boolean bounded, Map<String, String> outputs, String runReport) {
-    return new RunPlan(bounded, outputs, runReport, null, List.of(), List.of(), List.of());
+    return new RunPlan(bounded, outputs, runReport, null, List.of(), List.of(), List.of(), null);
   }
 
   /** The same plan, judging the rules' dataset rules after a bounded run (the quality gate). */
   public RunPlan withQuality(@Nullable Rules rules) {
     return rules == null
         ? this
-        : new RunPlan(bounded, outputs, runReport, rules.file(), prepare, onSuccess, cleanup);
+        : new RunPlan(
+            bounded, outputs, runReport, rules.file(), prepare, onSuccess, cleanup, runHistory);
   }
 
   /** The same plan with one more step before the run. */
   public RunPlan withPrepare(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, plus(prepare, step), onSuccess, cleanup);
+        bounded, outputs, runReport, quality, plus(prepare, step), onSuccess, cleanup, runHistory);
   }
 
   /** The same plan with one more step after a successful run. */
   public RunPlan withOnSuccess(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, prepare, plus(onSuccess, step), cleanup);
+        bounded, outputs, runReport, quality, prepare, plus(onSuccess, step), cleanup, runHistory);
   }
 
   /** The same plan with one more step for when the run ends however it ends. */
   public RunPlan withCleanup(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, prepare, onSuccess, plus(cleanup, step));
+        bounded, outputs, runReport, quality, prepare, onSuccess, plus(cleanup, step), runHistory);
+  }
+
+  /** The same plan, recording bounded runs in (and judging change rules by) a run history. */
+  public RunPlan withHistory(@Nullable String dir) {
+    return new RunPlan(bounded, outputs, runReport, quality, prepare, onSuccess, cleanup, dir);
   }
 
   /** Whether the launcher has anything to do around the run besides watching it. */

@@ -14,6 +14,14 @@ public interface SluiceOptions extends PipelineOptions {
   void setRunReport(String value);
 
   @Description(
+      "Directory of the run history: each bounded run records its counts, rules and result there,"
+          + " and row_count_change/null_rate_change rules judge a run against it; defaults to"
+          + " <output>/_sluice/history for lake pipelines, none for kafka-to-jdbc")
+  String getRunHistory();
+
+  void setRunHistory(String value);
+
+  @Description(
       "Unbounded runs: return once the job is submitted and leave it running on its cluster (a"
           + " Flink session cluster, Dataflow); stop it there (Flink's cancel, Dataflow's drain)."
           + " Bounded runs always wait for the end, to account for every record")

@@ -179,7 +179,13 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         options.getRunReport() != null
             ? options.getRunReport()
             : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
-    RunPlan run = RunPlan.of(watch == null, outputs, report).withQuality(rules);
+    RunPlan run =
+        RunPlan.of(watch == null, outputs, report)
+            .withQuality(rules)
+            .withHistory(
+                options.getRunHistory() != null
+                    ? options.getRunHistory()
+                    : options.getOutput().replaceAll("/+$", "") + "/_sluice/history");
     if (staged) {
       LinkedHashMap<String, Object> manifest = new LinkedHashMap<>();
       List<String> own;

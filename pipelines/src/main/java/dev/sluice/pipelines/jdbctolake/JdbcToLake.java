@@ -181,6 +181,10 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     RunPlan run =
         RunPlan.of(true, outputs, report)
             .withQuality(rules)
+            .withHistory(
+                options.getRunHistory() != null
+                    ? options.getRunHistory()
+                    : output + "/_sluice/history")
             .withOnSuccess(
                 new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest))
             .withOnSuccess(

@@ -192,6 +192,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       EventTimeFromField.of(schema, options.getEventTimeField());
     }
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
+    Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
     checkTable(connection, options.getTable(), schema, keys);
     KafkaTopic kafka =
         new KafkaTopic(
@@ -231,7 +232,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     if (stage != null) {
       outputs.put("staged in", stage.staging());
     }
-    RunPlan run = RunPlan.of(bounded, outputs, options.getRunReport()).withQuality(rules);
+    RunPlan run =
+        RunPlan.of(bounded, outputs, options.getRunReport())
+            .withQuality(rules)
+            .withHistory(options.getRunHistory());
     if (stage != null) {
       run =
           run.withPrepare(new Steps.CreateStage(stage))
