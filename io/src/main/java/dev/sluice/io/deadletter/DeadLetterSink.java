@@ -190,6 +190,19 @@ public sealed interface DeadLetterSink extends Serializable
   /** Where this sink keeps the replay marks, in words for the summary and the README. */
   String replayLedger();
 
+  /** The dead letters as a dataset named for OpenLineage. */
+  default dev.sluice.io.lineage.LineageDataset lineageDataset() {
+    String schema = DeadLetter.getClassSchema().toString();
+    if (this instanceof Files f) {
+      return dev.sluice.io.lineage.LineageDataset.files(f.directory(), schema);
+    }
+    if (this instanceof Kafka k) {
+      return dev.sluice.io.lineage.LineageDataset.kafka(k.bootstrapServers(), k.topic(), schema);
+    }
+    Jdbc j = (Jdbc) this;
+    return dev.sluice.io.lineage.LineageDataset.postgres(j.connection(), j.table(), schema);
+  }
+
   /**
    * The transform that writes dead letters to this sink, reporting it as a lineage sink. Opens no
    * connection while the graph is built.

@@ -102,6 +102,26 @@ public final class PipelineRun {
       SluicePipeline<O, P> definition, O options, PrintStream out, P planned) throws IOException {
     Built<P> built = build(definition, options, planned);
     RunPlan plan = built.plan().run();
+    OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
+    Outcome outcome = new Outcome();
+    java.util.concurrent.ScheduledExecutorService heartbeat = null;
+    if (lineage != null) {
+      lineage.start();
+      if (!plan.bounded() && !options.getDetached()) {
+        heartbeat =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "sluice-lineage-running");
+                  t.setDaemon(true);
+                  return t;
+                });
+        heartbeat.scheduleAtFixedRate(
+            lineage::running,
+            LINEAGE_RUNNING_EVERY.toMillis(),
+            LINEAGE_RUNNING_EVERY.toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
     try {
       for (RunPlan.Step step : plan.prepare()) {
         try {
@@ -111,8 +131,30 @@ public final class PipelineRun {
               definition.name() + " could not " + step.name() + ": " + e.getMessage(), e);
         }
       }
-      return run(definition, options, out, built.pipeline(), plan);
+      RunSummary summary = run(definition, options, out, built.pipeline(), plan, outcome);
+      if (lineage != null && summary != null) {
+        lineage.complete(outcome.summary, outcome.quality);
+      }
+      return summary;
+    } catch (RuntimeException | IOException e) {
+      if (lineage != null) {
+        lineage.fail(e, outcome.summary, outcome.quality);
+      }
+      throw e;
     } finally {
+      if (heartbeat != null) {
+        heartbeat.shutdownNow();
+      }
+      if (lineage != null) {
+        out.println(
+            "  lineage: OpenLineage run "
+                + lineage.runId()
+                + " sent to "
+                + options.getLineage()
+                + (lineage.missed() == 0
+                    ? ""
+                    : " (" + lineage.missed() + " event(s) NOT delivered: see the log)"));
+      }
       if (!(!plan.bounded() && options.getDetached())) {
         for (RunPlan.Step step : plan.cleanup()) {
           try {
@@ -125,12 +167,22 @@ public final class PipelineRun {
     }
   }
 
+  /** How often a streaming run sends OpenLineage's RUNNING event. */
+  static final java.time.Duration LINEAGE_RUNNING_EVERY = java.time.Duration.ofSeconds(30);
+
+  /** What a run produced so far, for the lineage events of its end, however it ends. */
+  private static final class Outcome {
+    RunSummary summary;
+    QualityReport quality;
+  }
+
   private static RunSummary run(
       SluicePipeline<?, ?> definition,
       SluiceOptions options,
       PrintStream out,
       Pipeline pipeline,
-      RunPlan plan)
+      RunPlan plan,
+      Outcome outcome)
       throws IOException {
     Instant started = Instant.now();
     PipelineResult result = pipeline.run();
@@ -155,7 +207,8 @@ public final class PipelineRun {
             result.metrics(),
             plan.outputs());
     out.print(summary.toText());
-    String outcome = "failed";
+    outcome.summary = summary;
+    String verdict = "failed";
     QualityReport quality = null;
     try {
       boolean succeeded =
@@ -172,13 +225,14 @@ public final class PipelineRun {
             quality.failures().isEmpty()
                 ? "  quality        all rules pass\n"
                 : "  quality\n" + quality.failures());
+        outcome.quality = quality;
         if (plan.runReport() != null) {
           String location = plan.runReport().replaceFirst("[^/]*$", "quality-report.json");
           quality.writeJson(location);
           out.println("  quality report: " + location);
         }
         if (!quality.failedErrors().isEmpty()) {
-          outcome = "quality_gate_closed";
+          verdict = "quality_gate_closed";
           throw withReport(
               new QualityGateException(definition.name(), quality), plan, summary, out);
         }
@@ -188,7 +242,7 @@ public final class PipelineRun {
           try {
             step.run(summary);
           } catch (Exception e) {
-            outcome = "step_failed";
+            verdict = "step_failed";
             throw withReport(
                 new RunFailedException(
                     definition.name()
@@ -208,14 +262,14 @@ public final class PipelineRun {
         throw new RunFailedException(definition.name() + " ended in state " + state);
       }
       if (plan.bounded() && summary.accountingGap() != 0) {
-        outcome = "accounting_gap";
+        verdict = "accounting_gap";
         throw new AccountingException(summary);
       }
-      outcome = "succeeded";
+      verdict = "succeeded";
       return summary;
     } finally {
       if (plan.bounded() && plan.runHistory() != null && !summary.isReplay()) {
-        record(definition.name(), plan, summary, quality, outcome, out);
+        record(definition.name(), plan, summary, quality, verdict, out);
       }
     }
   }

@@ -22,6 +22,27 @@ public interface SluiceOptions extends PipelineOptions {
   void setRunHistory(String value);
 
   @Description(
+      "Where to send OpenLineage run events (START, RUNNING, COMPLETE, FAIL): file:<dir> (JSON"
+          + " lines in <dir>/openlineage.jsonl), http(s)://host:port/api/v1/lineage, or"
+          + " kafka:<topic>; a backend that is down never fails the run")
+  @OptionPattern("^(file:.+|https?://.+|kafka:.+)$")
+  String getLineage();
+
+  void setLineage(String value);
+
+  @Description(
+      "Run id (a UUID) of the orchestrator's run this one belongs to: sent as OpenLineage's"
+          + " parent run facet")
+  String getParentRunId();
+
+  void setParentRunId(String value);
+
+  @Description("The parent run's job, <namespace>/<name>; default sluice/parent")
+  String getParentJob();
+
+  void setParentJob(String value);
+
+  @Description(
       "Unbounded runs: return once the job is submitted and leave it running on its cluster (a"
           + " Flink session cluster, Dataflow); stop it there (Flink's cancel, Dataflow's drain)."
           + " Bounded runs always wait for the end, to account for every record")

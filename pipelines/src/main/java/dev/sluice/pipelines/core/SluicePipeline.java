@@ -62,6 +62,16 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
    *
    * @throws IllegalArgumentException when this pipeline's dead letters cannot be replayed
    */
+  /** The datasets a run of {@code plan} reads, named for OpenLineage. */
+  default java.util.List<dev.sluice.io.lineage.LineageDataset> lineageInputs(P plan) {
+    return java.util.List.of();
+  }
+
+  /** The datasets it writes, its main output first (dead letters last). */
+  default java.util.List<dev.sluice.io.lineage.LineageDataset> lineageOutputs(P plan) {
+    return java.util.List.of();
+  }
+
   default P planReplay(O options, Replay replay) {
     throw new IllegalArgumentException(name() + " cannot replay dead letters");
   }

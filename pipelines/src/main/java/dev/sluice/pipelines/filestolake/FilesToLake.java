@@ -5,6 +5,7 @@ import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.LakeTarget;
@@ -262,6 +263,21 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME));
     }
     deadLetters.close();
+  }
+
+  @Override
+  public List<LineageDataset> lineageInputs(Plan plan) {
+    return List.of(
+        plan.replay() != null
+            ? plan.replay().store().lineageDataset()
+            : LineageDataset.files(plan.input(), plan.schema().toString()));
+  }
+
+  @Override
+  public List<LineageDataset> lineageOutputs(Plan plan) {
+    return List.of(
+        LineageDataset.files(plan.lake().publishedAt(), plan.schema().toString()),
+        plan.deadLetters().lineageDataset());
   }
 
   private static List<String> planInputs(FilesToLakeOptions options) {

@@ -10,6 +10,7 @@ import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.LakeTarget;
 import dev.sluice.pipelines.core.Rules;
@@ -191,6 +192,25 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                 new Steps.CommitWatermark(
                     connection, state, export, watermark, planned.committed()));
     return new Plan(run, connection, planned, lake, rules, deadLetterSink);
+  }
+
+  @Override
+  public List<LineageDataset> lineageInputs(Plan plan) {
+    String schema = plan.read().avro().schema().toString();
+    return List.of(
+        plan.read().label().equals("query")
+            ? new LineageDataset(
+                LineageDataset.postgres(plan.connection(), "query", null).namespace(),
+                "query",
+                schema)
+            : LineageDataset.postgres(plan.connection(), plan.read().label(), schema));
+  }
+
+  @Override
+  public List<LineageDataset> lineageOutputs(Plan plan) {
+    return List.of(
+        LineageDataset.files(plan.lake().publishedAt(), plan.read().avro().schema().toString()),
+        plan.deadLetters().lineageDataset());
   }
 
   @Override

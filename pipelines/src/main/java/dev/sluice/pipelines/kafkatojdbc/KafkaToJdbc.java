@@ -11,6 +11,7 @@ import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
@@ -284,6 +285,22 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     } else {
       build(pipeline, plan, source(plan), upsert(plan), plan.deadLetters().writer());
     }
+  }
+
+  @Override
+  public List<LineageDataset> lineageInputs(Plan plan) {
+    return List.of(
+        plan.replay() != null
+            ? plan.replay().store().lineageDataset()
+            : LineageDataset.kafka(
+                plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.schema().toString()));
+  }
+
+  @Override
+  public List<LineageDataset> lineageOutputs(Plan plan) {
+    return List.of(
+        LineageDataset.postgres(plan.database(), plan.upsert().table(), plan.schema().toString()),
+        plan.deadLetters().lineageDataset());
   }
 
   /** The plan's read of the topic. */

@@ -1,0 +1,55 @@
+package dev.sluice.io.lineage;
+
+import dev.sluice.io.jdbc.JdbcConnection;
+import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Path;
+import javax.annotation.Nullable;
+
+/**
+ * A dataset as OpenLineage names it (its naming conventions): {@code postgres://host:port} with
+ * {@code database.schema.table}, {@code kafka://bootstrap} with the topic, {@code file} with the
+ * absolute path, {@code gs://bucket} with the path in it.
+ *
+ * @param schema the Avro schema of its records, as JSON, or null
+ */
+public record LineageDataset(String namespace, String name, @Nullable String schema)
+    implements Serializable {
+
+  /** A table of a PostgreSQL database: {@code postgres://host:port}, {@code db.schema.table}. */
+  public static LineageDataset postgres(
+      JdbcConnection connection, String table, @Nullable String schema) {
+    String url = connection.safeUrl().replaceFirst("^jdbc:", "");
+    URI uri = URI.create(url);
+    String database = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
+    String qualified = table.contains(".") ? table : "public." + table;
+    return new LineageDataset(
+        "postgres://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()),
+        database + "." + qualified,
+        schema);
+  }
+
+  /** A Kafka topic: {@code kafka://<first bootstrap server>}, the topic. */
+  public static LineageDataset kafka(
+      String bootstrapServers, String topic, @Nullable String schema) {
+    String first = bootstrapServers.split(",")[0].strip();
+    return new LineageDataset("kafka://" + first, topic, schema);
+  }
+
+  /** Files: {@code gs://bucket} and the path in it, or {@code file} and the absolute path. */
+  public static LineageDataset files(String location, @Nullable String schema) {
+    String plain = location.replaceFirst("^file:", "");
+    int scheme = plain.indexOf("://");
+    if (scheme > 0) {
+      String rest = plain.substring(scheme + 3);
+      int slash = rest.indexOf('/');
+      String bucket = slash < 0 ? rest : rest.substring(0, slash);
+      return new LineageDataset(
+          plain.substring(0, scheme) + "://" + bucket,
+          slash < 0 ? "/" : rest.substring(slash),
+          schema);
+    }
+    return new LineageDataset(
+        "file", Path.of(plain).toAbsolutePath().normalize().toString(), schema);
+  }
+}

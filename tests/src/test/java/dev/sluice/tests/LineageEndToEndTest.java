@@ -1,0 +1,299 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.notNullValue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.sluice.runners.Launcher;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * OpenLineage run events of each pipeline, through the file transport and an HTTP server started
+ * here, checked against the spec's required fields and types and Sluice's dataset names.
+ */
+@ExtendWith(SharedSandbox.class)
+class LineageEndToEndTest extends LauncherCalls {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String HEADER =
+      "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
+
+  @TempDir Path dir;
+
+  private static List<JsonNode> fileEvents(Path lineage) throws Exception {
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : Files.readAllLines(lineage.resolve("openlineage.jsonl"))) {
+      events.add(JSON.readTree(line));
+    }
+    return events;
+  }
+
+  /** The spec's required fields of a RunEvent, with their types, and of every facet. */
+  private static void assertRunEvent(JsonNode e, String job) {
+    assertThat(e.toString(), e.get("eventType").isTextual(), is(true));
+    assertThat(
+        List.of("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"),
+        hasItem(e.get("eventType").asText()));
+    assertThat(Instant.parse(e.get("eventTime").asText()), notNullValue());
+    assertThat(URI.create(e.get("producer").asText()).isAbsolute(), is(true));
+    assertThat(
+        e.get("schemaURL").asText(),
+        equalTo("https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"));
+    UUID runId = UUID.fromString(e.get("run").get("runId").asText());
+    assertThat("a UUIDv7", runId.version(), is(7));
+    assertThat(e.get("job").get("namespace").asText(), equalTo("sluice"));
+    assertThat(e.get("job").get("name").asText(), equalTo(job));
+    for (String side : List.of("inputs", "outputs")) {
+      assertThat(e.get(side).isArray(), is(true));
+      for (JsonNode d : e.get(side)) {
+        assertThat(d.get("namespace").isTextual() && d.get("name").isTextual(), is(true));
+      }
+    }
+    e.findParents("_producer")
+        .forEach(
+            facet -> {
+              assertThat(URI.create(facet.get("_producer").asText()).isAbsolute(), is(true));
+              assertThat(
+                  facet.get("_schemaURL").asText(), containsString("https://openlineage.io/spec/"));
+            });
+  }
+
+  private static String names(JsonNode datasets) {
+    List<String> out = new ArrayList<>();
+    datasets.forEach(d -> out.add(d.get("namespace").asText() + " " + d.get("name").asText()));
+    return out.toString();
+  }
+
+  private Path orders(String name, String... rows) throws Exception {
+    Path in = Files.createDirectories(dir.resolve(name));
+    Files.writeString(in.resolve("orders.csv"), HEADER + String.join("\n", rows) + "\n");
+    return in;
+  }
+
+  @Test
+  void filesToLakeSendsStartThenCompleteWithSchemaStatisticsAndQuality() throws Exception {
+    Path in =
+        orders(
+            "in",
+            "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,",
+            "2,20,2.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,n");
+    Path rules =
+        Files.writeString(
+            dir.resolve("rules.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: null_rate, field: note, max: 0.6}\n");
+    Path lake = dir.resolve("lake");
+    Path lineage = dir.resolve("lineage");
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.csv",
+            "--output=" + lake,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--rules=" + rules,
+            "--lineage=file:" + lineage,
+            "--parentRunId=0190d5c6-8e3c-7d1a-9b2e-3f4a5b6c7d8e",
+            "--parentJob=airflow/daily_orders"));
+
+    List<JsonNode> events = fileEvents(lineage);
+    assertThat(events.size(), is(2));
+    events.forEach(e -> assertRunEvent(e, "files-to-lake"));
+    assertThat(events.get(0).get("eventType").asText(), equalTo("START"));
+    assertThat(events.get(1).get("eventType").asText(), equalTo("COMPLETE"));
+    assertThat(
+        events.get(0).get("run").get("runId"), equalTo(events.get(1).get("run").get("runId")));
+    JsonNode complete = events.get(1);
+    assertThat(names(complete.get("inputs")), equalTo("[file " + in.toAbsolutePath() + "/*.csv]"));
+    assertThat(
+        names(complete.get("outputs")),
+        equalTo("[file " + lake.toAbsolutePath() + ", file " + dir.resolve("dlq") + "]"));
+    JsonNode parent = complete.get("run").get("facets").get("parent");
+    assertThat(
+        parent.get("run").get("runId").asText(), equalTo("0190d5c6-8e3c-7d1a-9b2e-3f4a5b6c7d8e"));
+    assertThat(
+        parent.get("job").toString(),
+        equalTo("{\"namespace\":\"airflow\",\"name\":\"daily_orders\"}"));
+    JsonNode output = complete.get("outputs").get(0);
+    assertThat(output.get("outputFacets").get("outputStatistics").get("rowCount").asLong(), is(2L));
+    JsonNode fields = output.get("facets").get("schema").get("fields");
+    assertThat(fields.get(0).toString(), containsString("\"name\":\"order_id\",\"type\":\"long\""));
+    JsonNode input = complete.get("inputs").get(0);
+    assertThat(
+        input.get("facets").get("dataQualityAssertions").get("assertions").toString(),
+        equalTo("[{\"assertion\":\"null_rate(note)\",\"success\":true,\"column\":\"note\"}]"));
+    JsonNode metrics = input.get("inputFacets").get("dataQualityMetrics");
+    assertThat(metrics.get("rowCount").asLong(), is(2L));
+    assertThat(metrics.get("columnMetrics").get("note").get("nullCount").asLong(), is(1L));
+  }
+
+  @Test
+  void aFailingRunSendsFailWithTheError() throws Exception {
+    Path in =
+        orders(
+            "dup",
+            "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,",
+            "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,");
+    Path rules =
+        Files.writeString(
+            dir.resolve("unique.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: unique, fields: [order_id]}\n");
+    Path lineage = dir.resolve("lineage-fail");
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--rules=" + rules,
+            "--lineage=file:" + lineage),
+        is(Launcher.QUALITY));
+    List<JsonNode> events = fileEvents(lineage);
+    assertThat(events.size(), is(2));
+    events.forEach(e -> assertRunEvent(e, "files-to-lake"));
+    assertThat(events.get(1).get("eventType").asText(), equalTo("FAIL"));
+    JsonNode error = events.get(1).get("run").get("facets").get("errorMessage");
+    assertThat(error.get("message").asText(), containsString("Quality gate closed"));
+    assertThat(error.get("programmingLanguage").asText(), equalTo("Java"));
+    assertThat(
+        events.get(1).get("inputs").get(0).get("facets").get("dataQualityAssertions").toString(),
+        containsString(
+            "{\"assertion\":\"unique(order_id)\",\"success\":false,\"column\":\"order_id\"}"));
+  }
+
+  @Test
+  void kafkaToJdbcSendsItsEventsToAnHttpBackendWithKafkaAndPostgresNames() throws Exception {
+    List<JsonNode> received = new CopyOnWriteArrayList<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/api/v1/lineage",
+        exchange -> {
+          received.add(JSON.readTree(exchange.getRequestBody()));
+          exchange.sendResponseHeaders(201, -1);
+          exchange.close();
+        });
+    server.start();
+    try {
+      String topic = SharedSandbox.newTopic("lineage-kafka", 1);
+      SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"));
+      String table = SharedSandbox.newTableLike("orders", "orders_lineage");
+      assertOk(
+          run(
+              "kafka-to-jdbc",
+              "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+              "--topic=" + topic,
+              "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+              "--jdbcUser=postgres",
+              "--table=" + table,
+              "--bounded",
+              "--deadLetter=file:" + dir.resolve("dlq"),
+              "--lineage=http://127.0.0.1:" + server.getAddress().getPort() + "/api/v1/lineage"));
+    } finally {
+      server.stop(0);
+    }
+    assertThat(received.size(), is(2));
+    received.forEach(e -> assertRunEvent(e, "kafka-to-jdbc"));
+    assertThat(received.get(0).get("eventType").asText(), equalTo("START"));
+    assertThat(received.get(1).get("eventType").asText(), equalTo("COMPLETE"));
+    URI db = URI.create(SharedSandbox.jdbcUrl().replaceFirst("^jdbc:", ""));
+    String bootstrap = SharedSandbox.bootstrapServers().split(",")[0];
+    JsonNode complete = received.get(1);
+    assertThat(
+        names(complete.get("inputs")),
+        equalTo(
+            "[kafka://"
+                + bootstrap
+                + " "
+                + complete.get("inputs").get(0).get("name").asText()
+                + "]"));
+    assertThat(complete.get("inputs").get(0).get("name").asText(), containsString("lineage-kafka"));
+    assertThat(
+        names(complete.get("outputs"))
+            .startsWith(
+                "[postgres://"
+                    + db.getHost()
+                    + ":"
+                    + db.getPort()
+                    + " "
+                    + db.getPath().substring(1)
+                    + ".public.orders_lineage, "),
+        is(true));
+    assertThat(
+        complete
+            .get("outputs")
+            .get(0)
+            .get("outputFacets")
+            .get("outputStatistics")
+            .get("rowCount")
+            .asLong(),
+        is(1L));
+  }
+
+  @Test
+  void jdbcToLakeNamesItsTableAndARunIsNotHarmedWhenTheBackendIsDown() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS lineage_src");
+    SharedSandbox.execute(
+        "CREATE TABLE lineage_src (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute("INSERT INTO lineage_src VALUES (1, '2026-11-24T09:00:00Z')");
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    assertOk(
+        run(
+            "jdbc-to-lake",
+            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+            "--jdbcUser=postgres",
+            "--table=lineage_src",
+            "--output=" + dir.resolve("lake"),
+            "--partitionField=updated_at",
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--lineage=http://127.0.0.1:" + closedPort + "/api/v1/lineage"));
+    String printed = out.toString(StandardCharsets.UTF_8).replaceAll(" +", " ");
+    assertThat(printed, containsString("written 1\n"));
+    assertThat(printed, containsString("(2 event(s) NOT delivered: see the log)"));
+    assertThat(Files.exists(dir.resolve("lake/_SUCCESS")), is(true));
+
+    Path lineage = dir.resolve("lineage-jdbc");
+    assertOk(
+        run(
+            "jdbc-to-lake",
+            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+            "--jdbcUser=postgres",
+            "--table=lineage_src",
+            "--output=" + dir.resolve("lake2"),
+            "--partitionField=updated_at",
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--lineage=file:" + lineage));
+    List<JsonNode> events = fileEvents(lineage);
+    events.forEach(e -> assertThat(e.get("job").get("name").asText(), equalTo("jdbc-to-lake")));
+    URI db = URI.create(SharedSandbox.jdbcUrl().replaceFirst("^jdbc:", ""));
+    assertThat(
+        names(events.get(1).get("inputs")),
+        equalTo(
+            "[postgres://"
+                + db.getHost()
+                + ":"
+                + db.getPort()
+                + " "
+                + db.getPath().substring(1)
+                + ".public.lineage_src]"));
+  }
+}
