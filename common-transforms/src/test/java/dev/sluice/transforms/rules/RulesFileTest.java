@@ -121,4 +121,42 @@ class RulesFileTest {
         assertThrows(RulesFile.InvalidRulesException.class, () -> parse("dataset: [unclosed\n"));
     assertThat(e.getMessage().startsWith("rules.yaml: not valid YAML"), is(true));
   }
+
+  @Test
+  void changeRulesReadTheirBoundsAndRefuseBadOnes() {
+    RulesFile rules =
+        parse(
+            """
+            dataset: orders
+            dataset_rules:
+              - {rule: row_count_change, max_drop: 0.4, max_rise: 3.0, over_last: 7}
+              - {rule: null_rate_change, field: note, max_increase: 0.1, severity: warn}
+            """);
+    assertThat(
+        rules.datasetRules().get(0),
+        equalTo(
+            new DatasetRule.RowCountChange(
+                "row_count_change", RecordRule.Severity.ERROR, 0.4, 3.0, 7)));
+    assertThat(
+        rules.datasetRules().get(1),
+        equalTo(
+            new DatasetRule.NullRateChange(
+                "null_rate_change(note)", RecordRule.Severity.WARN, "note", 0.1, 7)));
+    assertThat(rules.datasetRules().get(1).needsHistory(), equalTo(true));
+    for (String[] bad :
+        new String[][] {
+          {"{rule: row_count_change}", "row_count_change needs max_drop, max_rise or both"},
+          {"{rule: row_count_change, max_drop: 1.5}", "max_drop must be a fraction in [0, 1]"},
+          {"{rule: row_count_change, max_rise: 0.5}", "max_rise must be a factor of at least 1"},
+          {"{rule: row_count_change, max_drop: 0.4, over_last: 0}", "over_last must be a whole"},
+          {"{rule: null_rate_change, field: note}", "max_increase"},
+          {"{rule: null_rate_change, field: nope, max_increase: 0.1}", "nope"}
+        }) {
+      RulesFile.InvalidRulesException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              RulesFile.InvalidRulesException.class,
+              () -> parse("dataset: orders\ndataset_rules:\n  - " + bad[0] + "\n"));
+      assertThat(bad[0], e.getMessage(), org.hamcrest.Matchers.containsString(bad[1]));
+    }
+  }
 }
