@@ -103,6 +103,14 @@ public final class Launcher {
     }
   }
 
+  /** The catalog's pipeline of that name, or a usage error naming it. */
+  static SluicePipeline<?, ?> pipeline(String name) {
+    return PipelineCatalog.byName(name)
+        .orElseThrow(
+            () ->
+                new UsageException("Unknown pipeline '" + name + "'. Run --help for the catalog."));
+  }
+
   private <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary runPipeline(
       SluicePipeline<O, P> pipeline, String[] args) throws Exception {
     O options = parse(pipeline, args);

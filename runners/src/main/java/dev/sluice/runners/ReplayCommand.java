@@ -4,7 +4,6 @@ import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.deadletter.ReplayFilter;
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.DeadLetterSinks;
-import dev.sluice.pipelines.core.PipelineCatalog;
 import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.RunSummary;
@@ -19,7 +18,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,14 +81,7 @@ final class ReplayCommand {
     }
     Flags flags = Flags.parse(Arrays.copyOfRange(args, 0, at + 1), OWN);
     String[] pipelineArgs = Arrays.copyOfRange(args, at + 1, args.length);
-    SluicePipeline<?, ?> pipeline =
-        PipelineCatalog.byName(flags.get("pipeline"))
-            .orElseThrow(
-                () ->
-                    new Launcher.UsageException(
-                        "Unknown pipeline '"
-                            + flags.get("pipeline")
-                            + "'. Run --help for the catalog."));
+    SluicePipeline<?, ?> pipeline = Launcher.pipeline(flags.get("pipeline"));
     return replay(pipeline, flags, pipelineArgs, out);
   }
 
@@ -161,7 +152,6 @@ final class ReplayCommand {
     Map<String, SourceRecord> records = new LinkedHashMap<>();
     Map<String, Integer> attempts = new LinkedHashMap<>();
     List<String> keys = new ArrayList<>();
-    StringBuilder selected = new StringBuilder();
     for (DeadLetterSink.Held h : held) {
       DeadLetter d = h.letter();
       SourceRecord record = DeadLetters.source(d);
@@ -169,21 +159,8 @@ final class ReplayCommand {
       records.putIfAbsent(key, record);
       attempts.merge(key, d.getAttempt(), Math::max);
       keys.add(h.key());
-      selected.append(h.key()).append('\n');
     }
-    String tag;
-    try {
-      tag =
-          HexFormat.of()
-              .formatHex(
-                  java.security.MessageDigest.getInstance("SHA-256")
-                      .digest(
-                          selected.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-                  0,
-                  6);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    String tag = dev.sluice.transforms.core.RunTag.of(keys);
     return new Replay(
         store,
         keys,

@@ -1,6 +1,5 @@
 package dev.sluice.runners;
 
-import dev.sluice.pipelines.core.PipelineCatalog;
 import dev.sluice.pipelines.core.RunHistory;
 import java.io.PrintStream;
 import java.util.List;
@@ -19,9 +18,8 @@ final class StatusCommand {
     Flags flags = Flags.parse(args, OWN);
     String dir = flags.required("runHistory");
     String pipeline = flags.get("pipeline");
-    if (pipeline != null && PipelineCatalog.byName(pipeline).isEmpty()) {
-      throw new Launcher.UsageException(
-          "Unknown pipeline '" + pipeline + "'. Run --help for the catalog.");
+    if (pipeline != null) {
+      Launcher.pipeline(pipeline);
     }
     int last;
     try {

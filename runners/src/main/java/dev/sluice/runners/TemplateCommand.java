@@ -41,15 +41,7 @@ final class TemplateCommand {
       }
       pipelines = PipelineCatalog.all();
     } else {
-      pipelines =
-          List.of(
-              PipelineCatalog.byName(flags.get("pipeline"))
-                  .orElseThrow(
-                      () ->
-                          new Launcher.UsageException(
-                              "Unknown pipeline '"
-                                  + flags.get("pipeline")
-                                  + "'. Run --help for the catalog.")));
+      pipelines = List.of(Launcher.pipeline(flags.get("pipeline")));
     }
     for (SluicePipeline<?, ?> pipeline : pipelines) {
       for (Path file : Templates.write(pipeline, dir)) {

@@ -28,4 +28,21 @@ public final class RunTag {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * Thirty-two hex digits of the SHA-256 of the parts, each followed by a zero byte: an identity of
+   * exact bytes (a dead letter, a record's payload), for keys rather than names.
+   */
+  public static String identity(byte[]... parts) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (byte[] part : parts) {
+        digest.update(part);
+        digest.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(digest.digest(), 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -13,8 +13,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,18 +73,16 @@ final class HeldDeadLetters {
 
   /** The key of a dead letter held by a file or Kafka sink. */
   static String identity(DeadLetter d) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      for (CharSequence part :
-          List.of(d.getPipeline(), d.getStep(), d.getOrigin(), String.valueOf(d.getAttempt()))) {
-        digest.update(part.toString().getBytes(StandardCharsets.UTF_8));
-        digest.update((byte) 0);
-      }
-      digest.update(DeadLetterJson.bytes(d.getPayload()));
-      return HexFormat.of().formatHex(digest.digest(), 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return dev.sluice.transforms.core.RunTag.identity(
+        utf8(d.getPipeline()),
+        utf8(d.getStep()),
+        utf8(d.getOrigin()),
+        utf8(String.valueOf(d.getAttempt())),
+        DeadLetterJson.bytes(d.getPayload()));
+  }
+
+  private static byte[] utf8(CharSequence text) {
+    return text.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** Selected, unmarked, each once, oldest first. */

@@ -7,9 +7,6 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.Serializable;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -76,13 +73,7 @@ public record Replay(
 
   /** What identifies a record across a replay: its origin and a hash of its bytes. */
   public static String recordKey(String origin, byte[] payload) {
-    try {
-      return origin
-          + "#"
-          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload), 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return origin + "#" + dev.sluice.transforms.core.RunTag.identity(payload);
   }
 
   /** The records, counted as read and as replayed ({@code replay.selected}). */
