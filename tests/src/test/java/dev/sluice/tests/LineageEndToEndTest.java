@@ -246,6 +246,19 @@ class LineageEndToEndTest extends LauncherCalls {
         is(1L));
   }
 
+  /** jdbc-to-lake of table lineage_src into {@code lake}, its lineage sent to {@code lineage}. */
+  private int exportLineageSrc(Path lake, String lineage) {
+    return run(
+        "jdbc-to-lake",
+        "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+        "--jdbcUser=postgres",
+        "--table=lineage_src",
+        "--output=" + lake,
+        "--partitionField=updated_at",
+        "--deadLetter=file:" + dir.resolve("dlq"),
+        "--lineage=" + lineage);
+  }
+
   @Test
   void jdbcToLakeNamesItsTableAndARunIsNotHarmedWhenTheBackendIsDown() throws Exception {
     SharedSandbox.execute("DROP TABLE IF EXISTS lineage_src");
@@ -257,31 +270,15 @@ class LineageEndToEndTest extends LauncherCalls {
       closedPort = socket.getLocalPort();
     }
     assertOk(
-        run(
-            "jdbc-to-lake",
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--table=lineage_src",
-            "--output=" + dir.resolve("lake"),
-            "--partitionField=updated_at",
-            "--deadLetter=file:" + dir.resolve("dlq"),
-            "--lineage=http://127.0.0.1:" + closedPort + "/api/v1/lineage"));
+        exportLineageSrc(
+            dir.resolve("lake"), "http://127.0.0.1:" + closedPort + "/api/v1/lineage"));
     String printed = out.toString(StandardCharsets.UTF_8).replaceAll(" +", " ");
     assertThat(printed, containsString("written 1\n"));
     assertThat(printed, containsString("(2 event(s) NOT delivered: see the log)"));
     assertThat(Files.exists(dir.resolve("lake/_SUCCESS")), is(true));
 
     Path lineage = dir.resolve("lineage-jdbc");
-    assertOk(
-        run(
-            "jdbc-to-lake",
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--table=lineage_src",
-            "--output=" + dir.resolve("lake2"),
-            "--partitionField=updated_at",
-            "--deadLetter=file:" + dir.resolve("dlq"),
-            "--lineage=file:" + lineage));
+    assertOk(exportLineageSrc(dir.resolve("lake2"), "file:" + lineage));
     List<JsonNode> events = fileEvents(lineage);
     events.forEach(e -> assertThat(e.get("job").get("name").asText(), equalTo("jdbc-to-lake")));
     URI db = URI.create(SharedSandbox.jdbcUrl().replaceFirst("^jdbc:", ""));

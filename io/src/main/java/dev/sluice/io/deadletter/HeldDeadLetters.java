@@ -68,6 +68,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 final class HeldDeadLetters {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
+  private static final java.time.Duration STALL = java.time.Duration.ofSeconds(60);
 
   private HeldDeadLetters() {}
 
@@ -252,8 +253,23 @@ final class HeldDeadLetters {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long lastProgress = System.currentTimeMillis();
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+        var records = consumer.poll(POLL);
+        if (!records.isEmpty()) {
+          lastProgress = System.currentTimeMillis();
+        } else if (System.currentTimeMillis() - lastProgress > STALL.toMillis()) {
+          throw new IllegalStateException(
+              "reading "
+                  + topic
+                  + " on "
+                  + sink.bootstrapServers()
+                  + " made no progress for "
+                  + STALL.toSeconds()
+                  + " s before its end offsets "
+                  + end);
+        }
+        for (ConsumerRecord<byte[], byte[]> record : records) {
           if (record.offset() < end.get(new TopicPartition(topic, record.partition()))
               && record.value() != null) {
             each.accept(record.key() == null ? new byte[0] : record.key(), record.value());

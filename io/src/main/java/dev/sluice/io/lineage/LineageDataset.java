@@ -20,7 +20,8 @@ public record LineageDataset(String namespace, String name, @Nullable String sch
   public static LineageDataset postgres(
       JdbcConnection connection, String table, @Nullable String schema) {
     String url = connection.safeUrl().replaceFirst("^jdbc:", "");
-    URI uri = URI.create(url);
+    // Several hosts (host1:5432,host2:5432/db) are no URI: name the dataset after the first.
+    URI uri = URI.create(url.replaceFirst("^(postgresql://[^,/]+),[^/]*", "$1"));
     String database = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
     String qualified = table.contains(".") ? table : "public." + table;
     return new LineageDataset(

@@ -68,6 +68,13 @@ public abstract class LineageTransport implements Serializable {
     }
   }
 
+  /** Counts an event that could not even be built (a bug, never a reason to fail the run). */
+  public final void missedBuilding(String runId, String type, RuntimeException error) {
+    missed++;
+    LOG.warn(
+        "OpenLineage {} event of run {} could not be built: {}", type, runId, error.toString());
+  }
+
   /** Events that could not be delivered. */
   public final int missed() {
     return missed;

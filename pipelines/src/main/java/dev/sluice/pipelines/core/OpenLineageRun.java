@@ -102,23 +102,38 @@ public final class OpenLineageRun {
   }
 
   void start() {
-    send(event("START", null, null, null));
+    send("START", null, null, null);
   }
 
   void running() {
-    send(event("RUNNING", null, null, null));
+    send("RUNNING", null, null, null);
   }
 
   void complete(@Nullable RunSummary summary, @Nullable QualityReport quality) {
-    send(event("COMPLETE", summary, quality, null));
+    send("COMPLETE", summary, quality, null);
   }
 
   void fail(Throwable error, @Nullable RunSummary summary, @Nullable QualityReport quality) {
-    send(event("FAIL", summary, quality, error));
+    send("FAIL", summary, quality, error);
   }
 
-  private void send(ObjectNode event) {
-    transport.send(runId, event.toString());
+  /**
+   * Builds and sends one event; never throws, so lineage can neither fail a run nor replace the
+   * error a failing run is reporting (an event that cannot be built counts as not delivered).
+   */
+  private void send(
+      String type,
+      @Nullable RunSummary summary,
+      @Nullable QualityReport quality,
+      @Nullable Throwable error) {
+    String json;
+    try {
+      json = event(type, summary, quality, error).toString();
+    } catch (RuntimeException e) {
+      transport.missedBuilding(runId, type, e);
+      return;
+    }
+    transport.send(runId, json);
   }
 
   private static ObjectNode facet(ObjectNode parent, String name, String schema) {

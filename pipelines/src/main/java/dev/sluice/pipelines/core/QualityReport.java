@@ -215,6 +215,26 @@ public final class QualityReport {
     return last.size() < Math.min(DatasetRule.MIN_HISTORY, overLast) ? null : last;
   }
 
+  /** A change rule's result before enough history exists: it passes, saying why. */
+  private static Result notJudged(
+      DatasetRule rule,
+      String severity,
+      long evaluated,
+      long failed,
+      String observed,
+      @Nullable List<RunHistory.Entry> history,
+      int overLast) {
+    return new Result(
+        rule.name(),
+        severity,
+        evaluated,
+        failed,
+        observed + ", " + notJudged(history, overLast),
+        "history",
+        true,
+        List.of());
+  }
+
   private static String notJudged(@Nullable List<RunHistory.Entry> history, int overLast) {
     if (history == null) {
       return "not judged (a replay, or no history)";
@@ -234,15 +254,7 @@ public final class QualityReport {
       @Nullable List<RunHistory.Entry> history) {
     List<RunHistory.Entry> past = baselines(history, rule.overLast());
     if (past == null) {
-      return new Result(
-          rule.name(),
-          severity,
-          rows,
-          0,
-          rows + " rows, " + notJudged(history, rule.overLast()),
-          "history",
-          true,
-          List.of());
+      return notJudged(rule, severity, rows, 0, rows + " rows", history, rule.overLast());
     }
     double mean = past.stream().mapToLong(e -> e.count(DatasetRule.ROWS)).average().orElse(0);
     double low = mean * (1 - rule.maxDrop());
@@ -276,15 +288,7 @@ public final class QualityReport {
     double rate = rows == 0 ? 0.0 : (double) nulls / rows;
     List<RunHistory.Entry> past = baselines(history, rule.overLast());
     if (past == null) {
-      return new Result(
-          rule.name(),
-          severity,
-          rows,
-          nulls,
-          fraction(rate) + ", " + notJudged(history, rule.overLast()),
-          "history",
-          true,
-          List.of());
+      return notJudged(rule, severity, rows, nulls, fraction(rate), history, rule.overLast());
     }
     String counter = DatasetRule.nullsCounter(rule.field());
     double mean =

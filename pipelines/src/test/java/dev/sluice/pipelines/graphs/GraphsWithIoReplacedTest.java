@@ -80,23 +80,9 @@ class GraphsWithIoReplacedTest {
   @Test
   void kafkaToJdbcParsesWritesAndDeadLettersWhatDoesNotParseWithItsOrigin(TestPipeline pipeline) {
     KafkaToJdbc.Plan plan =
-        new KafkaToJdbc.Plan(
-            RunPlan.of(true, Map.of(), null),
-            ORDER,
-            null,
-            InputFormat.JSONL,
-            new KafkaToJdbc.KafkaTopic(
-                "unreachable.invalid:9092", "orders", null, KafkaClientProperties.fromFile(null)),
-            null,
-            100,
-            DB,
-            UpsertSql.of("orders", ORDER, List.of("order_id"), "version"),
-            null,
-            new KafkaToJdbc.WriteSettings(100, 0, true),
-            null,
+        kafkaToJdbcPlan(
             "updated_at",
             DeadLetterSink.parse("file:" + dir, null, DeadLetterSink.Targets.none()),
-            "run",
             null);
     PTransform<PBegin, PCollection<SourceRecord>> read =
         Create.of(
@@ -113,7 +99,9 @@ class GraphsWithIoReplacedTest {
     pipeline.run().waitUntilFinish();
   }
 
-  private static KafkaToJdbc.Plan replayPlan(Replay replay, DeadLetterSink sink) {
+  /** A kafka-to-jdbc plan on hosts that do not resolve; a replay's when {@code replay} is given. */
+  private static KafkaToJdbc.Plan kafkaToJdbcPlan(
+      String eventTimeField, DeadLetterSink sink, Replay replay) {
     return new KafkaToJdbc.Plan(
         RunPlan.of(true, Map.of(), null),
         ORDER,
@@ -128,7 +116,7 @@ class GraphsWithIoReplacedTest {
         null,
         new KafkaToJdbc.WriteSettings(100, 0, true),
         null,
-        null,
+        eventTimeField,
         sink,
         "run",
         replay);
@@ -148,7 +136,7 @@ class GraphsWithIoReplacedTest {
     DeadLetterSink sink = DeadLetterSink.parse("file:" + dir, null, DeadLetterSink.Targets.none());
     Replay replay = replay(sink, true, event(0, order(1, 1)), event(1, "not json"));
 
-    new KafkaToJdbc().build(pipeline, replayPlan(replay, sink));
+    new KafkaToJdbc().build(pipeline, kafkaToJdbcPlan(null, sink, replay));
     org.apache.beam.sdk.PipelineResult result = pipeline.run();
     result.waitUntilFinish();
 
@@ -176,7 +164,7 @@ class GraphsWithIoReplacedTest {
 
     KafkaToJdbc.build(
         pipeline,
-        replayPlan(replay, sink),
+        kafkaToJdbcPlan(null, sink, replay),
         replay.read("kafka-to-jdbc"),
         Replay.dryWrite("kafka-to-jdbc"),
         replay.deadLetters(new AttemptsAtSink("kafka:orders/0@1 attempt 3")));
