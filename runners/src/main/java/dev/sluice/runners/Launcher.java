@@ -6,11 +6,14 @@ import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.core.RunSummary;
 import dev.sluice.pipelines.core.SluiceOptions;
 import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.runners.sandbox.Ports;
 import java.beans.Introspector;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.beam.runners.direct.DirectOptions;
@@ -117,6 +120,7 @@ public final class Launcher {
     if (options.getDetached()) {
       detach(options);
     }
+    metricsDefaults(options);
     return PipelineRun.run(pipeline, options, out);
   }
 
@@ -162,6 +166,53 @@ public final class Launcher {
   }
 
   /**
+   * {@code --metricsPort}: the launcher must be able to see the run while it lasts. The Direct
+   * runner returns at once and is asked for its metrics; a Flink run is watched through its
+   * JobManager's REST API (the embedded cluster's is given a port and a quick metrics refresh).
+   */
+  static void metricsDefaults(SluiceOptions options) throws IOException {
+    if (options.getMetricsPort() == null) {
+      return;
+    }
+    if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
+      throw new UsageException(
+          "--metricsPort must be a port number, not " + options.getMetricsPort());
+    }
+    String runner = options.getRunner().getSimpleName();
+    if (options.getDetached()) {
+      throw new UsageException(
+          "--metricsPort serves /metrics while the launcher waits for the run; a detached job"
+              + " reports through its cluster (Flink's Prometheus reporter: see the README)");
+    }
+    if (runner.equals("DirectRunner")) {
+      options.as(DirectOptions.class).setBlockOnRun(false);
+    } else if (runner.equals("FlinkRunner")) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      String master = flink.getFlinkMaster();
+      if (master == null || master.startsWith("[")) {
+        int rest = Ports.free();
+        flink.setFlinkConfDir(
+            flinkConf(
+                    flink.getFlinkConfDir(),
+                    List.of(
+                        "rest.address: localhost",
+                        "rest.bind-address: localhost",
+                        "rest.bind-port: " + rest,
+                        "metrics.fetcher.update-interval: 1000"))
+                .toString());
+        options.setMetricsFlinkRest("localhost:" + rest);
+      } else {
+        options.setMetricsFlinkRest(master);
+      }
+    } else {
+      throw new UsageException(
+          "--metricsPort serves Direct and Flink runs; "
+              + runner
+              + " has its own monitoring (Dataflow: Cloud Monitoring)");
+    }
+  }
+
+  /**
    * Flink: every step finishes its bundle, writes included, before a checkpoint barrier passes it
    * ({@code --finishBundleBeforeCheckpointing}), unless the run says otherwise. With it, a
    * completed checkpoint means everything read before it is in the table or the dead letters, and
@@ -187,6 +238,32 @@ public final class Launcher {
         && (master == null || master.equals("[local]") || master.equals("[auto]"))) {
       flink.setParallelism(Runtime.getRuntime().availableProcessors());
     }
+  }
+
+  /**
+   * A Flink configuration directory for an embedded cluster: the user's configuration file (from
+   * {@code --flinkConfDir}, if any) with {@code lines} added.
+   */
+  private static java.nio.file.Path flinkConf(String userDir, List<String> lines)
+      throws IOException {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sluice-flink-conf");
+    String name = "flink-conf.yaml";
+    List<String> all = new java.util.ArrayList<>();
+    if (userDir != null) {
+      for (String candidate : List.of("config.yaml", "flink-conf.yaml")) {
+        java.nio.file.Path file = java.nio.file.Path.of(userDir, candidate);
+        if (java.nio.file.Files.isRegularFile(file)) {
+          name = candidate;
+          all.addAll(java.nio.file.Files.readAllLines(file));
+          break;
+        }
+      }
+    }
+    all.addAll(lines);
+    java.nio.file.Files.write(dir.resolve(name), all);
+    dir.toFile().deleteOnExit();
+    dir.resolve(name).toFile().deleteOnExit();
+    return dir;
   }
 
   private static boolean given(String[] args, String option) {

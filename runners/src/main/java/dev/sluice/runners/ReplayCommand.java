@@ -133,6 +133,7 @@ final class ReplayCommand {
     if (dryRun) {
       return dryRun(pipeline, options, plan, out);
     }
+    Launcher.metricsDefaults(options);
     PipelineRun.run(pipeline, options, out, plan);
     out.println(
         "Replayed "

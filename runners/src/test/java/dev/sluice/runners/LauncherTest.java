@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.matchesPattern;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +53,28 @@ class LauncherTest {
         out(),
         matchesPattern(
             "(?s).*--partitionField=<String>\\s+Timestamp or date field.*default created_at.*"));
+  }
+
+  @Test
+  void metricsPortIsRefusedWhereTheLauncherCannotWatchTheRun(@TempDir Path dir) throws Exception {
+    Path input = Files.writeString(dir.resolve("in.csv"), "order_id\n");
+    String[] base = {
+      "files-to-lake",
+      "--input=" + input,
+      "--output=" + dir.resolve("lake"),
+      "--deadLetter=file:" + dir.resolve("dlq")
+    };
+    assertThat(run(with(base, "--metricsPort=70000")), is(Launcher.USAGE));
+    assertThat(err(), containsString("--metricsPort must be a port number, not 70000"));
+    assertThat(
+        run(with(base, "--metricsPort=9464", "--runner=DataflowRunner")), is(Launcher.USAGE));
+    assertThat(err(), containsString("Dataflow: Cloud Monitoring"));
+  }
+
+  private static String[] with(String[] base, String... more) {
+    java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(base));
+    all.addAll(java.util.List.of(more));
+    return all.toArray(String[]::new);
   }
 
   @Test

@@ -44,6 +44,12 @@ public abstract class ApplyRules
   /** Prefix of the per-rule counters. */
   public static final String COUNTER_PREFIX = "rule.";
 
+  /**
+   * Prefix of a streaming run's windowed dataset-rule metrics: {@code <prefix><rule>.windows} and
+   * {@code .failed_windows} (counters) and {@code .observed} (a gauge, the newest window's value).
+   */
+  public static final String WINDOW_PREFIX = "quality.window.";
+
   abstract RulesFile rules();
 
   abstract Schema schema();

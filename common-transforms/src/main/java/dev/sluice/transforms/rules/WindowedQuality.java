@@ -168,7 +168,7 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
         } else {
           continue; // relationships, dead_letter_rate, changes: judged only in bounded runs
         }
-        String prefix = "quality.window." + rule.name();
+        String prefix = ApplyRules.WINDOW_PREFIX + rule.name();
         Metrics.counter(namespace, prefix + ".windows").inc();
         Metrics.gauge(namespace, prefix + ".observed").set(observed);
         if (!ok) {

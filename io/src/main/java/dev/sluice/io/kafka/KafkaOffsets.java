@@ -174,6 +174,34 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
     }
   }
 
+  /**
+   * The consumer group's lag on each partition of {@code topic}: records between the group's
+   * committed offset (or the partition's first, when it has committed none) and the end.
+   */
+  public static Map<Integer, Long> lag(
+      String bootstrapServers, KafkaClientProperties properties, String topic, String group) {
+    checkArgument(group != null && !group.isBlank(), "lag needs a consumer group");
+    try (Consumer<byte[], byte[]> consumer =
+        properties.consumerFactory().apply(config(bootstrapServers, group))) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
+      List<TopicPartition> partitions =
+          infos == null
+              ? List.of()
+              : infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, TIMEOUT);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, TIMEOUT);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          consumer.committed(Set.copyOf(partitions), TIMEOUT);
+      Map<Integer, Long> lag = new TreeMap<>();
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata done = committed.get(partition);
+        long position = Math.max(done != null ? done.offset() : 0, begin.get(partition));
+        lag.put(partition.partition(), Math.max(0, end.get(partition) - position));
+      }
+      return lag;
+    }
+  }
+
   private static Map<TopicPartition, OffsetAndTimestamp> offsetsAt(
       Consumer<byte[], byte[]> consumer, List<TopicPartition> partitions, long epochMillis) {
     Map<TopicPartition, OffsetAndTimestamp> found =

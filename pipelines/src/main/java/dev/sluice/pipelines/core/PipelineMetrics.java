@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.GaugeResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -38,6 +39,21 @@ final class PipelineMetrics {
       counters.merge(counter.getName().getName(), value(counter), Long::sum);
     }
     return counters;
+  }
+
+  /** Every gauge of the namespace, by name: the newest value any step set. */
+  Map<String, Long> gauges() {
+    Map<String, Long> gauges = new TreeMap<>();
+    Map<String, org.joda.time.Instant> when = new TreeMap<>();
+    for (MetricResult<GaugeResult> gauge : results.getGauges()) {
+      GaugeResult value = value(gauge);
+      String name = gauge.getName().getName();
+      if (!when.containsKey(name) || value.getTimestamp().isAfter(when.get(name))) {
+        when.put(name, value.getTimestamp());
+        gauges.put(name, value.getValue());
+      }
+    }
+    return gauges;
   }
 
   long counter(String name) {

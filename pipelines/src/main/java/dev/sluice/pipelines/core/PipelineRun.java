@@ -104,6 +104,7 @@ public final class PipelineRun {
     RunPlan plan = built.plan().run();
     OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
     Outcome outcome = new Outcome();
+    outcome.metrics = metricsEndpoint(definition, options, built.plan(), out);
     java.util.concurrent.ScheduledExecutorService heartbeat = null;
     if (lineage != null) {
       lineage.start();
@@ -142,6 +143,9 @@ public final class PipelineRun {
       }
       throw e;
     } finally {
+      if (outcome.metrics != null) {
+        outcome.metrics.close();
+      }
       if (heartbeat != null) {
         heartbeat.shutdownNow();
       }
@@ -174,6 +178,40 @@ public final class PipelineRun {
   private static final class Outcome {
     RunSummary summary;
     QualityReport quality;
+    MetricsEndpoint metrics;
+  }
+
+  /**
+   * Serves {@code /metrics} for {@code --metricsPort}: from the Flink JobManager's REST API when
+   * the launcher named one, otherwise from the runner's result once it returns one (Direct).
+   */
+  private static <O extends SluiceOptions, P extends SluicePipeline.Plan>
+      MetricsEndpoint metricsEndpoint(
+          SluicePipeline<O, P> definition, O options, P plan, PrintStream out) {
+    if (options.getMetricsPort() == null) {
+      return null;
+    }
+    MetricsEndpoint endpoint;
+    try {
+      endpoint =
+          MetricsEndpoint.start(
+              definition.name(),
+              definition.consumerLag(plan).orElse(null),
+              options.getMetricsPort());
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--metricsPort=" + options.getMetricsPort() + ": cannot serve /metrics: " + e, e);
+    }
+    if (options.getMetricsFlinkRest() != null) {
+      endpoint.watch(
+          new FlinkRestMetrics(
+              options.getMetricsFlinkRest(),
+              options.getJobName(),
+              definition.name(),
+              MetricsEndpoint::isWindowGauge));
+    }
+    out.println("  metrics: http://localhost:" + endpoint.port() + "/metrics");
+    return endpoint;
   }
 
   private static RunSummary run(
@@ -185,7 +223,13 @@ public final class PipelineRun {
       Outcome outcome)
       throws IOException {
     Instant started = Instant.now();
+    if (outcome.metrics != null) {
+      outcome.metrics.state("RUNNING");
+    }
     PipelineResult result = pipeline.run();
+    if (outcome.metrics != null && !outcome.metrics.watching()) {
+      outcome.metrics.watch(LiveMetrics.of(result, definition.name()));
+    }
     if (!plan.bounded() && options.getDetached()) {
       out.println(
           definition.name()
@@ -198,6 +242,9 @@ public final class PipelineRun {
     }
     PipelineResult.State state = result.waitUntilFinish();
     Instant finished = Instant.now();
+    if (outcome.metrics != null) {
+      outcome.metrics.state(String.valueOf(state));
+    }
     RunSummary summary =
         RunSummary.from(
             definition.name(),

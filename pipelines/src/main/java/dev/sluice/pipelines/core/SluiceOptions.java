@@ -43,6 +43,25 @@ public interface SluiceOptions extends PipelineOptions {
   void setParentJob(String value);
 
   @Description(
+      "Serve /metrics in the Prometheus text format on this port while the run lasts (Direct,"
+          + " Flink [local], and a Flink cluster run the launcher waits for): records read,"
+          + " written, dead-lettered and filtered by reason, rule counts, windowed-quality gauges,"
+          + " run state and duration, Kafka consumer lag. A detached Flink job uses Flink's own"
+          + " Prometheus reporter instead")
+  Integer getMetricsPort();
+
+  void setMetricsPort(Integer value);
+
+  /**
+   * Where a Flink run's live metrics are read: the REST address ({@code host:port}) of the
+   * JobManager running it. Set by the launcher for {@code --metricsPort}; null elsewhere.
+   */
+  @org.apache.beam.sdk.options.Hidden
+  String getMetricsFlinkRest();
+
+  void setMetricsFlinkRest(String value);
+
+  @Description(
       "Unbounded runs: return once the job is submitted and leave it running on its cluster (a"
           + " Flink session cluster, Dataflow); stop it there (Flink's cancel, Dataflow's drain)."
           + " Bounded runs always wait for the end, to account for every record")

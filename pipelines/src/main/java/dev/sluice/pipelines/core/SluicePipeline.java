@@ -54,14 +54,6 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
     return Optional.empty();
   }
 
-  /**
-   * The plan of a bounded run that feeds {@code replay}'s records through this pipeline's steps
-   * (parse, rules, sink) in place of its source, leaving the source alone (no offsets, no
-   * watermark). Its outputs are named after the replay, and records that fail again are
-   * dead-lettered with the next attempt.
-   *
-   * @throws IllegalArgumentException when this pipeline's dead letters cannot be replayed
-   */
   /** The datasets a run of {@code plan} reads, named for OpenLineage. */
   default java.util.List<dev.sluice.io.lineage.LineageDataset> lineageInputs(P plan) {
     return java.util.List.of();
@@ -72,6 +64,22 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
     return java.util.List.of();
   }
 
+  /**
+   * A Kafka source's consumer lag, for {@code /metrics} ({@code --metricsPort}); empty when the run
+   * reads no Kafka topic with a consumer group.
+   */
+  default Optional<MetricsEndpoint.Lag> consumerLag(P plan) {
+    return Optional.empty();
+  }
+
+  /**
+   * The plan of a bounded run that feeds {@code replay}'s records through this pipeline's steps
+   * (parse, rules, sink) in place of its source, leaving the source alone (no offsets, no
+   * watermark). Its outputs are named after the replay, and records that fail again are
+   * dead-lettered with the next attempt.
+   *
+   * @throws IllegalArgumentException when this pipeline's dead letters cannot be replayed
+   */
   default P planReplay(O options, Replay replay) {
     throw new IllegalArgumentException(name() + " cannot replay dead letters");
   }

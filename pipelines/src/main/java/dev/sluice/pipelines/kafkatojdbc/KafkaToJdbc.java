@@ -13,6 +13,7 @@ import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.MetricsEndpoint;
 import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
@@ -294,6 +295,23 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             ? plan.replay().store().lineageDataset()
             : LineageDataset.kafka(
                 plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.schema().toString()));
+  }
+
+  @Override
+  public Optional<MetricsEndpoint.Lag> consumerLag(Plan plan) {
+    KafkaTopic kafka = plan.kafka();
+    if (plan.replay() != null || kafka.consumerGroup() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new MetricsEndpoint.Lag(
+            kafka.topic(),
+            () ->
+                KafkaOffsets.lag(
+                    kafka.bootstrapServers(),
+                    kafka.properties(),
+                    kafka.topic(),
+                    kafka.consumerGroup())));
   }
 
   @Override

@@ -51,6 +51,8 @@ public final class FlinkCluster implements AutoCloseable {
 
   private final List<Process> processes;
   private final List<Integer> taskManagerPorts = new ArrayList<>();
+  private static final String PROMETHEUS_PORT = "metrics.reporter.prom.port";
+  private final List<Integer> prometheusPorts = new ArrayList<>();
   private final int restPort;
   private final Path dir;
   private final HttpClient http = HttpClient.newHttpClient();
@@ -70,6 +72,10 @@ public final class FlinkCluster implements AutoCloseable {
     int rpcPort = Ports.free();
     int blobPort = Ports.free();
     int tmRpcLow = Ports.free();
+    List<Integer> prometheusPorts = new ArrayList<>();
+    for (int i = 0; i <= taskManagers; i++) {
+      prometheusPorts.add(Ports.free());
+    }
     Files.writeString(
         conf.resolve("flink-conf.yaml"), config(dir, restPort, rpcPort, blobPort, tmRpcLow, slots));
     Files.writeString(
@@ -86,6 +92,7 @@ public final class FlinkCluster implements AutoCloseable {
     String classpath = classpath();
     List<Process> processes = new ArrayList<>();
     FlinkCluster cluster = new FlinkCluster(processes, restPort, dir);
+    cluster.prometheusPorts.addAll(prometheusPorts);
     try {
       processes.add(
           start(
@@ -93,7 +100,8 @@ public final class FlinkCluster implements AutoCloseable {
               conf,
               "GET_JM_RESOURCE_PARAMS",
               "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-              dir.resolve("jobmanager.log")));
+              dir.resolve("jobmanager.log"),
+              "-D" + PROMETHEUS_PORT + "=" + prometheusPorts.get(0)));
       for (int i = 0; i < taskManagers; i++) {
         // Each TaskManager on a port of its own: its id ("localhost:<port>-...") says which it is.
         processes.add(
@@ -103,7 +111,8 @@ public final class FlinkCluster implements AutoCloseable {
                 "GET_TM_RESOURCE_PARAMS",
                 "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
                 dir.resolve("taskmanager-" + i + ".log"),
-                "-Dtaskmanager.rpc.port=" + (tmRpcLow + i)));
+                "-Dtaskmanager.rpc.port=" + (tmRpcLow + i),
+                "-D" + PROMETHEUS_PORT + "=" + prometheusPorts.get(i + 1)));
         cluster.taskManagerPorts.add(tmRpcLow + i);
       }
       cluster.awaitTaskManagers(taskManagers);
@@ -141,6 +150,12 @@ public final class FlinkCluster implements AutoCloseable {
         "io.tmp.dirs: " + dir.resolve("tmp"),
         "web.tmpdir: " + dir.resolve("web"),
         "state.checkpoints.dir: " + dir.resolve("checkpoints").toUri(),
+        // Metrics as a production cluster exposes them: Flink's Prometheus reporter on each
+        // process (its port given per process), Beam's metrics among them; the REST API's view of
+        // them refreshed every second.
+        "metrics.reporter.prom.factory.class:"
+            + " org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        "metrics.fetcher.update-interval: 1000",
         "env.java.opts.all: " + String.join(" ", JAVA_OPTS),
         "");
   }
@@ -274,6 +289,14 @@ public final class FlinkCluster implements AutoCloseable {
   public long restoredCheckpoint(String jobId) throws IOException, InterruptedException {
     JsonNode restored = get("/jobs/" + jobId + "/checkpoints").path("latest").path("restored");
     return restored.isObject() ? restored.path("id").asLong(-1) : -1;
+  }
+
+  /**
+   * The ports of Flink's Prometheus reporter, one per process (the JobManager's first, then each
+   * TaskManager's): {@code http://localhost:<port>/metrics}.
+   */
+  public List<Integer> prometheusPorts() {
+    return List.copyOf(prometheusPorts);
   }
 
   /** {@code localhost:<rest port>}, for {@code --flinkMaster}. */
