@@ -367,7 +367,7 @@ public final class Launcher {
         String.format(
             "  %-16s %s%n",
             "sandbox",
-            "Starts a local PostgreSQL and Kafka broker (--flink: and a Flink cluster) until Ctrl-C"));
+            "Starts a local PostgreSQL and Kafka broker (--flink: and a Flink cluster; --cdc: and Debezium capturing cdc_orders) until Ctrl-C"));
     text.append(
         String.format(
             "  %-16s %s%n",

@@ -1,15 +1,13 @@
 package dev.sluice.runners.bench;
 
-import dev.sluice.runners.sandbox.Ports;
+import dev.sluice.runners.sandbox.ConnectWorker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,55 +26,24 @@ final class JdbcSinkPeer {
   static Map<String, Object> run(
       String bootstrap, String topic, String jdbcUrl, String table, long n, Path work)
       throws Exception {
-    Path worker = work.resolve("worker.properties");
-    Files.writeString(
-        worker,
-        String.join(
-            "\n",
-            "bootstrap.servers=" + bootstrap,
-            "key.converter=org.apache.kafka.connect.json.JsonConverter",
-            "value.converter=org.apache.kafka.connect.json.JsonConverter",
-            "key.converter.schemas.enable=true",
-            "value.converter.schemas.enable=true",
-            "offset.storage.file.filename=" + work.resolve("connect.offsets"),
-            "offset.flush.interval.ms=10000",
-            "listeners=http://127.0.0.1:" + Ports.free(),
-            "plugin.discovery=only_scan",
-            ""));
-    Path connector = work.resolve("jdbc-sink.properties");
-    Files.writeString(
-        connector,
-        String.join(
-            "\n",
-            "name=bench-jdbc-sink",
-            "connector.class=io.debezium.connector.jdbc.JdbcSinkConnector",
-            "tasks.max=2",
-            "topics=" + topic,
-            "connection.url=" + jdbcUrl,
-            "connection.username=postgres",
-            "connection.password=",
-            "insert.mode=upsert",
-            "primary.key.mode=record_key",
-            "primary.key.fields=order_id",
-            "schema.evolution=none",
-            "collection.name.format=" + table,
-            "consumer.override.auto.offset.reset=earliest",
-            ""));
-    Path log4j =
-        dev.sluice.runners.sandbox.LocalFiles.warningsOnlyLog4j(work.resolve("log4j.properties"));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx2g");
-    command.add("-Dlog4j.configuration=" + log4j.toUri());
-    command.add("-cp");
-    command.add(classpath());
-    command.add("org.apache.kafka.connect.cli.ConnectStandalone");
-    command.add(worker.toString());
-    command.add(connector.toString());
-    Path log = work.resolve("child.log");
+    Map<String, String> connector = new LinkedHashMap<>();
+    connector.put("name", "bench-jdbc-sink");
+    connector.put("connector.class", "io.debezium.connector.jdbc.JdbcSinkConnector");
+    connector.put("tasks.max", "2");
+    connector.put("topics", topic);
+    connector.put("connection.url", jdbcUrl);
+    connector.put("connection.username", "postgres");
+    connector.put("connection.password", "");
+    connector.put("insert.mode", "upsert");
+    connector.put("primary.key.mode", "record_key");
+    connector.put("primary.key.fields", "order_id");
+    connector.put("schema.evolution", "none");
+    connector.put("collection.name.format", table);
+    connector.put("consumer.override.auto.offset.reset", "earliest");
     long started = System.nanoTime();
-    Process process =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ConnectWorker worker = ConnectWorker.start(classpath(), work, bootstrap, true, connector, "2g");
+    Process process = worker.process();
+    Path log = worker.log();
     BenchCommand.FirstRow firstRow = BenchCommand.FirstRow.watch(jdbcUrl, table);
     long peakRss = 0;
     double seconds;
@@ -103,10 +70,7 @@ final class JdbcSinkPeer {
       seconds = (System.nanoTime() - started) / 1e9;
       peakRss = Math.max(peakRss, peakRss(process.pid()));
     } finally {
-      process.destroy();
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
+      worker.close();
     }
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("scenario", Scenario.PEER_DEBEZIUM_JDBC.id());

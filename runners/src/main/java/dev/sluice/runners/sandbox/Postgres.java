@@ -44,6 +44,10 @@ public final class Postgres implements AutoCloseable {
         .setDataDirectory(workDir.resolve("pg-data"))
         .setCleanDataDirectory(!keepData)
         .setPort(port)
+        // Logical decoding, for Debezium's change capture (sandbox --cdc): cheap when unused.
+        .setServerConfig("wal_level", "logical")
+        .setServerConfig("max_wal_senders", "10")
+        .setServerConfig("max_replication_slots", "10")
         .start();
   }
 
