@@ -60,4 +60,22 @@ abstract class LauncherCalls {
     assertThat(running.size() + " new running jobs", running.size(), is(1));
     return running.get(0)[0];
   }
+
+  /**
+   * Starts the launcher with {@code args} in a JVM of its own, as a user would; output to {@code
+   * log}.
+   */
+  protected static Process launch(java.util.List<String> args, java.nio.file.Path log)
+      throws java.io.IOException {
+    java.util.List<String> command = new java.util.ArrayList<>();
+    command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.sluice.runners.Sluice");
+    command.addAll(args);
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
 }

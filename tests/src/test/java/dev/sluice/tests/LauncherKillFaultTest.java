@@ -4,7 +4,6 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -37,17 +36,7 @@ class LauncherKillFaultTest extends LauncherCalls {
       "--runReport=" + dir.resolve("report.json"),
       "--bounded"
     };
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.sluice.runners.Sluice");
-    command.addAll(List.of(args));
-    Process launcher =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("launcher.log").toFile())
-            .start();
+    Process launcher = launch(List.of(args), dir.resolve("launcher.log"));
     // Kill it once the load is under way: rows are arriving, or the JVM has had time to read.
     Poll.until(
         java.time.Duration.ofMinutes(2),

@@ -234,19 +234,6 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
         + "\"}";
   }
 
-  private static Process launch(List<String> args, Path log) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.sluice.runners.Sluice");
-    command.addAll(args);
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-  }
-
   /** Scrapes until {@code done} holds; fails naming the last scrape (and the launcher's log). */
   private Map<String, Double> awaitScrape(
       int port, java.util.function.Predicate<Map<String, Double>> done, Process launcher)

@@ -9,7 +9,12 @@ public enum InputFormat {
   /** One JSON object per line (or per message), keyed by the schema's field names. */
   JSONL,
   /** Avro binary encoding of one record of the schema per message. */
-  AVRO;
+  AVRO,
+  /**
+   * Debezium change events as Kafka Connect's JSON converter writes them, with or without the
+   * schema wrapper (see {@link ChangeEvents}); an empty message is a tombstone.
+   */
+  DEBEZIUM;
 
   /** Parses {@code csv}, {@code jsonl} or {@code json} (case-insensitive). */
   public static InputFormat parse(String value) {
@@ -17,10 +22,18 @@ public enum InputFormat {
       case "csv" -> CSV;
       case "jsonl", "json" -> JSONL;
       case "avro" -> AVRO;
+      case "debezium" -> DEBEZIUM;
       default ->
           throw new IllegalArgumentException(
-              "Unknown format '" + value + "'; expected one of: csv, jsonl, json, avro");
+              "Unknown format '" + value + "'; expected one of: csv, jsonl, json, avro, debezium");
     };
+  }
+
+  /**
+   * Why an empty message of this format is filtered: a tombstone of a change topic, a blank line.
+   */
+  public String emptyCause() {
+    return this == DEBEZIUM ? "tombstone" : "blank";
   }
 
   /** Whether each file of this format starts with a header line. */

@@ -45,6 +45,8 @@ public abstract class ParseRecords
 
   abstract @Nullable Integer writerVersion();
 
+  abstract @Nullable ChangeEvents changes();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -56,6 +58,8 @@ public abstract class ParseRecords
     abstract Builder setPipeline(@Nullable String pipeline);
 
     abstract Builder setWriterVersion(@Nullable Integer version);
+
+    abstract Builder setChanges(@Nullable ChangeEvents changes);
 
     abstract ParseRecords build();
   }
@@ -81,6 +85,15 @@ public abstract class ParseRecords
     return toBuilder().setWriterVersion(version).build();
   }
 
+  /**
+   * Parses Debezium change events ({@link InputFormat#DEBEZIUM}) into replica records of the schema
+   * (its fields, the source position and the deleted flag): see {@link ChangeEvents}.
+   */
+  public static ParseRecords changes(Schema contract, ChangeEvents changes) {
+    checkArgument(changes != null, "changes must not be null");
+    return of(contract, InputFormat.DEBEZIUM).toBuilder().setChanges(changes).build();
+  }
+
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
@@ -100,20 +113,18 @@ public abstract class ParseRecords
     TupleTag<Traced<GenericRecord>> parsed = new TupleTag<>() {};
     TupleTag<DeadLetter> failed = new TupleTag<>() {};
     DeadLetters deadLetters = DeadLetters.forStep(pipeline, STEP).withSchema(schema);
+    RecordParser parser =
+        changes() != null
+            ? RecordParser.ofChanges(schema, changes())
+            : writerVersion == null
+                ? RecordParser.of(schema, format)
+                : RecordParser.of(schema, format).withWriterVersion(writerVersion);
     PCollectionTuple out =
         input.apply(
             "ParseLines",
-            ParDo.of(
-                    new ParseFn(
-                        writerVersion == null
-                            ? RecordParser.of(schema, format)
-                            : RecordParser.of(schema, format).withWriterVersion(writerVersion),
-                        Accounting.of(pipeline),
-                        deadLetters,
-                        parsed,
-                        failed))
+            ParDo.of(new ParseFn(parser, Accounting.of(pipeline), deadLetters, parsed, failed))
                 .withOutputTags(parsed, TupleTagList.of(failed)));
-    out.get(parsed).setCoder(Traced.coder(AvroCoder.of(schema)));
+    out.get(parsed).setCoder(Traced.coder(AvroCoder.of(parser.schema())));
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, parsed, failed);
   }
@@ -141,7 +152,7 @@ public abstract class ParseRecords
     @ProcessElement
     public void process(@Element SourceRecord record, MultiOutputReceiver out) {
       if (RecordParser.isBlank(record.payload())) {
-        accounting.filtered("blank");
+        accounting.filtered(parser.emptyCause());
         return;
       }
       try {

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
@@ -45,6 +46,7 @@ public final class RecordParser implements Serializable {
   private final InputFormat format;
   private final List<String> writerSchemasJson;
   private final String defaultWriterJson;
+  private final @Nullable ChangeEvents changes;
   private transient Map<Long, Schema> writersByFingerprint;
   private transient Schema defaultWriter;
   private transient Schema schema;
@@ -53,6 +55,16 @@ public final class RecordParser implements Serializable {
 
   private RecordParser(
       Schema schema, InputFormat format, List<Schema> writers, Schema defaultWriter) {
+    this(schema, format, writers, defaultWriter, null);
+  }
+
+  private RecordParser(
+      Schema schema,
+      InputFormat format,
+      List<Schema> writers,
+      Schema defaultWriter,
+      @Nullable ChangeEvents changes) {
+    this.changes = changes;
     this.schemaJson = schema.toString();
     this.format = format;
     this.writerSchemasJson = writers.stream().map(Schema::toString).toList();
@@ -68,6 +80,20 @@ public final class RecordParser implements Serializable {
   public static RecordParser of(Schema schema, InputFormat format) {
     List<Schema> writers = releasedVersions(schema);
     return new RecordParser(schema, format, writers, schema);
+  }
+
+  /**
+   * A parser of Debezium change events into the replica records of {@code contract} ({@link
+   * ChangeEvents#replicaSchema}).
+   */
+  public static RecordParser ofChanges(Schema contract, ChangeEvents changes) {
+    Schema replica = ChangeEvents.replicaSchema(contract);
+    return new RecordParser(replica, InputFormat.DEBEZIUM, List.of(replica), replica, changes);
+  }
+
+  /** Why an empty message is filtered (a tombstone of a change topic, a blank line). */
+  public String emptyCause() {
+    return format.emptyCause();
   }
 
   /** Plain Avro binary values were written with this released version of the schema. */
@@ -112,6 +138,22 @@ public final class RecordParser implements Serializable {
   }
 
   public GenericRecord parse(SourceRecord record) throws RecordException {
+    if (format == InputFormat.DEBEZIUM) {
+      checkUtf8(record.payload());
+      JsonNode tree;
+      try {
+        tree = mapper().readTree(record.payload());
+      } catch (JsonProcessingException e) {
+        throw new RecordException(
+            FailureReason.PARSE, "invalid JSON: " + e.getOriginalMessage(), e);
+      } catch (IOException e) {
+        throw new RecordException(FailureReason.PARSE, "invalid JSON: " + e.getMessage(), e);
+      }
+      if (tree == null) {
+        throw new RecordException(FailureReason.PARSE, "expected a change event but found nothing");
+      }
+      return changes.parse(tree, schema());
+    }
     if (format == InputFormat.AVRO) {
       return parseAvro(record.payload());
     }

@@ -15,6 +15,7 @@ public final class PipelineCatalog {
   static {
     add(new FilesToLake());
     add(new KafkaToJdbc());
+    add(new dev.sluice.pipelines.cdctojdbc.CdcToJdbc());
     add(new JdbcToLake());
   }
 

@@ -26,6 +26,7 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
+import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.time.EventTimeFromField;
@@ -115,7 +116,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable String eventTimeField,
       DeadLetterSink deadLetters,
       String runId,
-      @Nullable Replay replay)
+      @Nullable Replay replay,
+      String pipeline,
+      @Nullable ChangeEvents changes)
       implements SluicePipeline.Plan {}
 
   /** Where a run's events are. */
@@ -143,7 +146,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public Plan plan(KafkaToJdbcOptions options) {
-    return plan(options, null);
+    return planChanges(options, null, NAME, null);
   }
 
   /**
@@ -157,13 +160,28 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           "a replay reads dead letters, not the topic: leave out --startReadTime and"
               + " --stopReadTime (a backfill is a bounded run with them)");
     }
-    return plan(options, replay);
+    return planChanges(options, replay, NAME, null);
   }
 
-  private Plan plan(KafkaToJdbcOptions options, @Nullable Replay replay) {
+  /**
+   * The plan of a run of {@code pipeline}: kafka-to-jdbc's, or with {@code changes} the plan of
+   * cdc-to-jdbc, which applies Debezium change events to a replica table ({@link
+   * ChangeEvents#replicaSchema}: the schema's columns, the source position that guards each row,
+   * the deleted flag).
+   */
+  public static Plan planChanges(
+      KafkaToJdbcOptions options,
+      @Nullable Replay replay,
+      String pipeline,
+      @Nullable ChangeEvents changes) {
     Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    if (changes != null) {
+      schema = ChangeEvents.replicaSchema(schema);
+    }
     InputFormat format =
-        options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
+        changes != null
+            ? InputFormat.DEBEZIUM
+            : options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
     if (format == InputFormat.CSV) {
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
@@ -184,7 +202,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
               + options.getStopReadTime());
     }
     UpsertSql statements =
-        UpsertSql.of(options.getTable(), schema, keys, options.getVersionField());
+        UpsertSql.of(
+            options.getTable(),
+            schema,
+            keys,
+            changes != null ? ChangeEvents.POSITION : options.getVersionField());
     WriteSettings write =
         new WriteSettings(
             options.getBatchSize(),
@@ -193,7 +215,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     if (options.getEventTimeField() != null) {
       EventTimeFromField.of(schema, options.getEventTimeField());
     }
-    Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
+    Rules rules = Rules.load(options, schema, pipeline, new JdbcReferenceLookup(connection));
     Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
     checkTable(connection, options.getTable(), schema, keys);
     KafkaTopic kafka =
@@ -271,7 +293,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         options.getEventTimeField(),
         deadLetterSink,
         java.util.UUID.randomUUID().toString(),
-        replay);
+        replay,
+        pipeline,
+        changes);
   }
 
   @Override
@@ -280,8 +304,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       build(
           pipeline,
           plan,
-          plan.replay().read(NAME),
-          plan.replay().dryRun() ? Replay.dryWrite(NAME) : upsert(plan),
+          plan.replay().read(plan.pipeline()),
+          plan.replay().dryRun() ? Replay.dryWrite(plan.pipeline()) : upsert(plan),
           plan.replay().deadLetters(plan.deadLetters().writer()));
     } else {
       build(pipeline, plan, source(plan), upsert(plan), plan.deadLetters().writer());
@@ -324,7 +348,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   /** The plan's read of the topic. */
   static KafkaSource source(Plan plan) {
     KafkaSource source =
-        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), NAME)
+        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.pipeline())
             .withConsumerGroup(plan.kafka().consumerGroup())
             .withProperties(plan.kafka().properties())
             .withChunkRecords(plan.readChunkRecords())
@@ -335,7 +359,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   /** The plan's write into the table (or its staging table). */
   static JdbcUpsert upsert(Plan plan) {
     JdbcUpsert upsert =
-        JdbcUpsert.into(plan.database(), plan.upsert(), NAME)
+        JdbcUpsert.into(plan.database(), plan.upsert(), plan.pipeline())
             .withProgressOf(plan.runId())
             .withBatchSize(plan.write().batchSize())
             .withRetries(plan.write().maxRetries(), 200)
@@ -355,14 +379,16 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink) {
     boolean streaming = !plan.run().bounded();
     DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(NAME), deadLetterSink);
+        DeadLetterRouting.register(pipeline, Accounting.of(plan.pipeline()), deadLetterSink);
     PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", read);
     Result<Traced<GenericRecord>> parsed =
         raw.apply(
             "Parse",
-            ParseRecords.of(plan.schema(), plan.format())
-                .withPipeline(NAME)
-                .withWriterVersion(plan.writerSchemaVersion()));
+            (plan.changes() != null
+                    ? ParseRecords.changes(plan.schema(), plan.changes())
+                    : ParseRecords.of(plan.schema(), plan.format())
+                        .withWriterVersion(plan.writerSchemaVersion()))
+                .withPipeline(plan.pipeline()));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();
     if (plan.rules() != null) {

@@ -119,7 +119,9 @@ class GraphsWithIoReplacedTest {
         eventTimeField,
         sink,
         "run",
-        replay);
+        replay,
+        KafkaToJdbc.NAME,
+        null);
   }
 
   private static Replay replay(DeadLetterSink store, boolean dryRun, SourceRecord... records) {

@@ -85,6 +85,8 @@ class GraphsWithoutServicesTest {
             "created_at",
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
             "run-1",
+            null,
+            KafkaToJdbc.NAME,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
@@ -115,6 +117,8 @@ class GraphsWithoutServicesTest {
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
+            null,
+            KafkaToJdbc.NAME,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);

@@ -1,0 +1,102 @@
+package dev.sluice.pipelines.cdctojdbc;
+
+import dev.sluice.io.lineage.LineageDataset;
+import dev.sluice.pipelines.core.MetricsEndpoint;
+import dev.sluice.pipelines.core.Replay;
+import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.transforms.parse.ChangeEvents;
+import java.util.List;
+import java.util.Optional;
+import org.apache.beam.sdk.Pipeline;
+
+/**
+ * cdc-to-jdbc: Debezium change events from a Kafka topic applied to a PostgreSQL replica table,
+ * deletes included. It is kafka-to-jdbc's graph (read, parse, rules, dead letters, accounting,
+ * bounded or streaming) with the parse step reading change events ({@link ChangeEvents}) and the
+ * guarded upsert ordered by the events' source position: a row changes only for an event of a newer
+ * position, and a delete marks the row deleted at its position (a soft delete), so a replayed older
+ * insert or update never brings it back. Any order and any number of replays of the same events
+ * converge to the source table.
+ */
+public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaToJdbc.Plan> {
+  public static final String NAME = "cdc-to-jdbc";
+  private final KafkaToJdbc base = new KafkaToJdbc();
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Debezium change events into a PostgreSQL replica table, deletes included, by position";
+  }
+
+  @Override
+  public String lineage() {
+    return "Applies the Debezium change events of Kafka topic --topic (JSON, with or without the"
+        + " schema wrapper) to replica table --table: inserts, snapshot reads and updates upsert the"
+        + " row from after, deletes mark it _cdc_deleted from before, each only when its position"
+        + " (--positionField) is newer than the row's _cdc_position; tombstones are counted as"
+        + " filtered; events that do not parse or fit schema --schema go to --deadLetter.";
+  }
+
+  @Override
+  public Class<CdcToJdbcOptions> optionsClass() {
+    return CdcToJdbcOptions.class;
+  }
+
+  @Override
+  public KafkaToJdbc.Plan plan(CdcToJdbcOptions options) {
+    return KafkaToJdbc.planChanges(options, null, NAME, changes(options));
+  }
+
+  @Override
+  public KafkaToJdbc.Plan planReplay(CdcToJdbcOptions options, Replay replay) {
+    return KafkaToJdbc.planChanges(options, replay, NAME, changes(options));
+  }
+
+  private static ChangeEvents changes(CdcToJdbcOptions options) {
+    if (options.getFormat() != null) {
+      throw new IllegalArgumentException(
+          "--format does not apply to cdc-to-jdbc: it reads Debezium change events (JSON)");
+    }
+    if (options.getWriterSchemaVersion() != null) {
+      throw new IllegalArgumentException(
+          "--writerSchemaVersion does not apply to cdc-to-jdbc: it reads JSON change events");
+    }
+    if (!options.getVersionField().equals("version")) {
+      throw new IllegalArgumentException(
+          "--versionField does not apply to cdc-to-jdbc: changes are ordered by their source"
+              + " position (--positionField)");
+    }
+    return ChangeEvents.of(
+        options.getPositionField(), options.getDecimalHandling().equals("precise"));
+  }
+
+  @Override
+  public void build(Pipeline pipeline, KafkaToJdbc.Plan plan) {
+    base.build(pipeline, plan);
+  }
+
+  @Override
+  public Optional<String> needsLauncher(CdcToJdbcOptions options) {
+    return base.needsLauncher(options);
+  }
+
+  @Override
+  public Optional<MetricsEndpoint.Lag> consumerLag(KafkaToJdbc.Plan plan) {
+    return base.consumerLag(plan);
+  }
+
+  @Override
+  public List<LineageDataset> lineageInputs(KafkaToJdbc.Plan plan) {
+    return base.lineageInputs(plan);
+  }
+
+  @Override
+  public List<LineageDataset> lineageOutputs(KafkaToJdbc.Plan plan) {
+    return base.lineageOutputs(plan);
+  }
+}

@@ -1,0 +1,398 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.sandbox.ConnectWorker;
+import dev.sluice.runners.sandbox.DebeziumCapture;
+import dev.sluice.schemas.DeadLetter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cdc-to-jdbc against real Debezium: a seeded random workload of inserts, updates and deletes (keys
+ * deleted and inserted again) on a source table is captured by Debezium's PostgreSQL connector, and
+ * a bounded run leaves the replica equal to the source, row by row. Replaying the whole topic
+ * changes nothing; the same events in a shuffled order, with malformed and unfit events among them,
+ * converge to the same replica; tombstones are counted, bad events dead-lettered with their
+ * offsets.
+ */
+@ExtendWith(SharedSandbox.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CdcToJdbcEndToEndTest extends LauncherCalls {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int OPERATIONS = 2_000;
+  private static final int INITIAL_ROWS = 20;
+  private static final String COLUMNS =
+      "order_id, customer_id, amount, currency, status, created_at, updated_at, version, note,"
+          + " channel";
+
+  @TempDir Path dir;
+  private final String suffix = UUID.randomUUID().toString().substring(0, 8);
+  private final String source = "cdc_source_" + suffix;
+  private final String prefix = "cdc" + suffix;
+  private String topic;
+  private int deletes;
+
+  @BeforeAll
+  void captureAWorkload(@TempDir Path work) throws Exception {
+    createSource(source);
+    Random random = new Random(20261201L);
+    Map<Long, Long> versions = new TreeMap<>();
+    try (Connection c = SharedSandbox.get().postgres().connect();
+        Statement s = c.createStatement()) {
+      for (long id = 1; id <= INITIAL_ROWS; id++) {
+        s.execute(insert(source, id, 1, random));
+        versions.put(id, 1L);
+      }
+    }
+    topic = DebeziumCapture.topic(prefix, source);
+    try (ConnectWorker capture =
+        DebeziumCapture.start(
+            work,
+            SharedSandbox.bootstrapServers(),
+            SharedSandbox.get().postgres(),
+            DebeziumCapture.Settings.of(prefix, source))) {
+      deletes = workload(source, OPERATIONS, versions, random);
+      long expected = INITIAL_ROWS + OPERATIONS + deletes;
+      assertThat(
+          "events on " + topic,
+          StreamingOrders.await(() -> endOffsets(topic), expected),
+          is(expected));
+      assertThat(capture.process().isAlive(), is(true));
+    }
+  }
+
+  /** A source table of the Order contract; deletes carry their whole row. */
+  private static void createSource(String table) throws Exception {
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount numeric(12,2)"
+            + " NOT NULL, currency varchar(3) NOT NULL, status text NOT NULL, created_at"
+            + " timestamptz(3) NOT NULL, updated_at timestamptz(3) NOT NULL, version bigint NOT"
+            + " NULL, note text, channel text NOT NULL DEFAULT 'web')");
+    SharedSandbox.execute("ALTER TABLE " + table + " REPLICA IDENTITY FULL");
+  }
+
+  /**
+   * {@code operations} random changes to {@code table} over 150 keys, each its own transaction: an
+   * absent key is inserted, a present one updated (7 in 10) or deleted, so keys are deleted and
+   * inserted again. Returns the number of deletes.
+   */
+  private static int workload(String table, int operations, Map<Long, Long> versions, Random random)
+      throws Exception {
+    int deleted = 0;
+    try (Connection c = SharedSandbox.get().postgres().connect();
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < operations; i++) {
+        long id = 1 + random.nextInt(150);
+        Long version = versions.get(id);
+        if (version == null) {
+          s.execute(insert(table, id, 1, random));
+          versions.put(id, 1L);
+        } else if (random.nextInt(10) < 7) {
+          s.execute(
+              "UPDATE "
+                  + table
+                  + " SET version = "
+                  + (version + 1)
+                  + ", status = '"
+                  + status(random)
+                  + "', amount = "
+                  + amount(random)
+                  + ", note = "
+                  + (random.nextBoolean() ? "NULL" : "'n" + i + "'")
+                  + ", updated_at = now() WHERE order_id = "
+                  + id);
+          versions.put(id, version + 1);
+        } else {
+          s.execute("DELETE FROM " + table + " WHERE order_id = " + id);
+          versions.remove(id);
+          deleted++;
+        }
+      }
+    }
+    return deleted;
+  }
+
+  @AfterAll
+  void dropSource() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + source);
+  }
+
+  private static String insert(String table, long id, long version, Random random) {
+    return "INSERT INTO "
+        + table
+        + " VALUES ("
+        + id
+        + ", "
+        + (1 + random.nextInt(50))
+        + ", "
+        + amount(random)
+        + ", 'EUR', '"
+        + status(random)
+        + "', now(), now(), "
+        + version
+        + ", NULL, 'web')";
+  }
+
+  private static String amount(Random random) {
+    return random.nextInt(100_000) / 100 + "." + String.format("%02d", random.nextInt(100));
+  }
+
+  private static String status(Random random) {
+    return List.of("NEW", "PAID", "SHIPPED", "CANCELLED").get(random.nextInt(4));
+  }
+
+  private static String replica(String name) throws Exception {
+    String table = SharedSandbox.newTableLike("orders", name);
+    SharedSandbox.execute(
+        "ALTER TABLE "
+            + table
+            + " ADD COLUMN _cdc_position bigint NOT NULL, ADD COLUMN _cdc_deleted boolean NOT NULL"
+            + " DEFAULT false");
+    return table;
+  }
+
+  /** The source's rows, and the replica's live rows, as one text each, by key. */
+  private static String rows(String table, boolean replica) throws Exception {
+    return SharedSandbox.text(
+        "SELECT md5(coalesce(string_agg(concat_ws('|', "
+            + COLUMNS
+            + "), ',' ORDER BY order_id), '')) FROM "
+            + table
+            + (replica ? " WHERE NOT _cdc_deleted" : ""));
+  }
+
+  private String[] args(String topicName, String table, String group, Path out) {
+    String[] args =
+        KafkaToJdbcArgs.of(
+            topicName,
+            table,
+            "--consumerGroup=" + group,
+            "--bounded",
+            "--deadLetter=file:" + out.resolve("dlq"),
+            "--runReport=" + out.resolve("report.json"));
+    args[0] = "cdc-to-jdbc";
+    return args;
+  }
+
+  private static JsonNode counters(Path report) throws Exception {
+    return JSON.readTree(report.toFile()).get("counters");
+  }
+
+  private static JsonNode filteredBy(Path report) throws Exception {
+    return JSON.readTree(report.toFile()).path("filtered_by");
+  }
+
+  @Test
+  @Order(1)
+  void aBoundedRunLeavesTheReplicaEqualToTheSourceAndAReplayChangesNothing() throws Exception {
+    String table = replica("cdc_replica_" + suffix);
+    assertOk(run(args(topic, table, "cdc-" + suffix, dir.resolve("first"))));
+    assertThat(rows(table, true), equalTo(rows(source, false)));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE NOT _cdc_deleted"),
+        is(SharedSandbox.count("SELECT count(*) FROM " + source)));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE _cdc_deleted"),
+        greaterThan(0L));
+    Path report = dir.resolve("first/report.json");
+    JsonNode counters = counters(report);
+    assertThat(
+        counters.toString(),
+        counters.path("read").asLong(),
+        is((long) INITIAL_ROWS + OPERATIONS + deletes));
+    assertThat(filteredBy(report).path("tombstone").asLong(-1), is((long) deletes));
+    assertBalanced(dir.resolve("first/report.json"));
+
+    // The whole topic again, under a new consumer group: nothing changes.
+    String before = SharedSandbox.checksum(table, "order_id");
+    assertOk(run(args(topic, table, "cdc-replay-" + suffix, dir.resolve("replay"))));
+    assertThat(SharedSandbox.checksum(table, "order_id"), equalTo(before));
+    assertBalanced(dir.resolve("replay/report.json"));
+  }
+
+  @Test
+  @Order(2)
+  void shuffledEventsWithBadOnesAmongThemConvergeToTheSameReplica() throws Exception {
+    List<byte[]> events = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long expected = endOffsets(topic);
+      while (events.size() < expected) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          events.add(r.value() == null ? new byte[0] : r.value());
+        }
+      }
+    }
+    Collections.shuffle(events, new Random(7));
+    String shuffled = SharedSandbox.newTopic("cdc-shuffled", 2);
+    // An insert whose status is no symbol of the schema's enum: a value that does not fit.
+    com.fasterxml.jackson.databind.node.ObjectNode unfitEvent = null;
+    for (byte[] event : events) {
+      JsonNode tree = event.length == 0 ? null : JSON.readTree(event);
+      if (tree != null && tree.path("payload").path("after").isObject()) {
+        unfitEvent = (com.fasterxml.jackson.databind.node.ObjectNode) tree;
+        break;
+      }
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode payload =
+        (com.fasterxml.jackson.databind.node.ObjectNode) unfitEvent.get("payload");
+    payload.put("op", "c");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) payload.get("after")).put("status", "LOST");
+    String unfit = JSON.writeValueAsString(unfitEvent);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      int i = 0;
+      for (byte[] event : events) {
+        producer.send(
+            new ProducerRecord<>(shuffled, i++ % 2, null, event.length == 0 ? null : event));
+      }
+      producer.send(
+          new ProducerRecord<>(shuffled, 0, null, "{oops".getBytes(StandardCharsets.UTF_8)));
+      producer.send(
+          new ProducerRecord<>(shuffled, 1, null, unfit.getBytes(StandardCharsets.UTF_8)));
+      producer.flush();
+    }
+    String table = replica("cdc_shuffled_" + suffix);
+    Path out = dir.resolve("shuffled");
+    assertOk(run(args(shuffled, table, "cdc-shuffled-" + suffix, out)));
+    assertThat(rows(table, true), equalTo(rows(source, false)));
+    Path report = out.resolve("report.json");
+    JsonNode counters = counters(report);
+    assertThat(filteredBy(report).path("tombstone").asLong(-1), is((long) deletes));
+    assertThat(counters.get("dead_lettered").asLong(), is(2L));
+    assertBalanced(out.resolve("report.json"));
+
+    List<DeadLetter> dead = new ArrayList<>(LakeFiles.readDeadLetters(out.resolve("dlq")));
+    dead.sort(Comparator.comparing(DeadLetter::getOrigin));
+    int half = events.size() / 2;
+    assertThat(
+        dead.stream().map(d -> d.getOrigin() + " " + d.getReason()).toList(),
+        equalTo(
+            List.of(
+                "kafka:" + shuffled + "/0@" + (events.size() - half) + " parse",
+                "kafka:" + shuffled + "/1@" + half + " schema")));
+  }
+
+  @Test
+  @Order(3)
+  void streamingOnFlinkConvergesWhileTheWorkloadRuns(@TempDir Path work) throws Exception {
+    String table = "cdc_stream_source_" + suffix;
+    createSource(table);
+    String streamPrefix = "cdcs" + suffix;
+    String replica = replica("cdc_stream_replica_" + suffix);
+    Process launcher = null;
+    try (ConnectWorker capture =
+        DebeziumCapture.start(
+            work,
+            SharedSandbox.bootstrapServers(),
+            SharedSandbox.get().postgres(),
+            DebeziumCapture.Settings.of(streamPrefix, table))) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  KafkaToJdbcArgs.of(
+                      DebeziumCapture.topic(streamPrefix, table),
+                      replica,
+                      "--consumerGroup=" + streamPrefix,
+                      "--deadLetter=file:" + work.resolve("dlq"),
+                      "--runner=FlinkRunner",
+                      "--flinkMaster=[local]",
+                      "--checkpointingInterval=1000")));
+      args.set(0, "cdc-to-jdbc");
+      // The topic exists once the connector has written to it: an insert before the run starts.
+      Random random = new Random(99);
+      SharedSandbox.execute(insert(table, 1, 1, random));
+      Map<Long, Long> versions = new TreeMap<>(Map.of(1L, 1L));
+      String topicName = DebeziumCapture.topic(streamPrefix, table);
+      StreamingOrders.await(() -> endOffsets(topicName) > 0, true);
+      launcher = launch(args, work.resolve("launcher.log"));
+      // While it runs: a first half, then (rows arriving) the second half of the workload.
+      workload(table, 250, versions, random);
+      assertThat(
+          StreamingOrders.await(
+              () -> SharedSandbox.count("SELECT count(*) FROM " + replica) > 0, true),
+          is(true));
+      workload(table, 250, versions, random);
+      String expected = rows(table, false);
+      Process running = launcher;
+      boolean converged =
+          Poll.until(
+              Duration.ofMinutes(3),
+              () -> !running.isAlive() || rows(replica, true).equals(expected));
+      assertThat(
+          "replica converged while streaming; launcher log:\n"
+              + java.nio.file.Files.readString(work.resolve("launcher.log")),
+          converged && launcher.isAlive(),
+          is(true));
+      assertThat(rows(replica, true), equalTo(rows(table, false)));
+    } finally {
+      if (launcher != null) {
+        launcher.destroyForcibly().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    }
+  }
+
+  /** The number of records on a topic (the sum of its partitions' end offsets). */
+  private static long endOffsets(String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+}
