@@ -139,4 +139,47 @@ class ChangeEventsTest {
     assertThat(ChangeEvents.replicaSchema(replica), is(replica));
     assertThrows(IllegalArgumentException.class, () -> ChangeEvents.of("source.", true));
   }
+
+  @Test
+  void postgresTypesAsDebeziumEmitsThemFitTheirAvroTypes() throws Exception {
+    Schema contract =
+        new Schema.Parser()
+            .parse(
+                "{\"type\":\"record\",\"name\":\"Typed\",\"fields\":["
+                    + "{\"name\":\"id\",\"type\":\"long\"},"
+                    + "{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+                    + "{\"name\":\"flag\",\"type\":\"boolean\"},"
+                    + "{\"name\":\"ref\",\"type\":\"string\"},"
+                    + "{\"name\":\"doc\",\"type\":\"string\"},"
+                    + "{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":"
+                    + "\"decimal\",\"precision\":10,\"scale\":2}},"
+                    + "{\"name\":\"at\",\"type\":{\"type\":\"long\",\"logicalType\":"
+                    + "\"timestamp-micros\"}},"
+                    + "{\"name\":\"gone\",\"type\":[\"null\",\"string\"],\"default\":null}]}");
+    String schema =
+        "{\"type\":\"struct\",\"fields\":[{\"type\":\"struct\",\"field\":\"after\",\"fields\":["
+            + "{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"day\"},"
+            + "{\"type\":\"string\",\"name\":\"io.debezium.data.Uuid\",\"field\":\"ref\"},"
+            + "{\"type\":\"string\",\"name\":\"io.debezium.data.Json\",\"field\":\"doc\"},"
+            + "{\"type\":\"string\",\"field\":\"price\"},"
+            + "{\"type\":\"int64\",\"name\":\"io.debezium.time.NanoTimestamp\",\"field\":\"at\"}"
+            + "]}]}";
+    String after =
+        "{\"id\":1,\"day\":20422,\"flag\":true,"
+            + "\"ref\":\"0b9e2c1a-7f4e-4c55-9a43-1f2e3d4c5b6a\",\"doc\":\"{\\\"a\\\": [1, 2]}\","
+            + "\"price\":\"19.90\",\"at\":1764496800123456000,\"gone\":null}";
+    RecordParser parser = RecordParser.ofChanges(contract, ChangeEvents.of("source.lsn", true));
+    GenericRecord r =
+        parse(
+            parser, "{\"schema\":" + schema + ",\"payload\":" + event("r", "null", after, 3) + "}");
+    assertThat(r.get("day"), is(20422));
+    assertThat(r.get("flag"), is(true));
+    assertThat(r.get("ref").toString(), is("0b9e2c1a-7f4e-4c55-9a43-1f2e3d4c5b6a"));
+    assertThat(r.get("doc").toString(), is("{\"a\": [1, 2]}"));
+    assertThat(
+        new BigDecimal(new BigInteger(((ByteBuffer) r.get("price")).array()), 2),
+        is(new BigDecimal("19.90")));
+    assertThat(r.get("at"), is(1764496800123456L));
+    assertThat(r.get("gone"), is((Object) null));
+  }
 }
