@@ -255,10 +255,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
             Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
             new ByteArrayDeserializer(),
             new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+      List<TopicPartition> partitions = partitions(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       long expected = endOffsets(topic);
@@ -381,6 +378,12 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     }
   }
 
+  private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+    return consumer.partitionsFor(topic).stream()
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .toList();
+  }
+
   /** The number of records on a topic (the sum of its partitions' end offsets). */
   private static long endOffsets(String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer =
@@ -388,10 +391,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
             Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
             new ByteArrayDeserializer(),
             new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+      List<TopicPartition> partitions = partitions(consumer, topic);
       return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
     }
   }

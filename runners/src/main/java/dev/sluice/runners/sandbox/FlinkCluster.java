@@ -361,14 +361,7 @@ public final class FlinkCluster implements AutoCloseable {
       process.destroy();
     }
     for (Process process : processes) {
-      try {
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
+      LocalFiles.awaitExit(process);
     }
   }
 }

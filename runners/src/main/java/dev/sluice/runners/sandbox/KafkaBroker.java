@@ -201,14 +201,7 @@ public final class KafkaBroker implements AutoCloseable {
       return;
     }
     process.destroy();
-    try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    LocalFiles.awaitExit(process);
   }
 
   private static String tail(Path file) {

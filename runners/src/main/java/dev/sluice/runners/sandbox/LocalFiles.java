@@ -57,4 +57,19 @@ public final class LocalFiles {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
     }
   }
+
+  /**
+   * Waits for a process that was asked to stop: 20 s, then it is killed (and waited for 10 s more).
+   * An interrupt kills it at once and is kept.
+   */
+  public static void awaitExit(Process process) {
+    try {
+      if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
 }
