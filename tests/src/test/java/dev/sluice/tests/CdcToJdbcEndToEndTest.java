@@ -319,6 +319,44 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   }
 
   @Test
+  @Order(4)
+  void hardDeletesRemoveTheRowsAndAReplayBringsNoneBack() throws Exception {
+    String table = replica("cdc_hard_" + suffix);
+    String deletedKeys = table + "_deleted_keys";
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + deletedKeys
+            + " (order_id bigint PRIMARY KEY, _cdc_position bigint NOT NULL)");
+    String[] streaming = args(topic, table, "cdc-hard-stream-" + suffix, dir.resolve("hard-x"));
+    List<String> noBounded = new ArrayList<>(List.of(streaming));
+    noBounded.remove("--bounded");
+    noBounded.add("--deleteMode=hard");
+    assertThat(run(noBounded.toArray(String[]::new)), is(dev.sluice.runners.Launcher.USAGE));
+
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(topic, table, "cdc-hard-" + suffix, dir.resolve("hard")),
+                "--deleteMode=hard")));
+    assertThat(rows(table, false), equalTo(rows(source, false)));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + table + " WHERE _cdc_deleted"), is(0L));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + deletedKeys), greaterThan(0L));
+    assertBalanced(dir.resolve("hard/report.json"));
+
+    // Every event again, the old inserts of deleted keys among them, through prepared upserts.
+    String before = SharedSandbox.checksum(table, "order_id");
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(topic, table, "cdc-hard-replay-" + suffix, dir.resolve("hard-replay")),
+                "--deleteMode=hard",
+                "--writeMethod=insert")));
+    assertThat(SharedSandbox.checksum(table, "order_id"), equalTo(before));
+    assertBalanced(dir.resolve("hard-replay/report.json"));
+  }
+
+  @Test
   @Order(3)
   void streamingOnFlinkConvergesWhileTheWorkloadRuns(@TempDir Path work) throws Exception {
     String table = "cdc_stream_source_" + suffix;

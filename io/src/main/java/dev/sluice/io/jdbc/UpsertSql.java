@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 
 /**
@@ -21,11 +22,21 @@ import org.apache.avro.Schema;
  * @param schema the schema whose fields are the columns, as JSON
  * @param keyFields the fields of the table's unique key
  * @param versionField the version field (a long or an int)
+ * @param deletedKeys a table of keys deleted for good, each with the version of its delete
+ *     (cdc-to-jdbc's hard deletes), or null: a row is only written when no delete there is as new
  */
-public record UpsertSql(String table, String schema, List<String> keyFields, String versionField)
+public record UpsertSql(
+    String table,
+    String schema,
+    List<String> keyFields,
+    String versionField,
+    @Nullable String deletedKeys)
     implements Serializable {
   public UpsertSql {
     SqlIdentifiers.parts("table", table);
+    if (deletedKeys != null) {
+      SqlIdentifiers.parts("deletedKeys", deletedKeys);
+    }
     checkArgument(
         keyFields != null && !keyFields.isEmpty(), "keyFields must name at least one field");
     keyFields = List.copyOf(keyFields);
@@ -56,12 +67,69 @@ public record UpsertSql(String table, String schema, List<String> keyFields, Str
 
   /** The upsert of {@code schema}'s records into {@code table}. */
   public static UpsertSql of(String table, Schema schema, List<String> keys, String version) {
-    return new UpsertSql(table, schema.toString(), keys, version);
+    return new UpsertSql(table, schema.toString(), keys, version, null);
   }
 
   /** The same upsert into another table shaped like this one (a run's staging table). */
   public UpsertSql into(String other) {
-    return new UpsertSql(other, schema, keyFields, versionField);
+    return new UpsertSql(other, schema, keyFields, versionField, deletedKeys);
+  }
+
+  /**
+   * The same upsert, keeping out rows whose key {@code table} (key columns and the version column,
+   * unique on the key) holds with the same or a newer version: keys deleted for good stay deleted
+   * when an older write of them comes again.
+   */
+  public UpsertSql withDeletedKeys(String table) {
+    return new UpsertSql(this.table, schema, keyFields, versionField, table);
+  }
+
+  /**
+   * Moves the rows marked deleted ({@code deletedColumn} true) out of the table into {@link
+   * #deletedKeys}: their keys with the newest version of their delete. One statement.
+   */
+  public String purgeDeleted(String deletedColumn) {
+    checkArgument(deletedKeys != null, "purgeDeleted needs a deleted-keys table");
+    String version = SqlIdentifiers.quotePart("versionField", versionField);
+    String ledger = SqlIdentifiers.quote("deletedKeys", deletedKeys);
+    String kept = String.join(", ", quotedKeys()) + ", " + version;
+    return "WITH sluice_gone AS (DELETE FROM "
+        + SqlIdentifiers.quote("table", table)
+        + " WHERE "
+        + SqlIdentifiers.quotePart("column", deletedColumn)
+        + " RETURNING "
+        + kept
+        + ") INSERT INTO "
+        + ledger
+        + " ("
+        + kept
+        + ") SELECT "
+        + kept
+        + " FROM sluice_gone ON CONFLICT ("
+        + String.join(", ", quotedKeys())
+        + ") DO UPDATE SET "
+        + version
+        + " = GREATEST("
+        + ledger
+        + "."
+        + version
+        + ", EXCLUDED."
+        + version
+        + ")";
+  }
+
+  /**
+   * A query of no rows that fails unless the deleted-keys table has the key and version columns.
+   */
+  public String probeDeletedKeys() {
+    checkArgument(deletedKeys != null, "probeDeletedKeys needs a deleted-keys table");
+    return "SELECT "
+        + String.join(", ", quotedKeys())
+        + ", "
+        + SqlIdentifiers.quotePart("versionField", versionField)
+        + " FROM "
+        + SqlIdentifiers.quote("deletedKeys", deletedKeys)
+        + " WHERE false";
   }
 
   public Schema avroSchema() {
@@ -143,6 +211,29 @@ public record UpsertSql(String table, String schema, List<String> keyFields, Str
 
   private String upsert(String rows) {
     String quotedTable = SqlIdentifiers.quote("table", table);
+    if (deletedKeys != null) {
+      String version = SqlIdentifiers.quotePart("versionField", versionField);
+      List<String> match = new ArrayList<>();
+      for (String key : quotedKeys()) {
+        match.add("sluice_deleted." + key + " = sluice_in." + key);
+      }
+      rows =
+          "SELECT "
+              + String.join(", ", columns())
+              + " FROM ("
+              + rows
+              + ") AS sluice_in ("
+              + String.join(", ", columns())
+              + ") WHERE NOT EXISTS (SELECT 1 FROM "
+              + SqlIdentifiers.quote("deletedKeys", deletedKeys)
+              + " AS sluice_deleted WHERE "
+              + String.join(" AND ", match)
+              + " AND sluice_deleted."
+              + version
+              + " >= sluice_in."
+              + version
+              + ")";
+    }
     List<String> updates = new ArrayList<>();
     for (Schema.Field field : avroSchema().getFields()) {
       if (!keyFields.contains(field.name())) {

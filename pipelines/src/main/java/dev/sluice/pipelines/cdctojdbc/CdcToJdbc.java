@@ -49,12 +49,22 @@ public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaTo
 
   @Override
   public KafkaToJdbc.Plan plan(CdcToJdbcOptions options) {
-    return KafkaToJdbc.planChanges(options, null, NAME, changes(options));
+    return KafkaToJdbc.planChanges(options, null, NAME, changes(options), deletedKeys(options));
   }
 
   @Override
   public KafkaToJdbc.Plan planReplay(CdcToJdbcOptions options, Replay replay) {
-    return KafkaToJdbc.planChanges(options, replay, NAME, changes(options));
+    return KafkaToJdbc.planChanges(options, replay, NAME, changes(options), deletedKeys(options));
+  }
+
+  /** Hard deletes' table of deleted keys, or null for soft deletes. */
+  private static String deletedKeys(CdcToJdbcOptions options) {
+    if (options.getDeleteMode().equals("soft")) {
+      return null;
+    }
+    return options.getDeletedKeysTable() != null
+        ? options.getDeletedKeysTable()
+        : options.getTable() + "_deleted_keys";
   }
 
   private static ChangeEvents changes(CdcToJdbcOptions options) {

@@ -29,4 +29,22 @@ public interface CdcToJdbcOptions extends KafkaToJdbcOptions {
   String getDecimalHandling();
 
   void setDecimalHandling(String value);
+
+  @Description(
+      "soft: a delete marks the row _cdc_deleted and keeps it; hard (bounded runs): the rows a"
+          + " run marked deleted are moved into --deletedKeysTable (key and position) once it"
+          + " succeeded, and no older write of a key there is applied again")
+  @Default.String("soft")
+  @OptionPattern("^(soft|hard)$")
+  String getDeleteMode();
+
+  void setDeleteMode(String value);
+
+  @Description(
+      "Hard deletes: the table of deleted keys (the key columns as primary key, _cdc_position"
+          + " bigint); default <table>_deleted_keys")
+  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
+  String getDeletedKeysTable();
+
+  void setDeletedKeysTable(String value);
 }

@@ -45,6 +45,26 @@ public final class Steps {
     }
   }
 
+  /**
+   * Hard deletes: moves the rows a run marked deleted out of the table into its deleted-keys table
+   * ({@link UpsertSql#purgeDeleted}), in one statement, after the run's writes are all in.
+   */
+  public record PurgeDeleted(JdbcConnection database, UpsertSql upsert, String deletedColumn)
+      implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "purge deleted rows of " + upsert.table() + " into " + upsert.deletedKeys();
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      try (Connection c = database.openDirect();
+          java.sql.Statement s = c.createStatement()) {
+        s.executeUpdate(upsert.purgeDeleted(deletedColumn));
+      }
+    }
+  }
+
   /** Drops a staging table that is still there (a closed gate, a failed run). */
   public record DropStage(StagingTable stage) implements RunPlan.Step {
     @Override

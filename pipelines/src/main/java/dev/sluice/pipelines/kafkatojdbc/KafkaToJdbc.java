@@ -146,7 +146,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public Plan plan(KafkaToJdbcOptions options) {
-    return planChanges(options, null, NAME, null);
+    return planChanges(options, null, NAME, null, null);
   }
 
   /**
@@ -160,20 +160,23 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           "a replay reads dead letters, not the topic: leave out --startReadTime and"
               + " --stopReadTime (a backfill is a bounded run with them)");
     }
-    return planChanges(options, replay, NAME, null);
+    return planChanges(options, replay, NAME, null, null);
   }
 
   /**
    * The plan of a run of {@code pipeline}: kafka-to-jdbc's, or with {@code changes} the plan of
    * cdc-to-jdbc, which applies Debezium change events to a replica table ({@link
    * ChangeEvents#replicaSchema}: the schema's columns, the source position that guards each row,
-   * the deleted flag).
+   * the deleted flag). With {@code deletedKeys}, deletes are hard: a bounded run moves the rows it
+   * marked deleted into that table after it succeeded, and no older write of a key there is
+   * applied.
    */
   public static Plan planChanges(
       KafkaToJdbcOptions options,
       @Nullable Replay replay,
       String pipeline,
-      @Nullable ChangeEvents changes) {
+      @Nullable ChangeEvents changes,
+      @Nullable String deletedKeys) {
     Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     if (changes != null) {
       schema = ChangeEvents.replicaSchema(schema);
@@ -207,6 +210,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             schema,
             keys,
             changes != null ? ChangeEvents.POSITION : options.getVersionField());
+    if (deletedKeys != null) {
+      if (!bounded) {
+        throw new IllegalArgumentException(
+            "--deleteMode=hard needs --bounded: deleted rows are purged into their deleted-keys"
+                + " table after a run succeeded (a streaming run keeps soft deletes)");
+      }
+      statements = statements.withDeletedKeys(deletedKeys);
+      checkDeletedKeys(connection, statements);
+    }
     WriteSettings write =
         new WriteSettings(
             options.getBatchSize(),
@@ -265,6 +277,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           run.withPrepare(new Steps.CreateStage(stage))
               .withOnSuccess(new Steps.MergeStage(stage, statements))
               .withCleanup(new Steps.DropStage(stage));
+    }
+    if (deletedKeys != null) {
+      run = run.withOnSuccess(new Steps.PurgeDeleted(connection, statements, ChangeEvents.DELETED));
     }
     // A bounded run commits its consumer group's offsets only once everything it read is written
     // (and merged, when staged): a run that fails reads the same records again.
@@ -423,6 +438,28 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
               + " must be an ISO-8601 time with offset, e.g. 2026-11-25T00:00:00Z, but was '"
               + value
               + "'");
+    }
+  }
+
+  /**
+   * Hard deletes need their deleted-keys table: the key columns and the position, unique on the
+   * key.
+   */
+  private static void checkDeletedKeys(JdbcConnection connection, UpsertSql statements) {
+    try (Connection c = connection.openDirect();
+        java.sql.Statement s = c.createStatement()) {
+      s.executeQuery(statements.probeDeletedKeys()).close();
+    } catch (SQLException e) {
+      throw new IllegalArgumentException(
+          "--deleteMode=hard needs the deleted-keys table "
+              + statements.deletedKeys()
+              + " with the key columns ("
+              + String.join(", ", statements.keyFields())
+              + ") as its primary key and "
+              + ChangeEvents.POSITION
+              + " bigint: "
+              + e.getMessage(),
+          e);
     }
   }
 
