@@ -1,6 +1,7 @@
 package dev.sluice.tests;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
@@ -221,6 +222,14 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   @Test
   @Order(1)
   void aBoundedRunLeavesTheReplicaEqualToTheSourceAndAReplayChangesNothing() throws Exception {
+    // A table without the replica's bookkeeping columns is refused before anything is read.
+    String plain = SharedSandbox.newTableLike("orders", "cdc_plain_" + suffix);
+    assertThat(
+        run(args(topic, plain, "cdc-plain-" + suffix, dir.resolve("plain"))),
+        is(dev.sluice.runners.Launcher.USAGE));
+    assertThat(err.toString(StandardCharsets.UTF_8), containsString("_cdc_position"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + plain), is(0L));
+
     String table = replica("cdc_replica_" + suffix);
     assertOk(run(args(topic, table, "cdc-" + suffix, dir.resolve("first"))));
     assertThat(rows(table, true), equalTo(rows(source, false)));
