@@ -35,7 +35,7 @@ class JdbcSqlTest {
   @BeforeEach
   void tables() throws Exception {
     EmbeddedDatabase.execute(
-        "DROP TABLE IF EXISTS items, items_in, events, sluice_export_state;"
+        "DROP TABLE IF EXISTS items, items_in, items_gone, events, sluice_export_state;"
             + " CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL,"
             + " version bigint NOT NULL);"
             + " CREATE TABLE items_in (id bigint, name text, version bigint);"
@@ -84,6 +84,51 @@ class JdbcSqlTest {
     assertThat(
         EmbeddedDatabase.rows("SELECT * FROM items ORDER BY id"),
         contains("1|kept|9", "2|v3|3", "3|only|1"));
+  }
+
+  @Test
+  void keysDeletedForGoodKeepOlderWritesOutAndNewerOnesIn() throws Exception {
+    EmbeddedDatabase.execute(
+        "DROP TABLE IF EXISTS items_gone; ALTER TABLE items ADD COLUMN gone boolean NOT NULL"
+            + " DEFAULT false; CREATE TABLE items_gone (id bigint PRIMARY KEY, version bigint NOT"
+            + " NULL); INSERT INTO items VALUES (1, 'one', 5, true), (2, 'two', 4, false);"
+            + " INSERT INTO items_gone VALUES (1, 3)");
+    Schema withFlag =
+        SchemaBuilder.record("Item")
+            .fields()
+            .requiredLong("id")
+            .requiredString("name")
+            .requiredLong("version")
+            .requiredBoolean("gone")
+            .endRecord();
+    UpsertSql hard =
+        UpsertSql.of("items", withFlag, List.of("id"), "version").withDeletedKeys("items_gone");
+    try (Connection c = EmbeddedDatabase.open()) {
+      c.createStatement().executeQuery(hard.probeDeletedKeys()).close();
+    }
+    // The purge moves row 1 out, keeping the newer of the two delete versions.
+    EmbeddedDatabase.execute(hard.purgeDeleted("gone"));
+    assertThat(EmbeddedDatabase.rows("SELECT * FROM items ORDER BY id"), contains("2|two|4|f"));
+    assertThat(EmbeddedDatabase.rows("SELECT * FROM items_gone"), contains("1|5"));
+    // An older write of key 1 stays out, a newer one comes in; prepared and merged alike.
+    for (long version : new long[] {4, 5, 6}) {
+      try (Connection c = EmbeddedDatabase.open();
+          PreparedStatement s = c.prepareStatement(hard.values())) {
+        s.setLong(1, 1);
+        s.setString(2, "again " + version);
+        s.setLong(3, version);
+        s.setBoolean(4, false);
+        s.executeUpdate();
+      }
+    }
+    EmbeddedDatabase.execute(
+        "CREATE TABLE items_in2 (id bigint, name text, version bigint, gone boolean);"
+            + " INSERT INTO items_in2 VALUES (1, 'merged old', 5, false), (3, 'three', 1, false)");
+    EmbeddedDatabase.execute(hard.mergeFrom("items_in2"));
+    EmbeddedDatabase.execute("DROP TABLE items_in2");
+    assertThat(
+        EmbeddedDatabase.rows("SELECT * FROM items ORDER BY id"),
+        contains("1|again 6|6|f", "2|two|4|f", "3|three|1|f"));
   }
 
   @Test
