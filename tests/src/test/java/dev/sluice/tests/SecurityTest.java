@@ -132,6 +132,54 @@ class SecurityTest extends LauncherCalls {
     assertThat(printed(), containsString("environment variable HOME is not one secrets may be"));
   }
 
+  /**
+   * A Kafka properties file is a credentials file: one outside the secret directories is refused
+   * before any broker is contacted, so a hostile {@code --bootstrapServers} (here a socket that
+   * records what it receives) gets nothing, and the file's content is never printed.
+   */
+  @Test
+  void aKafkaPropertiesFileIsConfinedLikeASecret() throws Exception {
+    Path outside = Files.createTempDirectory(Path.of("/tmp"), "sluice-client");
+    Path file =
+        Files.writeString(
+            outside.resolve("client.properties"),
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+                + "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
+                + " required username=\"svc\" password=\""
+                + CANARY
+                + "\";\n");
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    Thread listener;
+    try (java.net.ServerSocket fakeBroker =
+        new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+      listener =
+          new Thread(
+              () -> {
+                try (java.net.Socket client = fakeBroker.accept()) {
+                  client.getInputStream().transferTo(captured);
+                } catch (java.io.IOException closed) {
+                  // The test closed the socket: nothing connected.
+                }
+              });
+      listener.setDaemon(true);
+      listener.start();
+      String broker = "127.0.0.1:" + fakeBroker.getLocalPort();
+      assertThat(
+          run(
+              kafkaToJdbc(
+                  "orders", "orders", "--bootstrapServers=" + broker, "--kafkaProperties=" + file)),
+          is(Launcher.USAGE));
+      assertThat(printed(), containsString("--kafkaProperties"));
+      assertThat(printed(), containsString("outside the directories secrets may be read from"));
+      assertThat(printed(), not(containsString(CANARY)));
+    } finally {
+      Files.delete(file);
+      Files.delete(outside);
+    }
+    listener.join(5_000);
+    assertThat(captured.size(), is(0));
+  }
+
   @Test
   void relationshipsRulesCannotReadTheSystemCatalogs() throws Exception {
     String topic = SharedSandbox.newTopic("catalog", 1);

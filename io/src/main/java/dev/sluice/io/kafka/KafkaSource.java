@@ -149,6 +149,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
   private Map<String, Object> consumerConfig() {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.putAll(properties().consumerSettings());
     if (consumerGroup() != null) {
       config.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroup());
     }
@@ -296,6 +297,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
       // Never jump: an offset that is gone is an error here, not a reason to read elsewhere.
       config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
       config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+      config.putAll(properties.consumerSettings());
       consumer = properties.consumerFactory().apply(config);
     }
 

@@ -28,7 +28,7 @@ public final class DeadLetterSinks {
     String jdbcPassword = options.getDeadLetterJdbcPassword();
     if (options instanceof KafkaSourceOptions kafka) {
       bootstrap = bootstrap != null ? bootstrap : kafka.getBootstrapServers();
-      kafkaProperties = KafkaClientProperties.fromFile(kafka.getKafkaProperties());
+      kafkaProperties = KafkaSourceOptions.Clients.of(kafka);
     }
     if (options instanceof JdbcOptions jdbc && jdbcUrl == null) {
       jdbcUrl = jdbc.getJdbcUrl();

@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.core;
 
+import dev.sluice.io.kafka.KafkaClientProperties;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
@@ -26,10 +27,33 @@ public interface KafkaSourceOptions extends SluiceOptions {
   void setConsumerGroup(String value);
 
   @Description(
-      "Properties file of Kafka client settings (SASL/SSL, ...), read where clients are created")
+      "Properties file of Kafka client settings (SASL/SSL, ...), read where clients are created."
+          + " It must lie in a directory of SLUICE_SECRET_DIRS; credentials in it may be env:/file:"
+          + " references; settings Sluice owns (bootstrap.servers, group.id, isolation.level, ...)"
+          + " are refused")
   String getKafkaProperties();
 
   void setKafkaProperties(String value);
+
+  @Description(
+      "How transactional records are read: read_committed (records of aborted transactions are"
+          + " never loaded, open ones only once committed; a bounded run ends at the last stable"
+          + " offsets) or read_uncommitted (every record, aborted ones included)")
+  @Default.Enum("read_committed")
+  KafkaClientProperties.Isolation getKafkaIsolationLevel();
+
+  void setKafkaIsolationLevel(KafkaClientProperties.Isolation value);
+
+  /** The Kafka client settings of these options. */
+  final class Clients {
+    private Clients() {}
+
+    /** The properties file and the isolation level the options give, checked. */
+    public static KafkaClientProperties of(KafkaSourceOptions options) {
+      return KafkaClientProperties.of(
+          options.getKafkaProperties(), options.getKafkaIsolationLevel());
+    }
+  }
 
   @Description(
       "Read up to the end offsets seen at start, then stop with a run summary (otherwise: stream"

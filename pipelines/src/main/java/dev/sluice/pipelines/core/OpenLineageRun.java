@@ -67,7 +67,7 @@ public final class OpenLineageRun {
     KafkaClientProperties properties = KafkaClientProperties.fromFile(null);
     if (options instanceof KafkaSourceOptions kafka) {
       bootstrap = kafka.getBootstrapServers();
-      properties = KafkaClientProperties.fromFile(kafka.getKafkaProperties());
+      properties = KafkaSourceOptions.Clients.of(kafka);
     }
     if (options.getParentRunId() != null) {
       try {

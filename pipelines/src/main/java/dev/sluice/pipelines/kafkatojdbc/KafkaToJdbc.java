@@ -13,6 +13,7 @@ import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
+import dev.sluice.pipelines.core.KafkaSourceOptions;
 import dev.sluice.pipelines.core.MetricsEndpoint;
 import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
@@ -235,7 +236,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             options.getBootstrapServers(),
             options.getTopic(),
             options.getConsumerGroup(),
-            KafkaClientProperties.fromFile(options.getKafkaProperties()));
+            KafkaSourceOptions.Clients.of(options));
     KafkaOffsets offsets =
         bounded && replay == null
             ? KafkaOffsets.plan(

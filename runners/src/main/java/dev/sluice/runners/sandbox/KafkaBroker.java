@@ -132,6 +132,8 @@ public final class KafkaBroker implements AutoCloseable {
         "offsets.topic.num.partitions=1",
         "transaction.state.log.replication.factor=1",
         "transaction.state.log.min.isr=1",
+        // Transactions whose producer is gone are aborted within a second of their timeout.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms=1000",
         "group.initial.rebalance.delay.ms=0",
         "");
   }
