@@ -17,6 +17,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The ways adversarial testing found to lose or destroy rows, each closed: a failed run must leave
@@ -83,6 +85,108 @@ class LossPathsTest extends LauncherCalls {
                 + table
                 + " WHERE order_id <= 40"),
         equalTo("1"));
+  }
+
+  /** The order ids in dead letters' JSON payloads, sorted. */
+  private static List<Long> deadLetterOrderIds(List<dev.sluice.schemas.DeadLetter> dead)
+      throws Exception {
+    List<Long> ids = new ArrayList<>();
+    for (dev.sluice.schemas.DeadLetter d : dead) {
+      ids.add(
+          new ObjectMapper()
+              .readTree(dev.sluice.transforms.deadletter.DeadLetterJson.bytes(d.getPayload()))
+              .get("order_id")
+              .asLong());
+    }
+    ids.sort(null);
+    return ids;
+  }
+
+  private static void discardEvenOrders(String table) throws Exception {
+    SharedSandbox.execute(
+        "CREATE OR REPLACE FUNCTION discard_even() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            + " IF NEW.order_id % 2 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$");
+    SharedSandbox.execute(
+        "CREATE TRIGGER discard_even BEFORE INSERT OR UPDATE ON "
+            + table
+            + " FOR EACH ROW EXECUTE FUNCTION discard_even()");
+  }
+
+  /**
+   * A trigger that discards rows (BEFORE INSERT OR UPDATE returning NULL) makes the upsert change
+   * nothing for them. They are sink dead letters that say the row was not applied, not stale
+   * versions: a row is stale only when the table holds its key at an equal or newer version (here
+   * orders 1 to 5, already there at version 9), whichever way the batches are written.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"copy", "insert"})
+  void rowsATriggerDiscardsAreDeadLettersNotStaleVersions(String writeMethod) throws Exception {
+    String topic = SharedSandbox.newTopic("discard-" + writeMethod, 2);
+    String table = SharedSandbox.newTableLike("orders", "orders_discard_" + writeMethod);
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " (order_id, customer_id, amount, currency, status, created_at, updated_at, version)"
+            + " SELECT g, 1, 1, 'EUR', 'NEW', now(), now(), 9 FROM generate_series(1, 5) g");
+    discardEvenOrders(table);
+    List<byte[]> even = new ArrayList<>();
+    List<byte[]> odd = new ArrayList<>();
+    for (int id = 1; id <= 50; id++) {
+      (id % 2 == 0 ? even : odd).add(json(id, 1, "1.00", "NEW"));
+    }
+    SharedSandbox.produceMany(topic, 0, even);
+    SharedSandbox.produceMany(topic, 1, odd);
+
+    assertOk(run(kafkaToJdbc(topic, table, "--writeMethod=" + writeMethod, "--batchSize=7")));
+    assertThat(counter("read"), is(50L));
+    assertThat(counter("written"), is(22L));
+    assertThat(counter("dead_lettered"), is(23L));
+    assertThat(counter("filtered"), is(5L));
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+    assertThat(report.get("filtered_by").get("stale_version").asLong(), is(5L));
+    assertBalanced(dir.resolve("report.json"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(27L));
+
+    List<dev.sluice.schemas.DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    List<Long> expected = new ArrayList<>();
+    for (long id = 6; id <= 50; id += 2) {
+      expected.add(id);
+    }
+    assertThat(deadLetterOrderIds(dead), equalTo(expected));
+    for (dev.sluice.schemas.DeadLetter d : dead) {
+      assertThat(d.getReason(), equalTo("sink"));
+      assertThat(d.getErrorMessage(), containsString("not applied"));
+      assertThat(d.getErrorMessage(), containsString(table));
+    }
+  }
+
+  /**
+   * A staged run (write-audit-publish) writes to a staging copy without the trigger; the merge into
+   * the table loses the discarded rows, so it fails naming them and merges nothing, and the
+   * consumer group does not move.
+   */
+  @Test
+  void aStagedMergeThatLosesRowsToATriggerFailsAndMergesNothing() throws Exception {
+    String topic = SharedSandbox.newTopic("discard-staged", 1);
+    String table = SharedSandbox.newTableLike("orders", "orders_discard_staged");
+    discardEvenOrders(table);
+    byte[][] values = new byte[10][];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = json(i + 1, 1, "1.00", "NEW");
+    }
+    SharedSandbox.produce(topic, 0, values);
+    Path rules =
+        java.nio.file.Files.writeString(
+            dir.resolve("rules.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1, severity: error}\n");
+
+    int exit = run(kafkaToJdbc(topic, table, "--rules=" + rules, "--consumerGroup=discard-staged"));
+    assertThat(exit, is(Launcher.RUN_FAILED));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("5 staged row(s) were not applied to " + table));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(0L));
+    assertThat(SharedSandbox.committedOffsets(topic, "discard-staged").isEmpty(), is(true));
   }
 
   private static final String ORDERS_HEADER =

@@ -45,8 +45,12 @@ import org.postgresql.PGConnection;
  * under savepoints: the other rows land and the rejected one is dead-lettered with the database's
  * message. Beam's JdbcIO has no dead-letter path, hence this sink.
  *
- * <p>Counts: rows inserted or updated are {@code written}; rows the version guard kept out (an
- * older version than the table's) are {@code filtered} as {@code stale_version}.
+ * <p>Counts: rows inserted or updated are {@code written}; rows the version guard kept out are
+ * {@code filtered} as {@code stale_version}, and only those: a row is stale when the table (or its
+ * deleted-keys table) is shown to hold its key at the same or a newer version, checked in the
+ * batch's transaction with one query. A row the upsert did not apply for any other reason (a
+ * trigger returning NULL, a rule {@code DO INSTEAD NOTHING}) is a {@code sink} dead letter that
+ * says so.
  */
 @AutoValue
 public abstract class JdbcUpsert
@@ -213,6 +217,9 @@ public abstract class JdbcUpsert
   }
 
   static final class UpsertFn extends BatchingFn<Traced<GenericRecord>, Long> {
+    /** The temporary batch table's column holding each row's place in its batch. */
+    static final String BATCH_ROW = "sluice_row";
+
     /** The sessions (backend process id and table) whose temporary batch table exists. */
     private static final java.util.Set<String> TEMPORARY_TABLES =
         java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -318,12 +325,18 @@ public abstract class JdbcUpsert
     private Outcome writeBatch(
         Connection connection, List<Pending<Traced<GenericRecord>>> batch, boolean unique)
         throws SQLException {
-      if (spec.copy() && connection.isWrapperFor(PGConnection.class)) {
+      boolean postgres = connection.isWrapperFor(PGConnection.class);
+      if (postgres) {
         ensureTemporaryTable(connection);
+      }
+      if (spec.copy() && postgres) {
         Savepoint beforeCopy = connection.setSavepoint();
         try {
           Outcome outcome = new Outcome(batch);
           outcome.written = copyAndMerge(connection, batch, unique);
+          if (outcome.written < batch.size()) {
+            rejectNotApplied(connection, outcome, null);
+          }
           return outcome;
         } catch (SQLException e) {
           // A rejected value, or one key twice in the batch (21000): the statement path below
@@ -342,9 +355,16 @@ public abstract class JdbcUpsert
             bind(statement, p.element().value());
             statement.addBatch();
           }
-          for (int count : statement.executeBatch()) {
-            outcome.written += count > 0 ? 1 : 0;
+          int[] counts = statement.executeBatch();
+          List<Integer> unwritten = new ArrayList<>();
+          for (int i = 0; i < counts.length; i++) {
+            if (counts[i] > 0) {
+              outcome.written++;
+            } else {
+              unwritten.add(i);
+            }
           }
+          rejectNotApplied(connection, outcome, unwritten);
           return outcome;
         } catch (SQLException e) {
           if (!SqlErrors.isRowError(e)) {
@@ -354,11 +374,17 @@ public abstract class JdbcUpsert
         }
         statement.clearBatch();
         Outcome isolated = new Outcome(batch);
-        for (Pending<Traced<GenericRecord>> p : batch) {
+        List<Integer> unwritten = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+          Pending<Traced<GenericRecord>> p = batch.get(i);
           Savepoint savepoint = connection.setSavepoint();
           try {
             bind(statement, p.element().value());
-            isolated.written += statement.executeUpdate() > 0 ? 1 : 0;
+            if (statement.executeUpdate() > 0) {
+              isolated.written++;
+            } else {
+              unwritten.add(i);
+            }
             connection.releaseSavepoint(savepoint);
           } catch (SQLException e) {
             if (!SqlErrors.isRowError(e)) {
@@ -378,7 +404,45 @@ public abstract class JdbcUpsert
                     e));
           }
         }
+        rejectNotApplied(connection, isolated, unwritten);
         return isolated;
+      }
+    }
+
+    /**
+     * Rejects the rows the upsert wrote nothing for although the table does not hold their key at
+     * the same or a newer version: the guard would have let them in, so something else (a trigger,
+     * a rule) discarded them, and they are not stale. One query for the batch, in its transaction,
+     * over the session's temporary batch table: the rows are there already after a COPY ({@code
+     * candidates} null), otherwise {@code candidates} (places in the batch) are copied there first.
+     * Without PostgreSQL's COPY the rows cannot be checked and count as stale, as before.
+     */
+    private void rejectNotApplied(
+        Connection connection, Outcome outcome, @Nullable List<Integer> candidates)
+        throws SQLException {
+      if (candidates != null) {
+        if (candidates.isEmpty() || !connection.isWrapperFor(PGConnection.class)) {
+          return;
+        }
+        copy(connection.unwrap(PGConnection.class), outcome.batch, candidates);
+      }
+      String table = spec.statements().table();
+      try (Statement statement = connection.createStatement();
+          java.sql.ResultSet rows =
+              statement.executeQuery(
+                  spec.statements().notApplied(temporary, "sluice_b." + BATCH_ROW))) {
+        while (rows.next()) {
+          outcome.rejected.add(outcome.batch.get(rows.getInt(1)));
+          outcome.errors.add(
+              new RecordException(
+                  FailureReason.SINK,
+                  "not applied: the upsert into "
+                      + table
+                      + " changed no row, yet "
+                      + table
+                      + " holds no equal or newer version of this key (a trigger or rule on the"
+                      + " table discarded the row)"));
+        }
       }
     }
 
@@ -393,7 +457,7 @@ public abstract class JdbcUpsert
       String session = pg.getBackendPID() + ":" + temporary;
       try (Statement statement = connection.createStatement()) {
         try {
-          copy(pg, batch);
+          copy(pg, batch, java.util.stream.IntStream.range(0, batch.size()).boxed().toList());
         } catch (SQLException e) {
           // A new session that reuses an old one's process id has no such table yet.
           TEMPORARY_TABLES.remove(session);
@@ -419,7 +483,9 @@ public abstract class JdbcUpsert
                 + temporary
                 + " (LIKE "
                 + SqlIdentifiers.quote("table", spec.statements().table())
-                + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+                + " INCLUDING DEFAULTS, "
+                + BATCH_ROW
+                + " integer) ON COMMIT DELETE ROWS");
       }
       connection.commit();
       TEMPORARY_TABLES.add(session);
@@ -429,16 +495,24 @@ public abstract class JdbcUpsert
      * Streams the batch to PostgreSQL as COPY CSV, row by row through a 64 KB buffer: no text of
      * the whole batch is ever built.
      */
-    private void copy(PGConnection pg, List<Pending<Traced<GenericRecord>>> batch)
+    private void copy(
+        PGConnection pg, List<Pending<Traced<GenericRecord>>> batch, List<Integer> indices)
         throws SQLException {
       org.postgresql.copy.CopyIn copy =
           pg.getCopyAPI()
-              .copyIn("COPY " + temporary + " (" + columns + ") FROM STDIN (FORMAT csv)");
+              .copyIn(
+                  "COPY "
+                      + temporary
+                      + " ("
+                      + columns
+                      + ", "
+                      + BATCH_ROW
+                      + ") FROM STDIN (FORMAT csv)");
       try (java.io.OutputStream out = new org.postgresql.copy.PGCopyOutputStream(copy, 1 << 16)) {
         StringBuilder row = new StringBuilder(256);
-        for (Pending<Traced<GenericRecord>> p : batch) {
+        for (int index : indices) {
           row.setLength(0);
-          GenericRecord record = p.element().value();
+          GenericRecord record = batch.get(index).element().value();
           List<Schema.Field> fields = schema.getFields();
           for (int i = 0; i < fields.size(); i++) {
             if (i > 0) {
@@ -447,7 +521,7 @@ public abstract class JdbcUpsert
             Schema.Field field = fields.get(i);
             AvroColumns.csv(field.schema(), record.get(field.pos()), row);
           }
-          row.append('\n');
+          row.append(',').append(index).append('\n');
           out.write(row.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
       } catch (java.io.IOException e) {

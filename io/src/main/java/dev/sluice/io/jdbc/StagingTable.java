@@ -62,7 +62,9 @@ public record StagingTable(JdbcConnection connection, String table, String stagi
 
   /**
    * Merges the staged rows into the target with the versioned upsert {@code into} (newer versions
-   * only) and drops the stage, atomically.
+   * only) and drops the stage, atomically. A staged row the merge did not apply although the target
+   * holds no equal or newer version of its key (a trigger or rule on the target discarded it) fails
+   * the merge, which then changes nothing: the run counted it written.
    */
   public void mergeAndDrop(UpsertSql into) throws SQLException {
     if (!into.table().equals(table)) {
@@ -74,6 +76,7 @@ public record StagingTable(JdbcConnection connection, String table, String stagi
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
         s.executeUpdate(sql);
+        checkApplied(s, into);
         s.execute("DROP TABLE " + SqlIdentifiers.quote("table", staging));
         c.commit();
       } catch (SQLException | RuntimeException e) {
@@ -84,6 +87,35 @@ public record StagingTable(JdbcConnection connection, String table, String stagi
         }
         throw e;
       }
+    }
+  }
+
+  private void checkApplied(Statement s, UpsertSql into) throws SQLException {
+    List<String> keys = new java.util.ArrayList<>();
+    long count = 0;
+    try (java.sql.ResultSet rows =
+        s.executeQuery(into.notApplied(staging, into.keyColumnsOfSource()))) {
+      int columns = rows.getMetaData().getColumnCount();
+      while (rows.next()) {
+        count++;
+        if (keys.size() < 5) {
+          List<String> key = new java.util.ArrayList<>();
+          for (int i = 1; i <= columns; i++) {
+            key.add(String.valueOf(rows.getObject(i)));
+          }
+          keys.add(String.join("/", key));
+        }
+      }
+    }
+    if (count > 0) {
+      throw new IllegalStateException(
+          count
+              + " staged row(s) were not applied to "
+              + table
+              + " although it holds no equal or newer version of their key (a trigger or rule on"
+              + " the table discarded them), e.g. key(s) "
+              + String.join(", ", keys)
+              + "; nothing was merged");
     }
   }
 

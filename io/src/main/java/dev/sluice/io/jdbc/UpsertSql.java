@@ -132,6 +132,52 @@ public record UpsertSql(
         + " WHERE false";
   }
 
+  /**
+   * The rows of {@code source} (a table shaped like the target, with the key and version columns)
+   * that the table does not hold: neither the table nor the deleted-keys table has their key at the
+   * same or a newer version. After an upsert these are the rows it did not apply although the guard
+   * would have let them in (a trigger or a rule on the table discarded them); every other row not
+   * written is a stale version. Selects {@code columns} (quoted by the caller) of them.
+   */
+  public String notApplied(String source, String columns) {
+    String version = SqlIdentifiers.quotePart("versionField", versionField);
+    StringBuilder sql =
+        new StringBuilder("SELECT ")
+            .append(columns)
+            .append(" FROM ")
+            .append(SqlIdentifiers.quote("table", source))
+            .append(" AS sluice_b WHERE NOT EXISTS (")
+            .append(holds(SqlIdentifiers.quote("table", table), version))
+            .append(")");
+    if (deletedKeys != null) {
+      sql.append(" AND NOT EXISTS (")
+          .append(holds(SqlIdentifiers.quote("deletedKeys", deletedKeys), version))
+          .append(")");
+    }
+    return sql.toString();
+  }
+
+  /** Whether {@code table} holds {@code sluice_b}'s key at its version or a newer one. */
+  private String holds(String quotedTable, String version) {
+    List<String> match = new ArrayList<>();
+    for (String key : quotedKeys()) {
+      match.add("sluice_h." + key + " = sluice_b." + key);
+    }
+    return "SELECT 1 FROM "
+        + quotedTable
+        + " AS sluice_h WHERE "
+        + String.join(" AND ", match)
+        + " AND sluice_h."
+        + version
+        + " >= sluice_b."
+        + version;
+  }
+
+  /** The key columns, quoted and joined, as {@code sluice_b}'s (for {@link #notApplied}). */
+  public String keyColumnsOfSource() {
+    return String.join(", ", quotedKeys().stream().map(k -> "sluice_b." + k).toList());
+  }
+
   public Schema avroSchema() {
     return new Schema.Parser().parse(schema);
   }

@@ -74,6 +74,33 @@ class JdbcSqlTest {
         EmbeddedDatabase.rows("SELECT name FROM items WHERE id = 2").get(0), equalTo(oneOrder));
   }
 
+  /**
+   * After an upsert, the rows of its source that the table does not hold at their version or a
+   * newer one are the rows that were not applied; stale rows (the table newer) and written rows are
+   * not among them, nor are keys deleted for good at a newer version.
+   */
+  @Test
+  void notAppliedFindsTheRowsTheTableDoesNotHoldAtTheirVersionOrNewer() throws Exception {
+    upsert(1, "newer", 5);
+    upsert(2, "same", 3);
+    upsert(3, "older", 1);
+    EmbeddedDatabase.execute(
+        "INSERT INTO items_in VALUES (1, 'stale', 4), (2, 'same', 3), (3, 'lost', 2),"
+            + " (4, 'missing', 1)");
+    assertThat(
+        EmbeddedDatabase.rows(
+            UPSERT.notApplied("items_in", UPSERT.keyColumnsOfSource()) + " ORDER BY 1"),
+        contains("3", "4"));
+
+    EmbeddedDatabase.execute(
+        "DROP TABLE IF EXISTS items_gone; CREATE TABLE items_gone (id bigint PRIMARY KEY,"
+            + " version bigint NOT NULL); INSERT INTO items_gone VALUES (4, 7), (3, 1)");
+    UpsertSql withDeletes = UPSERT.withDeletedKeys("items_gone");
+    assertThat(
+        EmbeddedDatabase.rows(withDeletes.notApplied("items_in", "sluice_b.name")),
+        contains("lost"));
+  }
+
   @Test
   void theMergeTakesTheNewestVersionOfEachKeyOfItsSource() throws Exception {
     upsert(1, "kept", 9);
