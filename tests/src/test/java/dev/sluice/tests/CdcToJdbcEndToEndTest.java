@@ -425,6 +425,71 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     }
   }
 
+  /**
+   * A captured event given columns the contract lacks is a schema dead letter naming them, never
+   * written without them; one missing a column with a default gets the default, as kafka-to-jdbc
+   * does with a missing field; truncate and message events are counted filtered by name.
+   */
+  @Test
+  @Order(5)
+  void unknownColumnsAreDeadLetteredAndTruncatesAreCountedNotApplied() throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode captured = null;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = partitions(consumer, topic);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      while (captured == null) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          JsonNode tree = r.value() == null ? null : JSON.readTree(r.value());
+          if (captured == null && tree != null && tree.path("payload").path("after").isObject()) {
+            captured = (com.fasterxml.jackson.databind.node.ObjectNode) tree;
+          }
+        }
+      }
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode extra = captured.deepCopy();
+    com.fasterxml.jackson.databind.node.ObjectNode extraAfter =
+        (com.fasterxml.jackson.databind.node.ObjectNode) extra.get("payload").get("after");
+    extraAfter.put("order_id", 9_001L).put("discount", 5).put("region", "eu");
+    com.fasterxml.jackson.databind.node.ObjectNode missing = captured.deepCopy();
+    com.fasterxml.jackson.databind.node.ObjectNode missingAfter =
+        (com.fasterxml.jackson.databind.node.ObjectNode) missing.get("payload").get("after");
+    missingAfter.put("order_id", 9_002L).remove("channel");
+    String truncate = "{\"op\":\"t\",\"before\":null,\"after\":null,\"source\":{\"lsn\":1}}";
+    String message = "{\"op\":\"m\",\"source\":{\"lsn\":2},\"message\":{\"prefix\":\"x\"}}";
+    String events = SharedSandbox.newTopic("cdc-columns", 1);
+    SharedSandbox.produce(
+        events,
+        0,
+        JSON.writeValueAsBytes(extra),
+        JSON.writeValueAsBytes(missing),
+        truncate.getBytes(StandardCharsets.UTF_8),
+        message.getBytes(StandardCharsets.UTF_8));
+
+    String table = replica("cdc_columns_" + suffix);
+    Path out = dir.resolve("columns");
+    assertOk(run(args(events, table, "cdc-columns-" + suffix, out)));
+    Path report = out.resolve("report.json");
+    assertThat(counters(report).get("written").asLong(), is(1L));
+    assertThat(counters(report).get("dead_lettered").asLong(), is(1L));
+    assertThat(filteredBy(report).path("truncate").asLong(), is(1L));
+    assertThat(filteredBy(report).path("message").asLong(), is(1L));
+    assertBalanced(report);
+    assertThat(
+        SharedSandbox.text("SELECT string_agg(order_id || ':' || channel, ',') FROM " + table),
+        equalTo("9002:web"));
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(out.resolve("dlq"));
+    assertThat(dead.size(), is(1));
+    assertThat(dead.get(0).getReason(), equalTo("schema"));
+    assertThat(dead.get(0).getOrigin(), equalTo("kafka:" + events + "/0@0"));
+    assertThat(
+        dead.get(0).getErrorMessage(), containsString("unknown columns 'discount', 'region'"));
+  }
+
   private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
     return consumer.partitionsFor(topic).stream()
         .map(p -> new TopicPartition(topic, p.partition()))

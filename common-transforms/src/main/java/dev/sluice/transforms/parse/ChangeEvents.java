@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.RecordFiltered;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -108,7 +109,7 @@ public final class ChangeEvents implements Serializable {
   }
 
   /** The replica record of one change event (its JSON tree). */
-  GenericRecord parse(JsonNode root, Schema replica) throws RecordException {
+  GenericRecord parse(JsonNode root, Schema replica) throws RecordException, RecordFiltered {
     if (!root.isObject()) {
       throw new RecordException(FailureReason.PARSE, "a change event is a JSON object");
     }
@@ -116,6 +117,16 @@ public final class ChangeEvents implements Serializable {
     JsonNode event = wrapped ? root.get("payload") : root;
     String op = event.path("op").asText("");
     boolean delete = op.equals("d");
+    if (op.equals("t")) {
+      throw new RecordFiltered(
+          "truncate",
+          "truncate events are not applied: the replica keeps its rows (truncate it yourself if"
+              + " the source's truncate should reach it)");
+    }
+    if (op.equals("m")) {
+      throw new RecordFiltered(
+          "message", "logical decoding messages (op 'm') carry no row: they are not applied");
+    }
     if (!List.of("c", "r", "u", "d").contains(op)) {
       throw new RecordException(
           FailureReason.PARSE,
@@ -128,6 +139,31 @@ public final class ChangeEvents implements Serializable {
     if (row == null || !row.isObject()) {
       throw new RecordException(
           FailureReason.PARSE, "a change event with op '" + op + "' has no '" + side + "' row");
+    }
+    List<String> unknown = new ArrayList<>();
+    row.fieldNames()
+        .forEachRemaining(
+            name -> {
+              if (replica.getField(name) == null || name.equals(POSITION) || name.equals(DELETED)) {
+                unknown.add(AvroValues.shorten(name));
+              }
+            });
+    if (!unknown.isEmpty()) {
+      // The replica is held to a reviewed contract: a column it lacks is a schema change to review,
+      // never a value to drop.
+      throw new RecordException(
+          FailureReason.SCHEMA,
+          "unknown column"
+              + (unknown.size() == 1 ? " '" : "s '")
+              + String.join("', '", unknown.subList(0, Math.min(unknown.size(), 10)))
+              + (unknown.size() > 10 ? "' and " + (unknown.size() - 10) + " more" : "'")
+              + " in the event's '"
+              + side
+              + "' row "
+              + (unknown.size() == 1 ? "is" : "are")
+              + " not in schema "
+              + replica.getName()
+              + ": the source table has columns the contract lacks");
     }
     Map<String, JsonNode> columnSchemas =
         wrapped ? columnSchemas(root.get("schema"), side) : Map.of();

@@ -7,6 +7,7 @@ import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.RecordFiltered;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
@@ -130,11 +131,13 @@ public abstract class ParseRecords
   }
 
   static final class ParseFn extends DoFn<SourceRecord, Traced<GenericRecord>> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ParseFn.class);
     private final RecordParser parser;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
     private final TupleTag<Traced<GenericRecord>> parsed;
     private final TupleTag<DeadLetter> failed;
+    private transient java.util.Set<String> loggedFiltered;
 
     ParseFn(
         RecordParser parser,
@@ -149,6 +152,11 @@ public abstract class ParseRecords
       this.failed = failed;
     }
 
+    @Setup
+    public void setup() {
+      loggedFiltered = new java.util.HashSet<>();
+    }
+
     @ProcessElement
     public void process(@Element SourceRecord record, MultiOutputReceiver out) {
       if (RecordParser.isBlank(record.payload())) {
@@ -157,6 +165,16 @@ public abstract class ParseRecords
       }
       try {
         out.get(parsed).output(Traced.of(record, parser.parse(record)));
+      } catch (RecordFiltered e) {
+        accounting.filtered(e.cause());
+        if (loggedFiltered.add(e.cause())) {
+          LOG.warn(
+              "{} ({}): {}; counted filtered as {}",
+              record.origin(),
+              STEP,
+              e.getMessage(),
+              e.cause());
+        }
       } catch (RecordException e) {
         out.get(failed).output(deadLetters.of(record, e));
       } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.sluice.schemas.Schemas;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.RecordFiltered;
 import dev.sluice.transforms.core.SourceRecord;
 import java.io.IOException;
 import java.io.Serializable;
@@ -137,7 +138,7 @@ public final class RecordParser implements Serializable {
     return true;
   }
 
-  public GenericRecord parse(SourceRecord record) throws RecordException {
+  public GenericRecord parse(SourceRecord record) throws RecordException, RecordFiltered {
     if (format == InputFormat.DEBEZIUM) {
       checkUtf8(record.payload());
       JsonNode tree;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.sluice.schemas.Order;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.RecordFiltered;
 import dev.sluice.transforms.core.SourceRecord;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -50,7 +51,8 @@ class ChangeEventsTest {
         + "\",\"ts_ms\":1}";
   }
 
-  private static GenericRecord parse(RecordParser parser, String json) throws RecordException {
+  private static GenericRecord parse(RecordParser parser, String json)
+      throws RecordException, RecordFiltered {
     return parser.parse(SourceRecord.of("kafka:cdc/0@1", json.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -101,6 +103,58 @@ class ChangeEventsTest {
     assertThat(d.get(ChangeEvents.POSITION), is(950L));
     GenericRecord r = parse(STRINGS, event("r", "null", row(8, "\"3.10\"", "NEW"), 10));
     assertThat(r.get(ChangeEvents.DELETED), is(false));
+  }
+
+  /**
+   * The replica is held to its contract: a column the contract lacks is a schema dead letter naming
+   * it, never silently dropped; a column the event lacks is treated as kafka-to-jdbc treats a
+   * missing field (null when optional, the default when it has one, else a schema dead letter).
+   */
+  @Test
+  void unknownColumnsAreSchemaFailuresAndMissingOnesAreTreatedAsMissingFields() throws Exception {
+    String extra = row(9, "\"2.00\"", "NEW").replace("}", ",\"discount\":5,\"region\":\"eu\"}");
+    RecordException unknown =
+        assertThrows(RecordException.class, () -> parse(STRINGS, event("u", "null", extra, 960)));
+    assertThat(unknown.reason(), is(FailureReason.SCHEMA));
+    assertThat(unknown.getMessage(), containsString("unknown columns 'discount', 'region'"));
+    assertThat(unknown.getMessage(), containsString("not in schema Order"));
+
+    String withoutOptional =
+        row(10, "\"2.00\"", "NEW")
+            .replace(",\"note\":null", "")
+            .replace(",\"channel\":\"web\"", "");
+    GenericRecord r = parse(STRINGS, event("c", "null", withoutOptional, 961));
+    assertThat(r.get("note"), is((Object) null));
+    assertThat(r.get("channel").toString(), is("web"));
+
+    String withoutRequired = row(11, "\"2.00\"", "NEW").replace("\"customer_id\":7,", "");
+    RecordException missing =
+        assertThrows(
+            RecordException.class, () -> parse(STRINGS, event("c", "null", withoutRequired, 962)));
+    assertThat(missing.reason(), is(FailureReason.SCHEMA));
+    assertThat(missing.getMessage(), containsString("customer_id"));
+    assertThat(missing.getMessage(), containsString("required but missing"));
+  }
+
+  @Test
+  void truncateAndMessageEventsAreFilteredNotCalledMalformed() {
+    RecordFiltered truncate =
+        assertThrows(
+            RecordFiltered.class,
+            () ->
+                parse(
+                    PRECISE,
+                    "{\"before\":null,\"after\":null,\"source\":{\"lsn\":5},\"op\":\"t\"}"));
+    assertThat(truncate.cause(), is("truncate"));
+    assertThat(truncate.getMessage(), containsString("truncate events are not applied"));
+    RecordFiltered message =
+        assertThrows(
+            RecordFiltered.class,
+            () ->
+                parse(
+                    PRECISE,
+                    "{\"op\":\"m\",\"source\":{\"lsn\":6},\"message\":{\"prefix\":\"p\"}}"));
+    assertThat(message.cause(), is("message"));
   }
 
   @Test

@@ -301,7 +301,7 @@ public final class BenchChild {
         GenericRecord order;
         try {
           order = parser.parse(record);
-        } catch (RecordException e) {
+        } catch (RecordException | dev.sluice.transforms.core.RecordFiltered e) {
           rejected++;
           continue;
         }
