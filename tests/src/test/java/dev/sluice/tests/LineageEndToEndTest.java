@@ -246,6 +246,75 @@ class LineageEndToEndTest extends LauncherCalls {
         is(1L));
   }
 
+  /**
+   * A backend that sends its headers and then stalls, and one that accepts the connection and never
+   * answers, each cost a run at most about {@code --lineageTimeout}: events are delivered from a
+   * queue while the run goes on, every exchange bounded as a whole. Credentials in the lineage URL
+   * (user info, query values) are printed nowhere, neither in the summary nor in the warnings.
+   */
+  @Test
+  void aStalledOrSilentBackendCostsARunAtMostItsDeadlineAndNoCredentialIsPrinted()
+      throws Exception {
+    String secret = "s3cret-" + UUID.randomUUID();
+    HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    stalling.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    stalling.createContext(
+        "/api/v1/lineage",
+        exchange -> {
+          exchange.sendResponseHeaders(200, 0); // a body of unknown length, which never comes
+          exchange.getResponseBody().flush();
+          try {
+            never.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    stalling.start();
+    ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+    try {
+      System.setErr(new java.io.PrintStream(warnings, true, StandardCharsets.UTF_8));
+      for (int port : List.of(stalling.getAddress().getPort(), silent.getLocalPort())) {
+        Path in =
+            orders("in-" + port, "1,7,1.00,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,");
+        out.reset();
+        long started = System.nanoTime();
+        assertOk(
+            run(
+                "files-to-lake",
+                "--input=" + in + "/*.csv",
+                "--output=" + dir.resolve("lake-" + port),
+                "--deadLetter=file:" + dir.resolve("dlq-" + port),
+                "--lineageTimeout=PT1S",
+                "--lineage=http://svc:"
+                    + secret
+                    + "@127.0.0.1:"
+                    + port
+                    + "/api/v1/lineage?api_key="
+                    + secret));
+        long seconds = java.time.Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        // Before: each event waited for an answer that never ended (or 3 x 10 s for none).
+        assertThat("seconds the run took", seconds < 30, is(true));
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertThat(printed, containsString("event(s) NOT delivered"));
+        assertThat(
+            printed,
+            containsString("http://***@127.0.0.1:" + port + "/api/v1/lineage?api_key=***"));
+        assertThat(printed, org.hamcrest.Matchers.not(containsString(secret)));
+      }
+    } finally {
+      System.setErr(stderr);
+      never.countDown();
+      stalling.stop(0);
+      silent.close();
+    }
+    assertThat(
+        warnings.toString(StandardCharsets.UTF_8),
+        org.hamcrest.Matchers.not(containsString(secret)));
+  }
+
   /** jdbc-to-lake of table lineage_src into {@code lake}, its lineage sent to {@code lineage}. */
   private int exportLineageSrc(Path lake, String lineage) {
     return run(

@@ -270,7 +270,7 @@ public sealed interface DeadLetterSink extends Serializable
                   + ": topic "
                   + topic
                   + " does not exist on "
-                  + bootstrapServers
+                  + dev.sluice.io.secrets.Redaction.url(bootstrapServers)
                   + "; create it before the run");
         }
       } catch (KafkaException e) {
@@ -439,7 +439,10 @@ public sealed interface DeadLetterSink extends Serializable
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
       builder
-          .add(DisplayData.item("bootstrapServers", sink.bootstrapServers()))
+          .add(
+              DisplayData.item(
+                  "bootstrapServers",
+                  dev.sluice.io.secrets.Redaction.address(sink.bootstrapServers())))
           .add(DisplayData.item("format", sink.format().name()));
     }
 

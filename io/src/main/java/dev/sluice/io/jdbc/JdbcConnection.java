@@ -131,8 +131,7 @@ public final class JdbcConnection implements Serializable {
 
   /** The URL without its query string or user info, safe for logs, reports and lineage. */
   public String safeUrl() {
-    String safe = url.replaceAll("[?;].*$", "");
-    return safe.replaceAll("//[^/@]*@", "//");
+    return dev.sluice.io.secrets.Redaction.address(url);
   }
 
   private boolean isPostgres() {

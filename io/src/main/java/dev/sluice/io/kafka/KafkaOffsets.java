@@ -96,7 +96,10 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
       if (infos == null || infos.isEmpty()) {
         throw new IllegalArgumentException(
-            "Kafka topic '" + topic + "' does not exist on " + bootstrapServers);
+            "Kafka topic '"
+                + topic
+                + "' does not exist on "
+                + dev.sluice.io.secrets.Redaction.url(bootstrapServers));
       }
       List<TopicPartition> partitions =
           infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();

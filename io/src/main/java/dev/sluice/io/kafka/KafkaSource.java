@@ -136,7 +136,9 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("bootstrapServers", bootstrapServers()))
+        .add(
+            DisplayData.item(
+                "bootstrapServers", dev.sluice.io.secrets.Redaction.address(bootstrapServers())))
         .add(DisplayData.item("topic", topic()))
         .addIfNotNull(DisplayData.item("consumerGroup", consumerGroup()))
         .add(DisplayData.item("bounded", offsets() != null))
@@ -335,7 +337,10 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
     private void read(OffsetChunk chunk, OutputReceiver<SourceRecord> out)
         throws java.io.IOException, InterruptedException {
       TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
-      ReportLineage.report(true, "kafka", bootstrapServers + "/" + chunk.topic());
+      ReportLineage.report(
+          true,
+          "kafka",
+          dev.sluice.io.secrets.Redaction.address(bootstrapServers) + "/" + chunk.topic());
       consumer.assign(List.of(partition));
       consumer.seek(partition, chunk.start());
       String origin = "kafka:" + chunk.topic() + "/" + chunk.partition() + "@";

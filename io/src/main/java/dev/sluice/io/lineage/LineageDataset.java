@@ -33,7 +33,7 @@ public record LineageDataset(String namespace, String name, @Nullable String sch
   /** A Kafka topic: {@code kafka://<first bootstrap server>}, the topic. */
   public static LineageDataset kafka(
       String bootstrapServers, String topic, @Nullable String schema) {
-    String first = bootstrapServers.split(",")[0].strip();
+    String first = dev.sluice.io.secrets.Redaction.address(bootstrapServers.split(",")[0].strip());
     return new LineageDataset("kafka://" + first, topic, schema);
   }
 

@@ -1,6 +1,7 @@
 package dev.sluice.io.lineage;
 
 import dev.sluice.io.kafka.KafkaClientProperties;
+import dev.sluice.io.secrets.Redaction;
 import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
@@ -24,12 +25,32 @@ import org.slf4j.LoggerFactory;
 /**
  * Where OpenLineage events go, as given by {@code --lineage=}: {@code file:<dir>} (JSON lines in
  * {@code <dir>/openlineage.jsonl}), {@code http(s)://host:port/api/v1/lineage} (POSTed, retried
- * with backoff), or {@code kafka:<topic>} (keyed by run id). Sending never fails a run: an event
- * that cannot be delivered is logged as a warning and counted in {@link #missed()}.
+ * with backoff), or {@code kafka:<topic>} (keyed by run id).
+ *
+ * <p>Sending never blocks or fails a run: {@link #send} puts the event on a bounded queue that one
+ * worker thread delivers in order, each exchange with the backend bounded as a whole (connect,
+ * send, headers and body) by one deadline; {@link #finish} waits at most that deadline for what is
+ * still queued at the run's end. An event that cannot be delivered (in time, or at all) is logged
+ * as a warning and counted in {@link #missed()}.
  */
 public abstract class LineageTransport implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(LineageTransport.class);
-  private int missed;
+
+  /** Events that may wait for delivery at once; more are counted missed, never block the run. */
+  static final int QUEUE = 256;
+
+  /** The default deadline of one exchange with the backend, and of the wait at the run's end. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+
+  private final java.util.concurrent.atomic.AtomicInteger missed =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private Duration deadline = DEFAULT_DEADLINE;
+  private transient java.util.concurrent.BlockingQueue<String[]> queue;
+  private transient Thread worker;
+
+  /** Events queued or being delivered. */
+  private final java.util.concurrent.atomic.AtomicInteger pending =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /** Parses a {@code --lineage} value, failing with a message naming what is wrong. */
   public static LineageTransport parse(
@@ -41,45 +62,128 @@ public abstract class LineageTransport implements Serializable {
       try {
         return new ToHttp(URI.create(spec));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--lineage=" + spec + " is no URL: " + e.getMessage());
+        throw new IllegalArgumentException("--lineage=" + Redaction.url(spec) + " is no URL");
       }
     }
     if (spec.startsWith("kafka:") && spec.length() > 6) {
       if (kafkaBootstrap == null) {
         throw new IllegalArgumentException(
-            "--lineage=" + spec + " needs Kafka brokers: this pipeline has no --bootstrapServers");
+            "--lineage="
+                + Redaction.url(spec)
+                + " needs Kafka brokers: this pipeline has no --bootstrapServers");
       }
       return new ToKafka(spec.substring(6), kafkaBootstrap, kafkaProperties);
     }
     throw new IllegalArgumentException(
         "--lineage must be file:<dir>, http(s)://host:port/api/v1/lineage or kafka:<topic>, but"
             + " was '"
-            + spec
+            + Redaction.url(spec)
             + "'");
   }
 
-  /** Sends one event (its JSON); never throws. */
-  public final void send(String runId, String json) {
+  /** Bounds each exchange with the backend, and the wait for delivery at the run's end. */
+  public LineageTransport withDeadline(Duration deadline) {
+    if (deadline == null || deadline.isNegative() || deadline.isZero()) {
+      throw new IllegalArgumentException("the lineage deadline must be positive: " + deadline);
+    }
+    this.deadline = deadline;
+    return this;
+  }
+
+  /** The deadline of one exchange with the backend. */
+  final Duration deadline() {
+    return deadline;
+  }
+
+  /** Queues one event (its JSON) for delivery; never blocks, never throws. */
+  public final synchronized void send(String runId, String json) {
+    if (queue == null) {
+      queue = new java.util.concurrent.LinkedBlockingQueue<>(QUEUE);
+      worker = new Thread(this::deliverQueued, "sluice-lineage");
+      worker.setDaemon(true);
+      worker.start();
+    }
+    pending.incrementAndGet();
+    if (!queue.offer(new String[] {runId, json})) {
+      pending.decrementAndGet();
+      missed.incrementAndGet();
+      LOG.warn(
+          "OpenLineage event of run {} not sent to {}: {} events are waiting already",
+          runId,
+          this,
+          QUEUE);
+    }
+  }
+
+  private void deliverQueued() {
+    while (true) {
+      String[] event;
+      try {
+        event = queue.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        deliver(event[0], event[1]);
+        pending.decrementAndGet();
+      } catch (InterruptedException e) {
+        return; // finish() gave up waiting, and counted this event missed
+      } catch (Exception e) {
+        missed.incrementAndGet();
+        pending.decrementAndGet();
+        LOG.warn(
+            "OpenLineage event of run {} not delivered to {}: {}", event[0], this, e.toString());
+      }
+    }
+  }
+
+  /**
+   * Waits at most the deadline for the queued events to be delivered, then stops the worker: what
+   * is still queued or being delivered then is counted missed. Sending after this starts again.
+   */
+  public final void finish() {
+    Thread running;
+    synchronized (this) {
+      running = worker;
+      worker = null;
+      queue = null;
+    }
+    if (running == null) {
+      return;
+    }
+    long end = System.nanoTime() + deadline.toNanos();
     try {
-      deliver(runId, json);
-    } catch (Exception e) {
-      missed++;
-      LOG.warn("OpenLineage event of run {} not delivered to {}: {}", runId, this, e.toString());
+      while (pending.get() > 0 && System.nanoTime() < end) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    running.interrupt();
+    int left = pending.getAndSet(0);
+    if (left > 0) {
+      missed.addAndGet(left);
+      LOG.warn(
+          "{} OpenLineage event(s) not delivered to {} within {} s of the run's end",
+          left,
+          this,
+          deadline.toSeconds());
     }
   }
 
   /** Counts an event that could not even be built (a bug, never a reason to fail the run). */
   public final void missedBuilding(String runId, String type, RuntimeException error) {
-    missed++;
+    missed.incrementAndGet();
     LOG.warn(
         "OpenLineage {} event of run {} could not be built: {}", type, runId, error.toString());
   }
 
   /** Events that could not be delivered. */
   public final int missed() {
-    return missed;
+    return missed.get();
   }
 
+  /** Delivers one event within {@link #deadline()} per exchange; throws what went wrong. */
   abstract void deliver(String runId, String json) throws Exception;
 
   static final class ToFile extends LineageTransport {
@@ -109,6 +213,7 @@ public abstract class LineageTransport implements Serializable {
   static final class ToHttp extends LineageTransport {
     static final int ATTEMPTS = 3;
     private final URI uri;
+    private transient HttpClient client;
 
     ToHttp(URI uri) {
       this.uri = uri;
@@ -116,27 +221,41 @@ public abstract class LineageTransport implements Serializable {
 
     @Override
     void deliver(String runId, String json) throws Exception {
-      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      if (client == null) {
+        client = HttpClient.newBuilder().connectTimeout(deadline()).build();
+      }
       HttpRequest request =
           HttpRequest.newBuilder(uri)
-              .timeout(Duration.ofSeconds(10))
+              .timeout(deadline())
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString(json))
               .build();
       Exception last = null;
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        // The request's timeout ends at the headers: the whole exchange, body included, is bounded
+        // here, and an exchange past its deadline is cancelled.
+        java.util.concurrent.CompletableFuture<HttpResponse<Void>> exchange =
+            client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         try {
-          HttpResponse<String> response =
-              client.send(request, HttpResponse.BodyHandlers.ofString());
+          HttpResponse<Void> response =
+              exchange.get(deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
           if (response.statusCode() / 100 == 2) {
             return;
           }
-          last = new IOException("HTTP " + response.statusCode() + " from " + uri);
+          last = new IOException("HTTP " + response.statusCode() + " from " + this);
           if (response.statusCode() / 100 == 4 && response.statusCode() != 429) {
             break; // the backend refuses the event: retrying will not help
           }
-        } catch (IOException e) {
-          last = e;
+        } catch (java.util.concurrent.TimeoutException e) {
+          exchange.cancel(true);
+          last =
+              new IOException(
+                  "no complete answer from " + this + " within " + deadline().toMillis() + " ms");
+        } catch (java.util.concurrent.ExecutionException e) {
+          last = e.getCause() instanceof Exception cause ? cause : e;
+        } catch (InterruptedException e) {
+          exchange.cancel(true);
+          throw e;
         }
         if (attempt < ATTEMPTS) {
           Thread.sleep(200L << attempt);
@@ -147,7 +266,7 @@ public abstract class LineageTransport implements Serializable {
 
     @Override
     public String toString() {
-      return uri.toString();
+      return Redaction.url(uri.toString());
     }
   }
 
@@ -166,11 +285,15 @@ public abstract class LineageTransport implements Serializable {
     void deliver(String runId, String json) throws Exception {
       Map<String, Object> config = new HashMap<>();
       config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+      config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, deadline().toMillis());
+      config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+      config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) deadline().toMillis());
+      config.put(
+          ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, deadline().toMillis() - 1));
       try (Producer<String, byte[]> producer = properties.producerFactory().apply(config)) {
         producer
             .send(new ProducerRecord<>(topic, runId, json.getBytes(StandardCharsets.UTF_8)))
-            .get();
+            .get(deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     }
 

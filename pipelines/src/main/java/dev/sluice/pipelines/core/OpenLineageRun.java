@@ -84,7 +84,10 @@ public final class OpenLineageRun {
           "--parentJob must be <namespace>/<name>, but was '" + parentJob + "'");
     }
     return new OpenLineageRun(
-        LineageTransport.parse(options.getLineage(), bootstrap, properties),
+        LineageTransport.parse(options.getLineage(), bootstrap, properties)
+            .withDeadline(
+                java.time.Duration.ofMillis(
+                    Durations.parse("lineageTimeout", options.getLineageTimeout()).getMillis())),
         definition.name(),
         options.getParentRunId(),
         parentJob,
@@ -94,6 +97,14 @@ public final class OpenLineageRun {
 
   public String runId() {
     return runId;
+  }
+
+  /**
+   * Waits at most {@code --lineageTimeout} for the events not yet delivered; those left then count
+   * as missed.
+   */
+  void finish() {
+    transport.finish();
   }
 
   /** Events that could not be delivered. */

@@ -150,11 +150,12 @@ public final class PipelineRun {
         heartbeat.shutdownNow();
       }
       if (lineage != null) {
+        lineage.finish();
         out.println(
             "  lineage: OpenLineage run "
                 + lineage.runId()
                 + " sent to "
-                + options.getLineage()
+                + dev.sluice.io.secrets.Redaction.url(options.getLineage())
                 + (lineage.missed() == 0
                     ? ""
                     : " (" + lineage.missed() + " event(s) NOT delivered: see the log)"));

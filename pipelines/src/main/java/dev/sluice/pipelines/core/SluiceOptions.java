@@ -31,6 +31,16 @@ public interface SluiceOptions extends PipelineOptions {
   void setLineage(String value);
 
   @Description(
+      "The deadline of one exchange with the --lineage backend (connect, send, its whole answer),"
+          + " and the longest a run waits at its end for events not yet delivered: events go out"
+          + " from a queue while the run goes on, so a slow or stalled backend costs a run at most"
+          + " this (ISO-8601)")
+  @Default.String("PT5S")
+  String getLineageTimeout();
+
+  void setLineageTimeout(String value);
+
+  @Description(
       "Run id (a UUID) of the orchestrator's run this one belongs to: sent as OpenLineage's"
           + " parent run facet")
   String getParentRunId();
