@@ -132,6 +132,7 @@ public final class Launcher {
     PipelineOptionsFactory.register(pipeline.optionsClass());
     Set<String> own = OptionsDoc.names(pipeline.optionsClass());
     Set<String> beam = beamOptionNames();
+    java.util.Map<String, Integer> given = new java.util.LinkedHashMap<>();
     for (String arg : args) {
       if (!arg.startsWith("--")) {
         throw new UsageException(
@@ -147,6 +148,9 @@ public final class Launcher {
                 + ". Run '"
                 + pipeline.name()
                 + " --help' for its options.");
+      }
+      if (given.merge(name, 1, Integer::sum) == 2 && !repeatable(pipeline.optionsClass(), name)) {
+        throw new UsageException("Option --" + name + " was given more than once: give it once");
       }
     }
     O options =
@@ -329,6 +333,25 @@ public final class Launcher {
   }
 
   /** Names of the options of every registered interface outside Sluice (Beam's and runners'). */
+  /**
+   * Whether an option takes a list and may be given repeatedly (Beam's {@code --experiments}): any
+   * other option given twice is refused, naming it, before Beam's parser says less.
+   */
+  private static boolean repeatable(Class<? extends PipelineOptions> options, String name) {
+    String getter = "get" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    List<Class<?>> interfaces = new java.util.ArrayList<>(List.of(options));
+    interfaces.addAll(PipelineOptionsFactory.getRegisteredOptions());
+    for (Class<?> iface : interfaces) {
+      for (Method method : iface.getMethods()) {
+        if (method.getName().equals(getter) && method.getParameterCount() == 0) {
+          Class<?> type = method.getReturnType();
+          return type.isArray() || java.util.Collection.class.isAssignableFrom(type);
+        }
+      }
+    }
+    return false;
+  }
+
   private static Set<String> beamOptionNames() {
     Set<String> names = new HashSet<>();
     for (Class<? extends PipelineOptions> iface : PipelineOptionsFactory.getRegisteredOptions()) {

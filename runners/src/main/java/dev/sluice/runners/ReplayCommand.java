@@ -85,6 +85,30 @@ final class ReplayCommand {
     return replay(pipeline, flags, pipelineArgs, out);
   }
 
+  /**
+   * When a store holds no dead letter of the pipeline asked for, what it holds of others (a
+   * mistyped {@code --pipeline} otherwise looks like a clean store).
+   */
+  private static String othersHeld(
+      DeadLetterSink store, ReplayFilter filter, String pipeline, String from) throws Exception {
+    java.util.Map<String, Integer> others = new java.util.TreeMap<>();
+    for (DeadLetterSink.Held h : store.held(filter.ofAnyPipeline())) {
+      others.merge(h.letter().getPipeline().toString(), 1, Integer::sum);
+    }
+    if (others.isEmpty()) {
+      return "";
+    }
+    StringBuilder text =
+        new StringBuilder(" --from=" + from + " holds no dead letter of " + pipeline + ", but");
+    others.forEach(
+        (name, count) -> text.append(' ').append(count).append(" of ").append(name).append(','));
+    text.setLength(text.length() - 1);
+    return text.append(
+            " that the filters select: give --pipeline=<that pipeline> (and its options) to"
+                + " replay them.")
+        .toString();
+  }
+
   private static <O extends SluiceOptions, P extends SluicePipeline.Plan> int replay(
       SluicePipeline<O, P> pipeline, Flags flags, String[] pipelineArgs, PrintStream out)
       throws Exception {
@@ -125,7 +149,7 @@ final class ReplayCommand {
     }
     out.print(selection(from, held));
     if (held.isEmpty()) {
-      out.println("Nothing to replay.");
+      out.println("Nothing to replay." + othersHeld(store, filter, pipeline.name(), from));
       return Launcher.OK;
     }
     Replay replay = replayOf(store, held, dryRun);

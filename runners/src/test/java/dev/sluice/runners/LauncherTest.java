@@ -209,4 +209,18 @@ class LauncherTest {
     assertThat(err(), code, is(Launcher.OK));
     assertThat(out(), containsString("written                   1"));
   }
+
+  @Test
+  void anOptionGivenTwiceIsRefusedNamingIt(@TempDir Path dir) {
+    assertThat(
+        run(
+            "files-to-lake",
+            "--input=" + dir + "/*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("a"),
+            "--deadLetter=file:" + dir.resolve("b")),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Option --deadLetter was given more than once"));
+    assertThat(err(), org.hamcrest.Matchers.not(containsString("expected one element")));
+  }
 }

@@ -274,4 +274,44 @@ class ReplayEndToEndTest extends LauncherCalls {
         new String(DeadLetterJson.bytes(letters.get(0).getPayloadHeader()), StandardCharsets.UTF_8),
         containsString("order_id,customer_id"));
   }
+
+  /**
+   * A replay names what is there: a store holding only another pipeline's dead letters says so (not
+   * a bare "nothing to replay"), and a line that is no dead letter is named by file, line and
+   * field, not by a NullPointerException.
+   */
+  @Test
+  void aReplaySaysWhatTheStoreHoldsAndNamesABrokenLine() throws Exception {
+    Path dlq = Files.createDirectories(dir.resolve("mixed-dlq"));
+    DeadLetter other =
+        dev.sluice.transforms.deadletter.DeadLetters.forStep("kafka-to-jdbc", "Parse")
+            .of(
+                dev.sluice.transforms.core.SourceRecord.of("kafka:orders/0@7", utf8("{oops")),
+                new dev.sluice.transforms.core.RecordException(
+                    dev.sluice.transforms.core.FailureReason.PARSE, "invalid JSON"));
+    Path file = dlq.resolve("dead-letters-x-00000-of-00001.jsonl");
+    Files.writeString(file, DeadLetterJson.toJson(other) + "\n");
+    List<String> filesToLake =
+        List.of(
+            "--pipeline=files-to-lake",
+            "--input=" + dir.resolve("none") + "/*.csv",
+            "--output=" + dir.resolve("mixed-lake"),
+            "--deadLetter=file:" + dir.resolve("mixed-again"));
+
+    assertOk(replay(List.of("--from=file:" + dlq), filesToLake));
+    assertThat(
+        out.toString(StandardCharsets.UTF_8),
+        containsString(
+            "Nothing to replay. --from=file:"
+                + dlq
+                + " holds no dead letter of files-to-lake, but 1 of kafka-to-jdbc"));
+
+    JsonNode broken = new ObjectMapper().readTree(DeadLetterJson.toJson(other));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) broken).remove("payload_base64");
+    Files.writeString(file, broken + "\n", java.nio.file.StandardOpenOption.APPEND);
+    assertThat(replay(List.of("--from=file:" + dlq), filesToLake), is(Launcher.USAGE));
+    String printed = err.toString(StandardCharsets.UTF_8);
+    assertThat(printed, containsString(file.getFileName() + " line 2 is no dead letter"));
+    assertThat(printed, containsString("field 'payload_base64' is missing"));
+  }
 }

@@ -130,4 +130,38 @@ class RunHistoryEndToEndTest extends LauncherCalls {
         containsString(
             "rule row_count_change compares a run with earlier runs: give --runHistory=<dir>"));
   }
+
+  /**
+   * A history file that is empty, or an object without the run's fields, fails the run while it is
+   * planned, naming the file and the missing field: before any input is read or staged.
+   */
+  @Test
+  void aBrokenHistoryFileFailsThePlanNamingTheFileAndField() throws Exception {
+    Path rules =
+        Files.writeString(
+            dir.resolve("rules.yaml"),
+            "dataset: orders\ndataset_rules:\n"
+                + "  - {rule: row_count_change, max_drop: 0.4, over_last: 7}\n");
+    Path lake = dir.resolve("lake-broken");
+    Path history = Files.createDirectories(lake.resolve("_sluice/history/files-to-lake"));
+    Path empty = Files.writeString(history.resolve("1-empty.json"), "");
+    assertThat(load(day(1, 10, 1), lake, rules), is(Launcher.USAGE));
+    String printed = err.toString(StandardCharsets.UTF_8);
+    assertThat(printed, containsString(empty.getFileName().toString()));
+    assertThat(printed, containsString("the file is empty"));
+    assertThat(printed, not(containsString("NullPointerException")));
+
+    Files.delete(empty);
+    Path object = Files.writeString(history.resolve("2-object.json"), "{}");
+    assertThat(load(day(1, 10, 1), lake, rules), is(Launcher.USAGE));
+    printed = err.toString(StandardCharsets.UTF_8);
+    assertThat(printed, containsString(object.getFileName().toString()));
+    assertThat(printed, containsString("field 'pipeline' is missing"));
+    // Nothing was read, staged or published.
+    assertThat(Files.exists(lake.resolve("_SUCCESS")), is(false));
+    try (var staged = Files.list(lake.resolve("_sluice"))) {
+      assertThat(
+          staged.anyMatch(p -> p.getFileName().toString().startsWith("staging-")), is(false));
+    }
+  }
 }

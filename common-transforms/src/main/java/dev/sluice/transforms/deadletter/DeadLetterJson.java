@@ -53,36 +53,67 @@ public final class DeadLetterJson {
 
   /** Reads back what {@link #toJson} wrote, e.g. to replay dead letters. */
   public static DeadLetter fromJson(String json) {
+    JsonNode n;
     try {
-      JsonNode n = MAPPER.readTree(json);
-      return DeadLetter.newBuilder()
-          .setPipeline(n.get("pipeline").asText())
-          .setStep(n.get("step").asText())
-          .setOrigin(n.get("origin").asText())
-          .setReason(n.get("reason").asText())
-          .setPayload(ByteBuffer.wrap(Base64.getDecoder().decode(n.get("payload_base64").asText())))
-          .setPayloadPreview(n.get("payload_preview").asText())
-          .setErrorClass(n.get("error_class").asText())
-          .setErrorMessage(n.get("error_message").asText())
-          .setStackTrace(text(n, "stack_trace"))
-          .setRule(text(n, "rule"))
-          .setAttempt(n.get("attempt").asInt())
-          .setFailedAt(Instant.parse(n.get("failed_at").asText()))
-          .setSchemaName(text(n, "schema_name"))
-          .setSchemaVersion(
-              n.path("schema_version").isNull() ? null : n.get("schema_version").asInt())
-          .setSourceTimestamp(
-              text(n, "source_timestamp") == null
-                  ? null
-                  : Instant.parse(n.get("source_timestamp").asText()))
-          .setPayloadHeader(
-              text(n, "payload_header_base64") == null
-                  ? null
-                  : ByteBuffer.wrap(
-                      Base64.getDecoder().decode(n.get("payload_header_base64").asText())))
-          .build();
+      n = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
+      throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+    }
+    if (n == null || !n.isObject()) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    byte[] payload;
+    try {
+      payload = Base64.getDecoder().decode(required(n, "payload_base64"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "field 'payload_base64' is not base64: " + e.getMessage(), e);
+    }
+    return DeadLetter.newBuilder()
+        .setPipeline(required(n, "pipeline"))
+        .setStep(required(n, "step"))
+        .setOrigin(required(n, "origin"))
+        .setReason(required(n, "reason"))
+        .setPayload(ByteBuffer.wrap(payload))
+        .setPayloadPreview(n.path("payload_preview").asText(""))
+        .setErrorClass(required(n, "error_class"))
+        .setErrorMessage(required(n, "error_message"))
+        .setStackTrace(text(n, "stack_trace"))
+        .setRule(text(n, "rule"))
+        .setAttempt(n.has("attempt") ? n.get("attempt").asInt() : 1)
+        .setFailedAt(instant(required(n, "failed_at"), "failed_at"))
+        .setSchemaName(text(n, "schema_name"))
+        .setSchemaVersion(
+            n.path("schema_version").isNull() || !n.has("schema_version")
+                ? null
+                : n.get("schema_version").asInt())
+        .setSourceTimestamp(
+            text(n, "source_timestamp") == null
+                ? null
+                : instant(n.get("source_timestamp").asText(), "source_timestamp"))
+        .setPayloadHeader(
+            text(n, "payload_header_base64") == null
+                ? null
+                : ByteBuffer.wrap(
+                    Base64.getDecoder().decode(n.get("payload_header_base64").asText())))
+        .build();
+  }
+
+  /** A field every dead letter has, or a failure naming it. */
+  private static String required(JsonNode node, String field) {
+    String value = text(node, field);
+    if (value == null) {
+      throw new IllegalArgumentException("field '" + field + "' is missing");
+    }
+    return value;
+  }
+
+  private static Instant instant(String text, String field) {
+    try {
+      return Instant.parse(text);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "field '" + field + "' is no ISO-8601 instant: '" + text + "'", e);
     }
   }
 

@@ -3,7 +3,6 @@ package dev.sluice.io.deadletter;
 import dev.sluice.schemas.DeadLetter;
 import java.io.Serializable;
 import java.time.Instant;
-import java.util.Objects;
 import java.util.regex.Pattern;
 import javax.annotation.Nullable;
 
@@ -12,7 +11,7 @@ import javax.annotation.Nullable;
  * filter given ({@code --reason}, {@code --step}, {@code --rule}, {@code --since}, {@code --until},
  * {@code --origin}).
  *
- * @param pipeline the pipeline that dead-lettered them, e.g. {@code kafka-to-jdbc}
+ * @param pipeline the pipeline that dead-lettered them, e.g. {@code kafka-to-jdbc}; null: any
  * @param reason the failure category ({@code schema}, {@code rule}, ...), or null for any
  * @param step the step that failed ({@code Parse}, {@code Rules}, {@code Upsert}), or null for any
  * @param rule the rule that failed, or null for any
@@ -32,7 +31,6 @@ public record ReplayFilter(
     implements Serializable {
 
   public ReplayFilter {
-    Objects.requireNonNull(pipeline, "pipeline");
     if (since != null && until != null && !since.isBefore(until)) {
       throw new IllegalArgumentException(
           "--since must be before --until, but " + since + " is not before " + until);
@@ -42,9 +40,14 @@ public record ReplayFilter(
     }
   }
 
+  /** The same selection, whichever pipeline dead-lettered the records. */
+  public ReplayFilter ofAnyPipeline() {
+    return new ReplayFilter(null, reason, step, rule, since, until, originGlob);
+  }
+
   /** Whether {@code d} is selected (the replayed mark is the store's to check). */
   public boolean matches(DeadLetter d) {
-    return pipeline.equals(d.getPipeline().toString())
+    return (pipeline == null || pipeline.equals(d.getPipeline().toString()))
         && (reason == null || reason.equals(d.getReason().toString()))
         && (step == null || step.equals(d.getStep().toString()))
         && (rule == null || (d.getRule() != null && rule.equals(d.getRule().toString())))

@@ -84,12 +84,31 @@ public final class PipelineRun {
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> Built<P> build(
       SluicePipeline<O, P> definition, O options, P plan) {
     Rules.checkHistory(plan.run().quality(), plan.run().runHistory());
+    checkHistoryReadable(definition.name(), plan.run());
     if (!plan.run().bounded()) {
       options.as(StreamingOptions.class).setStreaming(true);
     }
     Pipeline pipeline = Pipeline.create(options);
     definition.build(pipeline, plan);
     return new Built<>(pipeline, plan);
+  }
+
+  /**
+   * Reads the run history now, while planning, when a rule will judge the run against it: a history
+   * that cannot be read fails before anything is read or staged, naming the file.
+   */
+  private static void checkHistoryReadable(String pipeline, RunPlan plan) {
+    if (plan.quality() == null
+        || plan.runHistory() == null
+        || plan.quality().datasetRules().stream().noneMatch(r -> r.needsHistory())) {
+      return;
+    }
+    try {
+      RunHistory.read(plan.runHistory(), pipeline);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--runHistory=" + plan.runHistory() + ": " + e.getMessage(), e);
+    }
   }
 
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(

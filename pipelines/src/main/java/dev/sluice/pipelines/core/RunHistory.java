@@ -100,6 +100,15 @@ public final class RunHistory {
       } catch (IOException e) {
         throw new IOException("run history file " + file.resourceId() + " cannot be read", e);
       }
+      String problem = problem(root);
+      if (problem != null) {
+        throw new IOException(
+            "run history file "
+                + file.resourceId()
+                + " is not a run record of Sluice: "
+                + problem
+                + " (remove it, or restore it from the run's report)");
+      }
       Map<String, Long> counters = new TreeMap<>();
       root.path("counters")
           .fields()
@@ -121,6 +130,34 @@ public final class RunHistory {
     }
     entries.sort(Comparator.comparing(Entry::finishedAt));
     return entries;
+  }
+
+  /** What is wrong with a run record, naming the field, or null when it is whole. */
+  private static @Nullable String problem(@Nullable JsonNode root) {
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return "the file is empty";
+    }
+    if (!root.isObject()) {
+      return "it is not a JSON object";
+    }
+    for (String field :
+        List.of("pipeline", "run_id", "started_at", "finished_at", "result", "gate_open")) {
+      JsonNode value = root.get(field);
+      if (value == null || value.isNull()) {
+        return "field '" + field + "' is missing";
+      }
+    }
+    for (String field : List.of("started_at", "finished_at")) {
+      try {
+        Instant.parse(root.get(field).asText());
+      } catch (java.time.format.DateTimeParseException e) {
+        return "field '" + field + "' is no ISO-8601 instant: '" + root.get(field).asText() + "'";
+      }
+    }
+    if (!root.get("gate_open").isBoolean()) {
+      return "field 'gate_open' is not true or false";
+    }
+    return null;
   }
 
   private static String base(String dir) {
