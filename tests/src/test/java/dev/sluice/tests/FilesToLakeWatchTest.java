@@ -41,6 +41,7 @@ class FilesToLakeWatchTest {
     options.setOutput(dir.resolve("lake").toString());
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.setWatch("PT1S");
+    options.setSettleTime("PT1S");
     options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = PipelineRun.build(new FilesToLake(), options).pipeline();
     PipelineResult result = pipeline.run();
@@ -67,6 +68,57 @@ class FilesToLakeWatchTest {
       assertThat(ids.get(), containsInAnyOrder(1L, 2L, 3L));
       assertThat(dead.get(), containsInAnyOrder("file:" + in.resolve("b.csv") + "#3"));
       assertThat(result.getState(), is(PipelineResult.State.RUNNING));
+    } finally {
+      result.cancel();
+      result.waitUntilFinish(Duration.standardSeconds(30));
+    }
+  }
+
+  /**
+   * A file still being written (its last line cut, no line break yet) is not read while it is
+   * incomplete, however long it stays so: it is read whole once it ends with a line break and has
+   * settled, and its last record lands complete, never cut.
+   */
+  @Test
+  void aFileStillBeingWrittenIsReadOnlyOnceComplete() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    FilesToLakeOptions options = PipelineOptionsFactory.as(FilesToLakeOptions.class);
+    options.setInput(in + "/*.csv");
+    options.setOutput(dir.resolve("lake").toString());
+    options.setDeadLetter("file:" + dir.resolve("dlq"));
+    options.setWatch("PT1S");
+    options.setSettleTime("PT1S");
+    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    Path growing = in.resolve("growing.csv");
+    Files.writeString(
+        growing,
+        HEADER
+            + line(4)
+            + "5,1,1.00,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,partial-no",
+        StandardCharsets.UTF_8);
+    PipelineResult result = PipelineRun.build(new FilesToLake(), options).pipeline().run();
+    try {
+      Supplier<List<Order>> orders =
+          () ->
+              LakeFiles.readAvro(dir.resolve("lake"), Order.class).values().stream()
+                  .flatMap(List::stream)
+                  .toList();
+      // A complete file written after the cut one is loaded: the watch has looked at both.
+      Files.writeString(in.resolve("other.csv"), HEADER + line(6), StandardCharsets.UTF_8);
+      assertThat(
+          Poll.until(
+              java.time.Duration.ofSeconds(60),
+              () -> orders.get().stream().anyMatch(o -> o.getOrderId() == 6L)),
+          is(true));
+      assertThat(orders.get().stream().map(Order::getOrderId).toList(), containsInAnyOrder(6L));
+
+      Files.writeString(
+          growing, "te\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      assertThat(
+          Poll.until(java.time.Duration.ofSeconds(60), () -> orders.get().size() == 3), is(true));
+      Order five =
+          orders.get().stream().filter(o -> o.getOrderId() == 5L).findFirst().orElseThrow();
+      assertThat(String.valueOf(five.getNote()), is("partial-note"));
     } finally {
       result.cancel();
       result.waitUntilFinish(Duration.standardSeconds(30));

@@ -46,6 +46,16 @@ public final class Result<T> implements POutput {
         tuple.get(deadLetterTag));
   }
 
+  /** The result of a composite step whose good output and dead letters come from several steps. */
+  public static <T> Result<T> of(PCollection<T> output, PCollection<DeadLetter> deadLetters) {
+    return new Result<>(
+        output.getPipeline(),
+        new TupleTag<T>() {},
+        output,
+        new TupleTag<DeadLetter>() {},
+        deadLetters);
+  }
+
   public PCollection<T> output() {
     return output;
   }

@@ -38,10 +38,11 @@ public final class LakePublisher {
   private LakePublisher() {}
 
   /**
-   * Moves {@code staging/dt=.../*.avro} to {@code output/dt=.../} under the same names, after
-   * moving aside the lake's files whose names start with one of {@code ownPrefixes} (what earlier
-   * runs wrote for the same input); then writes this run's manifest and the lake's {@code _SUCCESS}
-   * ({@code manifest} plus the lists of files), and removes the staging and replaced files.
+   * Moves {@code staging/dt=.../<stem>/*.avro} (as {@link WriteLake#withPublishedLocation} stages
+   * them) to {@code output/dt=.../} under the same names, after moving aside the lake's files whose
+   * names start with one of {@code ownPrefixes} (what earlier runs wrote for the same input); then
+   * writes this run's manifest and the lake's {@code _SUCCESS} ({@code manifest} plus the lists of
+   * files), and removes the staging and replaced files.
    *
    * @return the published files, relative to {@code output}
    */
@@ -50,18 +51,18 @@ public final class LakePublisher {
       throws IOException {
     String stagingDir = slash(staging);
     String outputDir = slash(output);
-    List<String> staged = partitionFiles(stagingDir);
+    List<String> staged = files(stagingDir, "dt=*/*/*.avro");
     String run = LakeNames.tag(stagingDir);
     String trash = outputDir + "_sluice/replaced-" + run + "/";
+    java.util.Set<String> own = new java.util.HashSet<>(ownPrefixes);
     List<String> old =
-        partitionFiles(outputDir).stream()
-            .filter(f -> ownPrefixes.stream().anyMatch(p -> fileName(f).startsWith(p)))
-            .toList();
+        partitionFiles(outputDir).stream().filter(f -> ownedBy(fileName(f), own)).toList();
     move(old, old.stream().map(f -> trash + f.substring(outputDir.length())).toList());
     List<String> published = new ArrayList<>();
     List<String> targets = new ArrayList<>();
     for (String file : staged) {
-      String relative = file.substring(stagingDir.length());
+      String nested = file.substring(stagingDir.length());
+      String relative = nested.substring(0, nested.indexOf('/') + 1) + fileName(file);
       published.add(relative);
       targets.add(outputDir + relative);
     }
@@ -76,10 +77,11 @@ public final class LakePublisher {
       }
       throw e;
     }
+    java.util.Set<String> publishedSet = new java.util.HashSet<>(published);
     List<String> replaced =
         old.stream()
             .map(f -> f.substring(outputDir.length()))
-            .filter(f -> !published.contains(f))
+            .filter(f -> !publishedSet.contains(f))
             .toList();
     Map<String, Object> ofRun = new java.util.LinkedHashMap<>(manifest);
     ofRun.put("published", published);
@@ -95,6 +97,14 @@ public final class LakePublisher {
     delete(trash);
     delete(stagingDir);
     return published;
+  }
+
+  /**
+   * Deletes a run's staging directory if it is still there: the run did not publish (it failed, or
+   * its gate closed), and what it staged must not linger next to the lake.
+   */
+  public static void discard(String staging) throws IOException {
+    delete(slash(staging));
   }
 
   /** Local convenience: {@link #publish(String, String, List, Map)} on paths. */
@@ -118,6 +128,20 @@ public final class LakePublisher {
     return file.substring(file.lastIndexOf('/') + 1);
   }
 
+  /**
+   * Whether a file name starts with one of {@code prefixes} (each ending with {@code -}): its
+   * prefixes up to each {@code -} looked up in the set, so that many inputs cost no more than a few
+   * look-ups per file.
+   */
+  static boolean ownedBy(String name, java.util.Set<String> prefixes) {
+    for (int dash = name.indexOf('-'); dash >= 0; dash = name.indexOf('-', dash + 1)) {
+      if (prefixes.contains(name.substring(0, dash + 1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The data files of a local lake: {@code dt=*}/*.avro, staging and Sluice's folders excluded. */
   public static List<Path> dataFiles(Path output) throws IOException {
     return partitionFiles(slash(output.toString())).stream().map(Path::of).toList();
@@ -125,8 +149,12 @@ public final class LakePublisher {
 
   /** {@code dir/dt=*}/*.avro, sorted; none if the directory does not exist. */
   private static List<String> partitionFiles(String dir) throws IOException {
-    MatchResult match =
-        FileSystems.match(dir + "dt=*/*.avro", EmptyMatchTreatment.ALLOW_IF_WILDCARD);
+    return files(dir, "dt=*/*.avro");
+  }
+
+  /** The files under {@code dir} matching {@code pattern}, sorted; none if it does not exist. */
+  private static List<String> files(String dir, String pattern) throws IOException {
+    MatchResult match = FileSystems.match(dir + pattern, EmptyMatchTreatment.ALLOW_IF_WILDCARD);
     if (match.status() == MatchResult.Status.NOT_FOUND) {
       return List.of();
     }

@@ -16,16 +16,19 @@ import org.apache.beam.sdk.io.FileSystems;
 final class RangeLines {
   private RangeLines() {}
 
-  /** What a range yields: each line's bytes and its index among the range's lines (from 0). */
+  /**
+   * What a range yields: each line's bytes (at most the maximum), its index among the range's lines
+   * (from 0) and its whole length.
+   */
   @FunctionalInterface
   interface LineConsumer {
-    void accept(byte[] line, long index) throws IOException;
+    void accept(byte[] line, long index, long length) throws IOException;
   }
 
   /** The file's first line (for a CSV range that needs the header), byte-order mark removed. */
-  static byte[] firstLine(String path) throws IOException {
+  static byte[] firstLine(String path, int maxLineBytes) throws IOException {
     try (InputStream in = open(path, 0)) {
-      byte[] line = new ReadLines.LineReader(in).next();
+      byte[] line = new ReadLines.LineReader(in, maxLineBytes).next();
       return ReadLines.SplitLinesFn.withoutBom(line == null ? new byte[0] : line);
     }
   }
@@ -34,10 +37,11 @@ final class RangeLines {
    * Calls {@code lines} for every line that starts in the range, in order; fails if the bytes from
    * the range's first line start to its last line's end are not all lines and breaks.
    */
-  static void scan(ReadLines.FileRange range, LineConsumer lines) throws IOException {
+  static void scan(ReadLines.FileRange range, int maxLineBytes, LineConsumer lines)
+      throws IOException {
     long first = range.start();
     try (InputStream in = open(range.path(), Math.max(0, range.start() - 1))) {
-      ReadLines.LineReader reader = new ReadLines.LineReader(in);
+      ReadLines.LineReader reader = new ReadLines.LineReader(in, maxLineBytes);
       if (range.start() > 0) {
         // Where the first line starts: right after the break before the range, or after the
         // line in progress at its start (which belongs to the range before).
@@ -49,8 +53,8 @@ final class RangeLines {
       long index = 0;
       byte[] line;
       while (position < range.end() && (line = reader.next()) != null) {
-        reader.accountFor(line.length);
-        lines.accept(line, index++);
+        reader.accountFor(reader.length());
+        lines.accept(line, index++, reader.length());
         position = first + reader.consumed();
       }
       reader.checkAccounted(range.path() + " bytes " + first + "-" + position);

@@ -4,13 +4,19 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
+import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.annotation.Nullable;
@@ -19,44 +25,71 @@ import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.Watch;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
  * Reads every file matching a glob, one {@link SourceRecord} per line: the line's bytes untouched
- * and its origin {@code file:<path>#<line>}. A line ends at LF, CRLF or a lone CR (files from old
- * Mac tools); the line break itself is not part of the record. With a header, the first line of
+ * and its origin {@code file:<real path>#<line>}. A line ends at LF, CRLF or a lone CR (files from
+ * old Mac tools); the line break itself is not part of the record. With a header, the first line of
  * each file is the header and travels with each of the file's records. With {@link #watching} it
- * keeps matching the glob and reads each new file once (unbounded).
+ * keeps matching the glob and reads each new file once (unbounded), once it has settled.
+ *
+ * <p>Files are listed by {@link FileListing}: each real file once (symbolic links resolved, loops
+ * stepped over), never a file under the run's own output or dead-letter trees. Many files are read
+ * as a few groups, each read file after file, so that a run over 20,000 small files costs about
+ * what one file of the same lines costs, not 20,000 units of per-element overhead.
  *
  * <p>Compression is recognised by the file's first bytes, not by its name: gzip and bzip2 are
  * decompressed whatever the file is called; zstd, xz and zip archives fail the run, naming the
  * file. Every byte of a file is accounted for: each one belongs to a line, a line break, the header
- * or a leading byte-order mark, and a file where that does not add up fails the run. A header the
- * {@link #withHeaderCheck check} refuses (not UTF-8, unknown columns, binary data) is not taken as
- * a header: every line of that file, the first included, is emitted for the parse step to
- * dead-letter, so no line of a file vanishes into a bad header.
+ * or a leading byte-order mark, and a file where that does not add up fails the run. A file whose
+ * size changed between listing and reading fails the run, naming it: it was still being written. A
+ * line longer than {@link #withMaxLineBytes} is a dead letter (reason {@code parse}) holding its
+ * first bytes, not a reason to run out of memory. A header the {@link #withHeaderCheck check}
+ * refuses (not UTF-8, unknown columns, binary data) is not taken as a header: every line of that
+ * file, the first included, is emitted for the parse step to dead-letter, so no line of a file
+ * vanishes into a bad header.
  */
 @AutoValue
-public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRecord>> {
+public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>> {
   private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+  /** The step name of this transform's dead letters. */
+  public static final String STEP = "Read";
+
+  /** Lines longer than this are dead letters unless told otherwise: 64 MiB. */
+  public static final int DEFAULT_MAX_LINE_BYTES = 64 << 20;
+
+  /** Groups of files read at once, at most (each group's files one after another). */
+  static final int READERS = 8;
+
+  /** Above this many files, lineage names their directories rather than each file. */
+  static final int LINEAGE_FILES = 100;
 
   abstract @Nullable String glob();
 
@@ -70,7 +103,13 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
 
   abstract @Nullable Duration watchInterval();
 
+  abstract Duration settleTime();
+
   abstract boolean allowEmpty();
+
+  abstract List<String> excluded();
+
+  abstract int maxLineBytes();
 
   abstract Builder toBuilder();
 
@@ -88,7 +127,13 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
 
     abstract Builder setWatchInterval(@Nullable Duration interval);
 
+    abstract Builder setSettleTime(Duration settle);
+
     abstract Builder setAllowEmpty(boolean allow);
+
+    abstract Builder setExcluded(List<String> excluded);
+
+    abstract Builder setMaxLineBytes(int bytes);
 
     abstract ReadLines build();
   }
@@ -99,7 +144,10 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     return new AutoValue_ReadLines.Builder()
         .setPipeline(pipeline)
         .setHeader(false)
-        .setAllowEmpty(false);
+        .setAllowEmpty(false)
+        .setSettleTime(Duration.standardSeconds(10))
+        .setExcluded(List.of())
+        .setMaxLineBytes(DEFAULT_MAX_LINE_BYTES);
   }
 
   /**
@@ -121,28 +169,20 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
   }
 
   /**
-   * The files a glob matches now, sorted, as the file system names them: a bounded run reads
-   * exactly these, and names its output after them.
+   * The files a glob matches now, sorted, each once by its real path, none under {@code excluded}
+   * (see {@link FileListing}): a bounded run reads exactly these, and names its output after them.
    *
    * @throws IllegalArgumentException naming the glob when it matches nothing and {@code allowEmpty}
    *     is false
    */
-  public static List<String> plan(String glob, boolean allowEmpty) throws IOException {
+  public static List<FileListing.Listed> plan(
+      String glob, boolean allowEmpty, List<String> excluded) throws IOException {
     checkArgument(glob != null && !glob.isBlank(), "glob must not be empty, but was %s", glob);
-    MatchResult match = FileSystems.match(glob, EmptyMatchTreatment.ALLOW);
-    List<String> found = new java.util.ArrayList<>();
-    if (match.status() == MatchResult.Status.OK) {
-      for (MatchResult.Metadata metadata : match.metadata()) {
-        if (!metadata.resourceId().isDirectory()) {
-          found.add(metadata.resourceId().toString());
-        }
-      }
-    }
+    List<FileListing.Listed> found = FileListing.list(glob, excluded);
     if (found.isEmpty() && !allowEmpty) {
       throw new IllegalArgumentException(
           "--input " + glob + " matches no file (use --allowEmptyInput to succeed with none)");
     }
-    java.util.Collections.sort(found);
     return found;
   }
 
@@ -160,7 +200,7 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     return toBuilder().setHeaderCheck(check).build();
   }
 
-  /** Keeps matching the glob every {@code interval}, reading each new file once. */
+  /** Keeps matching the glob every {@code interval}, reading each new file once it settled. */
   public ReadLines withWatchInterval(Duration interval) {
     checkArgument(
         interval != null && interval.isLongerThan(Duration.ZERO),
@@ -170,9 +210,37 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     return toBuilder().setWatchInterval(interval).build();
   }
 
+  /**
+   * Watching: a file is read once it has not changed for this long and ends with a line break (a
+   * compressed file: once it has not changed for this long); until then it is looked at again at
+   * each poll. Default 10 s.
+   */
+  public ReadLines withSettleTime(Duration settle) {
+    checkArgument(
+        settle != null && !settle.isShorterThan(Duration.ZERO),
+        "settleTime must be >= 0, but was %s",
+        settle);
+    return toBuilder().setSettleTime(settle).build();
+  }
+
   /** Whether a glob matching no file is fine (otherwise a bounded read fails, naming the glob). */
   public ReadLines withEmptyMatchAllowed(boolean allow) {
     return toBuilder().setAllowEmpty(allow).build();
+  }
+
+  /**
+   * Directories whose files are never read, whatever the glob (the run's own output and dead
+   * letters, so that a glob covering them never reads the lake back).
+   */
+  public ReadLines excluding(List<String> directories) {
+    checkArgument(directories != null, "excluded directories must not be null");
+    return toBuilder().setExcluded(List.copyOf(directories)).build();
+  }
+
+  /** Lines longer than this are dead-lettered with their first {@code bytes} bytes. */
+  public ReadLines withMaxLineBytes(int bytes) {
+    checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
+    return toBuilder().setMaxLineBytes(bytes).build();
   }
 
   @Override
@@ -181,44 +249,88 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     builder
         .addIfNotNull(DisplayData.item("input", glob()))
         .add(DisplayData.item("header", header()))
-        .add(DisplayData.item("allowEmpty", allowEmpty()));
+        .add(DisplayData.item("allowEmpty", allowEmpty()))
+        .add(DisplayData.item("maxLineBytes", maxLineBytes()));
     if (ranges() != null) {
       builder.add(DisplayData.item("ranges", ranges().size()));
     }
     if (watchInterval() != null) {
-      builder.add(DisplayData.item("watchInterval", watchInterval()));
+      builder
+          .add(DisplayData.item("watchInterval", watchInterval()))
+          .add(DisplayData.item("settleTime", settleTime()));
     }
+  }
+
+  /** What every reading DoFn needs. */
+  record Spec(
+      boolean header,
+      @Nullable SerializableFunction<byte[], String> headerCheck,
+      Accounting accounting,
+      DeadLetters deadLetters,
+      int maxLineBytes,
+      boolean lineagePerFile)
+      implements java.io.Serializable {}
+
+  private Spec spec(boolean lineagePerFile) {
+    return new Spec(
+        header(),
+        headerCheck(),
+        Accounting.of(pipeline()),
+        DeadLetters.forStep(pipeline(), STEP),
+        maxLineBytes(),
+        lineagePerFile);
   }
 
   @Override
-  public PCollection<SourceRecord> expand(PBegin input) {
+  public Result<SourceRecord> expand(PBegin input) {
+    TupleTag<SourceRecord> lines = new TupleTag<>() {};
+    TupleTag<DeadLetter> failed = new TupleTag<>() {};
     if (ranges() != null) {
-      return expandRanges(input);
+      return expandRanges(input, lines, failed);
     }
-    FileIO.Match match = FileIO.match().filepattern(glob());
     if (watchInterval() != null) {
-      match =
-          match
-              .continuously(watchInterval(), Watch.Growth.never())
-              .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW);
-    } else {
-      match =
-          match.withEmptyMatchTreatment(
-              allowEmpty() ? EmptyMatchTreatment.ALLOW : EmptyMatchTreatment.DISALLOW);
+      PCollection<FileRange> found =
+          input
+              .apply("Glob", Create.of(glob()))
+              .apply(
+                  "Watch",
+                  Watch.growthOf(
+                          org.apache.beam.sdk.transforms.Contextful.of(
+                              new SettledFiles(excluded(), settleTime()),
+                              org.apache.beam.sdk.transforms.Requirements.empty()),
+                          new PathOf())
+                      .withPollInterval(watchInterval())
+                      .withTerminationPerInput(Watch.Growth.never())
+                      .withOutputCoder(SerializableCoder.of(FileRange.class))
+                      .withOutputKeyCoder(StringUtf8Coder.of()))
+              .apply("Files", Values.create());
+      return read(found, null, spec(true), lines, failed);
     }
-    PCollection<MatchResult.Metadata> matched = input.apply("Match", match);
-    return matched
-        // The bytes as stored: compression is recognised from them, not from the file's name.
-        .apply("Open", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
-        .apply(
-            "SplitLines",
-            ParDo.of(new SplitLinesFn(header(), headerCheck(), Accounting.of(pipeline()))))
-        .setCoder(SourceRecord.SourceRecordCoder.of());
+    PCollection<RangeGroup> groups =
+        input
+            .apply("Glob", Create.of(glob()))
+            .apply("ListFiles", ParDo.of(new ListFn(excluded(), allowEmpty())))
+            .setCoder(SerializableCoder.of(RangeGroup.class))
+            .apply("SpreadFiles", Reshuffle.viaRandomKey());
+    return readGroups(groups, spec(false), lines, failed);
+  }
+
+  /** A range's path: the key under which watching reads a file once. */
+  static final class PathOf implements SerializableFunction<FileRange, String> {
+    @Override
+    public String apply(FileRange range) {
+      return range.path();
+    }
   }
 
   /** A piece of an input file: the lines that start in bytes {@code [start, end)}. */
-  public record FileRange(String path, int index, int count, long start, long end)
+  public record FileRange(String path, int index, int count, long start, long end, long size)
       implements java.io.Serializable {
+    /** A range of a file whose size is not known (nothing checks it did not change). */
+    public FileRange(String path, int index, int count, long start, long end) {
+      this(path, index, count, start, end, -1);
+    }
+
     /** The whole file, read from its first byte (decompressed if it is compressed). */
     boolean whole() {
       return count == 1;
@@ -227,26 +339,45 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     String key() {
       return path + "#" + index;
     }
+
+    /** The whole file as listed. */
+    static FileRange of(FileListing.Listed file) {
+      return new FileRange(file.path(), 0, 1, 0, file.size(), file.size());
+    }
+  }
+
+  /** Whole files one reader reads, one after another. */
+  record RangeGroup(List<FileRange> ranges) implements java.io.Serializable {
+    /** The ranges dealt round-robin to at most {@code readers} groups (none for no range). */
+    static List<RangeGroup> of(List<FileRange> ranges, int readers) {
+      int groups = Math.min(readers, ranges.size());
+      List<List<FileRange>> dealt = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        dealt.add(new ArrayList<>());
+      }
+      for (int i = 0; i < ranges.size(); i++) {
+        dealt.get(i % groups).add(ranges.get(i));
+      }
+      return dealt.stream().map(RangeGroup::new).toList();
+    }
   }
 
   /**
    * Each file as ranges of about {@code splitBytes} bytes, read in parallel (compressed files and
    * files no larger whole; 0 never splits); each range's line numbers come from counting the lines
    * of the ranges before it, so origins are the same as when the file is read whole. Reads each
-   * file's size and first bytes: part of planning a run, not of building it.
+   * file's first bytes: part of planning a run, not of building it.
    */
-  public static List<FileRange> planRanges(List<String> files, long splitBytes) {
+  public static List<FileRange> planRanges(List<FileListing.Listed> files, long splitBytes) {
     checkArgument(splitBytes >= 0, "split size must be >= 0 bytes, but was %s", splitBytes);
-    List<FileRange> ranges = new java.util.ArrayList<>();
-    for (String path : files) {
-      long size;
+    List<FileRange> ranges = new ArrayList<>();
+    for (FileListing.Listed file : files) {
+      String path = file.path();
+      long size = file.size();
       boolean compressed;
-      try {
-        size = FileSystems.matchSingleFileSpec(path).sizeBytes();
-        try (InputStream in =
-            Channels.newInputStream(FileSystems.open(FileSystems.matchNewResource(path, false)))) {
-          compressed = compression(in.readNBytes(6)) != null;
-        }
+      try (InputStream in =
+          Channels.newInputStream(FileSystems.open(FileSystems.matchNewResource(path, false)))) {
+        compressed = compression(in.readNBytes(6)) != null;
       } catch (IOException e) {
         throw new IllegalArgumentException("Cannot read " + path + ": " + e.getMessage(), e);
       }
@@ -257,37 +388,177 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
       for (int i = 0; i < count; i++) {
         ranges.add(
             new FileRange(
-                path, i, count, i * splitBytes, i == count - 1 ? size : (i + 1) * splitBytes));
+                path,
+                i,
+                count,
+                i * splitBytes,
+                i == count - 1 ? size : (i + 1) * splitBytes,
+                size));
       }
     }
     return ranges;
   }
 
-  private PCollection<SourceRecord> expandRanges(PBegin input) {
-    PCollection<FileRange> ranges =
-        input
-            .apply("Ranges", Create.of(ranges()).withCoder(SerializableCoder.of(FileRange.class)))
-            .apply("SpreadRanges", Reshuffle.viaRandomKey());
-    if (ranges().stream().allMatch(FileRange::whole)) {
-      // No file is split: nothing to count before reading, so no side input to wait for.
-      return ranges
-          .apply(
-              "ReadRanges",
-              ParDo.of(new ReadRangeFn(header(), headerCheck(), Accounting.of(pipeline()), null)))
-          .setCoder(SourceRecord.SourceRecordCoder.of());
+  /** {@link #planRanges(List, long)} of files given by path, listed now. */
+  public static List<FileRange> planRangesOf(List<String> paths, long splitBytes) {
+    List<FileListing.Listed> files = new ArrayList<>();
+    for (String path : paths) {
+      FileListing.Listed file = FileListing.stat(path);
+      if (file == null) {
+        throw new IllegalArgumentException("Cannot read " + path + ": it does not exist");
+      }
+      files.add(file);
     }
-    PCollectionView<java.util.Map<String, Long>> lineCounts =
-        ranges
-            .apply("CountLines", ParDo.of(new CountLinesFn()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-            .apply("LineCounts", View.asMap());
-    return ranges
-        .apply(
-            "ReadRanges",
-            ParDo.of(
-                    new ReadRangeFn(header(), headerCheck(), Accounting.of(pipeline()), lineCounts))
-                .withSideInputs(lineCounts))
-        .setCoder(SourceRecord.SourceRecordCoder.of());
+    return planRanges(files, splitBytes);
+  }
+
+  private Result<SourceRecord> expandRanges(
+      PBegin input, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
+    boolean lineagePerFile =
+        ranges().stream().map(FileRange::path).distinct().count() <= LINEAGE_FILES;
+    Spec spec = spec(lineagePerFile);
+    List<FileRange> whole = ranges().stream().filter(FileRange::whole).toList();
+    List<FileRange> split = ranges().stream().filter(r -> !r.whole()).toList();
+    List<Result<SourceRecord>> parts = new ArrayList<>();
+    if (!whole.isEmpty() || split.isEmpty()) {
+      PCollection<RangeGroup> groups =
+          input
+              .apply(
+                  "Files",
+                  Create.of(RangeGroup.of(whole, READERS))
+                      .withCoder(SerializableCoder.of(RangeGroup.class)))
+              .apply("SpreadFiles", Reshuffle.viaRandomKey());
+      parts.add(readGroups(groups, spec, lines, failed));
+    }
+    if (!split.isEmpty()) {
+      PCollection<FileRange> ranges =
+          input
+              .apply("Ranges", Create.of(split).withCoder(SerializableCoder.of(FileRange.class)))
+              .apply("SpreadRanges", Reshuffle.viaRandomKey());
+      PCollectionView<java.util.Map<String, Long>> lineCounts =
+          ranges
+              .apply("CountLines", ParDo.of(new CountLinesFn()))
+              .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+              .apply("LineCounts", View.asMap());
+      parts.add(read(ranges, lineCounts, spec, new TupleTag<>() {}, new TupleTag<>() {}));
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    PCollection<SourceRecord> all =
+        PCollectionList.of(parts.get(0).output())
+            .and(parts.get(1).output())
+            .apply("AllLines", Flatten.<SourceRecord>pCollections());
+    PCollection<DeadLetter> dead =
+        PCollectionList.of(parts.get(0).deadLetters())
+            .and(parts.get(1).deadLetters())
+            .apply("AllDeadLetters", Flatten.<DeadLetter>pCollections());
+    return Result.of(all, dead);
+  }
+
+  private static Result<SourceRecord> readGroups(
+      PCollection<RangeGroup> groups,
+      Spec spec,
+      TupleTag<SourceRecord> lines,
+      TupleTag<DeadLetter> failed) {
+    PCollectionTuple out =
+        groups.apply(
+            "ReadFiles",
+            ParDo.of(new ReadGroupFn(spec, lines, failed))
+                .withOutputTags(lines, TupleTagList.of(failed)));
+    out.get(lines).setCoder(SourceRecord.SourceRecordCoder.of());
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, lines, failed);
+  }
+
+  private static Result<SourceRecord> read(
+      PCollection<FileRange> ranges,
+      @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts,
+      Spec spec,
+      TupleTag<SourceRecord> lines,
+      TupleTag<DeadLetter> failed) {
+    ParDo.MultiOutput<FileRange, SourceRecord> read =
+        ParDo.of(new ReadRangeFn(spec, lineCounts, lines, failed))
+            .withOutputTags(lines, TupleTagList.of(failed));
+    if (lineCounts != null) {
+      read = read.withSideInputs(lineCounts);
+    }
+    PCollectionTuple out = ranges.apply("ReadRanges", read);
+    out.get(lines).setCoder(SourceRecord.SourceRecordCoder.of());
+    out.get(failed).setCoder(DeadLetters.coder());
+    return Result.of(out, lines, failed);
+  }
+
+  /** Lists the glob's files when the run reads them (a run planned without a listing). */
+  static final class ListFn extends DoFn<String, RangeGroup> {
+    private final List<String> excluded;
+    private final boolean allowEmpty;
+
+    ListFn(List<String> excluded, boolean allowEmpty) {
+      this.excluded = excluded;
+      this.allowEmpty = allowEmpty;
+    }
+
+    @ProcessElement
+    public void process(@Element String glob, OutputReceiver<RangeGroup> out) throws IOException {
+      List<FileRange> files = plan(glob, allowEmpty, excluded).stream().map(FileRange::of).toList();
+      RangeGroup.of(files, READERS).forEach(out::output);
+    }
+  }
+
+  /**
+   * Watching: the files of a glob that have settled (unchanged for the settle time, ending with a
+   * line break), each as a whole-file range; Beam's {@link Watch} emits each path once.
+   */
+  static final class SettledFiles extends Watch.Growth.PollFn<String, FileRange> {
+    private static final org.slf4j.Logger LOG =
+        org.slf4j.LoggerFactory.getLogger(SettledFiles.class);
+    private final List<String> excluded;
+    private final Duration settle;
+
+    SettledFiles(List<String> excluded, Duration settle) {
+      this.excluded = excluded;
+      this.settle = settle;
+    }
+
+    @Override
+    public Watch.Growth.PollResult<FileRange> apply(String glob, Context c) throws Exception {
+      Instant now = Instant.now();
+      List<TimestampedValue<FileRange>> ready = new ArrayList<>();
+      for (FileListing.Listed file : FileListing.list(glob, excluded)) {
+        if (now.getMillis() - file.modified() < settle.getMillis()) {
+          continue; // still being written, perhaps: looked at again next time
+        }
+        if (!complete(file)) {
+          LOG.warn(
+              "{} has not changed for {} but its last line has no line break: it is read once it"
+                  + " has one",
+              file.path(),
+              settle);
+          continue;
+        }
+        ready.add(TimestampedValue.of(FileRange.of(file), now));
+      }
+      return Watch.Growth.PollResult.incomplete(ready).withWatermark(now);
+    }
+
+    /** Whether the file ends with a line break (a compressed file: always, its end is checked). */
+    static boolean complete(FileListing.Listed file) throws IOException {
+      if (file.size() == 0) {
+        return true;
+      }
+      try (var channel = FileSystems.open(FileSystems.matchNewResource(file.path(), false))) {
+        java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(6);
+        channel.read(first);
+        if (compression(java.util.Arrays.copyOf(first.array(), first.position())) != null) {
+          return true;
+        }
+        ((java.nio.channels.SeekableByteChannel) channel).position(file.size() - 1);
+        java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+        channel.read(last);
+        return last.position() == 1 && (last.get(0) == '\n' || last.get(0) == '\r');
+      }
+    }
   }
 
   /** How many lines start in each range of a split file (whole files need no count). */
@@ -299,46 +570,133 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
         return;
       }
       long[] count = {0};
-      RangeLines.scan(range, (line, number) -> count[0]++);
+      RangeLines.scan(range, 1, (line, number, length) -> count[0]++);
       out.output(KV.of(range.key(), count[0]));
     }
   }
 
-  /** Reads one range: a whole file as before, or the lines that start in its bytes. */
-  static final class ReadRangeFn extends DoFn<FileRange, SourceRecord> {
-    private final SplitLinesFn whole;
-    private final boolean header;
-    private final @Nullable SerializableFunction<byte[], String> headerCheck;
-    private final Accounting accounting;
-    private final @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts;
+  /** Where the read lines and dead letters of one file go. */
+  interface Emitter {
+    void line(SourceRecord record);
 
-    ReadRangeFn(
-        boolean header,
-        @Nullable SerializableFunction<byte[], String> headerCheck,
-        Accounting accounting,
-        @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts) {
-      this.whole = new SplitLinesFn(header, headerCheck, accounting);
-      this.header = header;
-      this.headerCheck = headerCheck;
-      this.accounting = accounting;
-      this.lineCounts = lineCounts;
+    void tooLong(SourceRecord prefix, long length);
+  }
+
+  /**
+   * Reports a file as read for lineage: the file itself, or its directory when the run reads many
+   * files (a lineage of 20,000 names helps no one and costs the runner dearly).
+   */
+  static void reportLineage(String path, boolean perFile) {
+    ResourceId resource = FileSystems.matchNewResource(path, false);
+    ResourceId named = perFile ? resource : resource.getCurrentDirectory();
+    FileSystems.reportSourceLineage(named);
+    if ("file".equals(named.getScheme())) {
+      ReportLineage.report(true, "file", named.toString());
+    }
+  }
+
+  /** Emits to a DoFn's outputs, counting what it reads. */
+  static Emitter emitter(
+      Spec spec,
+      DoFn.MultiOutputReceiver out,
+      TupleTag<SourceRecord> lines,
+      TupleTag<DeadLetter> failed) {
+    return new Emitter() {
+      @Override
+      public void line(SourceRecord record) {
+        spec.accounting().read().inc();
+        out.get(lines).output(record);
+      }
+
+      @Override
+      public void tooLong(SourceRecord prefix, long length) {
+        spec.accounting().read().inc();
+        out.get(failed)
+            .output(
+                spec.deadLetters()
+                    .of(
+                        prefix,
+                        new RecordException(
+                            FailureReason.PARSE,
+                            "the line is "
+                                + length
+                                + " bytes long, over --maxLineBytes="
+                                + spec.maxLineBytes()
+                                + ": not read; this dead letter holds its first "
+                                + prefix.payload().length
+                                + " bytes")));
+      }
+    };
+  }
+
+  /** Reads whole files, one after another; yields between files when the runner asks. */
+  @DoFn.BoundedPerElement
+  static final class ReadGroupFn extends DoFn<RangeGroup, SourceRecord> {
+    private final Spec spec;
+    private final TupleTag<SourceRecord> lines;
+    private final TupleTag<DeadLetter> failed;
+    private final SplitLinesFn whole;
+
+    ReadGroupFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.lines = lines;
+      this.failed = failed;
+      this.whole = new SplitLinesFn(spec);
+    }
+
+    @GetInitialRestriction
+    public OffsetRange initialRestriction(@Element RangeGroup group) {
+      return new OffsetRange(0, group.ranges().size());
+    }
+
+    @GetRestrictionCoder
+    public org.apache.beam.sdk.coders.Coder<OffsetRange> restrictionCoder() {
+      return OffsetRange.Coder.of();
     }
 
     @ProcessElement
-    public void process(ProcessContext context) throws IOException {
-      FileRange range = context.element();
-      ResourceId resource = FileSystems.matchNewResource(range.path(), false);
-      if (range.index() == 0) {
-        FileSystems.reportSourceLineage(resource);
-        if ("file".equals(resource.getScheme())) {
-          ReportLineage.report(true, "file", resource.toString());
-        }
+    public void process(
+        @Element RangeGroup group,
+        RestrictionTracker<OffsetRange, Long> tracker,
+        MultiOutputReceiver out)
+        throws IOException {
+      Emitter emit = emitter(spec, out, lines, failed);
+      for (long i = tracker.currentRestriction().getFrom(); tracker.tryClaim(i); i++) {
+        whole.readFile(group.ranges().get((int) i), emit);
       }
+    }
+  }
+
+  /** Reads one range: a whole file, or the lines that start in its bytes. */
+  static final class ReadRangeFn extends DoFn<FileRange, SourceRecord> {
+    private final Spec spec;
+    private final SplitLinesFn whole;
+    private final @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts;
+    private final TupleTag<SourceRecord> lines;
+    private final TupleTag<DeadLetter> failed;
+
+    ReadRangeFn(
+        Spec spec,
+        @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts,
+        TupleTag<SourceRecord> lines,
+        TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.whole = new SplitLinesFn(spec);
+      this.lineCounts = lineCounts;
+      this.lines = lines;
+      this.failed = failed;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext context, MultiOutputReceiver out) throws IOException {
+      FileRange range = context.element();
+      Emitter emit = emitter(spec, out, lines, failed);
       if (range.whole()) {
-        try (InputStream raw = Channels.newInputStream(FileSystems.open(resource))) {
-          whole.read(range.path(), raw, context::output);
-        }
+        whole.readFile(range, emit);
         return;
+      }
+      if (range.index() == 0) {
+        reportLineage(range.path(), spec.lineagePerFile());
       }
       java.util.Map<String, Long> counts = context.sideInput(lineCounts);
       long first = 1;
@@ -347,92 +705,108 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
       }
       byte[] headerLine = null;
       boolean headerRefused = false;
-      if (header) {
-        headerLine = RangeLines.firstLine(range.path());
-        headerRefused = headerCheck != null && headerCheck.apply(headerLine) != null;
+      if (spec.header()) {
+        headerLine = RangeLines.firstLine(range.path(), spec.maxLineBytes());
+        headerRefused = spec.headerCheck() != null && spec.headerCheck().apply(headerLine) != null;
       }
       String origin = "file:" + range.path() + "#";
       long firstNumber = first;
       byte[] headerOfFile = headerLine;
       boolean emitHeader = headerRefused;
-      long[] read = {0};
       RangeLines.scan(
           range,
-          (line, index) -> {
+          spec.maxLineBytes(),
+          (line, index, length) -> {
             long number = firstNumber + index;
             if (number == 1) {
               line = SplitLinesFn.withoutBom(line);
-              if (header && !emitHeader) {
+              if (spec.header() && !emitHeader) {
                 return;
               }
             }
-            read[0]++;
-            context.output(new SourceRecord(origin + number, line, null, headerOfFile));
+            SourceRecord record = new SourceRecord(origin + number, line, null, headerOfFile);
+            if (length > line.length && length > spec.maxLineBytes()) {
+              emit.tooLong(record, length);
+            } else {
+              emit.line(record);
+            }
           });
-      accounting.read().inc(read[0]);
     }
   }
 
-  static final class SplitLinesFn extends DoFn<FileIO.ReadableFile, SourceRecord> {
-    private final boolean header;
-    private final @Nullable SerializableFunction<byte[], String> headerCheck;
-    private final Accounting accounting;
+  /** Reads a whole file, line after line. */
+  static final class SplitLinesFn implements java.io.Serializable {
+    private final Spec spec;
 
-    SplitLinesFn(
-        boolean header,
-        @Nullable SerializableFunction<byte[], String> headerCheck,
-        Accounting accounting) {
-      this.header = header;
-      this.headerCheck = headerCheck;
-      this.accounting = accounting;
+    SplitLinesFn(Spec spec) {
+      this.spec = spec;
     }
 
-    @ProcessElement
-    public void process(@Element FileIO.ReadableFile file, OutputReceiver<SourceRecord> out)
-        throws IOException {
-      MatchResult.Metadata metadata = file.getMetadata();
-      FileSystems.reportSourceLineage(metadata.resourceId());
-      if ("file".equals(metadata.resourceId().getScheme())) {
-        ReportLineage.report(true, "file", metadata.resourceId().toString());
+    /**
+     * Every line of the whole-file range; fails if the file's size is not what was listed (it was
+     * being written, or replaced).
+     */
+    void readFile(FileRange range, Emitter out) throws IOException {
+      reportLineage(range.path(), spec.lineagePerFile());
+      ResourceId resource = FileSystems.matchNewResource(range.path(), false);
+      long read;
+      try (CountingInputStream raw =
+          new CountingInputStream(Channels.newInputStream(FileSystems.open(resource)))) {
+        read(range.path(), raw, out);
+        read = raw.count();
       }
-      try (InputStream raw = Channels.newInputStream(file.open())) {
-        read(metadata.resourceId().toString(), raw, out::output);
+      if (range.size() >= 0) {
+        // A compressed file's reader may stop before the file's last bytes: its size now counts.
+        FileListing.Listed now = FileListing.stat(range.path());
+        long size = Math.max(read, now == null ? -1 : now.size());
+        if (size != range.size()) {
+          throw new IOException(
+              range.path()
+                  + " changed while it was read: "
+                  + range.size()
+                  + " bytes when listed, "
+                  + (now == null ? "gone" : size + " bytes")
+                  + " when read (was it still being written?); the run fails rather than load"
+                  + " part of it");
+        }
       }
     }
 
     /** Every line of the file at {@code path} whose bytes {@code raw} streams, in order. */
-    void read(String path, InputStream raw, java.util.function.Consumer<SourceRecord> out)
-        throws IOException {
+    void read(String path, InputStream raw, Emitter out) throws IOException {
       String origin = "file:" + path;
       try (InputStream in = decompressed(path, raw)) {
-        LineReader lines = new LineReader(in);
+        LineReader lines = new LineReader(in, spec.maxLineBytes());
         byte[] headerLine = null;
         boolean headerRefused = false;
         byte[] line;
         while ((line = lines.next()) != null) {
+          long length = lines.length();
           if (lines.number() == 1) {
-            line = withoutBom(line, lines);
-            if (header) {
+            byte[] stripped = withoutBom(line);
+            lines.accountFor(line.length - stripped.length);
+            length -= line.length - stripped.length;
+            line = stripped;
+            if (spec.header() && length == line.length) {
               headerLine = line;
-              headerRefused = headerCheck != null && headerCheck.apply(line) != null;
+              headerRefused = spec.headerCheck() != null && spec.headerCheck().apply(line) != null;
               if (!headerRefused) {
                 lines.accountFor(line.length);
                 continue;
               }
             }
           }
-          lines.accountFor(line.length);
-          accounting.read().inc();
-          out.accept(new SourceRecord(origin + "#" + lines.number(), line, null, headerLine));
+          lines.accountFor(length);
+          SourceRecord record =
+              new SourceRecord(origin + "#" + lines.number(), line, null, headerLine);
+          if (length > line.length) {
+            out.tooLong(record, length);
+          } else {
+            out.line(record);
+          }
         }
         lines.checkAccounted(path);
       }
-    }
-
-    private static byte[] withoutBom(byte[] line, LineReader lines) {
-      byte[] stripped = withoutBom(line);
-      lines.accountFor(line.length - stripped.length);
-      return stripped;
     }
 
     static byte[] withoutBom(byte[] line) {
@@ -440,6 +814,44 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
         return Arrays.copyOfRange(line, 3, line.length);
       }
       return line;
+    }
+  }
+
+  /** An input stream that counts the bytes read through it. */
+  static final class CountingInputStream extends java.io.FilterInputStream {
+    private long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    long count() {
+      return count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      count += skipped;
+      return skipped;
     }
   }
 
@@ -509,6 +921,8 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
   static final class LineReader {
     private final InputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    private final int maxLineBytes;
+    private long beyond;
     private long number;
     private boolean done;
     private int peeked = -2;
@@ -516,7 +930,20 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
     private long accounted;
 
     LineReader(InputStream in) {
+      this(in, Integer.MAX_VALUE - 16);
+    }
+
+    /**
+     * Lines kept up to {@code maxLineBytes} bytes; the rest of a longer one is counted, not kept.
+     */
+    LineReader(InputStream in, int maxLineBytes) {
       this.in = in;
+      this.maxLineBytes = maxLineBytes;
+    }
+
+    /** The whole length of the last line read, its bytes not kept included. */
+    long length() {
+      return line.size() + beyond;
     }
 
     long number() {
@@ -542,6 +969,7 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
         return null;
       }
       line.reset();
+      beyond = 0;
       int b;
       while ((b = read()) != -1) {
         if (b == '\n') {
@@ -559,7 +987,11 @@ public abstract class ReadLines extends PTransform<PBegin, PCollection<SourceRec
           number++;
           return line.toByteArray();
         }
-        line.write(b);
+        if (line.size() < maxLineBytes) {
+          line.write(b);
+        } else {
+          beyond++;
+        }
       }
       done = true;
       if (line.size() == 0) {

@@ -59,6 +59,8 @@ public abstract class WriteLake
 
   abstract SerializableFunction<SourceRecord, String> fileStem();
 
+  abstract boolean staged();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -77,6 +79,8 @@ public abstract class WriteLake
 
     abstract Builder setFileStem(SerializableFunction<SourceRecord, String> stem);
 
+    abstract Builder setStaged(boolean staged);
+
     abstract WriteLake build();
   }
 
@@ -91,6 +95,7 @@ public abstract class WriteLake
         .setPipeline(pipeline)
         .setPublishedLocation(output)
         .setFileStem(LakeNames::inputFileStem)
+        .setStaged(false)
         .build();
   }
 
@@ -113,11 +118,15 @@ public abstract class WriteLake
 
   /**
    * Files written to a staging directory and published elsewhere afterwards: lineage names where
-   * readers find them, not the staging directory.
+   * readers find them, not the staging directory. In the staging directory each data file lies in a
+   * folder of its own, {@code dt=<date>/<stem>/<stem>-00000-of-00001.avro}, which {@link
+   * LakePublisher} flattens into {@code dt=<date>/} when it publishes: Beam's local file system
+   * looks for a file it is about to create by listing the file's folder, so a run writing many
+   * files into one folder would take time growing with the square of their number.
    */
   public WriteLake withPublishedLocation(String location) {
     checkArgument(location != null && !location.isBlank(), "publishedLocation must be a directory");
-    return toBuilder().setPublishedLocation(location).build();
+    return toBuilder().setPublishedLocation(location).setStaged(true).build();
   }
 
   /**
@@ -188,7 +197,12 @@ public abstract class WriteLake
                 .withDestinationCoder(StringUtf8Coder.of())
                 .via(Contextful.fn(KV::getValue), AvroIO.sink(schema()))
                 .to(output())
-                .withNaming(file -> FileIO.Write.defaultNaming(file, ".avro"))
+                .withNaming(
+                    staged()
+                        ? file ->
+                            FileIO.Write.defaultNaming(
+                                file + "/" + file.substring(file.lastIndexOf('/') + 1), ".avro")
+                        : file -> FileIO.Write.defaultNaming(file, ".avro"))
                 .withNumShards(numShards()));
   }
 

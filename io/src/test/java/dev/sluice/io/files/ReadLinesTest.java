@@ -86,8 +86,10 @@ class ReadLinesTest {
     Files.writeString(dir.resolve("mac.csv"), "id,name\r1,a\r2,b\r");
     PAssert.that(
             described(
-                pipeline.apply(
-                    ReadLines.matching(dir.resolve("*.csv").toString(), "p").withHeader(true))))
+                pipeline
+                    .apply(
+                        ReadLines.matching(dir.resolve("*.csv").toString(), "p").withHeader(true))
+                    .output()))
         .containsInAnyOrder("#2|1,a|id,name", "#3|2,b|id,name");
     pipeline.run().waitUntilFinish();
   }
@@ -106,8 +108,10 @@ class ReadLinesTest {
     Files.write(dir.resolve("bzip2-named.csv"), bzip2.toByteArray());
     PAssert.that(
             described(
-                pipeline.apply(
-                    ReadLines.matching(dir.resolve("*.csv").toString(), "p").withHeader(true))))
+                pipeline
+                    .apply(
+                        ReadLines.matching(dir.resolve("*.csv").toString(), "p").withHeader(true))
+                    .output()))
         .containsInAnyOrder("#2|1,a|id,name", "#3|2,b|id,name", "#2|3,c|id,name");
     pipeline.run().waitUntilFinish();
   }
@@ -122,11 +126,14 @@ class ReadLinesTest {
     Files.writeString(dir.resolve("bad-header.csv"), "bogus,cols\n1,a\n");
     Files.writeString(dir.resolve("good.csv"), "id,name\n1,a\n");
     PCollection<SourceRecord> read =
-        pipeline.apply(
-            ReadLines.matching(dir.resolve("*.csv").toString(), "p")
-                .withHeader(true)
-                .withHeaderCheck(
-                    h -> new String(h, StandardCharsets.UTF_8).equals("id,name") ? null : "bad"));
+        pipeline
+            .apply(
+                ReadLines.matching(dir.resolve("*.csv").toString(), "p")
+                    .withHeader(true)
+                    .withHeaderCheck(
+                        h ->
+                            new String(h, StandardCharsets.UTF_8).equals("id,name") ? null : "bad"))
+            .output();
     PAssert.that(
             read.apply(
                 MapElements.into(TypeDescriptors.strings())
@@ -168,13 +175,14 @@ class ReadLinesTest {
     for (int split : new int[] {1, 2, 3, 7, 64, 1 << 20}) {
       assertThat(
           "ranges of " + split,
-          ReadLines.planRanges(List.of(file.toString()), split).size(),
+          ReadLines.planRangesOf(List.of(file.toString()), split).size(),
           org.hamcrest.Matchers.is(
               split >= text.length() ? 1 : (int) Math.ceil((double) Files.size(file) / split)));
     }
     ReadLines split =
-        ReadLines.ofRanges(ReadLines.planRanges(List.of(file.toString()), 7), "p").withHeader(true);
-    PAssert.that(described(pipeline.apply(split))).containsInAnyOrder(expected);
+        ReadLines.ofRanges(ReadLines.planRangesOf(List.of(file.toString()), 7), "p")
+            .withHeader(true);
+    PAssert.that(described(pipeline.apply(split).output())).containsInAnyOrder(expected);
     pipeline.run().waitUntilFinish();
   }
 }

@@ -27,8 +27,10 @@ public record LakeTarget(
     WriteLake write =
         WriteLake.to(directory, schema, pipeline)
             .withPartitionField(partitionField)
-            .withNumShards(numShards)
-            .withPublishedLocation(publishedAt);
+            .withNumShards(numShards);
+    if (!directory.equals(publishedAt)) {
+      write = write.withPublishedLocation(publishedAt);
+    }
     String fixed = stem;
     return fixed == null ? write : write.withFileStem(r -> fixed);
   }

@@ -10,6 +10,7 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -160,12 +161,28 @@ public record RunSummary(
         (label, where) -> out.append("  ").append(label).append(": ").append(where).append('\n'));
     if (!lineageSources.isEmpty() || !lineageSinks.isEmpty()) {
       out.append("  lineage: ")
-          .append(lineageSources)
+          .append(shortList(lineageSources))
           .append(" -> ")
-          .append(lineageSinks)
+          .append(shortList(lineageSinks))
           .append('\n');
     }
     return out.toString();
+  }
+
+  /** Lineage entries shown in the printed summary, at most; the report has them all. */
+  static final int LINEAGE_SHOWN = 5;
+
+  /** A set as printed: whole when short, else its first entries and how many there are. */
+  static String shortList(Set<String> entries) {
+    if (entries.size() <= LINEAGE_SHOWN) {
+      return entries.toString();
+    }
+    List<String> first = entries.stream().sorted().limit(3).toList();
+    return "["
+        + String.join(", ", first)
+        + ", ... "
+        + entries.size()
+        + " in all, listed in the run report]";
   }
 
   public String toJson() {

@@ -129,6 +129,58 @@ public final class Steps {
     }
   }
 
+  /**
+   * Fails, naming them, when input files changed (size or modification time) since the run listed
+   * them: they were still being written, and what the run read of them is not what they hold.
+   */
+  public record CheckInputsUnchanged(List<dev.sluice.io.files.FileListing.Listed> files)
+      implements RunPlan.Step {
+    public CheckInputsUnchanged {
+      files = List.copyOf(files);
+    }
+
+    @Override
+    public String name() {
+      return "check that the " + files.size() + " input file(s) did not change while read";
+    }
+
+    @Override
+    public void run(RunSummary summary) {
+      List<String> changed = new java.util.ArrayList<>();
+      for (dev.sluice.io.files.FileListing.Listed file : files) {
+        dev.sluice.io.files.FileListing.Listed now =
+            dev.sluice.io.files.FileListing.stat(file.path());
+        if (now == null) {
+          changed.add(file.path() + " (gone)");
+        } else if (now.size() != file.size() || now.modified() != file.modified()) {
+          changed.add(
+              file.path() + " (" + file.size() + " bytes when listed, " + now.size() + " now)");
+        }
+      }
+      if (!changed.isEmpty()) {
+        throw new IllegalStateException(
+            changed.size()
+                + " input file(s) changed while the run read them (still being written?): "
+                + String.join(", ", changed.subList(0, Math.min(10, changed.size())))
+                + (changed.size() > 10 ? " and " + (changed.size() - 10) + " more" : "")
+                + "; nothing was published: run again once they are complete");
+      }
+    }
+  }
+
+  /** Deletes a lake run's staging directory when the run did not publish it. */
+  public record DiscardStaging(String staging) implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "discard the staged files in " + staging;
+    }
+
+    @Override
+    public void run(RunSummary summary) throws Exception {
+      LakePublisher.discard(staging);
+    }
+  }
+
   /** Commits an export's new high-watermark, with the rows the run wrote. */
   public record CommitWatermark(
       JdbcConnection connection,

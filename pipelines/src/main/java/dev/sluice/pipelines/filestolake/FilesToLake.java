@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.FileListing;
 import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.ReadLines;
@@ -82,6 +83,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
    * @param ranges the byte ranges of {@code inputFiles} read in parallel, or null
    * @param allowEmptyInput whether a glob matching nothing is an empty run rather than an error
    * @param watch how often a watching run looks for new files, or null for a bounded run
+   * @param settle how long a watched file must be unchanged before it is read
+   * @param maxLineBytes the longest line read; longer ones are dead letters
+   * @param excluded the run's own output and dead-letter directories, never read as input
    * @param lake where the files are written
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
@@ -96,6 +100,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       @Nullable List<ReadLines.FileRange> ranges,
       boolean allowEmptyInput,
       @Nullable Duration watch,
+      Duration settle,
+      int maxLineBytes,
+      List<String> excluded,
       LakeTarget lake,
       @Nullable Rules rules,
       DeadLetterSink deadLetters,
@@ -161,7 +168,15 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     // after them: its lake files after each input file, its dead-letter file after the set. Other
     // runs (a remote lake, a template, watching) match the glob as they run, and name their
     // dead-letter file after the glob.
-    List<String> inputs = staged && replay == null ? planInputs(options) : null;
+    // The run's own output and dead letters are never its input, whatever the glob covers.
+    List<String> excluded = new java.util.ArrayList<>(List.of(output));
+    if (checkedSink instanceof DeadLetterSink.Files files) {
+      excluded.add(files.directory());
+    }
+    List<FileListing.Listed> listed =
+        staged && replay == null ? planInputs(options, excluded) : null;
+    List<String> inputs =
+        listed == null ? null : listed.stream().map(FileListing.Listed::path).toList();
     DeadLetterSink deadLetterSink =
         checkedSink.forRun(
             replay != null
@@ -200,9 +215,15 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         // This run replaces what earlier runs wrote for the same input files, nothing else.
         own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
       }
+      if (listed != null) {
+        // A file that changed while the run read it was still being written: nothing of the run
+        // is published.
+        run = run.withOnSuccess(new Steps.CheckInputsUnchanged(listed));
+      }
       run =
           run.withOnSuccess(
-              new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest));
+                  new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest))
+              .withCleanup(new Steps.DiscardStaging(staging));
     }
     if (replay != null) {
       run = run.withOnSuccess(replay.mark());
@@ -213,9 +234,12 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         format,
         options.getInput(),
         inputs == null ? null : List.copyOf(inputs),
-        inputs == null ? null : ReadLines.planRanges(inputs, options.getReadSplitBytes()),
+        listed == null ? null : ReadLines.planRanges(listed, options.getReadSplitBytes()),
         options.getAllowEmptyInput(),
         watch,
+        Durations.parse("settleTime", options.getSettleTime()),
+        options.getMaxLineBytes(),
+        List.copyOf(excluded),
         lake,
         rules,
         deadLetterSink,
@@ -238,17 +262,25 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
                 : ReadLines.ofRanges(plan.ranges(), NAME))
             .withHeader(plan.format().hasHeader())
             .withHeaderCheck(parser::headerProblem)
-            .withEmptyMatchAllowed(plan.allowEmptyInput());
+            .withEmptyMatchAllowed(plan.allowEmptyInput())
+            .excluding(plan.excluded())
+            .withMaxLineBytes(plan.maxLineBytes());
     PCollection<SourceRecord> lines;
     if (plan.replay() != null) {
       lines = pipeline.apply("ReadDeadLetters", plan.replay().read(NAME));
     } else if (plan.watch() == null) {
-      lines = pipeline.apply("ReadFiles", read);
+      Result<SourceRecord> files = pipeline.apply("ReadFiles", read);
+      deadLetters.add(files.deadLetters());
+      lines = files.output();
     } else {
-      lines =
-          pipeline
-              .apply("ReadFiles", read.withWatchInterval(plan.watch()))
-              .apply("Window", Window.into(FixedWindows.of(plan.watch())));
+      Result<SourceRecord> files =
+          pipeline.apply(
+              "ReadFiles", read.withWatchInterval(plan.watch()).withSettleTime(plan.settle()));
+      deadLetters.add(
+          files
+              .deadLetters()
+              .apply("WindowDeadLetters", Window.into(FixedWindows.of(plan.watch()))));
+      lines = files.output().apply("Window", Window.into(FixedWindows.of(plan.watch())));
     }
     Result<Traced<GenericRecord>> parsed =
         lines.apply("Parse", ParseRecords.of(plan.schema(), plan.format()).withPipeline(NAME));
@@ -280,9 +312,10 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         plan.deadLetters().lineageDataset());
   }
 
-  private static List<String> planInputs(FilesToLakeOptions options) {
+  private static List<FileListing.Listed> planInputs(
+      FilesToLakeOptions options, List<String> excluded) {
     try {
-      return ReadLines.plan(options.getInput(), options.getAllowEmptyInput());
+      return ReadLines.plan(options.getInput(), options.getAllowEmptyInput(), excluded);
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException(
           "Cannot list --input " + options.getInput() + ": " + e.getMessage(), e);

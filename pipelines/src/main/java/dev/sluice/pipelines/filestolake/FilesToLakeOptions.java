@@ -68,6 +68,24 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   void setWatch(String value);
 
   @Description(
+      "With --watch: a file is read once it has not changed for this ISO-8601 interval and ends"
+          + " with a line break (a compressed file: once it has not changed for this long), so a"
+          + " file still being written is never read in part")
+  @Default.String("PT10S")
+  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
+  String getSettleTime();
+
+  void setSettleTime(String value);
+
+  @Description(
+      "A line longer than this many bytes is not read into memory: it is dead-lettered (reason"
+          + " parse) with its origin and its first bytes")
+  @Default.Integer(64 << 20)
+  Integer getMaxLineBytes();
+
+  void setMaxLineBytes(Integer value);
+
+  @Description(
       "Bounded: an uncompressed input file larger than this many bytes is read as ranges of about"
           + " this size, in parallel (line numbers in origins are kept)")
   @Default.Long(64L << 20)

@@ -188,6 +188,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                     : output + "/_sluice/history")
             .withOnSuccess(
                 new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest))
+            .withCleanup(new Steps.DiscardStaging(staging))
             .withOnSuccess(
                 new Steps.CommitWatermark(
                     connection, state, export, watermark, planned.committed()));

@@ -192,6 +192,9 @@ class GraphsWithoutServicesTest {
             null,
             false,
             Duration.standardSeconds(5),
+            Duration.standardSeconds(10),
+            1 << 20,
+            List.of(dir.resolve("lake").toString()),
             new LakeTarget(
                 dir.resolve("lake").toString(),
                 dir.resolve("lake").toString(),
@@ -222,6 +225,9 @@ class GraphsWithoutServicesTest {
                 new ReadLines.FileRange(missing.toString(), 1, 2, 100, 180)),
             false,
             null,
+            Duration.standardSeconds(10),
+            1 << 20,
+            List.of(dir.resolve("lake").toString(), dir.resolve("dlq").toString()),
             new LakeTarget(
                 dir.resolve("lake/_sluice/staging-1").toString(),
                 dir.resolve("lake").toString(),

@@ -69,6 +69,7 @@ public final class BenchChild {
       case SINK_LOOP -> sinkLoop(orders, n, p);
       case SINK_COPY -> sinkCopy(orders, n, p);
       case FILES_TO_LAKE_DIRECT -> filesToLake(p);
+      case FILES_MANY_SMALL -> filesToLake(with(p, "input", p.get("smallFiles") + "/*.csv"));
       case FILES_LOOP -> filesLoop(orders, p);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -111,6 +112,12 @@ public final class BenchChild {
                 "--deadLetter=file:" + p.get("work") + "/dlq"));
     args.addAll(extra(p));
     launch(args);
+  }
+
+  private static Map<String, String> with(Map<String, String> p, String key, String value) {
+    Map<String, String> changed = new java.util.HashMap<>(p);
+    changed.put(key, value);
+    return changed;
   }
 
   /** Runner tuning under test, passed as {@code extra=--a=b --c=d}. */

@@ -160,6 +160,11 @@ public final class BenchCommand {
           out.printf("writing %,d orders to %s...%n", n, csv);
           writeCsv(csv, orders, n);
         }
+        Path small = data.resolve("small-files");
+        if (scenarios.contains(Scenario.FILES_MANY_SMALL) && runs.test(Scenario.FILES_MANY_SMALL)) {
+          out.printf("writing %,d orders to %,d files in %s...%n", n, SMALL_FILES, small);
+          writeSmallFiles(small, orders, n);
+        }
         for (Scenario scenario : scenarios) {
           if (skip.contains(scenario.id() + "@" + n)) {
             out.printf("%-22s N=%,d ... skipped (--skip)%n", scenario.id(), n);
@@ -182,6 +187,7 @@ public final class BenchCommand {
                       "bootstrapServers=" + sandbox.kafka().bootstrapServers(),
                       "topic=" + topic,
                       "input=" + csv,
+                      "smallFiles=" + small,
                       "work=" + work));
           if (extra.containsKey(scenario)) {
             args.add("extra=" + extra.get(scenario));
@@ -408,6 +414,28 @@ public final class BenchCommand {
         producer.send(new ProducerRecord<>(topic, (int) (i % 2), key.apply(i), value.apply(i)));
       }
       producer.flush();
+    }
+  }
+
+  /** How many files files-many-small spreads the orders over. */
+  static final int SMALL_FILES = 20_000;
+
+  /** The orders dealt over {@link #SMALL_FILES} CSV files (fewer when there are fewer orders). */
+  private static void writeSmallFiles(Path dir, SyntheticOrders orders, long n) throws IOException {
+    LocalFiles.deleteTree(dir);
+    Files.createDirectories(dir);
+    long files = Math.min(SMALL_FILES, n);
+    for (long f = 0; f < files; f++) {
+      try (BufferedWriter writer =
+          Files.newBufferedWriter(
+              dir.resolve(String.format("orders-%05d.csv", f)), StandardCharsets.UTF_8)) {
+        writer.write(SyntheticOrders.CSV_HEADER);
+        writer.write('\n');
+        for (long i = f; i < n; i += files) {
+          writer.write(orders.csv(i));
+          writer.write('\n');
+        }
+      }
     }
   }
 

@@ -90,6 +90,17 @@ final class BenchReport {
             judged ? 0.4 : null,
             ">=");
       }
+      Double many = seconds(Scenario.FILES_MANY_SMALL, n);
+      if (lake != null && many != null) {
+        // The same rows in 20,000 small files against one file: per-file cost, not per-row.
+        add(
+            ratios,
+            n,
+            "files-many-small time / files-to-lake-direct time (20,000 files vs one)",
+            many / lake,
+            3.0,
+            "<=");
+      }
       for (Scenario scenario :
           List.of(Scenario.KAFKA_TO_JDBC_FLINK, Scenario.KAFKA_TO_JDBC_DIRECT)) {
         Double first = value(scenario, n, "first_row_seconds");

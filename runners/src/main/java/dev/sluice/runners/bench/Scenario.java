@@ -8,6 +8,9 @@ public enum Scenario {
   SINK_LOOP("jdbc sink", "plain pgjdbc batched upsert loop: batch 1000, commit per batch"),
   SINK_COPY("jdbc sink", "plain COPY into an unlogged staging table, then INSERT ... ON CONFLICT"),
   FILES_TO_LAKE_DIRECT("files-to-lake", "files-to-lake on the Direct runner, end to end"),
+  FILES_MANY_SMALL(
+      "files-to-lake",
+      "files-to-lake on the Direct runner, the same orders spread over 20,000 small files"),
   FILES_LOOP(
       "files-to-lake", "plain single-threaded loop: same parse and checks, Avro files by date"),
   PEER_DEBEZIUM_JDBC(

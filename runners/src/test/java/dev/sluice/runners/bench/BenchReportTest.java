@@ -40,6 +40,7 @@ class BenchReportTest {
     results.add(result(Scenario.SINK_LOOP, 1_000_000, 50.0, 200L << 20));
     results.add(result(Scenario.FILES_TO_LAKE_DIRECT, 1_000_000, 40.0, 800L << 20));
     results.add(result(Scenario.FILES_LOOP, 1_000_000, 10.0, 300L << 20));
+    results.add(result(Scenario.FILES_MANY_SMALL, 1_000_000, 100.0, 900L << 20));
     results.add(result(Scenario.PEER_DEBEZIUM_JDBC, 1_000_000, 16.0, 600L << 20));
     results.add(result(Scenario.KAFKA_TO_JDBC_FLINK, 10_000_000, 90.0, 1000L << 20));
     Map<String, Object> failed = new LinkedHashMap<>();
@@ -66,6 +67,14 @@ class BenchReportTest {
         ratio(ratios, 1_000_000, "files-to-lake on Direct speed / files-loop speed");
     assertThat(files.get("value"), equalTo(0.25));
     assertThat(files.get("met"), equalTo(false));
+    Map<String, Object> many =
+        ratio(
+            ratios,
+            1_000_000,
+            "files-many-small time / files-to-lake-direct time (20,000 files vs one)");
+    assertThat(many.get("value"), equalTo(2.5));
+    assertThat(many.get("target"), equalTo("<= 3.00"));
+    assertThat(many.get("met"), equalTo(true));
     Map<String, Object> first =
         ratio(
             ratios,
