@@ -57,7 +57,7 @@ class DataflowTemplateTest extends LauncherCalls {
             "--input=gs://sluice-in/orders/*.csv",
             "--output=gs://sluice-lake/orders",
             "--deadLetter=file:gs://sluice-lake/dead-letters");
-    assertThat(steps(template), hasItems("ReadFiles/SplitLines", "Parse/ParseLines"));
+    assertThat(steps(template), hasItems("ReadFiles/ListFiles", "Parse/ParseLines"));
     assertThat(
         template.get("environment").get("sdkPipelineOptions").get("options").get("output").asText(),
         is("gs://sluice-lake/orders"));
