@@ -74,12 +74,11 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
               6, "decode", 7, "schema", 8, "schema", 9, "schema", 10, "schema", 11, "schema", 12,
               "parse", 13, "parse", 14, "parse"));
 
-  /** The lake file of one partition written from one input file (named after that file). */
+  /** What one input file wrote into one partition: its files, named after it. */
   private String part(String partition, String input) {
     return partition
         + "/"
-        + dev.sluice.io.files.LakeNames.ofInputFile(dir.resolve(input).toString())
-        + "-00000-of-00001.avro";
+        + dev.sluice.io.files.LakeNames.ofInputFile(dir.resolve(input).toString());
   }
 
   private static byte[] utf8(String s) {
@@ -124,8 +123,8 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     assertOk(runCsv(dir.resolve("whole"), dir.resolve("dlq-whole")));
     assertOk(runCsv(dir.resolve("split"), dir.resolve("dlq-split"), "--readSplitBytes=40"));
     assertThat(
-        sorted(LakeFiles.readAvro(dir.resolve("split"), Order.class)),
-        equalTo(sorted(LakeFiles.readAvro(dir.resolve("whole"), Order.class))));
+        sorted(LakeFiles.readAvroByInput(dir.resolve("split"), Order.class)),
+        equalTo(sorted(LakeFiles.readAvroByInput(dir.resolve("whole"), Order.class))));
     List<String> whole = originsAndBytes(dir.resolve("dlq-whole"));
     List<String> split = originsAndBytes(dir.resolve("dlq-split"));
     assertThat(split, equalTo(whole));
@@ -239,7 +238,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
                 "2026-11-26T00:00:00Z",
                 1,
                 "last")));
-    assertThat(sorted(LakeFiles.readAvro(lake, Order.class)), equalTo(expected));
+    assertThat(sorted(LakeFiles.readAvroByInput(lake, Order.class)), equalTo(expected));
 
     List<DeadLetter> dead = LakeFiles.readDeadLetters(deadLetters);
     String input = "file:" + dir.resolve("in/orders.csv");
@@ -304,11 +303,11 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     Path lake = dir.resolve("lake");
     Path deadLetters = dir.resolve("dead-letters");
     assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
-    Map<String, List<Order>> first = sorted(LakeFiles.readAvro(lake, Order.class));
+    Map<String, List<Order>> first = sorted(LakeFiles.readAvroByInput(lake, Order.class));
     List<String> firstDead = origins(deadLetters);
 
     assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
-    assertThat(sorted(LakeFiles.readAvro(lake, Order.class)), equalTo(first));
+    assertThat(sorted(LakeFiles.readAvroByInput(lake, Order.class)), equalTo(first));
     assertThat(origins(deadLetters), equalTo(firstDead));
 
     // The same file corrected: the bad lines fixed or removed, order 1 updated.
@@ -317,7 +316,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     corrected.addAll(CSV_LINES.subList(1, 4));
     writeCsv(dir.resolve("in/orders.csv"), corrected);
     assertThat(runCsv(lake, deadLetters), is(Launcher.OK));
-    Map<String, List<Order>> after = sorted(LakeFiles.readAvro(lake, Order.class));
+    Map<String, List<Order>> after = sorted(LakeFiles.readAvroByInput(lake, Order.class));
     assertThat(
         after.get(part("dt=2026-11-24", "in/orders.csv")).stream()
             .map(o -> o.getOrderId() + "@" + o.getVersion())
@@ -349,7 +348,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
             "--output=" + lake,
             "--deadLetter=file:" + dir.resolve("dlq")),
         is(Launcher.OK));
-    Map<String, List<Order>> files = LakeFiles.readAvro(lake, Order.class);
+    Map<String, List<Order>> files = LakeFiles.readAvroByInput(lake, Order.class);
     assertThat(files, not(anEmptyMap()));
     assertThat(files, hasKey(part("dt=2026-11-25", "in/orders.jsonl")));
     assertThat(
@@ -416,7 +415,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
             "--deadLetter=file:" + dir.resolve("dlq"),
             "--rules=" + rules));
     assertThat(
-        LakeFiles.readAvro(lake, Order.class).values().stream()
+        LakeFiles.readAvroByInput(lake, Order.class).values().stream()
             .flatMap(List::stream)
             .map(Order::getOrderId)
             .sorted()

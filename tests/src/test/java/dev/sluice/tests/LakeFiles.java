@@ -36,6 +36,25 @@ final class LakeFiles {
     return out;
   }
 
+  /**
+   * Every record of the lake under {@code dir}, keyed by partition and the stem of its files
+   * ({@code dt=2026-11-25/part-<input tag>}): what one input wrote into one partition, however many
+   * files (one per bundle) hold it.
+   */
+  static <T extends SpecificRecord> Map<String, List<T>> readAvroByInput(Path dir, Class<T> type) {
+    Map<String, List<T>> out = new TreeMap<>();
+    java.util.regex.Pattern stem =
+        java.util.regex.Pattern.compile("^(.*/part-(?:replay-)?[0-9a-f]{12})-[^/]*$");
+    readAvro(dir, type)
+        .forEach(
+            (file, records) -> {
+              java.util.regex.Matcher m = stem.matcher(file);
+              out.computeIfAbsent(m.matches() ? m.group(1) : file, k -> new ArrayList<>())
+                  .addAll(records);
+            });
+    return out;
+  }
+
   /** Every dead letter in the .jsonl files under {@code dir}. */
   static List<DeadLetter> readDeadLetters(Path dir) {
     List<DeadLetter> out = new ArrayList<>();

@@ -32,17 +32,22 @@ import org.apache.beam.sdk.util.MimeTypes;
  */
 public final class LakePublisher {
   public static final String MANIFEST = "_SUCCESS";
+
+  /** Where, in a run's staging directory, the run's data files are listed. */
+  public static final String FILE_LIST = "_files";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private LakePublisher() {}
 
   /**
-   * Moves {@code staging/dt=.../<stem>/*.avro} (as {@link WriteLake#withPublishedLocation} stages
-   * them) to {@code output/dt=.../} under the same names, after moving aside the lake's files whose
-   * names start with one of {@code ownPrefixes} (what earlier runs wrote for the same input); then
-   * writes this run's manifest and the lake's {@code _SUCCESS} ({@code manifest} plus the lists of
-   * files), and removes the staging and replaced files.
+   * Moves the run's data files, as {@link WriteDataFiles} listed them in {@code staging/_files}
+   * (files of bundles the runner did not keep are not listed, and not published), from {@code
+   * staging/<partition>/} to {@code output/<partition>/} under the same names, after moving aside
+   * the lake's files whose names start with one of {@code ownPrefixes} (what earlier runs wrote for
+   * the same input); then writes this run's manifest and the lake's {@code _SUCCESS} ({@code
+   * manifest} plus the lists of files), and removes the staging and replaced files.
    *
    * @return the published files, relative to {@code output}
    */
@@ -51,7 +56,8 @@ public final class LakePublisher {
       throws IOException {
     String stagingDir = slash(staging);
     String outputDir = slash(output);
-    List<String> staged = files(stagingDir, "dt=*/*/*.avro");
+    List<String> staged =
+        WriteDataFiles.listed(stagingDir + FILE_LIST).stream().map(WrittenFile::path).toList();
     String run = LakeNames.tag(stagingDir);
     String trash = outputDir + "_sluice/replaced-" + run + "/";
     java.util.Set<String> own = new java.util.HashSet<>(ownPrefixes);
@@ -61,8 +67,7 @@ public final class LakePublisher {
     List<String> published = new ArrayList<>();
     List<String> targets = new ArrayList<>();
     for (String file : staged) {
-      String nested = file.substring(stagingDir.length());
-      String relative = nested.substring(0, nested.indexOf('/') + 1) + fileName(file);
+      String relative = file.substring(stagingDir.length());
       published.add(relative);
       targets.add(outputDir + relative);
     }

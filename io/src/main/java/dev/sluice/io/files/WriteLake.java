@@ -59,8 +59,6 @@ public abstract class WriteLake
 
   abstract SerializableFunction<SourceRecord, String> fileStem();
 
-  abstract boolean staged();
-
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -79,8 +77,6 @@ public abstract class WriteLake
 
     abstract Builder setFileStem(SerializableFunction<SourceRecord, String> stem);
 
-    abstract Builder setStaged(boolean staged);
-
     abstract WriteLake build();
   }
 
@@ -95,7 +91,6 @@ public abstract class WriteLake
         .setPipeline(pipeline)
         .setPublishedLocation(output)
         .setFileStem(LakeNames::inputFileStem)
-        .setStaged(false)
         .build();
   }
 
@@ -117,16 +112,12 @@ public abstract class WriteLake
   }
 
   /**
-   * Files written to a staging directory and published elsewhere afterwards: lineage names where
-   * readers find them, not the staging directory. In the staging directory each data file lies in a
-   * folder of its own, {@code dt=<date>/<stem>/<stem>-00000-of-00001.avro}, which {@link
-   * LakePublisher} flattens into {@code dt=<date>/} when it publishes: Beam's local file system
-   * looks for a file it is about to create by listing the file's folder, so a run writing many
-   * files into one folder would take time growing with the square of their number.
+   * Files written somewhere and published elsewhere afterwards: lineage names where readers find
+   * them, not where they were written.
    */
   public WriteLake withPublishedLocation(String location) {
     checkArgument(location != null && !location.isBlank(), "publishedLocation must be a directory");
-    return toBuilder().setPublishedLocation(location).setStaged(true).build();
+    return toBuilder().setPublishedLocation(location).build();
   }
 
   /**
@@ -166,6 +157,11 @@ public abstract class WriteLake
         f.schema());
   }
 
+  /** The {@code dt=<date>} partition of records of {@code schema} by {@code field}. */
+  static PartitionOf partitionOf(Schema schema, String field) {
+    return new PartitionOf(field, dateKind(schema.getField(field).schema()));
+  }
+
   private static LogicalType dateKind(Schema schema) {
     Schema type = AvroTypes.nonNull(schema);
     LogicalType logical = type.getLogicalType();
@@ -197,12 +193,7 @@ public abstract class WriteLake
                 .withDestinationCoder(StringUtf8Coder.of())
                 .via(Contextful.fn(KV::getValue), AvroIO.sink(schema()))
                 .to(output())
-                .withNaming(
-                    staged()
-                        ? file ->
-                            FileIO.Write.defaultNaming(
-                                file + "/" + file.substring(file.lastIndexOf('/') + 1), ".avro")
-                        : file -> FileIO.Write.defaultNaming(file, ".avro"))
+                .withNaming(file -> FileIO.Write.defaultNaming(file, ".avro"))
                 .withNumShards(numShards()));
   }
 

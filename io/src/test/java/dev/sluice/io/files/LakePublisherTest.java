@@ -33,36 +33,44 @@ class LakePublisherTest {
     }
   }
 
+  /** A staged file, listed as {@link WriteDataFiles} lists the files of the bundles it kept. */
+  private static void staged(Path staging, String relative, String content) throws Exception {
+    Path file = file(staging.resolve(relative), content);
+    String partition = relative.substring(0, relative.indexOf('/'));
+    String name = relative.substring(relative.indexOf('/') + 1);
+    Files.createDirectories(staging.resolve(LakePublisher.FILE_LIST));
+    Files.writeString(
+        staging.resolve(LakePublisher.FILE_LIST).resolve(name + ".files"),
+        new WrittenFile(file.toString(), partition, "part-aaa", 1, content.length(), null).toJson()
+            + "\n");
+  }
+
   @Test
-  void stagedFilesInFoldersOfTheirOwnArePublishedIntoTheirPartitionReplacingOwnFilesOnly()
-      throws Exception {
+  void listedFilesArePublishedIntoTheirPartitionReplacingOwnFilesOnly() throws Exception {
     Path output = dir.resolve("lake");
     file(output.resolve("dt=2026-11-25/part-aaa-00000-of-00001.avro"), "old a");
     file(output.resolve("dt=2026-11-24/part-aaa-00000-of-00001.avro"), "old a, gone");
     file(output.resolve("dt=2026-11-25/part-bbb-00000-of-00001.avro"), "other input");
     Path staging = dir.resolve("lake/_sluice/staging-1");
-    file(staging.resolve("dt=2026-11-25/part-aaa/part-aaa-00000-of-00001.avro"), "new a");
-    file(staging.resolve("dt=2026-11-26/part-aaa/part-aaa-00000-of-00001.avro"), "new a 26");
+    staged(staging, "dt=2026-11-25/part-aaa-1.avro", "new a");
+    staged(staging, "dt=2026-11-26/part-aaa-2.avro", "new a 26");
+    // A file a bundle wrote but the runner did not keep (a retried bundle's) is never listed.
+    file(staging.resolve("dt=2026-11-25/part-aaa-3.avro"), "of a failed attempt");
 
     List<String> published =
         LakePublisher.publish(staging, output, List.of("part-aaa-"), Map.of("input", "a"));
 
     assertThat(
         published,
-        equalTo(
-            List.of(
-                "dt=2026-11-25/part-aaa-00000-of-00001.avro",
-                "dt=2026-11-26/part-aaa-00000-of-00001.avro")));
+        equalTo(List.of("dt=2026-11-25/part-aaa-1.avro", "dt=2026-11-26/part-aaa-2.avro")));
     assertThat(
         lake(output),
         equalTo(
             List.of(
-                "dt=2026-11-25/part-aaa-00000-of-00001.avro",
+                "dt=2026-11-25/part-aaa-1.avro",
                 "dt=2026-11-25/part-bbb-00000-of-00001.avro",
-                "dt=2026-11-26/part-aaa-00000-of-00001.avro")));
-    assertThat(
-        Files.readString(output.resolve("dt=2026-11-25/part-aaa-00000-of-00001.avro")),
-        equalTo("new a"));
+                "dt=2026-11-26/part-aaa-2.avro")));
+    assertThat(Files.readString(output.resolve("dt=2026-11-25/part-aaa-1.avro")), equalTo("new a"));
     assertThat(Files.exists(staging), is(false));
   }
 

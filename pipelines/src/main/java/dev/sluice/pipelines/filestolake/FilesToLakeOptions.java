@@ -52,8 +52,9 @@ public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions {
   void setPartitionField(String value);
 
   @Description(
-      "Files per partition and input file (per window when watching); 0 (bounded runs only): the"
-          + " runner decides, writing each bundle's records without grouping them first")
+      "Watching, or a lake on an object store: files per partition and input file (per window"
+          + " when watching); 0: the runner decides. A bounded run into a local lake writes one"
+          + " file per bundle, partition and input file, without grouping its records first")
   @Default.Integer(1)
   Integer getNumShards();
 

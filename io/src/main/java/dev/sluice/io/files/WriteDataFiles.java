@@ -1,0 +1,236 @@
+package dev.sluice.io.files;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.io.lineage.ReportLineage;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.MimeTypes;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Instant;
+
+/**
+ * Writes records as data files, without grouping them first: each bundle writes one file per
+ * partition and stem (the stem names what the records belong to, such as their input file) and
+ * closes its files when it ends, so memory holds a few open files, not the run's records, and rows
+ * reach files as they are read. The files are invisible until a commit makes them part of the lake
+ * or table: each bundle's files are listed in {@code <list directory>/<uuid>.files}, and only the
+ * outputs of bundles the runner kept reach that list (a retried bundle's files are not listed), so
+ * the commit ({@link #listed}) takes exactly the files of the run. Each record written counts as
+ * {@code written}.
+ */
+public final class WriteDataFiles
+    extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<WrittenFile>> {
+  private final FileSink sink;
+  private final String listDirectory;
+  private final String pipeline;
+  private final String lineage;
+  private final SerializableFunction<SourceRecord, String> stem;
+
+  private WriteDataFiles(
+      FileSink sink,
+      String listDirectory,
+      String pipeline,
+      String lineage,
+      SerializableFunction<SourceRecord, String> stem) {
+    this.sink = sink;
+    this.listDirectory = listDirectory;
+    this.pipeline = pipeline;
+    this.lineage = lineage;
+    this.stem = stem;
+  }
+
+  /**
+   * Records into {@code sink}'s files, listed under {@code listDirectory}; {@code pipeline} names
+   * the counters and {@code lineage} the sink for lineage ({@code file:/data/lake}, {@code
+   * iceberg:...}).
+   */
+  public static WriteDataFiles to(
+      FileSink sink, String listDirectory, String pipeline, String lineage) {
+    checkArgument(sink != null, "sink must not be null");
+    checkArgument(
+        listDirectory != null && !listDirectory.isBlank(), "listDirectory must be a directory");
+    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, LakeNames::inputFileStem);
+  }
+
+  /** The stem of each record's files, from its source (default: its input file's). */
+  public WriteDataFiles withStem(SerializableFunction<SourceRecord, String> stem) {
+    checkArgument(stem != null, "stem must not be null");
+    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, stem);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("sink", lineage))
+        .add(DisplayData.item("format", sink.getClass().getSimpleName()))
+        .add(DisplayData.item("listedIn", listDirectory));
+  }
+
+  @Override
+  public PCollection<WrittenFile> expand(PCollection<Traced<GenericRecord>> records) {
+    PCollection<WrittenFile> written =
+        records
+            .apply(
+                "WriteFiles", ParDo.of(new WriteFn(sink, stem, Accounting.of(pipeline), lineage)))
+            .setCoder(SerializableCoder.of(WrittenFile.class));
+    // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files.
+    written
+        .apply("KeptFiles", Reshuffle.viaRandomKey())
+        .apply("ListFiles", ParDo.of(new ListFn(listDirectory)));
+    return written;
+  }
+
+  /** The files listed under {@code listDirectory}, each once, by path. */
+  public static List<WrittenFile> listed(String listDirectory) throws IOException {
+    String dir = listDirectory.endsWith("/") ? listDirectory : listDirectory + "/";
+    MatchResult match = FileSystems.match(dir + "*.files", EmptyMatchTreatment.ALLOW);
+    Set<WrittenFile> files = new LinkedHashSet<>();
+    if (match.status() == MatchResult.Status.OK) {
+      for (MatchResult.Metadata list : match.metadata()) {
+        try (var reader =
+            new java.io.BufferedReader(
+                new java.io.InputStreamReader(
+                    Channels.newInputStream(FileSystems.open(list.resourceId())),
+                    StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = reader.readLine()) != null) {
+            if (!line.isBlank()) {
+              files.add(WrittenFile.fromJson(line));
+            }
+          }
+        }
+      }
+    }
+    return new ArrayList<>(files);
+  }
+
+  /** Per bundle: one open file per window, partition and stem, closed when the bundle ends. */
+  static final class WriteFn extends DoFn<Traced<GenericRecord>, WrittenFile> {
+    private final FileSink sink;
+    private final SerializableFunction<SourceRecord, String> stem;
+    private final Accounting accounting;
+    private final String lineage;
+    private transient Map<List<Object>, Open> open;
+
+    WriteFn(
+        FileSink sink,
+        SerializableFunction<SourceRecord, String> stem,
+        Accounting accounting,
+        String lineage) {
+      this.sink = sink;
+      this.stem = stem;
+      this.accounting = accounting;
+      this.lineage = lineage;
+    }
+
+    /** An open file, with the window and timestamp its description is emitted in. */
+    private record Open(FileSink.OpenFile file, BoundedWindow window, Instant timestamp) {}
+
+    @Setup
+    public void setup() throws IOException {
+      sink.setup();
+    }
+
+    @StartBundle
+    public void startBundle() {
+      open = new HashMap<>();
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Traced<GenericRecord> record, BoundedWindow window, @Timestamp Instant timestamp)
+        throws IOException {
+      GenericRecord value = record.value();
+      String partition = sink.partition(value);
+      String of = stem.apply(record.source());
+      List<Object> key = List.of(window, partition, of);
+      Open file = open.get(key);
+      if (file == null) {
+        if (open.isEmpty()) {
+          int colon = lineage.indexOf(':');
+          ReportLineage.report(false, lineage.substring(0, colon), lineage.substring(colon + 1));
+        }
+        file = new Open(sink.open(partition, of), window, timestamp);
+        open.put(key, file);
+      }
+      file.file().write(value);
+      accounting.written().inc();
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws IOException {
+      for (Open file : open.values()) {
+        context.output(file.file().close(), file.timestamp(), file.window());
+      }
+      open = null;
+    }
+
+    @Teardown
+    public void teardown() {
+      sink.teardown();
+    }
+  }
+
+  /** Writes the files of each bundle it is given to a list file of its own. */
+  static final class ListFn extends DoFn<WrittenFile, Void> {
+    private final String directory;
+    private transient List<WrittenFile> files;
+
+    ListFn(String directory) {
+      this.directory = directory.endsWith("/") ? directory : directory + "/";
+    }
+
+    @StartBundle
+    public void startBundle() {
+      files = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element WrittenFile file) {
+      files.add(file);
+    }
+
+    @FinishBundle
+    public void finishBundle() throws IOException {
+      if (files.isEmpty()) {
+        return;
+      }
+      String name = directory + UUID.randomUUID() + ".files";
+      var partial = FileSystems.matchNewResource(name + ".partial", false);
+      try (OutputStream out =
+          Channels.newOutputStream(FileSystems.create(partial, MimeTypes.TEXT))) {
+        for (WrittenFile file : files) {
+          out.write((file.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      // Whole or not at all: a list is only read under its final name.
+      FileSystems.rename(List.of(partial), List.of(FileSystems.matchNewResource(name, false)));
+    }
+  }
+}
