@@ -70,7 +70,7 @@ class ForkedRunTest {
       assertThat(
           files.map(f -> f.getFileName().toString()).toList(),
           org.hamcrest.Matchers.contains(
-              org.hamcrest.Matchers.matchesPattern("part-[0-9a-f]{12}-00000-of-00001\\.avro")));
+              org.hamcrest.Matchers.matchesPattern("part-[0-9a-f]{12}-[0-9a-f-]{36}\\.avro")));
     }
   }
 }
