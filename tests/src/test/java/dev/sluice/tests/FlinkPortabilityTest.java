@@ -47,7 +47,7 @@ class FlinkPortabilityTest extends LauncherCalls {
 
   private static Map<String, List<String>> lake(Path lake) {
     Map<String, List<String>> files = new TreeMap<>();
-    LakeFiles.readAvro(lake, Order.class)
+    LakeFiles.readAvroByInput(lake, Order.class)
         .forEach(
             (file, orders) ->
                 files.put(
