@@ -27,7 +27,6 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -39,7 +38,6 @@ import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.Watch;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -85,8 +83,12 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   /** Lines longer than this are dead letters unless told otherwise: 64 MiB. */
   public static final int DEFAULT_MAX_LINE_BYTES = 64 << 20;
 
-  /** Groups of files read at once, at most (each group's files one after another). */
-  static final int READERS = 8;
+  /**
+   * Whole files are read in groups of about this many bytes, each group's files one after another
+   * in one step: a group is the unit of parallelism, and of a bundle (what the Direct runner holds
+   * at once), so 20,000 small files are a few steps, and a large file is a group of its own.
+   */
+  static final long GROUP_BYTES = 64L << 20;
 
   /** Above this many files, lineage names their directories rather than each file. */
   static final int LINEAGE_FILES = 100;
@@ -348,17 +350,28 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
 
   /** Whole files one reader reads, one after another. */
   record RangeGroup(List<FileRange> ranges) implements java.io.Serializable {
-    /** The ranges dealt round-robin to at most {@code readers} groups (none for no range). */
-    static List<RangeGroup> of(List<FileRange> ranges, int readers) {
-      int groups = Math.min(readers, ranges.size());
-      List<List<FileRange>> dealt = new ArrayList<>();
-      for (int g = 0; g < groups; g++) {
-        dealt.add(new ArrayList<>());
+    /**
+     * The ranges in order, packed into groups of at most {@code bytes} bytes each (a larger file is
+     * a group of its own); none for no range.
+     */
+    static List<RangeGroup> bySize(List<FileRange> ranges, long bytes) {
+      List<RangeGroup> groups = new ArrayList<>();
+      List<FileRange> group = new ArrayList<>();
+      long size = 0;
+      for (FileRange range : ranges) {
+        long length = Math.max(1, range.end() - range.start());
+        if (!group.isEmpty() && size + length > bytes) {
+          groups.add(new RangeGroup(group));
+          group = new ArrayList<>();
+          size = 0;
+        }
+        group.add(range);
+        size += length;
       }
-      for (int i = 0; i < ranges.size(); i++) {
-        dealt.get(i % groups).add(ranges.get(i));
+      if (!group.isEmpty()) {
+        groups.add(new RangeGroup(group));
       }
-      return dealt.stream().map(RangeGroup::new).toList();
+      return groups;
     }
   }
 
@@ -425,7 +438,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
           input
               .apply(
                   "Files",
-                  Create.of(RangeGroup.of(whole, READERS))
+                  Create.of(RangeGroup.bySize(whole, GROUP_BYTES))
                       .withCoder(SerializableCoder.of(RangeGroup.class)))
               .apply("SpreadFiles", Reshuffle.viaRandomKey());
       parts.add(readGroups(groups, spec, lines, failed));
@@ -434,7 +447,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       PCollection<FileRange> ranges =
           input
               .apply("Ranges", Create.of(split).withCoder(SerializableCoder.of(FileRange.class)))
-              .apply("SpreadRanges", Reshuffle.viaRandomKey());
+              // A few keys, not one per range: the Direct runner makes a bundle of each key.
+              .apply("SpreadRanges", Reshuffle.<FileRange>viaRandomKey().withNumBuckets(32));
       PCollectionView<java.util.Map<String, Long>> lineCounts =
           ranges
               .apply("CountLines", ParDo.of(new CountLinesFn()))
@@ -502,7 +516,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     @ProcessElement
     public void process(@Element String glob, OutputReceiver<RangeGroup> out) throws IOException {
       List<FileRange> files = plan(glob, allowEmpty, excluded).stream().map(FileRange::of).toList();
-      RangeGroup.of(files, READERS).forEach(out::output);
+      RangeGroup.bySize(files, GROUP_BYTES).forEach(out::output);
     }
   }
 
@@ -629,8 +643,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     };
   }
 
-  /** Reads whole files, one after another; yields between files when the runner asks. */
-  @DoFn.BoundedPerElement
+  /** Reads a group's whole files, one after another. */
   static final class ReadGroupFn extends DoFn<RangeGroup, SourceRecord> {
     private final Spec spec;
     private final TupleTag<SourceRecord> lines;
@@ -644,25 +657,11 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       this.whole = new SplitLinesFn(spec);
     }
 
-    @GetInitialRestriction
-    public OffsetRange initialRestriction(@Element RangeGroup group) {
-      return new OffsetRange(0, group.ranges().size());
-    }
-
-    @GetRestrictionCoder
-    public org.apache.beam.sdk.coders.Coder<OffsetRange> restrictionCoder() {
-      return OffsetRange.Coder.of();
-    }
-
     @ProcessElement
-    public void process(
-        @Element RangeGroup group,
-        RestrictionTracker<OffsetRange, Long> tracker,
-        MultiOutputReceiver out)
-        throws IOException {
+    public void process(@Element RangeGroup group, MultiOutputReceiver out) throws IOException {
       Emitter emit = emitter(spec, out, lines, failed);
-      for (long i = tracker.currentRestriction().getFrom(); tracker.tryClaim(i); i++) {
-        whole.readFile(group.ranges().get((int) i), emit);
+      for (FileRange range : group.ranges()) {
+        whole.readFile(range, emit);
       }
     }
   }

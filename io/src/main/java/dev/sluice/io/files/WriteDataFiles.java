@@ -99,9 +99,11 @@ public final class WriteDataFiles
             .apply(
                 "WriteFiles", ParDo.of(new WriteFn(sink, stem, Accounting.of(pipeline), lineage)))
             .setCoder(SerializableCoder.of(WrittenFile.class));
-    // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files.
+    // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files. A
+    // few keys, not one per file: the Direct runner handles each key's group as a bundle of its
+    // own.
     written
-        .apply("KeptFiles", Reshuffle.viaRandomKey())
+        .apply("KeptFiles", Reshuffle.<WrittenFile>viaRandomKey().withNumBuckets(16))
         .apply("ListFiles", ParDo.of(new ListFn(listDirectory)));
     return written;
   }

@@ -185,4 +185,26 @@ class ReadLinesTest {
     PAssert.that(described(pipeline.apply(split).output())).containsInAnyOrder(expected);
     pipeline.run().waitUntilFinish();
   }
+
+  @Test
+  void wholeFilesAreGroupedBySizeInOrderALargeOneAlone() {
+    List<ReadLines.FileRange> files = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      files.add(new ReadLines.FileRange("/in/" + i, 0, 1, 0, 30, 30));
+    }
+    files.add(new ReadLines.FileRange("/in/big", 0, 1, 0, 500, 500));
+    files.add(new ReadLines.FileRange("/in/last", 0, 1, 0, 10, 10));
+    List<ReadLines.RangeGroup> groups = ReadLines.RangeGroup.bySize(files, 100);
+    assertThat(
+        groups.stream()
+            .map(g -> g.ranges().stream().map(ReadLines.FileRange::path).toList())
+            .toList(),
+        equalTo(
+            List.of(
+                List.of("/in/0", "/in/1", "/in/2"),
+                List.of("/in/3", "/in/4"),
+                List.of("/in/big"),
+                List.of("/in/last"))));
+    assertThat(ReadLines.RangeGroup.bySize(List.of(), 100), equalTo(List.of()));
+  }
 }
