@@ -20,12 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.avro.Conversions;
-import org.apache.avro.data.TimeConversions;
-import org.apache.avro.file.DataFileReader;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -141,9 +135,9 @@ final class Demo {
     }
   }
 
-  private int filesToLake(Path workDir) throws IOException {
+  private int filesToLake(Path workDir) throws Exception {
     Path input = workDir.resolve("in");
-    Path lake = workDir.resolve("lake");
+    Path warehouse = workDir.resolve("warehouse");
     Path deadLetters = workDir.resolve("dead-letters");
     Files.createDirectories(input);
     for (String sample : SAMPLES) {
@@ -151,7 +145,12 @@ final class Demo {
         Files.write(input.resolve(sample), in.readAllBytes());
       }
     }
-    out.println("Demo: files-to-lake on the sample orders in " + input);
+    out.println(
+        "Demo: files-to-lake on the sample orders in "
+            + input
+            + ", into Iceberg table demo.orders (embedded catalog in "
+            + warehouse
+            + ")");
     int csv =
         new Launcher(out, err)
             .execute(
@@ -159,7 +158,8 @@ final class Demo {
                 "--input=" + input + "/orders.csv",
                 "--format=csv",
                 "--schema=Order",
-                "--output=" + lake,
+                "--output=iceberg:" + TABLE,
+                "--warehouse=" + warehouse,
                 "--deadLetter=file:" + deadLetters + "/csv",
                 "--runReport=" + workDir.resolve("run-report-csv.json"));
     int json =
@@ -169,41 +169,63 @@ final class Demo {
                 "--input=" + input + "/orders.jsonl",
                 "--format=jsonl",
                 "--schema=Order",
-                "--output=" + lake.resolve("from-jsonl"),
+                "--output=iceberg:" + TABLE,
+                "--warehouse=" + warehouse,
                 "--deadLetter=file:" + deadLetters + "/jsonl",
                 "--runReport=" + workDir.resolve("run-report-jsonl.json"));
     if (csv != Launcher.OK || json != Launcher.OK) {
       return csv != Launcher.OK ? csv : json;
     }
-    showLake(lake);
+    showTable(warehouse);
     showDeadLetters(deadLetters);
     return Launcher.OK;
   }
 
-  private void showLake(Path lake) throws IOException {
-    out.println("\nA few rows of the lake (" + lake + "):");
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(lake)) {
-      files = walk.filter(p -> p.toString().endsWith(".avro")).sorted().toList();
-    }
-    int shown = 0;
-    for (Path file : files) {
-      try (DataFileReader<GenericRecord> reader =
-          new DataFileReader<>(file.toFile(), new GenericDatumReader<>(null, null, readable()))) {
-        while (reader.hasNext() && shown < 5) {
-          out.println("  " + lake.relativize(file) + ": " + reader.next());
-          shown++;
+  /** The demo's Iceberg table. */
+  static final String TABLE = "demo.orders";
+
+  /** A few rows of the table, read through Iceberg's own reader, and its snapshots. */
+  private void showTable(Path warehouse) throws Exception {
+    org.apache.iceberg.catalog.Catalog catalog =
+        new dev.sluice.io.iceberg.IcebergCatalog(
+                "jdbc:sqlite:" + warehouse.resolve("sluice-catalog.db"),
+                warehouse.toString(),
+                null,
+                null)
+            .open();
+    try {
+      org.apache.iceberg.Table table =
+          catalog.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(TABLE));
+      out.println("\nA few rows of Iceberg table " + TABLE + " (" + table.location() + "):");
+      try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
+          org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+        int shown = 0;
+        for (org.apache.iceberg.data.Record row : rows) {
+          if (shown++ == 5) {
+            break;
+          }
+          out.println("  " + row);
         }
       }
+      out.println("\nIts snapshots:");
+      for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
+        out.println(
+            "  "
+                + snapshot.snapshotId()
+                + " "
+                + snapshot.operation()
+                + " at "
+                + java.time.Instant.ofEpochMilli(snapshot.timestampMillis())
+                + ": +"
+                + snapshot.summary().getOrDefault("added-records", "0")
+                + " row(s), total "
+                + snapshot.summary().getOrDefault("total-records", "?")
+                + ", inputs "
+                + snapshot.summary().get("sluice.inputs"));
+      }
+    } finally {
+      ((AutoCloseable) catalog).close();
     }
-  }
-
-  /** Decimals and timestamps shown as such rather than as raw bytes and longs. */
-  private static GenericData readable() {
-    GenericData model = new GenericData();
-    model.addLogicalTypeConversion(new Conversions.DecimalConversion());
-    model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
-    return model;
   }
 
   private void showDeadLetters(Path deadLetters) throws IOException {

@@ -49,7 +49,9 @@ class DemoTest {
   void filesToLakeDemoShowsSummaryRowsAndDeadLetters() {
     String out = demo("--pipeline=files-to-lake");
     assertThat(out, containsString("Run summary: files-to-lake DONE"));
-    assertThat(out, containsString("\"order_id\": 1001"));
+    assertThat(out, containsString("A few rows of Iceberg table demo.orders"));
+    assertThat(out, containsString("Its snapshots:"));
+    assertThat(out, org.hamcrest.Matchers.matchesPattern("(?s).*Record\\(1001, .*"));
     assertThat(out, containsString("orders.csv#9 [parse] invalid CSV: unbalanced quotes"));
   }
 }

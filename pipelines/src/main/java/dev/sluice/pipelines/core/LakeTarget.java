@@ -4,6 +4,8 @@ import dev.sluice.io.files.AvroFiles;
 import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WriteLake;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergFiles;
 import dev.sluice.transforms.core.Traced;
 import java.io.Serializable;
 import javax.annotation.Nullable;
@@ -21,14 +23,28 @@ import org.apache.beam.sdk.values.POutput;
  * @param partitionField the timestamp or date field whose date partitions the files
  * @param numShards files per partition and input (0: the runner decides)
  * @param stem every file's name stem, or null to name files after each record's input file
+ * @param catalog the catalog of the Iceberg table written, or null for a directory lake
+ * @param table the Iceberg table written ({@code namespace.table}), or null for a directory lake
  */
 public record LakeTarget(
     String directory,
     String publishedAt,
     String partitionField,
     int numShards,
-    @Nullable String stem)
+    @Nullable String stem,
+    @Nullable IcebergCatalog catalog,
+    @Nullable String table)
     implements Serializable {
+
+  /** A directory lake. */
+  public LakeTarget(
+      String directory,
+      String publishedAt,
+      String partitionField,
+      int numShards,
+      @Nullable String stem) {
+    this(directory, publishedAt, partitionField, numShards, stem, null, null);
+  }
 
   /**
    * The write of {@code schema}'s records; {@code pipeline} names its counters. A staged run (its
@@ -40,6 +56,16 @@ public record LakeTarget(
   public PTransform<PCollection<Traced<GenericRecord>>, ? extends POutput> transform(
       Schema schema, String pipeline) {
     String fixed = stem;
+    if (table != null) {
+      // Data files where the table keeps them, listed in the run's pending directory.
+      WriteDataFiles write =
+          WriteDataFiles.to(
+              IcebergFiles.of(catalog, table),
+              directory.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
+              pipeline,
+              "iceberg:" + table);
+      return fixed == null ? write : write.withStem(r -> fixed);
+    }
     if (!directory.equals(publishedAt)) {
       WriteDataFiles write =
           WriteDataFiles.to(

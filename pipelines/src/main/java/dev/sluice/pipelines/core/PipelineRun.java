@@ -3,6 +3,7 @@ package dev.sluice.pipelines.core;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
+import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.StreamingOptions;
@@ -307,7 +308,13 @@ public final class PipelineRun {
       if (succeeded && plan.bounded()) {
         for (RunPlan.Step step : plan.onSuccess()) {
           try {
-            step.run(summary);
+            if (step instanceof RunPlan.ReportingStep reporting) {
+              Map<String, String> reported = reporting.runAndReport(summary);
+              reported.forEach((label, value) -> out.println("  " + label + ": " + value));
+              summary = summary.withOutputs(reported);
+            } else {
+              step.run(summary);
+            }
           } catch (Exception e) {
             verdict = "step_failed";
             throw withReport(

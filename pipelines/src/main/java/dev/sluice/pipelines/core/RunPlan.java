@@ -53,6 +53,19 @@ public record RunPlan(
     void run(@Nullable RunSummary summary) throws Exception;
   }
 
+  /**
+   * A step whose result belongs in the run's report (the snapshot a commit made): what it returns
+   * is added to the run's outputs, printed and written with them.
+   */
+  public interface ReportingStep extends Step {
+    Map<String, String> runAndReport(RunSummary summary) throws Exception;
+
+    @Override
+    default void run(@Nullable RunSummary summary) throws Exception {
+      runAndReport(summary);
+    }
+  }
+
   public RunPlan {
     outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
     prepare = List.copyOf(prepare);

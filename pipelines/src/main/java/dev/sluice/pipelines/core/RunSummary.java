@@ -38,6 +38,14 @@ public record RunSummary(
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** The same summary with more labelled outputs (what a step reported, say). */
+  public RunSummary withOutputs(Map<String, String> more) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(outputs);
+    all.putAll(more);
+    return new RunSummary(
+        pipeline, state, startedAt, finishedAt, counters, all, lineageSources, lineageSinks);
+  }
+
   /** Reads the pipeline's counters (committed where the runner has them) and lineage. */
   public static RunSummary from(
       String pipeline,

@@ -168,6 +168,63 @@ public final class Steps {
     }
   }
 
+  /**
+   * Commits a run's listed data files to its Iceberg table in one snapshot, replacing the files of
+   * the inputs it read, with the run's id, inputs, counts and contract in the snapshot summary.
+   */
+  public record CommitIceberg(
+      dev.sluice.io.iceberg.IcebergCatalog catalog,
+      String table,
+      String fileList,
+      List<String> stems,
+      String commitId,
+      LinkedHashMap<String, String> properties)
+      implements RunPlan.ReportingStep {
+    public CommitIceberg {
+      stems = List.copyOf(stems);
+      properties = new LinkedHashMap<>(properties);
+    }
+
+    @Override
+    public String name() {
+      return "commit the run's data files to Iceberg table " + table;
+    }
+
+    @Override
+    public Map<String, String> runAndReport(RunSummary summary) throws Exception {
+      LinkedHashMap<String, String> snapshot = new LinkedHashMap<>(properties);
+      snapshot.put("sluice.read", String.valueOf(summary.read()));
+      snapshot.put("sluice.written", String.valueOf(summary.written()));
+      snapshot.put("sluice.dead-lettered", String.valueOf(summary.deadLettered()));
+      snapshot.put("sluice.filtered", String.valueOf(summary.filtered()));
+      dev.sluice.io.iceberg.IcebergCommit.Committed committed =
+          dev.sluice.io.iceberg.IcebergCommit.commit(
+              catalog,
+              table,
+              dev.sluice.io.files.WriteDataFiles.listed(fileList),
+              stems,
+              snapshot,
+              commitId,
+              null);
+      Map<String, String> reported = new LinkedHashMap<>();
+      reported.put(
+          "snapshot",
+          committed.snapshotId() == null
+              ? "none (nothing to commit)"
+              : committed.snapshotId()
+                  + (committed.repeated()
+                      ? " (committed already)"
+                      : " (+"
+                          + committed.added()
+                          + " file(s), "
+                          + committed.records()
+                          + " row(s); -"
+                          + committed.removed()
+                          + " file(s) replaced)"));
+      return reported;
+    }
+  }
+
   /** Deletes a lake run's staging directory when the run did not publish it. */
   public record DiscardStaging(String staging) implements RunPlan.Step {
     @Override

@@ -10,6 +10,7 @@ import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.core.DeadLetterSinks;
 import dev.sluice.pipelines.core.Durations;
 import dev.sluice.pipelines.core.LakeTarget;
+import dev.sluice.pipelines.core.Lakehouse;
 import dev.sluice.pipelines.core.Replay;
 import dev.sluice.pipelines.core.Rules;
 import dev.sluice.pipelines.core.RunPlan;
@@ -111,7 +112,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
 
   @Override
   public Optional<String> needsLauncher(FilesToLakeOptions options) {
-    boolean staged = options.getWatch() == null && !options.getOutput().contains("://");
+    boolean staged =
+        options.getWatch() == null
+            && (options.getOutput().startsWith("iceberg:") || !options.getOutput().contains("://"));
     return staged
         ? Optional.of(
             "a bounded run into a local lake lists its input files when it starts and publishes"
@@ -143,33 +146,48 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     InputFormat format =
         options.getFormat() == null ? InputFormat.CSV : options.getFormat().input();
     DeadLetterSink checkedSink = DeadLetterSinks.from(options);
-    LocalDirectory.checkWritable("output", options.getOutput());
     Duration watch = Durations.parse("watch", options.getWatch());
-    // Bounded runs into a local lake are write-audit-publish: files are staged, and published (with
-    // a _SUCCESS manifest) only when the run accounted for every record and its quality gate is
-    // open.
-    boolean staged = watch == null && !options.getOutput().contains("://");
-    String output = options.getOutput().replaceFirst("^file:", "");
-    String staging = Path.of(output).resolve("_sluice/staging-" + UUID.randomUUID()).toString();
     String partitionField =
         options.getPartitionField() == null ? "created_at" : options.getPartitionField();
     WriteLake.checkPartitionField(schema, partitionField);
+    Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, schema, partitionField);
+    if (table != null && watch != null) {
+      throw new IllegalArgumentException(
+          "--watch into an Iceberg table is not supported yet: load it with bounded runs, or"
+              + " watch into a directory lake (--output=<dir>)");
+    }
+    LocalDirectory.checkWritable(
+        table == null ? "output" : "warehouse", table == null ? options.getOutput() : table.home());
+    // Bounded runs into a local lake or a table are write-audit-publish: files are staged (or
+    // written where no reader sees them), and published (with a _SUCCESS manifest) or committed
+    // only when the run accounted for every record and its quality gate is open.
+    boolean staged = watch == null && (table != null || !options.getOutput().contains("://"));
+    // Where the run keeps its own files: the lake directory, or the table's folder in the
+    // warehouse.
+    String output = table == null ? options.getOutput().replaceFirst("^file:", "") : table.home();
+    String staging =
+        table == null
+            ? Path.of(output).resolve("_sluice/staging-" + UUID.randomUUID()).toString()
+            : output + "/pending-" + UUID.randomUUID();
     // A replay's records come from many input files: its lake files are named after the replay.
     String replayStem = replay == null ? null : LakeNames.stem("replay-" + replay.tag());
     LakeTarget lake =
-        new LakeTarget(
-            staged ? staging : options.getOutput(),
-            options.getOutput(),
-            partitionField,
-            options.getNumShards(),
-            replayStem);
+        table == null
+            ? new LakeTarget(
+                staged ? staging : options.getOutput(),
+                options.getOutput(),
+                partitionField,
+                options.getNumShards(),
+                replayStem)
+            : table.target(staging, replayStem);
     Rules rules = Rules.load(options, schema, NAME);
     // A staged run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set. Other
     // runs (a remote lake, a template, watching) match the glob as they run, and name their
     // dead-letter file after the glob.
     // The run's own output and dead letters are never its input, whatever the glob covers.
-    List<String> excluded = new java.util.ArrayList<>(List.of(output));
+    List<String> excluded =
+        new java.util.ArrayList<>(List.of(table == null ? output : table.warehouse()));
     if (checkedSink instanceof DeadLetterSink.Files files) {
       excluded.add(files.directory());
     }
@@ -191,17 +209,14 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (replay != null) {
       outputs.put("replayed from", replay.from());
     }
+    String home = table == null ? options.getOutput().replaceAll("/+$", "") + "/_sluice" : output;
     String report =
-        options.getRunReport() != null
-            ? options.getRunReport()
-            : options.getOutput().replaceAll("/+$", "") + "/_sluice/run-report.json";
+        options.getRunReport() != null ? options.getRunReport() : home + "/run-report.json";
     RunPlan run =
         RunPlan.of(watch == null, outputs, report)
             .withQuality(rules)
             .withHistory(
-                options.getRunHistory() != null
-                    ? options.getRunHistory()
-                    : options.getOutput().replaceAll("/+$", "") + "/_sluice/history");
+                options.getRunHistory() != null ? options.getRunHistory() : home + "/history");
     if (staged) {
       LinkedHashMap<String, Object> manifest = new LinkedHashMap<>();
       List<String> own;
@@ -222,7 +237,16 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       }
       run =
           run.withOnSuccess(
-                  new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest))
+                  table == null
+                      ? new Steps.PublishLake(
+                          NAME, schema.toString(), staging, output, own, manifest)
+                      : table.commit(
+                          NAME,
+                          staging,
+                          own.stream().map(o -> o.substring(0, o.length() - 1)).toList(),
+                          replay != null
+                              ? "replay-" + replay.tag()
+                              : LakeNames.tag(inputs == null ? List.of() : inputs)))
               .withCleanup(new Steps.DiscardStaging(staging));
     }
     if (replay != null) {

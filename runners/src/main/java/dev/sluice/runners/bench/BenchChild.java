@@ -70,6 +70,16 @@ public final class BenchChild {
       case SINK_COPY -> sinkCopy(orders, n, p);
       case FILES_TO_LAKE_DIRECT -> filesToLake(p);
       case FILES_MANY_SMALL -> filesToLake(with(p, "input", p.get("smallFiles") + "/*.csv"));
+      case FILES_TO_ICEBERG_DIRECT ->
+          filesToLake(
+              with(
+                  p,
+                  "extra",
+                  "--output=iceberg:bench.orders --warehouse="
+                      + p.get("work")
+                      + "/warehouse "
+                      + p.getOrDefault("extra", "")));
+      case ICEBERG_LOOP -> icebergLoop(orders, p);
       case FILES_LOOP -> filesLoop(orders, p);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -328,6 +338,69 @@ public final class BenchChild {
     for (DataFileWriter<GenericRecord> writer : writers.values()) {
       writer.close();
     }
+    if (rejected > 0) {
+      throw new IllegalStateException(rejected + " synthetic lines were rejected");
+    }
+  }
+
+  /**
+   * Baseline for files-to-lake into Iceberg: the same parser, Iceberg's generic Parquet writer (a
+   * data file per day), one commit; no Beam.
+   */
+  private static void icebergLoop(SyntheticOrders orders, Map<String, String> p) throws Exception {
+    RecordParser parser = RecordParser.of(orders.schema(), InputFormat.parse("csv"));
+    Path input = Path.of(p.get("input"));
+    dev.sluice.io.iceberg.IcebergCatalog catalog = LakeCount.benchCatalog(Path.of(p.get("work")));
+    org.apache.iceberg.catalog.Catalog opened = catalog.open();
+    try {
+      dev.sluice.io.iceberg.IcebergTables.ensure(
+          opened,
+          org.apache.iceberg.catalog.TableIdentifier.parse(LakeCount.TABLE),
+          orders.schema(),
+          "day(created_at)");
+    } finally {
+      ((AutoCloseable) opened).close();
+    }
+    dev.sluice.io.iceberg.IcebergFiles sink =
+        dev.sluice.io.iceberg.IcebergFiles.of(catalog, LakeCount.TABLE);
+    sink.setup();
+    Map<String, dev.sluice.io.files.FileSink.OpenFile> writers = new HashMap<>();
+    long rejected = 0;
+    try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+      byte[] header = reader.readLine().getBytes(StandardCharsets.UTF_8);
+      String line;
+      long number = 1;
+      while ((line = reader.readLine()) != null) {
+        number++;
+        GenericRecord order;
+        try {
+          order =
+              parser.parse(
+                  new SourceRecord(
+                      "file:" + input + "#" + number,
+                      line.getBytes(StandardCharsets.UTF_8),
+                      null,
+                      header));
+        } catch (RecordException | dev.sluice.transforms.core.RecordFiltered e) {
+          rejected++;
+          continue;
+        }
+        String partition = sink.partition(order);
+        dev.sluice.io.files.FileSink.OpenFile writer = writers.get(partition);
+        if (writer == null) {
+          writer = sink.open(partition, "part-loop");
+          writers.put(partition, writer);
+        }
+        writer.write(order);
+      }
+    }
+    List<dev.sluice.io.files.WrittenFile> files = new java.util.ArrayList<>();
+    for (dev.sluice.io.files.FileSink.OpenFile writer : writers.values()) {
+      files.add(writer.close());
+    }
+    sink.teardown();
+    dev.sluice.io.iceberg.IcebergCommit.commit(
+        catalog, LakeCount.TABLE, files, List.of("part-loop"), Map.of(), "loop", null);
     if (rejected > 0) {
       throw new IllegalStateException(rejected + " synthetic lines were rejected");
     }

@@ -112,7 +112,11 @@ public final class BenchCommand {
     String direct = flags.getOrDefault("directArgs", "");
     for (Scenario s :
         List.of(
-            Scenario.KAFKA_TO_JDBC_DIRECT, Scenario.FILES_TO_LAKE_DIRECT, Scenario.SINK_SLUICE)) {
+            Scenario.KAFKA_TO_JDBC_DIRECT,
+            Scenario.FILES_TO_LAKE_DIRECT,
+            Scenario.FILES_MANY_SMALL,
+            Scenario.FILES_TO_ICEBERG_DIRECT,
+            Scenario.SINK_SLUICE)) {
       extra.put(s, direct);
     }
     extra.put(Scenario.KAFKA_TO_JDBC_FLINK, flags.getOrDefault("flinkArgs", ""));
@@ -218,9 +222,11 @@ public final class BenchCommand {
             continue;
           }
           long rows =
-              scenario.group.equals("files-to-lake")
-                  ? LakeCount.count(work.resolve("lake"))
-                  : count(jdbcUrl, "SELECT count(*) FROM " + table);
+              scenario == Scenario.FILES_TO_ICEBERG_DIRECT || scenario == Scenario.ICEBERG_LOOP
+                  ? LakeCount.icebergRows(work)
+                  : scenario.group.equals("files-to-lake")
+                      ? LakeCount.count(work.resolve("lake"))
+                      : count(jdbcUrl, "SELECT count(*) FROM " + table);
           if (rows != n) {
             throw new IllegalStateException(
                 scenario.id() + " wrote " + rows + " rows, expected " + n + "; see " + work);

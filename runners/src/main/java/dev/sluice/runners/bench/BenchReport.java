@@ -90,6 +90,24 @@ final class BenchReport {
             judged ? 0.4 : null,
             ">=");
       }
+      Double iceberg = seconds(Scenario.FILES_TO_ICEBERG_DIRECT, n);
+      Double icebergLoop = seconds(Scenario.ICEBERG_LOOP, n);
+      if (iceberg != null && icebergLoop != null) {
+        add(
+            ratios,
+            n,
+            "files-to-iceberg-direct speed / iceberg-loop speed",
+            icebergLoop / iceberg,
+            judged ? 0.5 : null,
+            ">=");
+      }
+      for (Scenario lakeScenario :
+          List.of(Scenario.FILES_TO_LAKE_DIRECT, Scenario.FILES_TO_ICEBERG_DIRECT)) {
+        Double rss = value(lakeScenario, n, "peak_rss_bytes");
+        if (rss != null && judged) {
+          add(ratios, n, lakeScenario.id() + ": peak RSS, GB", rss / (1L << 30), 1.0, "<=");
+        }
+      }
       Double many = seconds(Scenario.FILES_MANY_SMALL, n);
       if (lake != null && many != null) {
         // The same rows in 20,000 small files against one file: per-file cost, not per-row.

@@ -7,9 +7,33 @@ import org.apache.avro.file.DataFileReader;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 
-/** Counts the records of a local lake's data files ({@code dt=*}/*.avro). */
+/** Counts the records of a local lake's data files ({@code dt=*}/*.avro), or of a bench table. */
 final class LakeCount {
+  /** The table the Iceberg scenarios write. */
+  static final String TABLE = "bench.orders";
+
   private LakeCount() {}
+
+  /** The embedded catalog of a scenario's warehouse, {@code <work>/warehouse}. */
+  static dev.sluice.io.iceberg.IcebergCatalog benchCatalog(Path work) {
+    Path warehouse = work.resolve("warehouse");
+    return new dev.sluice.io.iceberg.IcebergCatalog(
+        "jdbc:sqlite:" + warehouse.resolve("sluice-catalog.db"), warehouse.toString(), null, null);
+  }
+
+  /** The rows of the bench table's current snapshot, as its summary counts them. */
+  static long icebergRows(Path work) throws Exception {
+    org.apache.iceberg.catalog.Catalog catalog = benchCatalog(work).open();
+    try {
+      org.apache.iceberg.Snapshot current =
+          catalog
+              .loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(TABLE))
+              .currentSnapshot();
+      return current == null ? 0 : Long.parseLong(current.summary().get("total-records"));
+    } finally {
+      ((AutoCloseable) catalog).close();
+    }
+  }
 
   static long count(Path lake) throws IOException {
     long count = 0;

@@ -11,6 +11,12 @@ public enum Scenario {
   FILES_MANY_SMALL(
       "files-to-lake",
       "files-to-lake on the Direct runner, the same orders spread over 20,000 small files"),
+  FILES_TO_ICEBERG_DIRECT(
+      "files-to-lake",
+      "files-to-lake into an Iceberg table (embedded catalog) on the Direct runner"),
+  ICEBERG_LOOP(
+      "files-to-lake",
+      "plain single-threaded loop: same parser, Iceberg's generic Parquet writer, one commit"),
   FILES_LOOP(
       "files-to-lake", "plain single-threaded loop: same parse and checks, Avro files by date"),
   PEER_DEBEZIUM_JDBC(

@@ -1,0 +1,106 @@
+package dev.sluice.io.iceberg;
+
+import dev.sluice.io.secrets.Redaction;
+import dev.sluice.io.secrets.Secrets;
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.rest.RESTCatalog;
+
+/**
+ * Where Iceberg tables are registered, as {@code --catalog} names it: {@code
+ * jdbc:postgresql://host/db} (Iceberg's {@code JdbcCatalog} on PostgreSQL, for production), {@code
+ * jdbc:sqlite:<file>} (the same catalog in a file, for a laptop) or {@code rest:http(s)://...} (an
+ * Iceberg REST catalog: Polaris, Nessie, Glue, Unity). A plain value: the password is a reference
+ * ({@code env:}/{@code file:}), resolved where the catalog is opened, and never printed.
+ *
+ * @param uri the catalog as given (after {@code rest:} for a REST catalog)
+ * @param warehouse where new tables' files go ({@code /data/warehouse}, {@code gs://bucket/path}),
+ *     or null to leave it to a REST catalog
+ * @param user the catalog database's user, or null
+ * @param passwordReference its password, {@code env:NAME} or {@code file:PATH}, or null
+ */
+public record IcebergCatalog(
+    String uri,
+    @Nullable String warehouse,
+    @Nullable String user,
+    @Nullable String passwordReference)
+    implements Serializable {
+  /** The catalog's name in Iceberg (table names in the JDBC catalog's tables are scoped by it). */
+  public static final String NAME = "sluice";
+
+  public IcebergCatalog {
+    if (uri == null
+        || !(uri.startsWith("jdbc:postgresql:")
+            || uri.startsWith("jdbc:sqlite:")
+            || uri.startsWith("rest:http://")
+            || uri.startsWith("rest:https://"))) {
+      throw new IllegalArgumentException(
+          "--catalog must be jdbc:postgresql://host/db, jdbc:sqlite:<file> or"
+              + " rest:http(s)://host/..., but was '"
+              + Redaction.url(uri)
+              + "'");
+    }
+    if (uri.startsWith("jdbc:")
+        && (uri.contains("password=") || uri.matches(".*//[^/@]*:[^/@]*@.*"))) {
+      throw new IllegalArgumentException(
+          "--catalog must not carry a password: give --catalogPassword=env:NAME|file:PATH");
+    }
+    if (!uri.startsWith("rest:") && (warehouse == null || warehouse.isBlank())) {
+      throw new IllegalArgumentException(
+          "--warehouse=<dir|gs://...> is needed with --catalog=" + Redaction.url(uri));
+    }
+    if (passwordReference != null) {
+      Secrets.checkReference("catalogPassword", passwordReference);
+    }
+  }
+
+  /** Whether the catalog is a REST catalog. */
+  public boolean rest() {
+    return uri.startsWith("rest:");
+  }
+
+  /** The catalog, opened: the caller closes it. */
+  public Catalog open() {
+    Map<String, String> properties = new HashMap<>();
+    if (warehouse != null) {
+      properties.put(CatalogProperties.WAREHOUSE_LOCATION, warehouse);
+    }
+    String password =
+        passwordReference == null ? null : Secrets.resolve("catalogPassword", passwordReference);
+    if (rest()) {
+      properties.put(CatalogProperties.URI, uri.substring("rest:".length()));
+      if (user != null && password != null) {
+        properties.put("credential", user + ":" + password);
+      } else if (password != null) {
+        properties.put("token", password);
+      }
+      RESTCatalog catalog = new RESTCatalog();
+      catalog.setConf(new org.apache.hadoop.conf.Configuration());
+      catalog.initialize(NAME, properties);
+      return catalog;
+    }
+    properties.put(CatalogProperties.URI, uri);
+    // The catalog's current layout (it holds views too); an older one is migrated.
+    properties.put(JdbcCatalog.PROPERTY_PREFIX + "schema-version", "V1");
+    if (user != null) {
+      properties.put(JdbcCatalog.PROPERTY_PREFIX + "user", user);
+    }
+    if (password != null) {
+      properties.put(JdbcCatalog.PROPERTY_PREFIX + "password", password);
+    }
+    JdbcCatalog catalog = new JdbcCatalog();
+    catalog.setConf(new org.apache.hadoop.conf.Configuration());
+    catalog.initialize(NAME, properties);
+    return catalog;
+  }
+
+  @Override
+  public String toString() {
+    return Redaction.url(uri);
+  }
+}

@@ -1,0 +1,217 @@
+package dev.sluice.io.iceberg;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.sluice.io.files.WriteDataFiles;
+import dev.sluice.io.files.WrittenFile;
+import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Traced;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.LogicalTypes;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Iceberg tables from a contract, written per bundle and committed atomically, on the embedded
+ * SQLite catalog: read back with Iceberg's own generic reader.
+ */
+@ExtendWith(TestPipelineExtension.class)
+class IcebergTablesTest {
+  private static final Schema ORDER = order(false);
+  private static final TableIdentifier ID = TableIdentifier.parse("lake.orders");
+
+  @TempDir Path dir;
+  private IcebergCatalog catalog;
+
+  private static Schema order(boolean withChannel) {
+    SchemaBuilder.FieldAssembler<Schema> fields =
+        SchemaBuilder.record("Order")
+            .fields()
+            .requiredLong("order_id")
+            .name("amount")
+            .type(LogicalTypes.decimal(12, 2).addToSchema(Schema.create(Schema.Type.BYTES)))
+            .noDefault()
+            .name("status")
+            .type()
+            .enumeration("Status")
+            .symbols("NEW", "PAID")
+            .noDefault()
+            .name("created_at")
+            .type(LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG)))
+            .noDefault()
+            .optionalString("note");
+    return withChannel ? fields.optionalString("channel").endRecord() : fields.endRecord();
+  }
+
+  @BeforeEach
+  void catalog() {
+    catalog =
+        new IcebergCatalog(
+            "jdbc:sqlite:" + dir.resolve("catalog.db"),
+            dir.resolve("warehouse").toString(),
+            null,
+            null);
+  }
+
+  private static Traced<GenericRecord> order(String file, long id, String amount, String at) {
+    GenericRecord r = new GenericData.Record(ORDER);
+    r.put("order_id", id);
+    r.put("amount", ByteBuffer.wrap(new BigDecimal(amount).unscaledValue().toByteArray()));
+    r.put("status", new GenericData.EnumSymbol(ORDER.getField("status").schema(), "NEW"));
+    r.put("created_at", Instant.parse(at).toEpochMilli());
+    r.put("note", id % 2 == 0 ? null : "n" + id);
+    return Traced.of(
+        SourceRecord.of("file:" + file + "#" + id, ("" + id).getBytes(StandardCharsets.UTF_8)), r);
+  }
+
+  private List<WrittenFile> write(
+      TestPipeline pipeline, String list, List<Traced<GenericRecord>> rows) throws Exception {
+    pipeline
+        .apply(Create.of(rows).withCoder(Traced.coder(AvroCoder.of(ORDER))))
+        .apply(
+            WriteDataFiles.to(
+                IcebergFiles.of(catalog, "lake.orders"), list, "p", "iceberg:lake.orders"));
+    pipeline.run().waitUntilFinish();
+    return WriteDataFiles.listed(list);
+  }
+
+  private List<String> rows() throws Exception {
+    List<String> out = new ArrayList<>();
+    Catalog c = catalog.open();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(c.loadTable(ID)).build()) {
+      for (Record r : records) {
+        out.add(
+            r.getField("order_id")
+                + " "
+                + r.getField("amount")
+                + " "
+                + r.getField("status")
+                + " "
+                + r.getField("created_at")
+                + " "
+                + r.getField("note"));
+      }
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+    return out;
+  }
+
+  private final List<Catalog> opened = new ArrayList<>();
+
+  /** The table as {@code contract} makes or checks it, through a catalog left open for the test. */
+  private Table ensure(Schema contract) {
+    Catalog c = catalog.open();
+    opened.add(c);
+    return IcebergTables.ensure(c, ID, contract, "day(created_at)");
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void close() throws Exception {
+    for (Catalog c : opened) {
+      ((AutoCloseable) c).close();
+    }
+  }
+
+  @Test
+  void writtenFilesBecomeTheTableInOneCommitAndARerunReplacesItsOwnFiles(TestPipeline pipeline)
+      throws Exception {
+    Table table = ensure(ORDER);
+    assertThat(table.spec().fields().get(0).transform().toString(), is("day"));
+    assertThat(org.apache.iceberg.TableUtil.formatVersion(table), is(2));
+    List<WrittenFile> files =
+        write(
+            pipeline,
+            dir.resolve("list-1").toString(),
+            List.of(
+                order("/in/a.csv", 1, "19.99", "2026-11-24T09:00:00Z"),
+                order("/in/a.csv", 2, "0.10", "2026-11-25T23:59:59.999Z")));
+    assertThat("a file per day", files.size(), is(2));
+    String a = files.get(0).stem();
+    IcebergCommit.Committed first =
+        IcebergCommit.commit(
+            catalog, "lake.orders", files, List.of(a), Map.of("sluice.run", "r1"), "run-1", null);
+    assertThat(first.added(), is(2));
+    assertThat(
+        rows(),
+        containsInAnyOrder(
+            "1 19.99 NEW 2026-11-24T09:00Z n1", "2 0.10 NEW 2026-11-25T23:59:59.999Z null"));
+
+    // The same commit again (a retried step) changes nothing.
+    assertThat(
+        IcebergCommit.commit(catalog, "lake.orders", files, List.of(a), Map.of(), "run-1", null)
+            .repeated(),
+        is(true));
+    assertThat(rows().size(), is(2));
+
+    // The same input's files again: they replace its own files, the rows stay the same.
+    IcebergCommit.Committed rerun =
+        IcebergCommit.commit(catalog, "lake.orders", files, List.of(a), Map.of(), "run-2", null);
+    assertThat(rerun.removed(), is(2));
+    assertThat(rerun.added(), is(2));
+    assertThat(rows().size(), is(2));
+  }
+
+  @Test
+  void aBreakingContractIsRefusedNamingTheFieldAndAnOptionalOneIsAdded() throws Exception {
+    ensure(ORDER);
+    Table table = ensure(order(true));
+    assertThat(table.schema().findField("channel").isOptional(), is(true));
+
+    Schema breaking =
+        SchemaBuilder.record("Order")
+            .fields()
+            .requiredString("order_id")
+            .name("created_at")
+            .type(LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG)))
+            .noDefault()
+            .endRecord();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ensure(breaking));
+    assertThat(e.getMessage(), containsString("column 'order_id' is long"));
+    assertThat(e.getMessage(), containsString("breaking"));
+  }
+
+  @Test
+  void partitionByTakesIcebergTransformsAndNamesAnUnknownField() {
+    org.apache.iceberg.Schema schema = IcebergTables.schemaOf(ORDER);
+    assertThat(
+        IcebergTables.partitionSpec(schema, "bucket(8, order_id), month(created_at)")
+            .fields()
+            .size(),
+        equalTo(2));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> IcebergTables.partitionSpec(schema, "day(shipped_at)"));
+    assertThat(e.getMessage(), containsString("'shipped_at' is not a field of the contract"));
+  }
+}

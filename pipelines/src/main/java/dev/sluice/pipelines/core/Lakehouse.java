@@ -1,0 +1,124 @@
+package dev.sluice.pipelines.core;
+
+import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergTables;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.UUID;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * An Iceberg output, {@code --output=iceberg:<namespace>.<table>}, as planned: the table is made
+ * from the contract (or checked against it) when the run is planned, data files are written where
+ * the table keeps them, and one commit step makes them part of the table.
+ */
+public final class Lakehouse {
+  private Lakehouse() {}
+
+  /**
+   * A planned table.
+   *
+   * @param catalog where it is registered
+   * @param name {@code namespace.table}
+   * @param warehouse the warehouse the run's own files go under
+   * @param location where the table keeps its files (for lineage)
+   * @param partitionField the contract's partition field (the directory lake's)
+   * @param contract the contract's full name and version, for the snapshot summary
+   */
+  public record Table(
+      IcebergCatalog catalog,
+      String name,
+      String warehouse,
+      String location,
+      String partitionField,
+      String contract)
+      implements Serializable {
+    /** Where the run keeps its own files (report, history, pending lists): under the warehouse. */
+    public String home() {
+      return warehouse.replaceAll("/+$", "") + "/_sluice/" + name;
+    }
+
+    /** The write of a run whose pending list goes under {@code staging}. */
+    public LakeTarget target(String staging, @Nullable String stem) {
+      return new LakeTarget(staging, location, partitionField, 1, stem, catalog, name);
+    }
+
+    /** The commit of a run's listed files, replacing the files of {@code stems}. */
+    public Steps.CommitIceberg commit(
+        String pipeline, String staging, List<String> stems, String inputTag) {
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      summary.put("sluice.pipeline", pipeline);
+      summary.put("sluice.inputs", inputTag);
+      summary.put("sluice.contract", contract);
+      String commitId = pipeline + "/" + name + "/" + UUID.randomUUID();
+      summary.put("sluice.run", commitId);
+      return new Steps.CommitIceberg(
+          catalog,
+          name,
+          staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
+          stems,
+          commitId,
+          summary);
+    }
+  }
+
+  /**
+   * The table {@code output} names, made or checked now; null when {@code output} is a directory.
+   */
+  public static @Nullable Table of(
+      String output, IcebergOptions options, Schema contract, String partitionField) {
+    if (!output.startsWith("iceberg:")) {
+      return null;
+    }
+    String name = output.substring("iceberg:".length());
+    IcebergTables.identifier(name);
+    String warehouse = options.getWarehouse();
+    if (warehouse == null || warehouse.isBlank()) {
+      throw new IllegalArgumentException(
+          "--output=" + output + " needs --warehouse=<dir|gs://bucket/path>");
+    }
+    String uri = options.getCatalog();
+    if (uri == null) {
+      if (warehouse.contains("://")) {
+        throw new IllegalArgumentException(
+            "--warehouse=" + warehouse + " is remote: give --catalog (jdbc:postgresql or rest:)");
+      }
+      try {
+        java.nio.file.Files.createDirectories(java.nio.file.Path.of(warehouse));
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(
+            "--warehouse=" + warehouse + " cannot be created: " + e.getMessage(), e);
+      }
+      uri = "jdbc:sqlite:" + java.nio.file.Path.of(warehouse, "sluice-catalog.db");
+    }
+    IcebergCatalog catalog =
+        new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
+    String partitionBy =
+        options.getPartitionBy() == null ? "day(" + partitionField + ")" : options.getPartitionBy();
+    Catalog opened = catalog.open();
+    try {
+      org.apache.iceberg.Table table =
+          IcebergTables.ensure(opened, IcebergTables.identifier(name), contract, partitionBy);
+      Object version = contract.getObjectProp("sluice.version");
+      return new Table(
+          catalog,
+          name,
+          warehouse,
+          table.location(),
+          partitionField,
+          contract.getFullName() + (version == null ? "" : " v" + version));
+    } finally {
+      if (opened instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing the catalog " + catalog + " failed", e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.sluice.tests;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.runners.Launcher;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * files-to-lake into an Iceberg table (format v2, Parquet), on the embedded SQLite catalog and on a
+ * real PostgreSQL catalog. Every check reads the table back twice: with Iceberg's generic reader,
+ * and with DuckDB's {@code read_parquet} over the current snapshot's data files.
+ */
+@ExtendWith(SharedSandbox.class)
+class IcebergLakeEndToEndTest extends LauncherCalls {
+  private static final String HEADER =
+      "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
+
+  @TempDir Path dir;
+
+  private static String line(long id, String day) {
+    return id + ",7,12.50,EUR,NEW," + day + "T10:00:00Z," + day + "T10:00:00Z,1,n" + id + "\n";
+  }
+
+  /** A messy corpus: good orders over two days, and lines that do not parse or fit. */
+  private Path corpus(String name, long first, long count) throws Exception {
+    Path in = Files.createDirectories(dir.resolve(name));
+    StringBuilder csv = new StringBuilder(HEADER);
+    for (long id = first; id < first + count; id++) {
+      csv.append(line(id, id % 2 == 0 ? "2026-11-24" : "2026-11-25"));
+    }
+    csv.append("not,enough\n");
+    csv.append(first + 900 + ",7,12.345,EUR,NEW,2026-11-24T10:00:00Z,2026-11-24T10:00:00Z,1,x\n");
+    csv.append(first + 901 + ",7,1.00,EUR,LOST,2026-11-24T10:00:00Z,2026-11-24T10:00:00Z,1,x\n");
+    Files.writeString(in.resolve("orders.csv"), csv);
+    return in;
+  }
+
+  private int load(Path in, String catalog, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "files-to-lake",
+                "--input=" + in + "/*.csv",
+                "--output=iceberg:lake.orders",
+                "--warehouse=" + dir.resolve("warehouse"),
+                "--deadLetter=file:" + dir.resolve("dlq-" + in.getFileName()),
+                "--runReport=" + dir.resolve("report.json")));
+    if (catalog != null) {
+      args.add("--catalog=" + catalog);
+      args.add("--catalogUser=postgres");
+    }
+    args.addAll(List.of(extra));
+    out.reset();
+    err.reset();
+    return run(args.toArray(String[]::new));
+  }
+
+  private JsonNode report() throws Exception {
+    return new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+  }
+
+  private IcebergCatalog catalog(String uri) {
+    return new IcebergCatalog(
+        uri == null ? "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db") : uri,
+        dir.resolve("warehouse").toString(),
+        uri == null ? null : "postgres",
+        null);
+  }
+
+  /** The order ids of the table's current snapshot, read by Iceberg's generic reader, sorted. */
+  private List<Long> icebergIds(String uri) throws Exception {
+    Catalog c = catalog(uri).open();
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.orders"))).build()) {
+      List<Long> ids = new ArrayList<>();
+      rows.forEach(r -> ids.add((Long) r.getField("order_id")));
+      ids.sort(null);
+      return ids;
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+  }
+
+  /** The same, read by DuckDB from the Parquet data files of the current snapshot. */
+  private List<Long> duckdbIds(String uri) throws Exception {
+    List<String> files = new ArrayList<>();
+    Catalog c = catalog(uri).open();
+    try {
+      Table table = c.loadTable(TableIdentifier.parse("lake.orders"));
+      try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+        tasks.forEach(t -> files.add(t.file().location().replaceFirst("^file:", "")));
+      }
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+    List<Long> ids = new ArrayList<>();
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = duck.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT order_id FROM read_parquet(["
+                    + files.stream().map(f -> "'" + f + "'").collect(Collectors.joining(","))
+                    + "]) ORDER BY order_id")) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
+  }
+
+  private static List<Long> range(long first, long count) {
+    List<Long> ids = new ArrayList<>();
+    for (long id = first; id < first + count; id++) {
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  private void loadRerunAndAddAnInput(String catalog) throws Exception {
+    Path day1 = corpus("in1", 1, 20);
+    assertOk(load(day1, catalog));
+    assertThat(report().get("counters").get("written").asLong(), is(20L));
+    assertThat(report().get("counters").get("dead_lettered").asLong(), is(3L));
+    assertBalanced(dir.resolve("report.json"));
+    assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq-in1")).size(), is(3));
+    assertThat(icebergIds(catalog), equalTo(range(1, 20)));
+    assertThat(duckdbIds(catalog), equalTo(range(1, 20)));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("snapshot: "));
+    assertThat(report().get("outputs").get("snapshot").asText(), containsString("+2 file(s), 20"));
+
+    // The same input again: the same rows, no duplicate key.
+    assertOk(load(day1, catalog));
+    assertThat(icebergIds(catalog), equalTo(range(1, 20)));
+    assertThat(duckdbIds(catalog), equalTo(range(1, 20)));
+    assertThat(report().get("outputs").get("snapshot").asText(), containsString("-2 file(s)"));
+
+    // A second input adds its rows; the first input's stay.
+    assertOk(load(corpus("in2", 101, 10), catalog));
+    List<Long> both = range(1, 20);
+    both.addAll(range(101, 10));
+    assertThat(icebergIds(catalog), equalTo(both));
+    assertThat(duckdbIds(catalog), equalTo(both));
+  }
+
+  @Test
+  void loadsIntoATableOnTheEmbeddedCatalogAndARerunReplacesItsOwnRows() throws Exception {
+    loadRerunAndAddAnInput(null);
+  }
+
+  @Test
+  void loadsIntoATableOnAPostgresqlCatalog() throws Exception {
+    String db = "iceberg_catalog_" + System.nanoTime();
+    SharedSandbox.execute("CREATE DATABASE " + db);
+    loadRerunAndAddAnInput(SharedSandbox.jdbcUrl().replaceFirst("/[^/?]+(\\?|$)", "/" + db + "$1"));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = '" + db + "'"),
+        is(1L));
+  }
+
+  /**
+   * A closed gate leaves the table's main snapshot as it was and exits 4; an open one moves it by
+   * exactly the run's rows.
+   */
+  @Test
+  void aClosedGateLeavesTheTableUntouched() throws Exception {
+    assertOk(load(corpus("in1", 1, 20), null));
+    long before = snapshot();
+    Path strict =
+        Files.writeString(
+            dir.resolve("strict.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1000, severity: error}\n");
+    assertThat(load(corpus("in2", 101, 10), null, "--rules=" + strict), is(Launcher.QUALITY));
+    assertThat(snapshot(), is(before));
+    assertThat(icebergIds(null), equalTo(range(1, 20)));
+
+    Path relaxed =
+        Files.writeString(
+            dir.resolve("relaxed.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1, severity: error}\n");
+    assertOk(load(corpus("in2", 101, 10), null, "--rules=" + relaxed));
+    List<Long> both = range(1, 20);
+    both.addAll(range(101, 10));
+    assertThat(icebergIds(null), equalTo(both));
+  }
+
+  private long snapshot() throws Exception {
+    Catalog c = catalog(null).open();
+    try {
+      Snapshot current = c.loadTable(TableIdentifier.parse("lake.orders")).currentSnapshot();
+      return current == null ? -1 : current.snapshotId();
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+  }
+}
