@@ -71,6 +71,8 @@ public final class Launcher {
           return ReplayCommand.run(rest, out);
         case "status":
           return StatusCommand.run(rest, out);
+        case "maintain":
+          return MaintainCommand.run(rest, out);
         case "bench":
           return dev.sluice.runners.bench.BenchCommand.run(rest, out);
         default:
@@ -406,6 +408,11 @@ public final class Launcher {
             "  %-16s %s%n",
             "status",
             "Prints the last runs of a run history (--runHistory=<dir> [--pipeline=<name>])"));
+    text.append(
+        String.format(
+            "  %-16s %s%n",
+            "maintain",
+            "Compacts an Iceberg table, expires its old snapshots, removes orphan files (--output=iceberg:<table> --warehouse=<dir>)"));
     text.append(
         String.format(
             "  %-16s %s%n",

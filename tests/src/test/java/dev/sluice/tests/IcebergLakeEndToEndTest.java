@@ -218,4 +218,74 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
       ((AutoCloseable) c).close();
     }
   }
+
+  /**
+   * Fifty small inputs make fifty small data files; {@code maintain --compact} rewrites them into a
+   * few with the same rows, {@code --expireSnapshotsOlderThan} drops the old snapshots, and {@code
+   * --removeOrphans} deletes a data file no snapshot references (what a killed run leaves).
+   */
+  @Test
+  void maintainCompactsExpiresAndRemovesOrphans() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("small"));
+    for (int i = 1; i <= 50; i++) {
+      Files.writeString(in.resolve("f" + i + ".csv"), HEADER + line(i, "2026-11-25"));
+    }
+    assertOk(load(in, null));
+    assertThat(filesAndRows(), equalTo(List.of(50L, 50L)));
+    Path orphan;
+    Catalog c = catalog(null).open();
+    try {
+      Table table = c.loadTable(TableIdentifier.parse("lake.orders"));
+      Path data = Path.of(table.location().replaceFirst("^file:", "")).resolve("data");
+      try (var files = Files.walk(data)) {
+        Path some = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow();
+        orphan = Files.copy(some, some.resolveSibling("part-killed-run.parquet"));
+      }
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+
+    out.reset();
+    assertOk(
+        run(
+            "maintain",
+            "--output=iceberg:lake.orders",
+            "--warehouse=" + dir.resolve("warehouse"),
+            "--compact",
+            "--expireSnapshotsOlderThan=PT0S",
+            "--removeOrphans",
+            "--orphanAge=PT0S"));
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertThat(printed, containsString("50 files -> 1 file(s)"));
+    assertThat(printed, containsString("orphan data file(s) older than PT0S"));
+    assertThat(Files.exists(orphan), is(false));
+    // What is left in the table's data directory is the one compacted file.
+    try (var left = Files.walk(orphan.getParent())) {
+      assertThat(left.filter(f -> f.toString().endsWith(".parquet")).count(), is(1L));
+    }
+    assertThat(filesAndRows(), equalTo(List.of(1L, 50L)));
+    assertThat(icebergIds(null), equalTo(range(1, 50)));
+    assertThat(duckdbIds(null), equalTo(range(1, 50)));
+    Catalog after = catalog(null).open();
+    try {
+      int snapshots = 0;
+      for (Snapshot ignored : after.loadTable(TableIdentifier.parse("lake.orders")).snapshots()) {
+        snapshots++;
+      }
+      assertThat(snapshots, is(1));
+    } finally {
+      ((AutoCloseable) after).close();
+    }
+  }
+
+  private List<Long> filesAndRows() throws Exception {
+    return catalog(null)
+        .using(
+            c -> {
+              long[] both =
+                  dev.sluice.io.iceberg.IcebergMaintenance.filesAndRows(
+                      c.loadTable(TableIdentifier.parse("lake.orders")));
+              return List.of(both[0], both[1]);
+            });
+  }
 }

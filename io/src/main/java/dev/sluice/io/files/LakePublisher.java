@@ -138,7 +138,7 @@ public final class LakePublisher {
    * prefixes up to each {@code -} looked up in the set, so that many inputs cost no more than a few
    * look-ups per file.
    */
-  static boolean ownedBy(String name, java.util.Set<String> prefixes) {
+  public static boolean ownedBy(String name, java.util.Set<String> prefixes) {
     for (int dash = name.indexOf('-'); dash >= 0; dash = name.indexOf('-', dash + 1)) {
       if (prefixes.contains(name.substring(0, dash + 1))) {
         return true;

@@ -99,6 +99,37 @@ public record IcebergCatalog(
     return catalog;
   }
 
+  /** Work done with an open catalog. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T apply(Catalog catalog) throws java.io.IOException;
+  }
+
+  /**
+   * Opens the catalog, does {@code work} with it and closes it; a failure to close is attached to
+   * the work's own failure, never put in its place.
+   */
+  public <T> T using(Work<T> work) throws java.io.IOException {
+    Catalog catalog = open();
+    Throwable failed = null;
+    try {
+      return work.apply(catalog);
+    } catch (java.io.IOException | RuntimeException e) {
+      failed = e;
+      throw e;
+    } finally {
+      try {
+        ((AutoCloseable) catalog).close();
+      } catch (Exception e) {
+        if (failed != null) {
+          failed.addSuppressed(e);
+        } else {
+          throw new java.io.IOException("closing the catalog " + this + " failed", e);
+        }
+      }
+    }
+  }
+
   @Override
   public String toString() {
     return Redaction.url(uri);

@@ -1,5 +1,6 @@
 package dev.sluice.io.iceberg;
 
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.WrittenFile;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -52,50 +53,47 @@ public final class IcebergCommit {
       String commitId,
       @Nullable String branch)
       throws IOException {
-    Catalog opened = catalog.open();
-    try {
-      Table loaded = opened.loadTable(TableIdentifier.parse(table));
-      for (Snapshot snapshot : loaded.snapshots()) {
-        if (commitId.equals(snapshot.summary().get(COMMIT_ID))) {
-          return new Committed(snapshot.snapshotId(), 0, 0, 0, true);
-        }
-      }
-      Set<String> own = new HashSet<>();
-      stems.forEach(s -> own.add(s + "-"));
-      List<DataFile> replaced = owned(loaded, own, branch);
-      if (files.isEmpty() && replaced.isEmpty()) {
-        return new Committed(null, 0, 0, 0, false);
-      }
-      OverwriteFiles overwrite = loaded.newOverwrite();
-      replaced.forEach(overwrite::deleteFile);
-      long records = 0;
-      for (WrittenFile file : files) {
-        overwrite.addFile(dataFile(file));
-        records += file.records();
-      }
-      summary.forEach(overwrite::set);
-      overwrite.set(COMMIT_ID, commitId);
-      if (branch != null) {
-        overwrite.toBranch(branch);
-      }
-      overwrite.commit();
-      loaded.refresh();
-      Snapshot landed = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
-      return new Committed(
-          landed == null ? null : landed.snapshotId(),
-          files.size(),
-          replaced.size(),
-          records,
-          false);
-    } finally {
-      if (opened instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception e) {
-          throw new IOException("closing the catalog of " + table + " failed", e);
-        }
+    return catalog.using(opened -> commit(opened, table, files, stems, summary, commitId, branch));
+  }
+
+  private static Committed commit(
+      Catalog opened,
+      String table,
+      List<WrittenFile> files,
+      List<String> stems,
+      Map<String, String> summary,
+      String commitId,
+      @Nullable String branch)
+      throws IOException {
+    Table loaded = opened.loadTable(TableIdentifier.parse(table));
+    for (Snapshot snapshot : loaded.snapshots()) {
+      if (commitId.equals(snapshot.summary().get(COMMIT_ID))) {
+        return new Committed(snapshot.snapshotId(), 0, 0, 0, true);
       }
     }
+    Set<String> own = new HashSet<>();
+    stems.forEach(s -> own.add(s + "-"));
+    List<DataFile> replaced = owned(loaded, own, branch);
+    if (files.isEmpty() && replaced.isEmpty()) {
+      return new Committed(null, 0, 0, 0, false);
+    }
+    OverwriteFiles overwrite = loaded.newOverwrite();
+    replaced.forEach(overwrite::deleteFile);
+    long records = 0;
+    for (WrittenFile file : files) {
+      overwrite.addFile(dataFile(file));
+      records += file.records();
+    }
+    summary.forEach(overwrite::set);
+    overwrite.set(COMMIT_ID, commitId);
+    if (branch != null) {
+      overwrite.toBranch(branch);
+    }
+    overwrite.commit();
+    loaded.refresh();
+    Snapshot landed = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
+    return new Committed(
+        landed == null ? null : landed.snapshotId(), files.size(), replaced.size(), records, false);
   }
 
   /** The table's current files whose names start with one of {@code prefixes}. */
@@ -113,12 +111,8 @@ public final class IcebergCommit {
         table.newScan().useSnapshot(current.snapshotId()).planFiles()) {
       for (FileScanTask task : tasks) {
         String location = task.file().location();
-        String name = location.substring(location.lastIndexOf('/') + 1);
-        for (int dash = name.indexOf('-'); dash >= 0; dash = name.indexOf('-', dash + 1)) {
-          if (prefixes.contains(name.substring(0, dash + 1))) {
-            owned.add(task.file());
-            break;
-          }
+        if (LakePublisher.ownedBy(location.substring(location.lastIndexOf('/') + 1), prefixes)) {
+          owned.add(task.file());
         }
       }
     }

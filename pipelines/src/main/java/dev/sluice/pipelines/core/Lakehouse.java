@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
-import org.apache.iceberg.catalog.Catalog;
 
 /**
  * An Iceberg output, {@code --output=iceberg:<namespace>.<table>}, as planned: the table is made
@@ -99,26 +98,23 @@ public final class Lakehouse {
         new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
     String partitionBy =
         options.getPartitionBy() == null ? "day(" + partitionField + ")" : options.getPartitionBy();
-    Catalog opened = catalog.open();
+    Object version = contract.getObjectProp("sluice.version");
     try {
-      org.apache.iceberg.Table table =
-          IcebergTables.ensure(opened, IcebergTables.identifier(name), contract, partitionBy);
-      Object version = contract.getObjectProp("sluice.version");
+      String location =
+          catalog.using(
+              opened ->
+                  IcebergTables.ensure(
+                          opened, IcebergTables.identifier(name), contract, partitionBy)
+                      .location());
       return new Table(
           catalog,
           name,
           warehouse,
-          table.location(),
+          location,
           partitionField,
           contract.getFullName() + (version == null ? "" : " v" + version));
-    } finally {
-      if (opened instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception e) {
-          throw new IllegalStateException("closing the catalog " + catalog + " failed", e);
-        }
-      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
     }
   }
 }

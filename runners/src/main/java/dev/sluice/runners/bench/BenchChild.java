@@ -351,16 +351,13 @@ public final class BenchChild {
     RecordParser parser = RecordParser.of(orders.schema(), InputFormat.parse("csv"));
     Path input = Path.of(p.get("input"));
     dev.sluice.io.iceberg.IcebergCatalog catalog = LakeCount.benchCatalog(Path.of(p.get("work")));
-    org.apache.iceberg.catalog.Catalog opened = catalog.open();
-    try {
-      dev.sluice.io.iceberg.IcebergTables.ensure(
-          opened,
-          org.apache.iceberg.catalog.TableIdentifier.parse(LakeCount.TABLE),
-          orders.schema(),
-          "day(created_at)");
-    } finally {
-      ((AutoCloseable) opened).close();
-    }
+    catalog.using(
+        opened ->
+            dev.sluice.io.iceberg.IcebergTables.ensure(
+                opened,
+                org.apache.iceberg.catalog.TableIdentifier.parse(LakeCount.TABLE),
+                orders.schema(),
+                "day(created_at)"));
     dev.sluice.io.iceberg.IcebergFiles sink =
         dev.sluice.io.iceberg.IcebergFiles.of(catalog, LakeCount.TABLE);
     sink.setup();

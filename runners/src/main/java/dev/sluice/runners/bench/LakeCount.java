@@ -23,16 +23,15 @@ final class LakeCount {
 
   /** The rows of the bench table's current snapshot, as its summary counts them. */
   static long icebergRows(Path work) throws Exception {
-    org.apache.iceberg.catalog.Catalog catalog = benchCatalog(work).open();
-    try {
-      org.apache.iceberg.Snapshot current =
-          catalog
-              .loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(TABLE))
-              .currentSnapshot();
-      return current == null ? 0 : Long.parseLong(current.summary().get("total-records"));
-    } finally {
-      ((AutoCloseable) catalog).close();
-    }
+    return benchCatalog(work)
+        .using(
+            catalog -> {
+              org.apache.iceberg.Snapshot current =
+                  catalog
+                      .loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(TABLE))
+                      .currentSnapshot();
+              return current == null ? 0L : Long.parseLong(current.summary().get("total-records"));
+            });
   }
 
   static long count(Path lake) throws IOException {
