@@ -54,6 +54,10 @@ public final class Progress implements Serializable {
     final AtomicLong lastLine = new AtomicLong(System.currentTimeMillis());
     final AtomicLong planned = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
+
+    /** When the sink last took records; a sink not started yet counts from the run's start. */
+    final AtomicLong lastAccepted = new AtomicLong(System.currentTimeMillis());
+
     volatile String unit = "";
   }
 
@@ -77,12 +81,25 @@ public final class Progress implements Serializable {
 
   /**
    * {@code records} the sink took off the run's hands (written, kept out or dead-lettered): with
-   * {@link #awaitRoom}, this lets a reader wait for the sink instead of piling records up in
-   * memory.
+   * {@link #behind}, this lets a reader yield to the sink instead of piling records up in memory.
    */
   public void accepted(long records) {
     State state = state();
     state.accepted.addAndGet(records);
+    state.lastAccepted.set(System.currentTimeMillis());
+  }
+
+  /**
+   * Whether more than {@code maxInFlight} records are read and not yet accepted while the sink is
+   * still taking records (it accepted some in the last {@code patienceMillis}): a reader on a
+   * runner that queues whatever it is given (Direct) then yields instead of reading more. A sink
+   * that takes nothing for that long (records it never sees, such as dead letters, or a sink not
+   * started yet) never holds the read up.
+   */
+  public boolean behind(long maxInFlight, long patienceMillis) {
+    State state = state();
+    return inFlight() > maxInFlight
+        && System.currentTimeMillis() - state.lastAccepted.get() < patienceMillis;
   }
 
   /** Records read and not yet accepted by the sink, in this JVM. */

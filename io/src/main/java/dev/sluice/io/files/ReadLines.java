@@ -7,6 +7,7 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -30,12 +31,12 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Values;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.Watch;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
@@ -43,7 +44,6 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -113,6 +113,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
 
   abstract int maxLineBytes();
 
+  abstract @Nullable String runId();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -136,6 +138,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     abstract Builder setExcluded(List<String> excluded);
 
     abstract Builder setMaxLineBytes(int bytes);
+
+    abstract Builder setRunId(@Nullable String runId);
 
     abstract ReadLines build();
   }
@@ -239,6 +243,19 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     return toBuilder().setExcluded(List.copyOf(directories)).build();
   }
 
+  /**
+   * Reads count toward the progress of this run ({@link Progress}), and a reader waits before each
+   * file or range while the sink (whose writes count as accepted under the same run) is far behind:
+   * a runner that queues whatever it is given (Direct) then holds a bounded number of lines.
+   */
+  public ReadLines withProgressOf(String runId) {
+    checkArgument(runId != null && !runId.isBlank(), "runId must not be blank");
+    return toBuilder().setRunId(runId).build();
+  }
+
+  /** Records a reader lets be read and not yet written before it waits for the sink. */
+  static final long MAX_IN_FLIGHT = 50_000;
+
   /** Lines longer than this are dead-lettered with their first {@code bytes} bytes. */
   public ReadLines withMaxLineBytes(int bytes) {
     checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
@@ -270,8 +287,14 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       Accounting accounting,
       DeadLetters deadLetters,
       int maxLineBytes,
-      boolean lineagePerFile)
-      implements java.io.Serializable {}
+      boolean lineagePerFile,
+      @Nullable Progress progress)
+      implements java.io.Serializable {
+    /** Whether the sink is far behind what was read (and still taking records). */
+    boolean behind() {
+      return progress != null && progress.behind(MAX_IN_FLIGHT, 5_000);
+    }
+  }
 
   private Spec spec(boolean lineagePerFile) {
     return new Spec(
@@ -280,7 +303,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
         Accounting.of(pipeline()),
         DeadLetters.forStep(pipeline(), STEP),
         maxLineBytes(),
-        lineagePerFile);
+        lineagePerFile,
+        runId() == null ? null : Progress.of(pipeline(), runId(), 0, "lines"));
   }
 
   @Override
@@ -291,7 +315,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       return expandRanges(input, lines, failed);
     }
     if (watchInterval() != null) {
-      PCollection<FileRange> found =
+      PCollection<RangeGroup> groups =
           input
               .apply("Glob", Create.of(glob()))
               .apply(
@@ -305,8 +329,10 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
                       .withTerminationPerInput(Watch.Growth.never())
                       .withOutputCoder(SerializableCoder.of(FileRange.class))
                       .withOutputKeyCoder(StringUtf8Coder.of()))
-              .apply("Files", Values.create());
-      return read(found, null, spec(true), lines, failed);
+              .apply("Files", Values.create())
+              .apply("OneByOne", ParDo.of(new SingleGroupFn()))
+              .setCoder(SerializableCoder.of(RangeGroup.class));
+      return readGroups(groups, spec(true), lines, failed);
     }
     PCollection<RangeGroup> groups =
         input
@@ -326,11 +352,22 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   }
 
   /** A piece of an input file: the lines that start in bytes {@code [start, end)}. */
-  public record FileRange(String path, int index, int count, long start, long end, long size)
+  public record FileRange(
+      String path, int index, int count, long start, long end, long size, long firstLine)
       implements java.io.Serializable {
     /** A range of a file whose size is not known (nothing checks it did not change). */
     public FileRange(String path, int index, int count, long start, long end) {
       this(path, index, count, start, end, -1);
+    }
+
+    /** A range whose first line number is known once the ranges before it are counted. */
+    public FileRange(String path, int index, int count, long start, long end, long size) {
+      this(path, index, count, start, end, size, index == 0 ? 1 : 0);
+    }
+
+    /** The same range, its first line being line {@code number} of the file. */
+    FileRange numbered(long number) {
+      return new FileRange(path, index, count, start, end, size, number);
     }
 
     /** The whole file, read from its first byte (decompressed if it is compressed). */
@@ -432,42 +469,36 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     Spec spec = spec(lineagePerFile);
     List<FileRange> whole = ranges().stream().filter(FileRange::whole).toList();
     List<FileRange> split = ranges().stream().filter(r -> !r.whole()).toList();
-    List<Result<SourceRecord>> parts = new ArrayList<>();
+    PCollectionList<RangeGroup> groups = PCollectionList.empty(input.getPipeline());
     if (!whole.isEmpty() || split.isEmpty()) {
-      PCollection<RangeGroup> groups =
-          input
-              .apply(
+      groups =
+          groups.and(
+              input.apply(
                   "Files",
                   Create.of(RangeGroup.bySize(whole, GROUP_BYTES))
-                      .withCoder(SerializableCoder.of(RangeGroup.class)))
-              .apply("SpreadFiles", Reshuffle.viaRandomKey());
-      parts.add(readGroups(groups, spec, lines, failed));
+                      .withCoder(SerializableCoder.of(RangeGroup.class))));
     }
     if (!split.isEmpty()) {
-      PCollection<FileRange> ranges =
-          input
-              .apply("Ranges", Create.of(split).withCoder(SerializableCoder.of(FileRange.class)))
-              // A few keys, not one per range: the Direct runner makes a bundle of each key.
-              .apply("SpreadRanges", Reshuffle.<FileRange>viaRandomKey().withNumBuckets(32));
-      PCollectionView<java.util.Map<String, Long>> lineCounts =
-          ranges
-              .apply("CountLines", ParDo.of(new CountLinesFn()))
-              .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-              .apply("LineCounts", View.asMap());
-      parts.add(read(ranges, lineCounts, spec, new TupleTag<>() {}, new TupleTag<>() {}));
+      // Each range's first line number is the count of the lines of the ranges before it: the
+      // ranges are counted in parallel, then numbered file by file.
+      groups =
+          groups.and(
+              input
+                  .apply(
+                      "Ranges", Create.of(split).withCoder(SerializableCoder.of(FileRange.class)))
+                  .apply("SpreadRanges", Reshuffle.viaRandomKey())
+                  .apply("CountLines", ParDo.of(new CountLinesFn()))
+                  .setCoder(
+                      KvCoder.of(
+                          StringUtf8Coder.of(),
+                          KvCoder.of(SerializableCoder.of(FileRange.class), VarLongCoder.of())))
+                  .apply("ByFile", GroupByKey.create())
+                  .apply("NumberRanges", ParDo.of(new NumberRangesFn()))
+                  .setCoder(SerializableCoder.of(RangeGroup.class)));
     }
-    if (parts.size() == 1) {
-      return parts.get(0);
-    }
-    PCollection<SourceRecord> all =
-        PCollectionList.of(parts.get(0).output())
-            .and(parts.get(1).output())
-            .apply("AllLines", Flatten.<SourceRecord>pCollections());
-    PCollection<DeadLetter> dead =
-        PCollectionList.of(parts.get(0).deadLetters())
-            .and(parts.get(1).deadLetters())
-            .apply("AllDeadLetters", Flatten.<DeadLetter>pCollections());
-    return Result.of(all, dead);
+    PCollection<RangeGroup> all =
+        groups.size() == 1 ? groups.get(0) : groups.apply("AllRanges", Flatten.pCollections());
+    return readGroups(all.apply("SpreadFiles", Reshuffle.viaRandomKey()), spec, lines, failed);
   }
 
   private static Result<SourceRecord> readGroups(
@@ -480,24 +511,6 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
             "ReadFiles",
             ParDo.of(new ReadGroupFn(spec, lines, failed))
                 .withOutputTags(lines, TupleTagList.of(failed)));
-    out.get(lines).setCoder(SourceRecord.SourceRecordCoder.of());
-    out.get(failed).setCoder(DeadLetters.coder());
-    return Result.of(out, lines, failed);
-  }
-
-  private static Result<SourceRecord> read(
-      PCollection<FileRange> ranges,
-      @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts,
-      Spec spec,
-      TupleTag<SourceRecord> lines,
-      TupleTag<DeadLetter> failed) {
-    ParDo.MultiOutput<FileRange, SourceRecord> read =
-        ParDo.of(new ReadRangeFn(spec, lineCounts, lines, failed))
-            .withOutputTags(lines, TupleTagList.of(failed));
-    if (lineCounts != null) {
-      read = read.withSideInputs(lineCounts);
-    }
-    PCollectionTuple out = ranges.apply("ReadRanges", read);
     out.get(lines).setCoder(SourceRecord.SourceRecordCoder.of());
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, lines, failed);
@@ -575,17 +588,40 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     }
   }
 
-  /** How many lines start in each range of a split file (whole files need no count). */
-  static final class CountLinesFn extends DoFn<FileRange, KV<String, Long>> {
+  /** How many lines start in each range of a split file. */
+  static final class CountLinesFn extends DoFn<FileRange, KV<String, KV<FileRange, Long>>> {
     @ProcessElement
-    public void process(@Element FileRange range, OutputReceiver<KV<String, Long>> out)
+    public void process(
+        @Element FileRange range, OutputReceiver<KV<String, KV<FileRange, Long>>> out)
         throws IOException {
-      if (range.whole()) {
-        return;
-      }
       long[] count = {0};
       RangeLines.scan(range, 1, (line, number, length) -> count[0]++);
-      out.output(KV.of(range.key(), count[0]));
+      out.output(KV.of(range.path(), KV.of(range, count[0])));
+    }
+  }
+
+  /** Each range of a file numbered by the lines of the ranges before it, one group each. */
+  static final class NumberRangesFn
+      extends DoFn<KV<String, Iterable<KV<FileRange, Long>>>, RangeGroup> {
+    @ProcessElement
+    public void process(
+        @Element KV<String, Iterable<KV<FileRange, Long>>> file, OutputReceiver<RangeGroup> out) {
+      List<KV<FileRange, Long>> ranges = new ArrayList<>();
+      file.getValue().forEach(ranges::add);
+      ranges.sort(java.util.Comparator.comparingInt(r -> r.getKey().index()));
+      long first = 1;
+      for (KV<FileRange, Long> range : ranges) {
+        out.output(new RangeGroup(List.of(range.getKey().numbered(first))));
+        first += range.getValue();
+      }
+    }
+  }
+
+  /** A file a watch found, as a group of its own. */
+  static final class SingleGroupFn extends DoFn<FileRange, RangeGroup> {
+    @ProcessElement
+    public void process(@Element FileRange range, OutputReceiver<RangeGroup> out) {
+      out.output(new RangeGroup(List.of(range)));
     }
   }
 
@@ -619,6 +655,9 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       @Override
       public void line(SourceRecord record) {
         spec.accounting().read().inc();
+        if (spec.progress() != null) {
+          spec.progress().read(1, 0);
+        }
         out.get(lines).output(record);
       }
 
@@ -643,93 +682,60 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     };
   }
 
-  /** Reads a group's whole files, one after another. */
+  /**
+   * Reads a group's ranges (whole files, or a numbered piece of one) one after another. Before each
+   * range it yields while the sink of the same run is far behind: the runner ends the bundle, so
+   * what was read is handed on, and resumes the rest later (a runner that queues whatever it is
+   * given, such as Direct, then holds a bounded number of lines).
+   */
+  @DoFn.BoundedPerElement
   static final class ReadGroupFn extends DoFn<RangeGroup, SourceRecord> {
     private final Spec spec;
     private final TupleTag<SourceRecord> lines;
     private final TupleTag<DeadLetter> failed;
-    private final SplitLinesFn whole;
+    private final SplitLinesFn reader;
 
     ReadGroupFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
       this.spec = spec;
       this.lines = lines;
       this.failed = failed;
-      this.whole = new SplitLinesFn(spec);
+      this.reader = new SplitLinesFn(spec);
+    }
+
+    @GetInitialRestriction
+    public org.apache.beam.sdk.io.range.OffsetRange initialRestriction(@Element RangeGroup group) {
+      return new org.apache.beam.sdk.io.range.OffsetRange(0, group.ranges().size());
+    }
+
+    @GetRestrictionCoder
+    public org.apache.beam.sdk.coders.Coder<org.apache.beam.sdk.io.range.OffsetRange>
+        restrictionCoder() {
+      return org.apache.beam.sdk.io.range.OffsetRange.Coder.of();
     }
 
     @ProcessElement
-    public void process(@Element RangeGroup group, MultiOutputReceiver out) throws IOException {
+    public ProcessContinuation process(
+        @Element RangeGroup group,
+        org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker<
+                org.apache.beam.sdk.io.range.OffsetRange, Long>
+            tracker,
+        MultiOutputReceiver out)
+        throws IOException {
       Emitter emit = emitter(spec, out, lines, failed);
-      for (FileRange range : group.ranges()) {
-        whole.readFile(range, emit);
+      for (long i = tracker.currentRestriction().getFrom(); ; i++) {
+        if (spec.behind()) {
+          return ProcessContinuation.resume().withResumeDelay(Duration.millis(100));
+        }
+        if (!tracker.tryClaim(i)) {
+          return ProcessContinuation.stop();
+        }
+        FileRange range = group.ranges().get((int) i);
+        if (range.whole()) {
+          reader.readFile(range, emit);
+        } else {
+          reader.readRange(range, emit);
+        }
       }
-    }
-  }
-
-  /** Reads one range: a whole file, or the lines that start in its bytes. */
-  static final class ReadRangeFn extends DoFn<FileRange, SourceRecord> {
-    private final Spec spec;
-    private final SplitLinesFn whole;
-    private final @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts;
-    private final TupleTag<SourceRecord> lines;
-    private final TupleTag<DeadLetter> failed;
-
-    ReadRangeFn(
-        Spec spec,
-        @Nullable PCollectionView<java.util.Map<String, Long>> lineCounts,
-        TupleTag<SourceRecord> lines,
-        TupleTag<DeadLetter> failed) {
-      this.spec = spec;
-      this.whole = new SplitLinesFn(spec);
-      this.lineCounts = lineCounts;
-      this.lines = lines;
-      this.failed = failed;
-    }
-
-    @ProcessElement
-    public void process(ProcessContext context, MultiOutputReceiver out) throws IOException {
-      FileRange range = context.element();
-      Emitter emit = emitter(spec, out, lines, failed);
-      if (range.whole()) {
-        whole.readFile(range, emit);
-        return;
-      }
-      if (range.index() == 0) {
-        reportLineage(range.path(), spec.lineagePerFile());
-      }
-      java.util.Map<String, Long> counts = context.sideInput(lineCounts);
-      long first = 1;
-      for (int i = 0; i < range.index(); i++) {
-        first += counts.get(range.path() + "#" + i);
-      }
-      byte[] headerLine = null;
-      boolean headerRefused = false;
-      if (spec.header()) {
-        headerLine = RangeLines.firstLine(range.path(), spec.maxLineBytes());
-        headerRefused = spec.headerCheck() != null && spec.headerCheck().apply(headerLine) != null;
-      }
-      String origin = "file:" + range.path() + "#";
-      long firstNumber = first;
-      byte[] headerOfFile = headerLine;
-      boolean emitHeader = headerRefused;
-      RangeLines.scan(
-          range,
-          spec.maxLineBytes(),
-          (line, index, length) -> {
-            long number = firstNumber + index;
-            if (number == 1) {
-              line = SplitLinesFn.withoutBom(line);
-              if (spec.header() && !emitHeader) {
-                return;
-              }
-            }
-            SourceRecord record = new SourceRecord(origin + number, line, null, headerOfFile);
-            if (length > line.length && length > spec.maxLineBytes()) {
-              emit.tooLong(record, length);
-            } else {
-              emit.line(record);
-            }
-          });
     }
   }
 
@@ -769,6 +775,43 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
                   + " part of it");
         }
       }
+    }
+
+    /** The lines that start in a numbered range of a split file. */
+    void readRange(FileRange range, Emitter emit) throws IOException {
+      if (range.firstLine() < 1) {
+        throw new IllegalStateException(range.key() + " was read before its lines were numbered");
+      }
+      if (range.index() == 0) {
+        reportLineage(range.path(), spec.lineagePerFile());
+      }
+      byte[] headerLine = null;
+      boolean headerRefused = false;
+      if (spec.header()) {
+        headerLine = RangeLines.firstLine(range.path(), spec.maxLineBytes());
+        headerRefused = spec.headerCheck() != null && spec.headerCheck().apply(headerLine) != null;
+      }
+      String origin = "file:" + range.path() + "#";
+      byte[] headerOfFile = headerLine;
+      boolean emitHeader = headerRefused;
+      RangeLines.scan(
+          range,
+          spec.maxLineBytes(),
+          (line, index, length) -> {
+            long number = range.firstLine() + index;
+            if (number == 1) {
+              line = withoutBom(line);
+              if (spec.header() && !emitHeader) {
+                return;
+              }
+            }
+            SourceRecord record = new SourceRecord(origin + number, line, null, headerOfFile);
+            if (length > line.length && length > spec.maxLineBytes()) {
+              emit.tooLong(record, length);
+            } else {
+              emit.line(record);
+            }
+          });
     }
 
     /** Every line of the file at {@code path} whose bytes {@code raw} streams, in order. */

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -50,18 +49,21 @@ public final class WriteDataFiles
   private final String pipeline;
   private final String lineage;
   private final SerializableFunction<SourceRecord, String> stem;
+  private final @javax.annotation.Nullable String runId;
 
   private WriteDataFiles(
       FileSink sink,
       String listDirectory,
       String pipeline,
       String lineage,
-      SerializableFunction<SourceRecord, String> stem) {
+      SerializableFunction<SourceRecord, String> stem,
+      @javax.annotation.Nullable String runId) {
     this.sink = sink;
     this.listDirectory = listDirectory;
     this.pipeline = pipeline;
     this.lineage = lineage;
     this.stem = stem;
+    this.runId = runId;
   }
 
   /**
@@ -74,13 +76,20 @@ public final class WriteDataFiles
     checkArgument(sink != null, "sink must not be null");
     checkArgument(
         listDirectory != null && !listDirectory.isBlank(), "listDirectory must be a directory");
-    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, LakeNames::inputFileStem);
+    return new WriteDataFiles(
+        sink, listDirectory, pipeline, lineage, LakeNames::inputFileStem, null);
   }
 
   /** The stem of each record's files, from its source (default: its input file's). */
   public WriteDataFiles withStem(SerializableFunction<SourceRecord, String> stem) {
     checkArgument(stem != null, "stem must not be null");
-    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, stem);
+    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, stem, runId);
+  }
+
+  /** Records written count as accepted in this run's {@code Progress} (the reader waits on it). */
+  public WriteDataFiles withProgressOf(String runId) {
+    checkArgument(runId != null && !runId.isBlank(), "runId must not be blank");
+    return new WriteDataFiles(sink, listDirectory, pipeline, lineage, stem, runId);
   }
 
   @Override
@@ -97,7 +106,16 @@ public final class WriteDataFiles
     PCollection<WrittenFile> written =
         records
             .apply(
-                "WriteFiles", ParDo.of(new WriteFn(sink, stem, Accounting.of(pipeline), lineage)))
+                "WriteFiles",
+                ParDo.of(
+                    new WriteFn(
+                        sink,
+                        stem,
+                        Accounting.of(pipeline),
+                        lineage,
+                        runId == null
+                            ? null
+                            : dev.sluice.transforms.core.Progress.of(pipeline, runId, 0, "lines"))))
             .setCoder(SerializableCoder.of(WrittenFile.class));
     // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files. A
     // few keys, not one per file: the Direct runner handles each key's group as a bundle of its
@@ -132,23 +150,32 @@ public final class WriteDataFiles
     return new ArrayList<>(files);
   }
 
+  /**
+   * Files a bundle keeps open at once, at most: when a new one is needed, the one written least
+   * recently is closed (a file's records come together, file after file, so that one is done).
+   */
+  static final int MAX_OPEN_FILES = 32;
+
   /** Per bundle: one open file per window, partition and stem, closed when the bundle ends. */
   static final class WriteFn extends DoFn<Traced<GenericRecord>, WrittenFile> {
     private final FileSink sink;
     private final SerializableFunction<SourceRecord, String> stem;
     private final Accounting accounting;
     private final String lineage;
+    private final @javax.annotation.Nullable dev.sluice.transforms.core.Progress progress;
     private transient Map<List<Object>, Open> open;
 
     WriteFn(
         FileSink sink,
         SerializableFunction<SourceRecord, String> stem,
         Accounting accounting,
-        String lineage) {
+        String lineage,
+        @javax.annotation.Nullable dev.sluice.transforms.core.Progress progress) {
       this.sink = sink;
       this.stem = stem;
       this.accounting = accounting;
       this.lineage = lineage;
+      this.progress = progress;
     }
 
     /** An open file, with the window and timestamp its description is emitted in. */
@@ -161,12 +188,15 @@ public final class WriteDataFiles
 
     @StartBundle
     public void startBundle() {
-      open = new HashMap<>();
+      open = new java.util.LinkedHashMap<>(16, 0.75f, true);
     }
 
     @ProcessElement
     public void process(
-        @Element Traced<GenericRecord> record, BoundedWindow window, @Timestamp Instant timestamp)
+        @Element Traced<GenericRecord> record,
+        BoundedWindow window,
+        @Timestamp Instant timestamp,
+        OutputReceiver<WrittenFile> out)
         throws IOException {
       GenericRecord value = record.value();
       String partition = sink.partition(value);
@@ -178,11 +208,32 @@ public final class WriteDataFiles
           int colon = lineage.indexOf(':');
           ReportLineage.report(false, lineage.substring(0, colon), lineage.substring(colon + 1));
         }
+        if (open.size() >= MAX_OPEN_FILES) {
+          closeLeastRecent(window, out);
+        }
         file = new Open(sink.open(partition, of), window, timestamp);
         open.put(key, file);
       }
       file.file().write(value);
       accounting.written().inc();
+      if (progress != null) {
+        progress.accepted(1);
+        progress.written(1);
+      }
+    }
+
+    /** Closes the open file of {@code window} written least recently, and emits it. */
+    private void closeLeastRecent(BoundedWindow window, OutputReceiver<WrittenFile> out)
+        throws IOException {
+      var entries = open.entrySet().iterator();
+      while (entries.hasNext()) {
+        Map.Entry<List<Object>, Open> eldest = entries.next();
+        if (eldest.getValue().window().equals(window)) {
+          entries.remove();
+          out.output(eldest.getValue().file().close());
+          return;
+        }
+      }
     }
 
     @FinishBundle

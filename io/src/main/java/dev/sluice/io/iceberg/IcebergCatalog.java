@@ -85,6 +85,22 @@ public record IcebergCatalog(
       return catalog;
     }
     properties.put(CatalogProperties.URI, uri);
+    if (uri.startsWith("jdbc:sqlite:")) {
+      // SQLite makes its file, not the folder it goes in.
+      java.nio.file.Path file = java.nio.file.Path.of(uri.substring("jdbc:sqlite:".length()));
+      try {
+        if (file.toAbsolutePath().getParent() != null) {
+          java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(
+            "--catalog="
+                + uri
+                + ": cannot create the folder of the catalog file: "
+                + e.getMessage(),
+            e);
+      }
+    }
     // The catalog's current layout (it holds views too); an older one is migrated.
     properties.put(JdbcCatalog.PROPERTY_PREFIX + "schema-version", "V1");
     if (user != null) {

@@ -94,4 +94,37 @@ class WriteDataFilesTest {
             "dt=2026-11-25 " + a + " 4"));
     assertThat(ids, containsInAnyOrder(1L, 2L, 3L, 4L));
   }
+
+  /** More inputs than a bundle keeps files open for: every record still lands, once. */
+  @Test
+  void manyInputsInOneBundleEachLandOnce(TestPipeline pipeline) throws Exception {
+    List<Traced<GenericRecord>> rows = new ArrayList<>();
+    for (int i = 0; i < 3 * WriteDataFiles.MAX_OPEN_FILES; i++) {
+      rows.add(row("/in/f" + i + ".csv", i, "2026-11-25T10:00:00Z"));
+      rows.add(row("/in/f" + i + ".csv", 1000 + i, "2026-11-25T11:00:00Z"));
+    }
+    String list = dir.resolve("staging/_files").toString();
+    pipeline
+        .apply(Create.of(rows).withCoder(Traced.coder(AvroCoder.of(ROW))))
+        .apply(
+            WriteDataFiles.to(
+                AvroFiles.in(dir.resolve("staging").toString(), ROW, "at"), list, "p", "file:/l"));
+    pipeline.run().waitUntilFinish();
+    List<Long> ids = new ArrayList<>();
+    for (WrittenFile file : WriteDataFiles.listed(list)) {
+      try (DataFileReader<GenericRecord> reader =
+          new DataFileReader<>(new File(file.path()), new GenericDatumReader<>(ROW))) {
+        reader.forEach(r -> ids.add((Long) r.get("id")));
+      }
+    }
+    ids.sort(null);
+    List<Long> expected = new ArrayList<>();
+    for (int i = 0; i < 3 * WriteDataFiles.MAX_OPEN_FILES; i++) {
+      expected.add((long) i);
+    }
+    for (int i = 0; i < 3 * WriteDataFiles.MAX_OPEN_FILES; i++) {
+      expected.add(1000L + i);
+    }
+    assertThat(ids, equalTo(expected));
+  }
 }

@@ -54,7 +54,25 @@ public record LakeTarget(
    * FileIO}, {@code --numShards} files per partition and input.
    */
   public PTransform<PCollection<Traced<GenericRecord>>, ? extends POutput> transform(
-      Schema schema, String pipeline) {
+      Schema schema, String pipeline, @Nullable String progress) {
+    WriteDataFiles perBundle = perBundle(schema, pipeline);
+    if (perBundle != null) {
+      return progress == null ? perBundle : perBundle.withProgressOf(progress);
+    }
+    WriteLake write =
+        WriteLake.to(directory, schema, pipeline)
+            .withPartitionField(partitionField)
+            .withNumShards(numShards);
+    String fixed = stem;
+    return fixed == null ? write : write.withFileStem(r -> fixed);
+  }
+
+  /** Whether the run writes its files per bundle and lists them (a staged lake, or a table). */
+  public boolean writesPerBundle() {
+    return table != null || !directory.equals(publishedAt);
+  }
+
+  private @Nullable WriteDataFiles perBundle(Schema schema, String pipeline) {
     String fixed = stem;
     if (table != null) {
       // Data files where the table keeps them, listed in the run's pending directory.
@@ -75,10 +93,6 @@ public record LakeTarget(
               "file:" + publishedAt);
       return fixed == null ? write : write.withStem(r -> fixed);
     }
-    WriteLake write =
-        WriteLake.to(directory, schema, pipeline)
-            .withPartitionField(partitionField)
-            .withNumShards(numShards);
-    return fixed == null ? write : write.withFileStem(r -> fixed);
+    return null;
   }
 }

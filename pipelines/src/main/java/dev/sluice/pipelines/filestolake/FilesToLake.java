@@ -289,6 +289,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
             .withEmptyMatchAllowed(plan.allowEmptyInput())
             .excluding(plan.excluded())
             .withMaxLineBytes(plan.maxLineBytes());
+    // The reader waits for the writer of the same run when it is far behind (bounded memory).
+    String progress = UUID.randomUUID().toString();
+    if (plan.lake().writesPerBundle()) {
+      read = read.withProgressOf(progress);
+    }
     PCollection<SourceRecord> lines;
     if (plan.replay() != null) {
       lines = pipeline.apply("ReadDeadLetters", plan.replay().read(NAME));
@@ -316,7 +321,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (plan.replay() != null && plan.replay().dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(NAME));
     } else {
-      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME));
+      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME, progress));
     }
     deadLetters.close();
   }

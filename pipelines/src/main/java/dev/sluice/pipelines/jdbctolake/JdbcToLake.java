@@ -233,7 +233,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, false);
     }
-    records.apply("WriteLake", plan.lake().transform(plan.read().avro().schema(), NAME));
+    records.apply("WriteLake", plan.lake().transform(plan.read().avro().schema(), NAME, null));
     deadLetters.close();
   }
 }

@@ -73,12 +73,9 @@ public final class BenchChild {
       case FILES_TO_ICEBERG_DIRECT ->
           filesToLake(
               with(
-                  p,
+                  with(p, "output", "iceberg:" + LakeCount.TABLE),
                   "extra",
-                  "--output=iceberg:bench.orders --warehouse="
-                      + p.get("work")
-                      + "/warehouse "
-                      + p.getOrDefault("extra", "")));
+                  "--warehouse=" + p.get("work") + "/warehouse " + p.getOrDefault("extra", "")));
       case ICEBERG_LOOP -> icebergLoop(orders, p);
       case FILES_LOOP -> filesLoop(orders, p);
     }
@@ -118,7 +115,7 @@ public final class BenchChild {
             List.of(
                 "files-to-lake",
                 "--input=" + p.get("input"),
-                "--output=" + p.get("work") + "/lake",
+                "--output=" + p.getOrDefault("output", p.get("work") + "/lake"),
                 "--deadLetter=file:" + p.get("work") + "/dlq"));
     args.addAll(extra(p));
     launch(args);
