@@ -22,7 +22,6 @@ import java.util.Arrays;
 import java.util.List;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
@@ -89,6 +88,12 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
    * at once), so 20,000 small files are a few steps, and a large file is a group of its own.
    */
   static final long GROUP_BYTES = 64L << 20;
+
+  /**
+   * Files in one group, at most: a splittable read keeps its element in state and copies it at each
+   * checkpoint, so a group of 20,000 files would cost 20,000 copies of 20,000 names.
+   */
+  static final int GROUP_FILES = 200;
 
   /** Above this many files, lineage names their directories rather than each file. */
   static final int LINEAGE_FILES = 100;
@@ -327,18 +332,18 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
                           new PathOf())
                       .withPollInterval(watchInterval())
                       .withTerminationPerInput(Watch.Growth.never())
-                      .withOutputCoder(SerializableCoder.of(FileRange.class))
+                      .withOutputCoder(FileRange.CODER)
                       .withOutputKeyCoder(StringUtf8Coder.of()))
               .apply("Files", Values.create())
               .apply("OneByOne", ParDo.of(new SingleGroupFn()))
-              .setCoder(SerializableCoder.of(RangeGroup.class));
+              .setCoder(RangeGroup.CODER);
       return readGroups(groups, spec(true), lines, failed);
     }
     PCollection<RangeGroup> groups =
         input
             .apply("Glob", Create.of(glob()))
             .apply("ListFiles", ParDo.of(new ListFn(excluded(), allowEmpty())))
-            .setCoder(SerializableCoder.of(RangeGroup.class))
+            .setCoder(RangeGroup.CODER)
             .apply("SpreadFiles", Reshuffle.viaRandomKey());
     return readGroups(groups, spec(false), lines, failed);
   }
@@ -383,13 +388,59 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     static FileRange of(FileListing.Listed file) {
       return new FileRange(file.path(), 0, 1, 0, file.size(), file.size());
     }
+
+    /**
+     * Ranges as a few strings and numbers, not Java serialization: a splittable read copies its
+     * element at every checkpoint, and a group holds hundreds of them.
+     */
+    static final org.apache.beam.sdk.coders.Coder<FileRange> CODER =
+        new org.apache.beam.sdk.coders.AtomicCoder<>() {
+          @Override
+          public void encode(FileRange range, java.io.OutputStream out) throws IOException {
+            StringUtf8Coder.of().encode(range.path(), out);
+            VarLongCoder.of().encode((long) range.index(), out);
+            VarLongCoder.of().encode((long) range.count(), out);
+            VarLongCoder.of().encode(range.start(), out);
+            VarLongCoder.of().encode(range.end(), out);
+            VarLongCoder.of().encode(range.size() + 1, out);
+            VarLongCoder.of().encode(range.firstLine(), out);
+          }
+
+          @Override
+          public FileRange decode(java.io.InputStream in) throws IOException {
+            return new FileRange(
+                StringUtf8Coder.of().decode(in),
+                VarLongCoder.of().decode(in).intValue(),
+                VarLongCoder.of().decode(in).intValue(),
+                VarLongCoder.of().decode(in),
+                VarLongCoder.of().decode(in),
+                VarLongCoder.of().decode(in) - 1,
+                VarLongCoder.of().decode(in));
+          }
+        };
   }
 
   /** Whole files one reader reads, one after another. */
   record RangeGroup(List<FileRange> ranges) implements java.io.Serializable {
+    static final org.apache.beam.sdk.coders.Coder<RangeGroup> CODER =
+        new org.apache.beam.sdk.coders.AtomicCoder<>() {
+          private final org.apache.beam.sdk.coders.Coder<List<FileRange>> list =
+              org.apache.beam.sdk.coders.ListCoder.of(FileRange.CODER);
+
+          @Override
+          public void encode(RangeGroup group, java.io.OutputStream out) throws IOException {
+            list.encode(group.ranges(), out);
+          }
+
+          @Override
+          public RangeGroup decode(java.io.InputStream in) throws IOException {
+            return new RangeGroup(list.decode(in));
+          }
+        };
+
     /**
-     * The ranges in order, packed into groups of at most {@code bytes} bytes each (a larger file is
-     * a group of its own); none for no range.
+     * The ranges in order, packed into groups of at most {@code bytes} bytes and {@link
+     * #GROUP_FILES} ranges each (a larger file is a group of its own); none for no range.
      */
     static List<RangeGroup> bySize(List<FileRange> ranges, long bytes) {
       List<RangeGroup> groups = new ArrayList<>();
@@ -397,7 +448,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       long size = 0;
       for (FileRange range : ranges) {
         long length = Math.max(1, range.end() - range.start());
-        if (!group.isEmpty() && size + length > bytes) {
+        if (!group.isEmpty() && (size + length > bytes || group.size() == GROUP_FILES)) {
           groups.add(new RangeGroup(group));
           group = new ArrayList<>();
           size = 0;
@@ -469,36 +520,53 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     Spec spec = spec(lineagePerFile);
     List<FileRange> whole = ranges().stream().filter(FileRange::whole).toList();
     List<FileRange> split = ranges().stream().filter(r -> !r.whole()).toList();
-    PCollectionList<RangeGroup> groups = PCollectionList.empty(input.getPipeline());
+    List<Result<SourceRecord>> parts = new ArrayList<>();
     if (!whole.isEmpty() || split.isEmpty()) {
-      groups =
-          groups.and(
-              input.apply(
+      PCollection<RangeGroup> groups =
+          input
+              .apply(
                   "Files",
-                  Create.of(RangeGroup.bySize(whole, GROUP_BYTES))
-                      .withCoder(SerializableCoder.of(RangeGroup.class))));
+                  Create.of(RangeGroup.bySize(whole, GROUP_BYTES)).withCoder(RangeGroup.CODER))
+              .apply("SpreadFiles", Reshuffle.viaRandomKey());
+      parts.add(readGroups(groups, spec, lines, failed));
     }
     if (!split.isEmpty()) {
       // Each range's first line number is the count of the lines of the ranges before it: the
       // ranges are counted in parallel, then numbered file by file.
-      groups =
-          groups.and(
-              input
-                  .apply(
-                      "Ranges", Create.of(split).withCoder(SerializableCoder.of(FileRange.class)))
-                  .apply("SpreadRanges", Reshuffle.viaRandomKey())
-                  .apply("CountLines", ParDo.of(new CountLinesFn()))
-                  .setCoder(
-                      KvCoder.of(
-                          StringUtf8Coder.of(),
-                          KvCoder.of(SerializableCoder.of(FileRange.class), VarLongCoder.of())))
-                  .apply("ByFile", GroupByKey.create())
-                  .apply("NumberRanges", ParDo.of(new NumberRangesFn()))
-                  .setCoder(SerializableCoder.of(RangeGroup.class)));
+      PCollection<RangeGroup> numbered =
+          input
+              .apply("Ranges", Create.of(split).withCoder(FileRange.CODER))
+              .apply("SpreadRanges", Reshuffle.viaRandomKey())
+              .apply("CountLines", ParDo.of(new CountLinesFn()))
+              .setCoder(
+                  KvCoder.of(StringUtf8Coder.of(), KvCoder.of(FileRange.CODER, VarLongCoder.of())))
+              .apply("ByFile", GroupByKey.create())
+              .apply("NumberRanges", ParDo.of(new NumberRangesFn()))
+              .setCoder(RangeGroup.CODER)
+              .apply("SpreadNumbered", Reshuffle.viaRandomKey());
+      TupleTag<SourceRecord> rangeLines = new TupleTag<>() {};
+      TupleTag<DeadLetter> rangeFailed = new TupleTag<>() {};
+      PCollectionTuple out =
+          numbered.apply(
+              "ReadRanges",
+              ParDo.of(new ReadRangeFn(spec, rangeLines, rangeFailed))
+                  .withOutputTags(rangeLines, TupleTagList.of(rangeFailed)));
+      out.get(rangeLines).setCoder(SourceRecord.SourceRecordCoder.of());
+      out.get(rangeFailed).setCoder(DeadLetters.coder());
+      parts.add(Result.of(out, rangeLines, rangeFailed));
     }
-    PCollection<RangeGroup> all =
-        groups.size() == 1 ? groups.get(0) : groups.apply("AllRanges", Flatten.pCollections());
-    return readGroups(all.apply("SpreadFiles", Reshuffle.viaRandomKey()), spec, lines, failed);
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    PCollection<SourceRecord> all =
+        PCollectionList.of(parts.get(0).output())
+            .and(parts.get(1).output())
+            .apply("AllLines", Flatten.<SourceRecord>pCollections());
+    PCollection<DeadLetter> dead =
+        PCollectionList.of(parts.get(0).deadLetters())
+            .and(parts.get(1).deadLetters())
+            .apply("AllDeadLetters", Flatten.<DeadLetter>pCollections());
+    return Result.of(all, dead);
   }
 
   private static Result<SourceRecord> readGroups(
@@ -683,12 +751,10 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   }
 
   /**
-   * Reads a group's ranges (whole files, or a numbered piece of one) one after another. Before each
-   * range it yields while the sink of the same run is far behind: the runner ends the bundle, so
-   * what was read is handed on, and resumes the rest later (a runner that queues whatever it is
-   * given, such as Direct, then holds a bounded number of lines).
+   * Reads a group's whole files, one after another, in one step: no checkpoints (on the Direct
+   * runner a splittable read checkpoints every 100 lines, and each checkpoint costs the runner
+   * bookkeeping over all that is pending), a group being at most {@link #GROUP_BYTES} of input.
    */
-  @DoFn.BoundedPerElement
   static final class ReadGroupFn extends DoFn<RangeGroup, SourceRecord> {
     private final Spec spec;
     private final TupleTag<SourceRecord> lines;
@@ -696,6 +762,39 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     private final SplitLinesFn reader;
 
     ReadGroupFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.lines = lines;
+      this.failed = failed;
+      this.reader = new SplitLinesFn(spec);
+    }
+
+    @ProcessElement
+    public void process(@Element RangeGroup group, MultiOutputReceiver out) throws IOException {
+      Emitter emit = emitter(spec, out, lines, failed);
+      for (FileRange range : group.ranges()) {
+        if (range.whole()) {
+          reader.readFile(range, emit);
+        } else {
+          reader.readRange(range, emit);
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads a numbered piece of a large file. Before it starts it yields while the sink of the same
+   * run is far behind: the runner ends the bundle, so what was read is handed on, and comes back
+   * later (a runner that queues whatever it is given, such as Direct, then holds a bounded number
+   * of lines).
+   */
+  @DoFn.BoundedPerElement
+  static final class ReadRangeFn extends DoFn<RangeGroup, SourceRecord> {
+    private final Spec spec;
+    private final TupleTag<SourceRecord> lines;
+    private final TupleTag<DeadLetter> failed;
+    private final SplitLinesFn reader;
+
+    ReadRangeFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
       this.spec = spec;
       this.lines = lines;
       this.failed = failed;
@@ -729,12 +828,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
         if (!tracker.tryClaim(i)) {
           return ProcessContinuation.stop();
         }
-        FileRange range = group.ranges().get((int) i);
-        if (range.whole()) {
-          reader.readFile(range, emit);
-        } else {
-          reader.readRange(range, emit);
-        }
+        reader.readRange(group.ranges().get((int) i), emit);
       }
     }
   }
