@@ -255,7 +255,7 @@ class LineageEndToEndTest extends LauncherCalls {
   @Test
   void aStalledOrSilentBackendCostsARunAtMostItsDeadlineAndNoCredentialIsPrinted()
       throws Exception {
-    String secret = "s3cret-" + UUID.randomUUID();
+    String canary = "canary-" + UUID.randomUUID();
     HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
     stalling.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
@@ -289,11 +289,11 @@ class LineageEndToEndTest extends LauncherCalls {
                 "--deadLetter=file:" + dir.resolve("dlq-" + port),
                 "--lineageTimeout=PT1S",
                 "--lineage=http://svc:"
-                    + secret
+                    + canary
                     + "@127.0.0.1:"
                     + port
                     + "/api/v1/lineage?api_key="
-                    + secret));
+                    + canary));
         long seconds = java.time.Duration.ofNanos(System.nanoTime() - started).toSeconds();
         // Before: each event waited for an answer that never ended (or 3 x 10 s for none).
         assertThat("seconds the run took", seconds < 30, is(true));
@@ -302,7 +302,7 @@ class LineageEndToEndTest extends LauncherCalls {
         assertThat(
             printed,
             containsString("http://***@127.0.0.1:" + port + "/api/v1/lineage?api_key=***"));
-        assertThat(printed, org.hamcrest.Matchers.not(containsString(secret)));
+        assertThat(printed, org.hamcrest.Matchers.not(containsString(canary)));
       }
     } finally {
       System.setErr(stderr);
@@ -312,7 +312,7 @@ class LineageEndToEndTest extends LauncherCalls {
     }
     assertThat(
         warnings.toString(StandardCharsets.UTF_8),
-        org.hamcrest.Matchers.not(containsString(secret)));
+        org.hamcrest.Matchers.not(containsString(canary)));
   }
 
   /** jdbc-to-lake of table lineage_src into {@code lake}, its lineage sent to {@code lineage}. */

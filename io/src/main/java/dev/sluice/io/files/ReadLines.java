@@ -750,22 +750,29 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     };
   }
 
+  /** What the readers of groups share: the spec, their two outputs, the line reader. */
+  abstract static class ReaderFn extends DoFn<RangeGroup, SourceRecord> {
+    final Spec spec;
+    final TupleTag<SourceRecord> lines;
+    final TupleTag<DeadLetter> failed;
+    final SplitLinesFn reader;
+
+    ReaderFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
+      this.spec = spec;
+      this.lines = lines;
+      this.failed = failed;
+      this.reader = new SplitLinesFn(spec);
+    }
+  }
+
   /**
    * Reads a group's whole files, one after another, in one step: no checkpoints (on the Direct
    * runner a splittable read checkpoints every 100 lines, and each checkpoint costs the runner
    * bookkeeping over all that is pending), a group being at most {@link #GROUP_BYTES} of input.
    */
-  static final class ReadGroupFn extends DoFn<RangeGroup, SourceRecord> {
-    private final Spec spec;
-    private final TupleTag<SourceRecord> lines;
-    private final TupleTag<DeadLetter> failed;
-    private final SplitLinesFn reader;
-
+  static final class ReadGroupFn extends ReaderFn {
     ReadGroupFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
-      this.spec = spec;
-      this.lines = lines;
-      this.failed = failed;
-      this.reader = new SplitLinesFn(spec);
+      super(spec, lines, failed);
     }
 
     @ProcessElement
@@ -788,17 +795,9 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
    * of lines).
    */
   @DoFn.BoundedPerElement
-  static final class ReadRangeFn extends DoFn<RangeGroup, SourceRecord> {
-    private final Spec spec;
-    private final TupleTag<SourceRecord> lines;
-    private final TupleTag<DeadLetter> failed;
-    private final SplitLinesFn reader;
-
+  static final class ReadRangeFn extends ReaderFn {
     ReadRangeFn(Spec spec, TupleTag<SourceRecord> lines, TupleTag<DeadLetter> failed) {
-      this.spec = spec;
-      this.lines = lines;
-      this.failed = failed;
-      this.reader = new SplitLinesFn(spec);
+      super(spec, lines, failed);
     }
 
     @GetInitialRestriction
