@@ -13,8 +13,8 @@ import org.apache.iceberg.Table;
 /**
  * {@code sluice maintain --output=iceberg:<namespace>.<table> --warehouse=<dir> [--catalog=...]
  * [--catalogUser=... --catalogPassword=...] [--compact [--targetFileBytes=N]]
- * [--expireSnapshotsOlderThan=P7D] [--removeOrphans [--orphanAge=P1D]]}: keeps an Iceberg table
- * healthy, and prints what it did.
+ * [--expireSnapshotsOlderThan=P7D] [--removeOrphans [--orphanAge=P1D]]
+ * [--removeAuditBranchesOlderThan=P7D]}: keeps an Iceberg table healthy, and prints what it did.
  */
 final class MaintainCommand {
   static final List<String> OWN =
@@ -28,7 +28,8 @@ final class MaintainCommand {
           "targetFileBytes",
           "expireSnapshotsOlderThan",
           "removeOrphans",
-          "orphanAge");
+          "orphanAge",
+          "removeAuditBranchesOlderThan");
 
   private MaintainCommand() {}
 
@@ -53,11 +54,14 @@ final class MaintainCommand {
     boolean compact = Boolean.parseBoolean(flags.get("compact", "false"));
     boolean orphans = Boolean.parseBoolean(flags.get("removeOrphans", "false"));
     String expire = flags.get("expireSnapshotsOlderThan");
-    if (!compact && !orphans && expire == null) {
+    String branches = flags.get("removeAuditBranchesOlderThan");
+    if (!compact && !orphans && expire == null && branches == null) {
       throw new Launcher.UsageException(
-          "maintain does nothing without --compact, --expireSnapshotsOlderThan=<ISO-8601> or"
-              + " --removeOrphans");
+          "maintain does nothing without --compact, --expireSnapshotsOlderThan=<ISO-8601>,"
+              + " --removeOrphans or --removeAuditBranchesOlderThan=<ISO-8601>");
     }
+    Duration branchAge =
+        branches == null ? null : duration("removeAuditBranchesOlderThan", branches);
     long target = Long.parseLong(flags.get("targetFileBytes", String.valueOf(128L << 20)));
     Duration orphanAge = duration("orphanAge", flags.get("orphanAge", "P1D"));
     Duration expireAge = expire == null ? null : duration("expireSnapshotsOlderThan", expire);
@@ -75,6 +79,19 @@ final class MaintainCommand {
                   + " row(s), "
                   + count(table.snapshots())
                   + " snapshot(s)");
+          if (branchAge != null) {
+            // First: the snapshots of a removed branch can then expire, and its files become
+            // orphans.
+            List<String> removed =
+                IcebergMaintenance.removeBranches(
+                    table, dev.sluice.pipelines.core.Lakehouse.AUDIT_BRANCH_PREFIX, branchAge);
+            out.println(
+                "  removed "
+                    + removed.size()
+                    + " audit branch(es) older than "
+                    + branches
+                    + (removed.isEmpty() ? "" : ": " + String.join(", ", removed)));
+          }
           if (compact) {
             Map<String, String> done = IcebergMaintenance.compact(table, target);
             out.println(

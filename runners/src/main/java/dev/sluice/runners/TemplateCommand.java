@@ -106,6 +106,7 @@ final class TemplateCommand {
                   ", ",
                   java.util.stream.Stream.of(
                           built.plan().run().prepare(),
+                          built.plan().run().audit(),
                           built.plan().run().onSuccess(),
                           built.plan().run().cleanup())
                       .flatMap(List::stream)

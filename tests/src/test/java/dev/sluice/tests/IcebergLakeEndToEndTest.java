@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
@@ -184,11 +185,13 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
   }
 
   /**
-   * A closed gate leaves the table's main snapshot as it was and exits 4; an open one moves it by
-   * exactly the run's rows.
+   * Write-audit-publish on Iceberg's terms: a gated run commits to a branch {@code audit-<run>}
+   * before its gate is judged. A closed gate leaves main's snapshot as it was, exits 4 and leaves
+   * the branch (named in the report, holding the run's rows) for inspection; an open one moves main
+   * by exactly the run's rows and removes its branch. {@code maintain} removes the branch left.
    */
   @Test
-  void aClosedGateLeavesTheTableUntouched() throws Exception {
+  void aClosedGateLeavesMainUntouchedAndItsAuditBranchForInspection() throws Exception {
     assertOk(load(corpus("in1", 1, 20), null));
     long before = snapshot();
     Path strict =
@@ -198,15 +201,155 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
     assertThat(load(corpus("in2", 101, 10), null, "--rules=" + strict), is(Launcher.QUALITY));
     assertThat(snapshot(), is(before));
     assertThat(icebergIds(null), equalTo(range(1, 20)));
+    String audit = report().get("outputs").get("audit branch").asText();
+    assertThat(audit, containsString("main moves to it only when the gate opens"));
+    String branch = audit.substring(0, audit.indexOf(' '));
+    assertThat(branch, org.hamcrest.Matchers.startsWith("audit-"));
+    assertThat(branches(), equalTo(List.of(branch)));
+    List<Long> both = range(1, 20);
+    both.addAll(range(101, 10));
+    assertThat("the branch holds main and the run's rows", branchIds(branch), equalTo(both));
 
     Path relaxed =
         Files.writeString(
             dir.resolve("relaxed.yaml"),
             "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1, severity: error}\n");
     assertOk(load(corpus("in2", 101, 10), null, "--rules=" + relaxed));
-    List<Long> both = range(1, 20);
-    both.addAll(range(101, 10));
     assertThat(icebergIds(null), equalTo(both));
+    assertThat(duckdbIds(null), equalTo(both));
+    assertThat(
+        report().get("outputs").get("snapshot").asText(), containsString("main fast-forwarded"));
+    assertThat(report().get("outputs").get("audit branch").asText(), containsString("published"));
+    assertThat("only the closed gate's branch is left", branches(), equalTo(List.of(branch)));
+
+    out.reset();
+    assertOk(
+        run(
+            "maintain",
+            "--output=iceberg:lake.orders",
+            "--warehouse=" + dir.resolve("warehouse"),
+            "--removeAuditBranchesOlderThan=PT0S"));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("removed 1 audit branch(es)"));
+    assertThat(branches(), equalTo(List.of()));
+    assertThat(icebergIds(null), equalTo(both));
+  }
+
+  /** The table's branches other than main. */
+  private List<String> branches() throws Exception {
+    return catalog(null)
+        .using(
+            c -> {
+              List<String> names = new ArrayList<>();
+              c.loadTable(TableIdentifier.parse("lake.orders"))
+                  .refs()
+                  .forEach((name, ref) -> names.add(name));
+              names.remove("main");
+              names.sort(null);
+              return names;
+            });
+  }
+
+  /** The order ids of {@code branch}, by Iceberg's generic reader. */
+  private List<Long> branchIds(String branch) throws Exception {
+    return catalog(null)
+        .using(
+            c -> {
+              Table table = c.loadTable(TableIdentifier.parse("lake.orders"));
+              List<Long> ids = new ArrayList<>();
+              try (CloseableIterable<Record> rows =
+                  IcebergGenerics.read(table)
+                      .useSnapshot(table.snapshot(branch).snapshotId())
+                      .build()) {
+                rows.forEach(r -> ids.add((Long) r.getField("order_id")));
+              }
+              ids.sort(null);
+              return ids;
+            });
+  }
+
+  /**
+   * A newer contract that adds an optional field adds the column in the run's own commit (one new
+   * table metadata version for schema and data): the rows before read null, the new rows their
+   * values. A contract that changes a column's type is refused before anything is read, naming the
+   * field.
+   */
+  @Test
+  void aContractAddingAnOptionalFieldAddsTheColumnWithTheDataAndABreakingOneIsRefused()
+      throws Exception {
+    assertOk(load(corpus("in1", 1, 4), null));
+    String v2 = dev.sluice.schemas.Order.getClassSchema().toString(true);
+    com.fasterxml.jackson.databind.node.ObjectNode contract =
+        (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(v2);
+    contract.put("sluice.version", 3);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) contract.get("fields"))
+        .addObject()
+        .put("name", "coupon")
+        .putNull("default")
+        .putArray("type")
+        .add("null")
+        .add("string");
+    Path v3 = Files.writeString(dir.resolve("order-v3.avsc"), contract.toString());
+    Path in2 = Files.createDirectories(dir.resolve("in2"));
+    Files.writeString(
+        in2.resolve("orders.csv"),
+        HEADER.replace("note\n", "note,coupon\n")
+            + line(201, "2026-11-24").replace("\n", ",XMAS\n")
+            + line(202, "2026-11-25").replace("\n", ",\n"));
+    int versions = metadataVersions();
+    assertOk(load(in2, null, "--schemaFile=" + v3));
+    assertThat("schema and data in one commit", metadataVersions(), is(versions + 1));
+    Map<Long, Object> coupons =
+        catalog(null)
+            .using(
+                c -> {
+                  Map<Long, Object> byId = new java.util.TreeMap<>();
+                  try (CloseableIterable<Record> rows =
+                      IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.orders")))
+                          .build()) {
+                    rows.forEach(
+                        r -> byId.put((Long) r.getField("order_id"), r.getField("coupon")));
+                  }
+                  return byId;
+                });
+    Map<Long, Object> expected = new java.util.TreeMap<>();
+    for (long id = 1; id <= 4; id++) {
+      expected.put(id, null);
+    }
+    expected.put(201L, "XMAS");
+    expected.put(202L, null);
+    assertThat(coupons, equalTo(expected));
+
+    // Avro reads an old long as a double (the contract's compatibility check lets it pass), but an
+    // Iceberg long column cannot become a double.
+    com.fasterxml.jackson.databind.node.ObjectNode widened =
+        (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(v2);
+    widened.put("sluice.version", 3);
+    for (JsonNode field : widened.get("fields")) {
+      if (field.get("name").asText().equals("version")) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) field).put("type", "double");
+      }
+    }
+    Path breaking = Files.writeString(dir.resolve("order-widened.avsc"), widened.toString());
+    int code = load(in2, null, "--schemaFile=" + breaking);
+    assertThat(code == Launcher.OK, is(false));
+    String printed = err.toString(StandardCharsets.UTF_8);
+    assertThat(printed, containsString("column 'version' is long but the contract has double"));
+    assertThat(printed, containsString("breaking"));
+    assertThat(metadataVersions(), is(versions + 1));
+  }
+
+  /** How many metadata versions the table has had (each commit writes one). */
+  private int metadataVersions() throws Exception {
+    return catalog(null)
+        .using(
+            c ->
+                ((org.apache.iceberg.HasTableOperations)
+                            c.loadTable(TableIdentifier.parse("lake.orders")))
+                        .operations()
+                        .current()
+                        .previousFiles()
+                        .size()
+                    + 1);
   }
 
   private long snapshot() throws Exception {

@@ -13,12 +13,18 @@ import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.ManageSnapshots;
 import org.apache.iceberg.OverwriteFiles;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.SchemaParser;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.util.SnapshotUtil;
 
 /**
  * Makes a run's data files part of its table in one atomic commit: the files the run wrote are
@@ -39,6 +45,17 @@ public final class IcebergCommit {
       @Nullable Long snapshotId, int added, int removed, long records, boolean repeated) {}
 
   /**
+   * A run's commit: its data files, the stems of the files they replace, the summary of its
+   * snapshot, its id, and the schema its files were written with (null: the table's).
+   */
+  public record Change(
+      List<WrittenFile> files,
+      List<String> stems,
+      Map<String, String> summary,
+      String commitId,
+      @Nullable String schemaJson) {}
+
+  /**
    * Commits {@code files} to {@code table}, replacing the files of {@code stems}, on {@code branch}
    * (null: main).
    *
@@ -53,57 +70,130 @@ public final class IcebergCommit {
       String commitId,
       @Nullable String branch)
       throws IOException {
-    return catalog.using(opened -> commit(opened, table, files, stems, summary, commitId, branch));
+    return commit(catalog, table, new Change(files, stems, summary, commitId, null), branch);
+  }
+
+  /** Commits {@code change} to {@code table} on {@code branch} (null: main). */
+  public static Committed commit(
+      IcebergCatalog catalog, String table, Change change, @Nullable String branch)
+      throws IOException {
+    return catalog.using(
+        opened -> commit(opened.loadTable(TableIdentifier.parse(table)), table, change, branch));
+  }
+
+  /**
+   * Makes a change committed to an audit {@code branch} part of {@code main}: a fast-forward when
+   * main has not moved since the branch was made, else the same change committed again on main (its
+   * files replace the same inputs' files there); the branch is removed. Nothing happens twice: a
+   * main that has the change's commit id already only loses the branch.
+   */
+  public static Committed publish(
+      IcebergCatalog catalog, String table, Change change, String branch) throws IOException {
+    return catalog.using(
+        opened -> {
+          Table loaded = opened.loadTable(TableIdentifier.parse(table));
+          Snapshot head = loaded.snapshot(branch);
+          Snapshot main = loaded.currentSnapshot();
+          Committed done;
+          if (head != null
+              && change.commitId().equals(head.summary().get(COMMIT_ID))
+              && (main == null
+                  || SnapshotUtil.isAncestorOf(loaded, head.snapshotId(), main.snapshotId()))) {
+            ManageSnapshots manage = loaded.manageSnapshots();
+            if (main == null) {
+              manage.setCurrentSnapshot(head.snapshotId());
+            } else {
+              manage.fastForwardBranch(SnapshotRef.MAIN_BRANCH, branch);
+            }
+            manage.removeBranch(branch).commit();
+            loaded.refresh();
+            done = new Committed(head.snapshotId(), 0, 0, 0, false);
+          } else {
+            done = commit(loaded, table, change, null);
+            if (loaded.refs().containsKey(branch)) {
+              loaded.manageSnapshots().removeBranch(branch).commit();
+            }
+          }
+          return done;
+        });
   }
 
   private static Committed commit(
-      Catalog opened,
-      String table,
-      List<WrittenFile> files,
-      List<String> stems,
-      Map<String, String> summary,
-      String commitId,
-      @Nullable String branch)
-      throws IOException {
-    Table loaded = opened.loadTable(TableIdentifier.parse(table));
-    for (Snapshot snapshot : loaded.snapshots()) {
-      if (commitId.equals(snapshot.summary().get(COMMIT_ID))) {
-        return new Committed(snapshot.snapshotId(), 0, 0, 0, true);
-      }
+      Table loaded, String table, Change change, @Nullable String branch) throws IOException {
+    Snapshot head = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
+    if (head == null && branch != null) {
+      // A new branch starts from main.
+      head = loaded.currentSnapshot();
+    }
+    Snapshot landed = landed(loaded, head, change.commitId());
+    if (landed != null) {
+      return new Committed(landed.snapshotId(), 0, 0, 0, true);
     }
     Set<String> own = new HashSet<>();
-    stems.forEach(s -> own.add(s + "-"));
-    List<DataFile> replaced = owned(loaded, own, branch);
-    if (files.isEmpty() && replaced.isEmpty()) {
+    change.stems().forEach(s -> own.add(s + "-"));
+    List<DataFile> replaced = owned(loaded, own, head);
+    if (change.files().isEmpty() && replaced.isEmpty()) {
       return new Committed(null, 0, 0, 0, false);
     }
-    OverwriteFiles overwrite = loaded.newOverwrite();
+    Transaction transaction = loaded.newTransaction();
+    if (change.schemaJson() != null) {
+      Schema written = SchemaParser.fromJson(change.schemaJson());
+      if (!written.sameSchema(loaded.schema())) {
+        UpdateSchema update =
+            IcebergTables.evolve(
+                transaction.updateSchema(), loaded.schema(), written, TableIdentifier.parse(table));
+        if (!update.apply().sameSchema(written)) {
+          throw new IOException(
+              "the schema of table "
+                  + table
+                  + " changed while the run wrote its files (now "
+                  + loaded.schema().asStruct()
+                  + "): nothing was committed; run again");
+        }
+        update.commit();
+      }
+    }
+    OverwriteFiles overwrite = transaction.newOverwrite();
     replaced.forEach(overwrite::deleteFile);
     long records = 0;
-    for (WrittenFile file : files) {
+    for (WrittenFile file : change.files()) {
       overwrite.addFile(dataFile(file));
       records += file.records();
     }
-    summary.forEach(overwrite::set);
-    overwrite.set(COMMIT_ID, commitId);
+    change.summary().forEach(overwrite::set);
+    overwrite.set(COMMIT_ID, change.commitId());
     if (branch != null) {
       overwrite.toBranch(branch);
     }
     overwrite.commit();
+    transaction.commitTransaction();
     loaded.refresh();
-    Snapshot landed = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
+    Snapshot after = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
     return new Committed(
-        landed == null ? null : landed.snapshotId(), files.size(), replaced.size(), records, false);
+        after == null ? null : after.snapshotId(),
+        change.files().size(),
+        replaced.size(),
+        records,
+        false);
   }
 
-  /** The table's current files whose names start with one of {@code prefixes}. */
-  private static List<DataFile> owned(Table table, Set<String> prefixes, @Nullable String branch)
+  /** The snapshot of {@code head}'s history that carries {@code commitId}, or null. */
+  private static @Nullable Snapshot landed(Table table, @Nullable Snapshot head, String commitId) {
+    if (head == null) {
+      return null;
+    }
+    for (Snapshot snapshot : SnapshotUtil.ancestorsOf(head.snapshotId(), table::snapshot)) {
+      if (commitId.equals(snapshot.summary().get(COMMIT_ID))) {
+        return snapshot;
+      }
+    }
+    return null;
+  }
+
+  /** The files of {@code current} whose names start with one of {@code prefixes}. */
+  private static List<DataFile> owned(Table table, Set<String> prefixes, @Nullable Snapshot current)
       throws IOException {
     List<DataFile> owned = new ArrayList<>();
-    Snapshot current = branch == null ? table.currentSnapshot() : table.snapshot(branch);
-    if (current == null && branch != null) {
-      current = table.currentSnapshot();
-    }
     if (current == null || prefixes.isEmpty()) {
       return owned;
     }

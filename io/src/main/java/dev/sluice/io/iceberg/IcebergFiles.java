@@ -6,11 +6,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.util.UUID;
+import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.SchemaParser;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -29,6 +31,7 @@ import org.apache.iceberg.parquet.Parquet;
 public final class IcebergFiles implements FileSink {
   private final IcebergCatalog catalog;
   private final String table;
+  private final @Nullable String schemaJson;
   private transient Catalog opened;
   private transient Table loaded;
   private transient Schema schema;
@@ -39,22 +42,31 @@ public final class IcebergFiles implements FileSink {
   private transient GenericRecord lastAvro;
   private transient Record lastRecord;
 
-  private IcebergFiles(IcebergCatalog catalog, String table) {
+  private IcebergFiles(IcebergCatalog catalog, String table, @Nullable String schemaJson) {
     this.catalog = catalog;
     this.table = table;
+    this.schemaJson = schemaJson;
   }
 
   /** Data files of {@code table} ({@code namespace.table}) of {@code catalog}. */
   public static IcebergFiles of(IcebergCatalog catalog, String table) {
     IcebergTables.identifier(table);
-    return new IcebergFiles(catalog, table);
+    return new IcebergFiles(catalog, table, null);
+  }
+
+  /**
+   * The same files, written with {@code schema} (the table's with the columns the run's commit
+   * adds, {@link IcebergTables.Planned}) instead of the table's current schema.
+   */
+  public IcebergFiles withSchema(Schema schema) {
+    return new IcebergFiles(catalog, table, SchemaParser.toJson(schema));
   }
 
   @Override
   public void setup() {
     opened = catalog.open();
     loaded = opened.loadTable(TableIdentifier.parse(table));
-    schema = loaded.schema();
+    schema = schemaJson == null ? loaded.schema() : SchemaParser.fromJson(schemaJson);
     spec = loaded.spec();
     records = new IcebergRecords(schema);
     wrapper = new InternalRecordWrapper(schema.asStruct());
@@ -85,6 +97,7 @@ public final class IcebergFiles implements FileSink {
     DataWriter<Record> writer =
         Parquet.writeData(loaded.io().newOutputFile(location))
             .forTable(loaded)
+            .schema(schema)
             .withSpec(spec)
             .withPartition(spec.isUnpartitioned() ? null : partitionKey)
             .createWriterFunc(GenericParquetWriter::create)

@@ -187,6 +187,35 @@ public final class IcebergMaintenance {
     return deleted;
   }
 
+  /**
+   * Removes the branches named {@code prefix*} (the audit branches of gated runs whose gate stayed
+   * closed) whose head is older than {@code age}, in one commit; their snapshots go with the next
+   * expiry.
+   *
+   * @return the removed branches
+   */
+  public static List<String> removeBranches(Table table, String prefix, Duration age) {
+    long before = Instant.now().minus(age).toEpochMilli();
+    List<String> removed = new ArrayList<>();
+    org.apache.iceberg.ManageSnapshots manage = table.manageSnapshots();
+    table
+        .refs()
+        .forEach(
+            (name, ref) -> {
+              if (ref.isBranch()
+                  && name.startsWith(prefix)
+                  && table.snapshot(ref.snapshotId()).timestampMillis() < before) {
+                manage.removeBranch(name);
+                removed.add(name);
+              }
+            });
+    if (!removed.isEmpty()) {
+      manage.commit();
+    }
+    removed.sort(null);
+    return removed;
+  }
+
   /** A location without the {@code file:} scheme's variations, for comparison. */
   private static String normalize(String location) {
     return location.replaceFirst("^file:/+", "/");

@@ -172,13 +172,53 @@ public final class IcebergTables {
     Table table = catalog.loadTable(id);
     List<Types.NestedField> added = check(table.schema(), wanted, id);
     if (!added.isEmpty()) {
-      UpdateSchema update = table.updateSchema();
-      for (Types.NestedField field : added) {
-        update.addColumn(field.name(), field.type(), field.doc());
-      }
-      update.commit();
+      evolve(table.updateSchema(), added).commit();
     }
     return table;
+  }
+
+  /**
+   * A table as a run writes it: the table, and the schema of the run's data files (the table's,
+   * with the contract's optional fields it lacks as new columns: the run's commit adds them, with
+   * its data).
+   */
+  public record Planned(Table table, Schema schema) {
+    /** Whether the run's commit adds columns to the table. */
+    public boolean evolves() {
+      return !schema.sameSchema(table.schema());
+    }
+  }
+
+  /**
+   * As {@link #ensure}, but a table that exists is only checked: the columns the contract adds are
+   * in the planned schema, not yet in the table.
+   */
+  public static Planned plan(
+      Catalog catalog, TableIdentifier id, org.apache.avro.Schema contract, String partitionBy) {
+    if (!catalog.tableExists(id)) {
+      Table created = ensure(catalog, id, contract, partitionBy);
+      return new Planned(created, created.schema());
+    }
+    Table table = catalog.loadTable(id);
+    List<Types.NestedField> added = check(table.schema(), schemaOf(contract), id);
+    return new Planned(
+        table, added.isEmpty() ? table.schema() : evolve(table.updateSchema(), added).apply());
+  }
+
+  /**
+   * Adds to {@code update} the columns of {@code target} that {@code current} lacks, checking that
+   * they are optional columns of the contract; fails naming a breaking difference.
+   */
+  public static UpdateSchema evolve(
+      UpdateSchema update, Schema current, Schema target, TableIdentifier id) {
+    return evolve(update, check(current, target, id));
+  }
+
+  private static UpdateSchema evolve(UpdateSchema update, List<Types.NestedField> added) {
+    for (Types.NestedField field : added) {
+      update.addColumn(field.name(), field.type(), field.doc());
+    }
+    return update;
   }
 
   private static void createNamespace(SupportsNamespaces namespaces, Namespace namespace) {

@@ -214,4 +214,47 @@ class IcebergTablesTest {
             () -> IcebergTables.partitionSpec(schema, "day(shipped_at)"));
     assertThat(e.getMessage(), containsString("'shipped_at' is not a field of the contract"));
   }
+
+  /**
+   * A change committed to an audit branch is not in main; published, main has it and the branch is
+   * gone. When main moved meanwhile (another input's commit), the change is committed again on
+   * main, keeping the other input's rows. Publishing again does nothing.
+   */
+  @Test
+  void anAuditBranchIsPublishedByFastForwardOrAgainOnAMainThatMoved(TestPipeline pipeline)
+      throws Exception {
+    ensure(ORDER);
+    List<WrittenFile> both =
+        write(
+            pipeline,
+            dir.resolve("list").toString(),
+            List.of(
+                order("/in/a.csv", 1, "1.00", "2026-11-24T09:00:00Z"),
+                order("/in/b.csv", 2, "2.00", "2026-11-25T09:00:00Z")));
+    List<WrittenFile> a = both.stream().filter(f -> f.partition().contains("2026-11-24")).toList();
+    List<WrittenFile> b = both.stream().filter(f -> f.partition().contains("2026-11-25")).toList();
+    assertThat(a.size() + "+" + b.size(), is("1+1"));
+    IcebergCommit.Change change =
+        new IcebergCommit.Change(a, List.of(a.get(0).stem()), Map.of(), "run-a", null);
+    IcebergCommit.Committed audited =
+        IcebergCommit.commit(catalog, "lake.orders", change, "audit-a");
+    assertThat(audited.added(), is(1));
+    assertThat("main has nothing yet", rows().size(), is(0));
+
+    // Main moves: another input lands straight on main.
+    IcebergCommit.commit(
+        catalog, "lake.orders", b, List.of(b.get(0).stem()), Map.of(), "run-b", null);
+
+    IcebergCommit.Committed published =
+        IcebergCommit.publish(catalog, "lake.orders", change, "audit-a");
+    assertThat("committed again on main", published.added(), is(1));
+    assertThat(
+        rows(),
+        containsInAnyOrder("1 1.00 NEW 2026-11-24T09:00Z n1", "2 2.00 NEW 2026-11-25T09:00Z null"));
+    assertThat(
+        catalog.using(c -> c.loadTable(ID).refs().keySet()), equalTo(java.util.Set.of("main")));
+    assertThat(
+        IcebergCommit.publish(catalog, "lake.orders", change, "audit-a").repeated(), is(true));
+    assertThat(rows().size(), is(2));
+  }
 }

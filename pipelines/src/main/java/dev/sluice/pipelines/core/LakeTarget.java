@@ -25,6 +25,7 @@ import org.apache.beam.sdk.values.POutput;
  * @param stem every file's name stem, or null to name files after each record's input file
  * @param catalog the catalog of the Iceberg table written, or null for a directory lake
  * @param table the Iceberg table written ({@code namespace.table}), or null for a directory lake
+ * @param tableSchema the Iceberg schema (JSON) the table's data files are written with, or null
  */
 public record LakeTarget(
     String directory,
@@ -33,7 +34,8 @@ public record LakeTarget(
     int numShards,
     @Nullable String stem,
     @Nullable IcebergCatalog catalog,
-    @Nullable String table)
+    @Nullable String table,
+    @Nullable String tableSchema)
     implements Serializable {
 
   /** A directory lake. */
@@ -43,7 +45,7 @@ public record LakeTarget(
       String partitionField,
       int numShards,
       @Nullable String stem) {
-    this(directory, publishedAt, partitionField, numShards, stem, null, null);
+    this(directory, publishedAt, partitionField, numShards, stem, null, null, null);
   }
 
   /**
@@ -78,7 +80,10 @@ public record LakeTarget(
       // Data files where the table keeps them, listed in the run's pending directory.
       WriteDataFiles write =
           WriteDataFiles.to(
-              IcebergFiles.of(catalog, table),
+              tableSchema == null
+                  ? IcebergFiles.of(catalog, table)
+                  : IcebergFiles.of(catalog, table)
+                      .withSchema(org.apache.iceberg.SchemaParser.fromJson(tableSchema)),
               directory.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
               pipeline,
               "iceberg:" + table);

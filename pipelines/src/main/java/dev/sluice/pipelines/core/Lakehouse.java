@@ -27,6 +27,8 @@ public final class Lakehouse {
    * @param location where the table keeps its files (for lineage)
    * @param partitionField the contract's partition field (the directory lake's)
    * @param contract the contract's full name and version, for the snapshot summary
+   * @param schemaJson the schema of the run's data files: the table's, with the columns the
+   *     contract adds (the run's commit adds them to the table with its data)
    */
   public record Table(
       IcebergCatalog catalog,
@@ -34,7 +36,8 @@ public final class Lakehouse {
       String warehouse,
       String location,
       String partitionField,
-      String contract)
+      String contract,
+      String schemaJson)
       implements Serializable {
     /** Where the run keeps its own files (report, history, pending lists): under the warehouse. */
     public String home() {
@@ -43,27 +46,55 @@ public final class Lakehouse {
 
     /** The write of a run whose pending list goes under {@code staging}. */
     public LakeTarget target(String staging, @Nullable String stem) {
-      return new LakeTarget(staging, location, partitionField, 1, stem, catalog, name);
+      return new LakeTarget(staging, location, partitionField, 1, stem, catalog, name, schemaJson);
     }
 
-    /** The commit of a run's listed files, replacing the files of {@code stems}. */
-    public Steps.CommitIceberg commit(
-        String pipeline, String staging, List<String> stems, String inputTag) {
+    /**
+     * {@code run} with the commit of its listed files, replacing the files of {@code stems}: after
+     * the gate, straight to main when the run is not gated; when it is (write-audit-publish), to a
+     * branch {@code audit-<run>} before the gate is judged, and main fast-forwarded to it only when
+     * the gate opens (a closed gate leaves main as it was and the branch for inspection).
+     *
+     * @param check a step that must pass before anything is committed, or null
+     */
+    public RunPlan withCommit(
+        RunPlan run,
+        String pipeline,
+        String staging,
+        List<String> stems,
+        String inputTag,
+        boolean gated,
+        @Nullable RunPlan.Step check) {
       LinkedHashMap<String, String> summary = new LinkedHashMap<>();
       summary.put("sluice.pipeline", pipeline);
       summary.put("sluice.inputs", inputTag);
       summary.put("sluice.contract", contract);
-      String commitId = pipeline + "/" + name + "/" + UUID.randomUUID();
+      String id = UUID.randomUUID().toString();
+      String commitId = pipeline + "/" + name + "/" + id;
       summary.put("sluice.run", commitId);
-      return new Steps.CommitIceberg(
-          catalog,
-          name,
-          staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
-          stems,
-          commitId,
-          summary);
+      String fileList = staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST;
+      Steps.CommitIceberg commit =
+          new Steps.CommitIceberg(
+              catalog,
+              name,
+              fileList,
+              stems,
+              commitId,
+              summary,
+              schemaJson,
+              gated ? AUDIT_BRANCH_PREFIX + id : null,
+              false);
+      if (!gated) {
+        return (check == null ? run : run.withOnSuccess(check)).withOnSuccess(commit);
+      }
+      return (check == null ? run : run.withAudit(check))
+          .withAudit(commit)
+          .withOnSuccess(commit.publishing());
     }
   }
+
+  /** The name prefix of the branches gated runs commit to (see {@code sluice maintain}). */
+  public static final String AUDIT_BRANCH_PREFIX = "audit-";
 
   /**
    * The table {@code output} names, made or checked now; null when {@code output} is a directory.
@@ -100,19 +131,19 @@ public final class Lakehouse {
         options.getPartitionBy() == null ? "day(" + partitionField + ")" : options.getPartitionBy();
     Object version = contract.getObjectProp("sluice.version");
     try {
-      String location =
+      IcebergTables.Planned planned =
           catalog.using(
               opened ->
-                  IcebergTables.ensure(
-                          opened, IcebergTables.identifier(name), contract, partitionBy)
-                      .location());
+                  IcebergTables.plan(
+                      opened, IcebergTables.identifier(name), contract, partitionBy));
       return new Table(
           catalog,
           name,
           warehouse,
-          location,
+          planned.table().location(),
           partitionField,
-          contract.getFullName() + (version == null ? "" : " v" + version));
+          contract.getFullName() + (version == null ? "" : " v" + version),
+          org.apache.iceberg.SchemaParser.toJson(planned.schema()));
     } catch (java.io.IOException e) {
       throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
     }

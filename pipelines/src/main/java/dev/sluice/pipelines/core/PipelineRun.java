@@ -3,6 +3,7 @@ package dev.sluice.pipelines.core;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -281,6 +282,15 @@ public final class PipelineRun {
     try {
       boolean succeeded =
           state == PipelineResult.State.DONE && (!plan.bounded() || summary.accountingGap() == 0);
+      if (succeeded && plan.bounded()) {
+        try {
+          summary = runSteps(plan.audit(), summary, out);
+        } catch (StepFailed e) {
+          verdict = "step_failed";
+          throw withReport(e.failure(definition.name()), plan, e.summary, out);
+        }
+        outcome.summary = summary;
+      }
       if (succeeded && plan.bounded() && plan.quality() != null) {
         quality =
             QualityReport.evaluate(
@@ -306,29 +316,11 @@ public final class PipelineRun {
         }
       }
       if (succeeded && plan.bounded()) {
-        for (RunPlan.Step step : plan.onSuccess()) {
-          try {
-            if (step instanceof RunPlan.ReportingStep reporting) {
-              Map<String, String> reported = reporting.runAndReport(summary);
-              reported.forEach((label, value) -> out.println("  " + label + ": " + value));
-              summary = summary.withOutputs(reported);
-            } else {
-              step.run(summary);
-            }
-          } catch (Exception e) {
-            verdict = "step_failed";
-            throw withReport(
-                new RunFailedException(
-                    definition.name()
-                        + " ran, but its step '"
-                        + step.name()
-                        + "' failed: "
-                        + e.getMessage(),
-                    e),
-                plan,
-                summary,
-                out);
-          }
+        try {
+          summary = runSteps(plan.onSuccess(), summary, out);
+        } catch (StepFailed e) {
+          verdict = "step_failed";
+          throw withReport(e.failure(definition.name()), plan, e.summary, out);
         }
       }
       writeReport(plan, summary, out);
@@ -346,6 +338,46 @@ public final class PipelineRun {
         record(definition.name(), plan, summary, quality, verdict, out);
       }
     }
+  }
+
+  /** A plan's step that failed, with the summary as far as the steps before it went. */
+  private static final class StepFailed extends Exception {
+    private final RunSummary summary;
+    private final RunPlan.Step step;
+
+    StepFailed(RunPlan.Step step, RunSummary summary, Exception cause) {
+      super(cause);
+      this.step = step;
+      this.summary = summary;
+    }
+
+    RunFailedException failure(String pipeline) {
+      return new RunFailedException(
+          pipeline + " ran, but its step '" + step.name() + "' failed: " + getCause().getMessage(),
+          getCause());
+    }
+  }
+
+  /**
+   * Carries out {@code steps} in order; what a reporting step returns is printed and added to the
+   * summary's outputs.
+   */
+  private static RunSummary runSteps(List<RunPlan.Step> steps, RunSummary summary, PrintStream out)
+      throws StepFailed {
+    for (RunPlan.Step step : steps) {
+      try {
+        if (step instanceof RunPlan.ReportingStep reporting) {
+          Map<String, String> reported = reporting.runAndReport(summary);
+          reported.forEach((label, value) -> out.println("  " + label + ": " + value));
+          summary = summary.withOutputs(reported);
+        } else {
+          step.run(summary);
+        }
+      } catch (Exception e) {
+        throw new StepFailed(step, summary, e);
+      }
+    }
+    return summary;
   }
 
   /** The pipeline's earlier runs, for the change rules; a history that cannot be read fails. */

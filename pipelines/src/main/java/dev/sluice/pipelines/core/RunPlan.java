@@ -20,6 +20,8 @@ import javax.annotation.Nullable;
  * @param runReport where the JSON run report is written, or null for none
  * @param quality rules whose dataset rules are judged after a bounded run, or null
  * @param prepare steps run just before the pipeline starts (e.g. create a staging table)
+ * @param audit steps run after a successful, balanced bounded run, before its quality gate is
+ *     judged (e.g. commit to an audit branch that readers can inspect); a failure fails the run
  * @param onSuccess steps run, in order, after a successful, balanced bounded run whose quality gate
  *     is open (e.g. publish staged files, commit a watermark or offsets); a failure fails the run
  * @param cleanup steps run when the run ends, however it ends (e.g. drop a staging table); a
@@ -32,6 +34,7 @@ public record RunPlan(
     @Nullable String runReport,
     @Nullable RulesFile quality,
     List<Step> prepare,
+    List<Step> audit,
     List<Step> onSuccess,
     List<Step> cleanup,
     @Nullable String runHistory)
@@ -69,13 +72,15 @@ public record RunPlan(
   public RunPlan {
     outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
     prepare = List.copyOf(prepare);
+    audit = List.copyOf(audit);
     onSuccess = List.copyOf(onSuccess);
     cleanup = List.copyOf(cleanup);
   }
 
   /** A plan with no rules and no steps. */
   public static RunPlan of(boolean bounded, Map<String, String> outputs, String runReport) {
-    return new RunPlan(bounded, outputs, runReport, null, List.of(), List.of(), List.of(), null);
+    return new RunPlan(
+        bounded, outputs, runReport, null, List.of(), List.of(), List.of(), List.of(), null);
   }
 
   /** The same plan, judging the rules' dataset rules after a bounded run (the quality gate). */
@@ -83,35 +88,82 @@ public record RunPlan(
     return rules == null
         ? this
         : new RunPlan(
-            bounded, outputs, runReport, rules.file(), prepare, onSuccess, cleanup, runHistory);
+            bounded,
+            outputs,
+            runReport,
+            rules.file(),
+            prepare,
+            audit,
+            onSuccess,
+            cleanup,
+            runHistory);
   }
 
   /** The same plan with one more step before the run. */
   public RunPlan withPrepare(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, plus(prepare, step), onSuccess, cleanup, runHistory);
+        bounded,
+        outputs,
+        runReport,
+        quality,
+        plus(prepare, step),
+        audit,
+        onSuccess,
+        cleanup,
+        runHistory);
+  }
+
+  /** The same plan with one more step after a successful run, before its gate is judged. */
+  public RunPlan withAudit(Step step) {
+    return new RunPlan(
+        bounded,
+        outputs,
+        runReport,
+        quality,
+        prepare,
+        plus(audit, step),
+        onSuccess,
+        cleanup,
+        runHistory);
   }
 
   /** The same plan with one more step after a successful run. */
   public RunPlan withOnSuccess(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, prepare, plus(onSuccess, step), cleanup, runHistory);
+        bounded,
+        outputs,
+        runReport,
+        quality,
+        prepare,
+        audit,
+        plus(onSuccess, step),
+        cleanup,
+        runHistory);
   }
 
   /** The same plan with one more step for when the run ends however it ends. */
   public RunPlan withCleanup(Step step) {
     return new RunPlan(
-        bounded, outputs, runReport, quality, prepare, onSuccess, plus(cleanup, step), runHistory);
+        bounded,
+        outputs,
+        runReport,
+        quality,
+        prepare,
+        audit,
+        onSuccess,
+        plus(cleanup, step),
+        runHistory);
   }
 
   /** The same plan, recording bounded runs in (and judging change rules by) a run history. */
   public RunPlan withHistory(@Nullable String dir) {
-    return new RunPlan(bounded, outputs, runReport, quality, prepare, onSuccess, cleanup, dir);
+    return new RunPlan(
+        bounded, outputs, runReport, quality, prepare, audit, onSuccess, cleanup, dir);
   }
 
   /** Whether the launcher has anything to do around the run besides watching it. */
   public boolean hasSteps() {
-    return !prepare.isEmpty() || !onSuccess.isEmpty() || !cleanup.isEmpty();
+    return !prepare.isEmpty() || !audit.isEmpty() || !onSuccess.isEmpty() || !cleanup.isEmpty();
   }
 
   private static List<Step> plus(List<Step> steps, Step step) {

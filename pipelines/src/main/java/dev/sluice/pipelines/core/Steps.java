@@ -170,7 +170,9 @@ public final class Steps {
 
   /**
    * Commits a run's listed data files to its Iceberg table in one snapshot, replacing the files of
-   * the inputs it read, with the run's id, inputs, counts and contract in the snapshot summary.
+   * the inputs it read, with the run's id, inputs, counts and contract in the snapshot summary, and
+   * the columns its contract adds: to main, or to an audit {@code branch}; or ({@code publish})
+   * makes what it committed to that branch part of main.
    */
   public record CommitIceberg(
       dev.sluice.io.iceberg.IcebergCatalog catalog,
@@ -178,16 +180,29 @@ public final class Steps {
       String fileList,
       List<String> stems,
       String commitId,
-      LinkedHashMap<String, String> properties)
+      LinkedHashMap<String, String> properties,
+      @Nullable String schemaJson,
+      @Nullable String branch,
+      boolean publish)
       implements RunPlan.ReportingStep {
     public CommitIceberg {
       stems = List.copyOf(stems);
       properties = new LinkedHashMap<>(properties);
     }
 
+    /** The step that moves main to what this one committed to its branch. */
+    public CommitIceberg publishing() {
+      return new CommitIceberg(
+          catalog, table, fileList, stems, commitId, properties, schemaJson, branch, true);
+    }
+
     @Override
     public String name() {
-      return "commit the run's data files to Iceberg table " + table;
+      return publish
+          ? "publish audit branch " + branch + " of Iceberg table " + table + " to main"
+          : "commit the run's data files to Iceberg table "
+              + table
+              + (branch == null ? "" : " on branch " + branch);
     }
 
     @Override
@@ -197,31 +212,60 @@ public final class Steps {
       snapshot.put("sluice.written", String.valueOf(summary.written()));
       snapshot.put("sluice.dead-lettered", String.valueOf(summary.deadLettered()));
       snapshot.put("sluice.filtered", String.valueOf(summary.filtered()));
-      dev.sluice.io.iceberg.IcebergCommit.Committed committed =
-          dev.sluice.io.iceberg.IcebergCommit.commit(
-              catalog,
-              table,
+      dev.sluice.io.iceberg.IcebergCommit.Change change =
+          new dev.sluice.io.iceberg.IcebergCommit.Change(
               dev.sluice.io.files.WriteDataFiles.listed(fileList),
               stems,
               snapshot,
               commitId,
-              null);
+              schemaJson);
       Map<String, String> reported = new LinkedHashMap<>();
-      reported.put(
-          "snapshot",
+      if (publish) {
+        dev.sluice.io.iceberg.IcebergCommit.Committed committed =
+            dev.sluice.io.iceberg.IcebergCommit.publish(catalog, table, change, branch);
+        reported.put(
+            "snapshot",
+            committed.snapshotId()
+                + (committed.repeated()
+                    ? " (on main already)"
+                    : committed.added() == 0 && committed.removed() == 0
+                        ? " (main fast-forwarded to " + branch + ", which is removed)"
+                        : " ("
+                            + describe(committed)
+                            + ", committed again on main, which had"
+                            + " moved; "
+                            + branch
+                            + " removed)"));
+        reported.put("audit branch", branch + " (published)");
+        return reported;
+      }
+      dev.sluice.io.iceberg.IcebergCommit.Committed committed =
+          dev.sluice.io.iceberg.IcebergCommit.commit(catalog, table, change, branch);
+      String what =
           committed.snapshotId() == null
               ? "none (nothing to commit)"
               : committed.snapshotId()
                   + (committed.repeated()
                       ? " (committed already)"
-                      : " (+"
-                          + committed.added()
-                          + " file(s), "
-                          + committed.records()
-                          + " row(s); -"
-                          + committed.removed()
-                          + " file(s) replaced)"));
+                      : " (" + describe(committed) + ")");
+      if (branch == null) {
+        reported.put("snapshot", what);
+      } else {
+        reported.put(
+            "audit branch",
+            branch + " at snapshot " + what + ": main moves to it only when the gate opens");
+      }
       return reported;
+    }
+
+    private static String describe(dev.sluice.io.iceberg.IcebergCommit.Committed committed) {
+      return "+"
+          + committed.added()
+          + " file(s), "
+          + committed.records()
+          + " row(s); -"
+          + committed.removed()
+          + " file(s) replaced";
     }
   }
 

@@ -230,24 +230,28 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         // This run replaces what earlier runs wrote for the same input files, nothing else.
         own = inputs.stream().map(f -> LakeNames.ofInputFile(f) + "-").toList();
       }
-      if (listed != null) {
-        // A file that changed while the run read it was still being written: nothing of the run
-        // is published.
-        run = run.withOnSuccess(new Steps.CheckInputsUnchanged(listed));
+      // A file that changed while the run read it was still being written: nothing of the run
+      // is published.
+      RunPlan.Step unchanged = listed == null ? null : new Steps.CheckInputsUnchanged(listed);
+      if (table == null) {
+        run =
+            (unchanged == null ? run : run.withOnSuccess(unchanged))
+                .withOnSuccess(
+                    new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest));
+      } else {
+        run =
+            table.withCommit(
+                run,
+                NAME,
+                staging,
+                own.stream().map(o -> o.substring(0, o.length() - 1)).toList(),
+                replay != null
+                    ? "replay-" + replay.tag()
+                    : LakeNames.tag(inputs == null ? List.of() : inputs),
+                rules != null && rules.gates(),
+                unchanged);
       }
-      run =
-          run.withOnSuccess(
-                  table == null
-                      ? new Steps.PublishLake(
-                          NAME, schema.toString(), staging, output, own, manifest)
-                      : table.commit(
-                          NAME,
-                          staging,
-                          own.stream().map(o -> o.substring(0, o.length() - 1)).toList(),
-                          replay != null
-                              ? "replay-" + replay.tag()
-                              : LakeNames.tag(inputs == null ? List.of() : inputs)))
-              .withCleanup(new Steps.DiscardStaging(staging));
+      run = run.withCleanup(new Steps.DiscardStaging(staging));
     }
     if (replay != null) {
       run = run.withOnSuccess(replay.mark());
