@@ -104,6 +104,65 @@ class FlinkPortabilityTest extends LauncherCalls {
     }
   }
 
+  /** The rows of Iceberg table {@code table} of the warehouse's embedded catalog, sorted. */
+  private List<String> icebergRows(String table) throws Exception {
+    return new dev.sluice.io.iceberg.IcebergCatalog(
+            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
+            dir.resolve("warehouse").toString(),
+            null,
+            null)
+        .using(
+            c -> {
+              List<String> rows = new ArrayList<>();
+              try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> all =
+                  org.apache.iceberg.data.IcebergGenerics.read(
+                          c.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(table)))
+                      .build()) {
+                all.forEach(r -> rows.add(r.toString()));
+              }
+              rows.sort(null);
+              return rows;
+            });
+  }
+
+  /** files-to-lake into an Iceberg table: the same rows whichever runner wrote the data files. */
+  @Test
+  void filesToLakeFillsTheSameIcebergTableOnEveryRunner() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    StringBuilder csv =
+        new StringBuilder(
+            "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n");
+    for (int id = 1; id <= 30; id++) {
+      csv.append(id + ",10,1.00,EUR,NEW,2026-11-2" + (4 + id % 3) + "T09:00:00Z,")
+          .append("2026-11-24T09:00:00Z,1," + (id % 4 == 0 ? "" : "n" + id) + "\n");
+    }
+    csv.append("31,x,3.00,EUR,NEW,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,\n");
+    Files.writeString(in.resolve("orders.csv"), csv);
+    Map<String, String[]> runners = new java.util.LinkedHashMap<>();
+    runners.put("direct", new String[0]);
+    runners.putAll(flinkRunners());
+    for (Map.Entry<String, String[]> runner : runners.entrySet()) {
+      String name = runner.getKey();
+      assertOk(
+          run(
+              with(
+                  with(
+                      new String[] {"files-to-lake", "--input=" + in + "/*.csv"},
+                      "--output=iceberg:lake." + name,
+                      "--warehouse=" + dir.resolve("warehouse"),
+                      "--runReport=" + dir.resolve(name + "-report.json"),
+                      "--deadLetter=file:" + dir.resolve("dlq-" + name)),
+                  runner.getValue())));
+      assertBalanced(dir.resolve(name + "-report.json"));
+      assertThat(name, deadLetters(dir.resolve("dlq-" + name)).size(), is(1));
+    }
+    List<String> direct = icebergRows("lake.direct");
+    assertThat(direct.size(), is(30));
+    for (String name : flinkRunners().keySet()) {
+      assertThat(name, icebergRows("lake." + name), equalTo(direct));
+    }
+  }
+
   @Test
   void kafkaToJdbcBoundedFillsTheSameTableOnEveryRunner() throws Exception {
     String topic = SharedSandbox.newTopic("portable", 2);
