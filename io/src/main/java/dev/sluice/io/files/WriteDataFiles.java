@@ -45,7 +45,7 @@ import org.joda.time.Instant;
 public final class WriteDataFiles
     extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<WrittenFile>> {
   private final FileSink sink;
-  private final String listDirectory;
+  private final @javax.annotation.Nullable String listDirectory;
   private final String pipeline;
   private final String lineage;
   private final SerializableFunction<SourceRecord, String> stem;
@@ -53,7 +53,7 @@ public final class WriteDataFiles
 
   private WriteDataFiles(
       FileSink sink,
-      String listDirectory,
+      @javax.annotation.Nullable String listDirectory,
       String pipeline,
       String lineage,
       SerializableFunction<SourceRecord, String> stem,
@@ -80,6 +80,15 @@ public final class WriteDataFiles
         sink, listDirectory, pipeline, lineage, LakeNames::inputFileStem, null);
   }
 
+  /**
+   * Records into {@code sink}'s files, not listed anywhere: what becomes of them is the next
+   * step's, from this transform's output (a streaming run's commit per window).
+   */
+  public static WriteDataFiles unlisted(FileSink sink, String pipeline, String lineage) {
+    checkArgument(sink != null, "sink must not be null");
+    return new WriteDataFiles(sink, null, pipeline, lineage, LakeNames::inputFileStem, null);
+  }
+
   /** The stem of each record's files, from its source (default: its input file's). */
   public WriteDataFiles withStem(SerializableFunction<SourceRecord, String> stem) {
     checkArgument(stem != null, "stem must not be null");
@@ -98,7 +107,7 @@ public final class WriteDataFiles
     builder
         .add(DisplayData.item("sink", lineage))
         .add(DisplayData.item("format", sink.getClass().getSimpleName()))
-        .add(DisplayData.item("listedIn", listDirectory));
+        .addIfNotNull(DisplayData.item("listedIn", listDirectory));
   }
 
   @Override
@@ -117,6 +126,9 @@ public final class WriteDataFiles
                             ? null
                             : dev.sluice.transforms.core.Progress.of(pipeline, runId, 0, "lines"))))
             .setCoder(SerializableCoder.of(WrittenFile.class));
+    if (listDirectory == null) {
+      return written;
+    }
     // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files. A
     // few keys, not one per file: the Direct runner handles each key's group as a bundle of its
     // own.

@@ -101,6 +101,13 @@ public record IcebergCatalog(
             e);
       }
     }
+    if (uri.startsWith("jdbc:sqlite:")) {
+      // Many connections of one run (each writer's, a streaming run's commits, readers): readers
+      // do not block the writer (write-ahead log), and a writer waits for another rather than
+      // failing at once with SQLITE_BUSY.
+      properties.put(JdbcCatalog.PROPERTY_PREFIX + "journal_mode", "WAL");
+      properties.put(JdbcCatalog.PROPERTY_PREFIX + "busy_timeout", "60000");
+    }
     // The catalog's current layout (it holds views too); an older one is migrated.
     properties.put(JdbcCatalog.PROPERTY_PREFIX + "schema-version", "V1");
     if (user != null) {

@@ -46,14 +46,32 @@ public final class IcebergCommit {
 
   /**
    * A run's commit: its data files, the stems of the files they replace, the summary of its
-   * snapshot, its id, and the schema its files were written with (null: the table's).
+   * snapshot, its id, the schema its files were written with (null: the table's), and the name
+   * prefixes of files that are never replaced (a streaming run's own files of earlier windows).
    */
   public record Change(
       List<WrittenFile> files,
       List<String> stems,
       Map<String, String> summary,
       String commitId,
-      @Nullable String schemaJson) {}
+      @Nullable String schemaJson,
+      List<String> keep) {
+    public Change {
+      files = List.copyOf(files);
+      stems = List.copyOf(stems);
+      keep = List.copyOf(keep);
+    }
+
+    /** A change that keeps no file of its stems. */
+    public Change(
+        List<WrittenFile> files,
+        List<String> stems,
+        Map<String, String> summary,
+        String commitId,
+        @Nullable String schemaJson) {
+      this(files, stems, summary, commitId, schemaJson, List.of());
+    }
+  }
 
   /**
    * Commits {@code files} to {@code table}, replacing the files of {@code stems}, on {@code branch}
@@ -131,7 +149,7 @@ public final class IcebergCommit {
     }
     Set<String> own = new HashSet<>();
     change.stems().forEach(s -> own.add(s + "-"));
-    List<DataFile> replaced = owned(loaded, own, head);
+    List<DataFile> replaced = owned(loaded, own, change.keep(), head);
     if (change.files().isEmpty() && replaced.isEmpty()) {
       return new Committed(null, 0, 0, 0, false);
     }
@@ -190,8 +208,12 @@ public final class IcebergCommit {
     return null;
   }
 
-  /** The files of {@code current} whose names start with one of {@code prefixes}. */
-  private static List<DataFile> owned(Table table, Set<String> prefixes, @Nullable Snapshot current)
+  /**
+   * The files of {@code current} whose names start with one of {@code prefixes} and with none of
+   * {@code keep}.
+   */
+  private static List<DataFile> owned(
+      Table table, Set<String> prefixes, List<String> keep, @Nullable Snapshot current)
       throws IOException {
     List<DataFile> owned = new ArrayList<>();
     if (current == null || prefixes.isEmpty()) {
@@ -201,7 +223,8 @@ public final class IcebergCommit {
         table.newScan().useSnapshot(current.snapshotId()).planFiles()) {
       for (FileScanTask task : tasks) {
         String location = task.file().location();
-        if (LakePublisher.ownedBy(location.substring(location.lastIndexOf('/') + 1), prefixes)) {
+        String name = location.substring(location.lastIndexOf('/') + 1);
+        if (LakePublisher.ownedBy(name, prefixes) && keep.stream().noneMatch(name::startsWith)) {
           owned.add(task.file());
         }
       }

@@ -257,4 +257,60 @@ class IcebergTablesTest {
         IcebergCommit.publish(catalog, "lake.orders", change, "audit-a").repeated(), is(true));
     assertThat(rows().size(), is(2));
   }
+
+  /**
+   * A streaming run's window commit replayed after a failure (the runner retries the bundle that
+   * committed) finds its id in the table and adds nothing; the next window's commit lands.
+   */
+  @Test
+  void aReplayedWindowCommitAddsNothing(TestPipeline pipeline) throws Exception {
+    ensure(ORDER);
+    List<WrittenFile> files =
+        write(
+            pipeline,
+            dir.resolve("list").toString(),
+            List.of(
+                order("/in/a.csv", 1, "1.00", "2026-11-24T09:00:00Z"),
+                order("/in/b.csv", 2, "2.00", "2026-11-25T09:00:00Z")));
+    WriteIcebergWindows.CommitFn commit =
+        new WriteIcebergWindows.CommitFn(
+            catalog, "lake.orders", "p", "run1", null, new java.util.LinkedHashMap<>());
+    org.apache.beam.sdk.transforms.windowing.IntervalWindow window =
+        new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
+            new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
+    String first =
+        commit.commit(
+            files.subList(0, 1),
+            window,
+            org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING);
+    assertThat(first, containsString("p/lake.orders/run1/" + window + "/0 -> snapshot "));
+    assertThat(first, containsString("(+1 file(s), 1 row(s); -0 replaced)"));
+    int snapshots = catalog.using(c -> snapshotCount(c.loadTable(ID)));
+
+    String replayed =
+        commit.commit(
+            files.subList(0, 1),
+            window,
+            org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING);
+    assertThat(replayed, containsString("(committed already)"));
+    assertThat(rows().size(), is(1));
+    assertThat(catalog.using(c -> snapshotCount(c.loadTable(ID))), is(snapshots));
+
+    org.apache.beam.sdk.transforms.windowing.IntervalWindow next =
+        new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
+            new org.joda.time.Instant(60_000), new org.joda.time.Instant(120_000));
+    assertThat(
+        commit.commit(
+            files.subList(1, 2), next, org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING),
+        containsString("(+1 file(s), 1 row(s); -0 replaced)"));
+    assertThat(rows().size(), is(2));
+  }
+
+  private static int snapshotCount(Table table) {
+    int n = 0;
+    for (org.apache.iceberg.Snapshot ignored : table.snapshots()) {
+      n++;
+    }
+    return n;
+  }
 }

@@ -6,6 +6,7 @@ import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergFiles;
+import dev.sluice.io.iceberg.WriteIcebergWindows;
 import dev.sluice.transforms.core.Traced;
 import java.io.Serializable;
 import javax.annotation.Nullable;
@@ -26,6 +27,7 @@ import org.apache.beam.sdk.values.POutput;
  * @param catalog the catalog of the Iceberg table written, or null for a directory lake
  * @param table the Iceberg table written ({@code namespace.table}), or null for a directory lake
  * @param tableSchema the Iceberg schema (JSON) the table's data files are written with, or null
+ * @param streaming the write of a watching run into the table, committed per window, or null
  */
 public record LakeTarget(
     String directory,
@@ -35,7 +37,8 @@ public record LakeTarget(
     @Nullable String stem,
     @Nullable IcebergCatalog catalog,
     @Nullable String table,
-    @Nullable String tableSchema)
+    @Nullable String tableSchema,
+    @Nullable WriteIcebergWindows streaming)
     implements Serializable {
 
   /** A directory lake. */
@@ -45,7 +48,7 @@ public record LakeTarget(
       String partitionField,
       int numShards,
       @Nullable String stem) {
-    this(directory, publishedAt, partitionField, numShards, stem, null, null, null);
+    this(directory, publishedAt, partitionField, numShards, stem, null, null, null, null);
   }
 
   /**
@@ -57,6 +60,9 @@ public record LakeTarget(
    */
   public PTransform<PCollection<Traced<GenericRecord>>, ? extends POutput> transform(
       Schema schema, String pipeline, @Nullable String progress) {
+    if (streaming != null) {
+      return streaming;
+    }
     WriteDataFiles perBundle = perBundle(schema, pipeline);
     if (perBundle != null) {
       return progress == null ? perBundle : perBundle.withProgressOf(progress);
@@ -71,7 +77,7 @@ public record LakeTarget(
 
   /** Whether the run writes its files per bundle and lists them (a staged lake, or a table). */
   public boolean writesPerBundle() {
-    return table != null || !directory.equals(publishedAt);
+    return streaming == null && (table != null || !directory.equals(publishedAt));
   }
 
   private @Nullable WriteDataFiles perBundle(Schema schema, String pipeline) {

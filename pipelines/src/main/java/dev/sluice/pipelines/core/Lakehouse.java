@@ -3,6 +3,7 @@ package dev.sluice.pipelines.core;
 import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergTables;
+import dev.sluice.io.iceberg.WriteIcebergWindows;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,31 @@ public final class Lakehouse {
 
     /** The write of a run whose pending list goes under {@code staging}. */
     public LakeTarget target(String staging, @Nullable String stem) {
-      return new LakeTarget(staging, location, partitionField, 1, stem, catalog, name, schemaJson);
+      return new LakeTarget(
+          staging, location, partitionField, 1, stem, catalog, name, schemaJson, null);
+    }
+
+    /**
+     * The write of a watching run: data files per bundle, committed once per window, each commit
+     * with an id of the pipeline, table, run and window (a retried one adds nothing).
+     */
+    public LakeTarget streaming(String pipeline, String inputs) {
+      String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      summary.put("sluice.inputs", inputs);
+      summary.put("sluice.contract", contract);
+      return new LakeTarget(
+          location,
+          location,
+          partitionField,
+          1,
+          null,
+          catalog,
+          name,
+          schemaJson,
+          WriteIcebergWindows.to(catalog, name, pipeline, run)
+              .withSchema(schemaJson)
+              .withSummary(summary));
     }
 
     /**

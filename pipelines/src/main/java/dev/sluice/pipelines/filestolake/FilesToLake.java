@@ -151,11 +151,6 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         options.getPartitionField() == null ? "created_at" : options.getPartitionField();
     WriteLake.checkPartitionField(schema, partitionField);
     Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, schema, partitionField);
-    if (table != null && watch != null) {
-      throw new IllegalArgumentException(
-          "--watch into an Iceberg table is not supported yet: load it with bounded runs, or"
-              + " watch into a directory lake (--output=<dir>)");
-    }
     LocalDirectory.checkWritable(
         table == null ? "output" : "warehouse", table == null ? options.getOutput() : table.home());
     // Bounded runs into a local lake or a table are write-audit-publish: files are staged (or
@@ -179,7 +174,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
                 partitionField,
                 options.getNumShards(),
                 replayStem)
-            : table.target(staging, replayStem);
+            : watch != null
+                ? table.streaming(NAME, options.getInput())
+                : table.target(staging, replayStem);
     Rules rules = Rules.load(options, schema, NAME);
     // A staged run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set. Other

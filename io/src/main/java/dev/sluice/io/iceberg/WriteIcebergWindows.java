@@ -1,0 +1,204 @@
+package dev.sluice.io.iceberg;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import dev.sluice.io.files.LakeNames;
+import dev.sluice.io.files.WriteDataFiles;
+import dev.sluice.io.files.WrittenFile;
+import dev.sluice.transforms.core.Traced;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.annotation.Nullable;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * A streaming write into an Iceberg table: each bundle writes Parquet data files (as {@link
+ * WriteDataFiles}), and once a window is complete its files become part of the table in one commit.
+ * The commit's id names the pipeline, the table, the run and the window (and pane), and is kept in
+ * the snapshot summary: a commit retried after it landed finds its id in the table's history and
+ * adds nothing (the Flink Iceberg sink's approach, with windows for checkpoints).
+ *
+ * <p>A commit replaces the table's files of the same input files written by other runs (a watch
+ * restarted reads its inputs again: their rows are replaced, not doubled), never the files this run
+ * wrote in earlier windows. The output is one line per commit, saying what it did.
+ */
+public final class WriteIcebergWindows
+    extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<String>> {
+  private final IcebergFiles files;
+  private final IcebergCatalog catalog;
+  private final String table;
+  private final String pipeline;
+  private final String run;
+  private final @Nullable String schemaJson;
+  private final LinkedHashMap<String, String> summary;
+
+  private WriteIcebergWindows(
+      IcebergFiles files,
+      IcebergCatalog catalog,
+      String table,
+      String pipeline,
+      String run,
+      @Nullable String schemaJson,
+      Map<String, String> summary) {
+    this.files = files;
+    this.catalog = catalog;
+    this.table = table;
+    this.pipeline = pipeline;
+    this.run = run;
+    this.schemaJson = schemaJson;
+    this.summary = new LinkedHashMap<>(summary);
+  }
+
+  /**
+   * Records into {@code table} of {@code catalog}, committed per window; {@code pipeline} names the
+   * counters, {@code run} (letters, digits, dashes) this run's files and commits.
+   */
+  public static WriteIcebergWindows to(
+      IcebergCatalog catalog, String table, String pipeline, String run) {
+    checkArgument(run != null && run.matches("[A-Za-z0-9]+"), "run must be letters and digits");
+    return new WriteIcebergWindows(
+        IcebergFiles.of(catalog, table), catalog, table, pipeline, run, null, Map.of());
+  }
+
+  /** Files written with {@code schema} (JSON), whose new columns the first commit adds. */
+  public WriteIcebergWindows withSchema(String schemaJson) {
+    return new WriteIcebergWindows(
+        files.withSchema(org.apache.iceberg.SchemaParser.fromJson(schemaJson)),
+        catalog,
+        table,
+        pipeline,
+        run,
+        schemaJson,
+        summary);
+  }
+
+  /** Properties every commit's snapshot summary carries (contract, inputs). */
+  public WriteIcebergWindows withSummary(Map<String, String> properties) {
+    return new WriteIcebergWindows(files, catalog, table, pipeline, run, schemaJson, properties);
+  }
+
+  @Override
+  public PCollection<String> expand(PCollection<Traced<GenericRecord>> records) {
+    String suffix = "-" + run;
+    return records
+        .apply(
+            "WriteDataFiles",
+            WriteDataFiles.unlisted(files, pipeline, "iceberg:" + table)
+                .withStem(source -> LakeNames.inputFileStem(source) + suffix))
+        .apply("ByTable", WithKeys.of(table))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(WrittenFile.class)))
+        .apply("WindowFiles", GroupByKey.create())
+        .apply(
+            "Commit", ParDo.of(new CommitFn(catalog, table, pipeline, run, schemaJson, summary)));
+  }
+
+  /** Commits a window's files in one snapshot. */
+  static final class CommitFn extends DoFn<KV<String, Iterable<WrittenFile>>, String> {
+    private final IcebergCatalog catalog;
+    private final String table;
+    private final String pipeline;
+    private final String run;
+    private final @Nullable String schemaJson;
+    private final LinkedHashMap<String, String> summary;
+    private final Counter commits;
+    private final Counter repeated;
+
+    CommitFn(
+        IcebergCatalog catalog,
+        String table,
+        String pipeline,
+        String run,
+        @Nullable String schemaJson,
+        LinkedHashMap<String, String> summary) {
+      this.catalog = catalog;
+      this.table = table;
+      this.pipeline = pipeline;
+      this.run = run;
+      this.schemaJson = schemaJson;
+      this.summary = summary;
+      this.commits = Metrics.counter(pipeline, "iceberg_commits");
+      this.repeated = Metrics.counter(pipeline, "iceberg_commits_repeated");
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Iterable<WrittenFile>> element,
+        BoundedWindow window,
+        PaneInfo pane,
+        OutputReceiver<String> out)
+        throws IOException {
+      out.output(commit(element.getValue(), window, pane));
+      commits.inc();
+    }
+
+    /** Commits {@code written}, the files of {@code window}'s {@code pane}; what it did. */
+    String commit(Iterable<WrittenFile> written, BoundedWindow window, PaneInfo pane)
+        throws IOException {
+      List<WrittenFile> files = new ArrayList<>();
+      written.forEach(files::add);
+      files.sort(java.util.Comparator.comparing(WrittenFile::path));
+      String suffix = "-" + run;
+      Set<String> stems = new LinkedHashSet<>();
+      long rows = 0;
+      for (WrittenFile file : files) {
+        String stem = file.stem();
+        stems.add(
+            stem.endsWith(suffix) ? stem.substring(0, stem.length() - suffix.length()) : stem);
+        rows += file.records();
+      }
+      List<String> keep = stems.stream().map(s -> s + suffix + "-").toList();
+      String id = commitId(pipeline, table, run, window, pane);
+      Map<String, String> properties = new LinkedHashMap<>(summary);
+      properties.put("sluice.pipeline", pipeline);
+      properties.put("sluice.run", run);
+      properties.put("sluice.window", window.toString());
+      properties.put("sluice.written", String.valueOf(rows));
+      IcebergCommit.Committed done =
+          IcebergCommit.commit(
+              catalog,
+              table,
+              new IcebergCommit.Change(files, List.copyOf(stems), properties, id, schemaJson, keep),
+              null);
+      if (done.repeated()) {
+        repeated.inc();
+      }
+      return id
+          + " -> snapshot "
+          + done.snapshotId()
+          + (done.repeated()
+              ? " (committed already)"
+              : " (+"
+                  + done.added()
+                  + " file(s), "
+                  + done.records()
+                  + " row(s); -"
+                  + done.removed()
+                  + " replaced)");
+    }
+  }
+
+  /** The id of the commit of {@code window}'s {@code pane} of {@code run}. */
+  static String commitId(
+      String pipeline, String table, String run, BoundedWindow window, PaneInfo pane) {
+    return pipeline + "/" + table + "/" + run + "/" + window + "/" + pane.getIndex();
+  }
+}
