@@ -144,6 +144,52 @@ class LineageEndToEndTest extends LauncherCalls {
     assertThat(metrics.get("columnMetrics").get("note").get("nullCount").asLong(), is(1L));
   }
 
+  /**
+   * Into an Iceberg table: the output is the table's location (as files are named) with the table,
+   * as its catalog names it, in a symlinks facet; its statistics are the snapshot's own (rows, data
+   * files, bytes).
+   */
+  @Test
+  void filesToLakeIntoAnIcebergTableNamesItsLocationAndTableAndTheSnapshotsStatistics()
+      throws Exception {
+    Path in =
+        orders(
+            "in",
+            "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,",
+            "2,20,2.00,EUR,NEW,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,n");
+    Path warehouse = dir.resolve("warehouse");
+    Path lineage = dir.resolve("lineage");
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.csv",
+            "--output=iceberg:lake.orders",
+            "--warehouse=" + warehouse,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--lineage=file:" + lineage));
+    JsonNode complete = fileEvents(lineage).get(1);
+    JsonNode output = complete.get("outputs").get(0);
+    assertThat(
+        output.get("namespace").asText() + " " + output.get("name").asText(),
+        equalTo("file " + warehouse.toAbsolutePath().resolve("lake/orders")));
+    assertThat(
+        output.get("facets").get("symlinks").get("identifiers").toString(),
+        equalTo(
+            "[{\"namespace\":\"jdbc:sqlite:"
+                + warehouse.resolve("sluice-catalog.db")
+                + "\",\"name\":\"lake.orders\",\"type\":\"TABLE\"}]"));
+    JsonNode stats = output.get("outputFacets").get("outputStatistics");
+    assertThat(stats.get("rowCount").asLong(), is(2L));
+    assertThat("a data file per day", stats.get("fileCount").asLong(), is(2L));
+    long bytes = 0;
+    try (var files = Files.walk(warehouse.resolve("lake/orders/data"))) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+        bytes += Files.size(f);
+      }
+    }
+    assertThat(stats.get("size").asLong(), is(bytes));
+  }
+
   @Test
   void aFailingRunSendsFailWithTheError() throws Exception {
     Path in =

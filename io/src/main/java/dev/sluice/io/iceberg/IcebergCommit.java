@@ -40,9 +40,21 @@ public final class IcebergCommit {
 
   private IcebergCommit() {}
 
-  /** What a commit did. */
+  /**
+   * What a commit did: its snapshot, the data files it added and removed, and the rows and bytes it
+   * added (from the snapshot's summary).
+   */
   public record Committed(
-      @Nullable Long snapshotId, int added, int removed, long records, boolean repeated) {}
+      @Nullable Long snapshotId,
+      int added,
+      int removed,
+      long records,
+      boolean repeated,
+      long bytes) {
+    Committed(@Nullable Long snapshotId, int added, int removed, long records, boolean repeated) {
+      this(snapshotId, added, removed, records, repeated, 0);
+    }
+  }
 
   /**
    * A run's commit: its data files, the stems of the files they replace, the summary of its
@@ -192,7 +204,13 @@ public final class IcebergCommit {
         change.files().size(),
         replaced.size(),
         records,
-        false);
+        false,
+        after == null
+            ? 0
+            : Long.parseLong(
+                after
+                    .summary()
+                    .getOrDefault(org.apache.iceberg.SnapshotSummary.ADDED_FILE_SIZE_PROP, "0")));
   }
 
   /** The snapshot of {@code head}'s history that carries {@code commitId}, or null. */

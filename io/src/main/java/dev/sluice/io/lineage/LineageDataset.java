@@ -12,9 +12,34 @@ import javax.annotation.Nullable;
  * absolute path, {@code gs://bucket} with the path in it.
  *
  * @param schema the Avro schema of its records, as JSON, or null
+ * @param table the table these files are, as its catalog names it, or null
  */
-public record LineageDataset(String namespace, String name, @Nullable String schema)
+public record LineageDataset(
+    String namespace, String name, @Nullable String schema, @Nullable TableName table)
     implements Serializable {
+
+  /** A table as its catalog names it: the catalog, and {@code namespace.table}. */
+  public record TableName(String namespace, String name) implements Serializable {}
+
+  /** A dataset that is no table of a catalog. */
+  public LineageDataset(String namespace, String name, @Nullable String schema) {
+    this(namespace, name, schema, null);
+  }
+
+  /**
+   * An Iceberg table: its location (as files are named: {@code file} and the path, {@code
+   * gs://bucket} and the path in it), with the table as the catalog names it ({@code catalog} as
+   * given, credentials removed, and {@code namespace.table}) as a symlink.
+   */
+  public static LineageDataset iceberg(
+      String location, String catalog, String table, @Nullable String schema) {
+    LineageDataset files = files(location, schema);
+    return new LineageDataset(
+        files.namespace(),
+        files.name(),
+        schema,
+        new TableName(dev.sluice.io.secrets.Redaction.url(catalog), table));
+  }
 
   /** A table of a PostgreSQL database: {@code postgres://host:port}, {@code db.schema.table}. */
   public static LineageDataset postgres(

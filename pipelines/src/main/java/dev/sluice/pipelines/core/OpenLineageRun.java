@@ -205,7 +205,14 @@ public final class OpenLineageRun {
                 node.putObject("outputFacets"),
                 "outputStatistics",
                 "1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet");
-        stats.put("rowCount", summary.written());
+        Map<String, Long> table = summary.tableStatistics();
+        stats.put("rowCount", table.getOrDefault("rows", summary.written()));
+        if (table.containsKey("bytes")) {
+          stats.put("size", table.get("bytes"));
+        }
+        if (table.containsKey("files")) {
+          stats.put("fileCount", table.get("files"));
+        }
       }
     }
     return event;
@@ -216,6 +223,16 @@ public final class OpenLineageRun {
     node.put("namespace", d.namespace());
     node.put("name", d.name());
     ObjectNode facets = node.putObject("facets");
+    if (d.table() != null) {
+      // The table the files are, as its catalog names it (OpenLineage's convention for tables
+      // of a table format: the dataset is the table's location, the table a symlink of it).
+      ObjectNode symlinks =
+          facet(facets, "symlinks", "1-0-1/SymlinksDatasetFacet.json#/$defs/SymlinksDatasetFacet");
+      ObjectNode id = symlinks.putArray("identifiers").addObject();
+      id.put("namespace", d.table().namespace());
+      id.put("name", d.table().name());
+      id.put("type", "TABLE");
+    }
     if (d.schema() != null) {
       ObjectNode schema =
           facet(facets, "schema", "1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");

@@ -322,6 +322,7 @@ public final class PipelineRun {
           verdict = "step_failed";
           throw withReport(e.failure(definition.name()), plan, e.summary, out);
         }
+        outcome.summary = summary;
       }
       writeReport(plan, summary, out);
       if (state != PipelineResult.State.DONE) {

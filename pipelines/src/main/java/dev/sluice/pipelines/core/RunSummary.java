@@ -38,6 +38,27 @@ public record RunSummary(
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /**
+   * The output a commit reports what it wrote under, as {@code rows=N files=N bytes=N} (the
+   * snapshot's own figures): lineage's output statistics come from it where it is given.
+   */
+  public static final String WRITTEN_TO_TABLE = "written to table";
+
+  /** What {@link #WRITTEN_TO_TABLE} says, by name ({@code rows}, {@code files}, {@code bytes}). */
+  public Map<String, Long> tableStatistics() {
+    Map<String, Long> stats = new java.util.LinkedHashMap<>();
+    String value = outputs.get(WRITTEN_TO_TABLE);
+    if (value != null) {
+      for (String part : value.split("\\s+")) {
+        int eq = part.indexOf('=');
+        if (eq > 0 && part.substring(eq + 1).matches("\\d+")) {
+          stats.put(part.substring(0, eq), Long.parseLong(part.substring(eq + 1)));
+        }
+      }
+    }
+    return stats;
+  }
+
   /** The same summary with more labelled outputs (what a step reported, say). */
   public RunSummary withOutputs(Map<String, String> more) {
     Map<String, String> all = new java.util.LinkedHashMap<>(outputs);

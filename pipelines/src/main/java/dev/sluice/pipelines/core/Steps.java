@@ -248,6 +248,9 @@ public final class Steps {
                   + (committed.repeated()
                       ? " (committed already)"
                       : " (" + describe(committed) + ")");
+      if (committed.snapshotId() != null && !committed.repeated()) {
+        reported.put(RunSummary.WRITTEN_TO_TABLE, statistics(committed));
+      }
       if (branch == null) {
         reported.put("snapshot", what);
       } else {
@@ -256,6 +259,15 @@ public final class Steps {
             branch + " at snapshot " + what + ": main moves to it only when the gate opens");
       }
       return reported;
+    }
+
+    private static String statistics(dev.sluice.io.iceberg.IcebergCommit.Committed committed) {
+      return "rows="
+          + committed.records()
+          + " files="
+          + committed.added()
+          + " bytes="
+          + committed.bytes();
     }
 
     private static String describe(dev.sluice.io.iceberg.IcebergCommit.Committed committed) {

@@ -338,7 +338,13 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
     return List.of(
-        LineageDataset.files(plan.lake().publishedAt(), plan.schema().toString()),
+        plan.lake().table() == null
+            ? LineageDataset.files(plan.lake().publishedAt(), plan.schema().toString())
+            : LineageDataset.iceberg(
+                plan.lake().publishedAt(),
+                plan.lake().catalog().uri(),
+                plan.lake().table(),
+                plan.schema().toString()),
         plan.deadLetters().lineageDataset());
   }
 
