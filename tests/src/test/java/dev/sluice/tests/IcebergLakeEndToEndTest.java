@@ -222,6 +222,16 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
     assertThat(report().get("outputs").get("audit branch").asText(), containsString("published"));
     assertThat("only the closed gate's branch is left", branches(), equalTo(List.of(branch)));
 
+    // status names each run's snapshot, and the branch the closed gate left.
+    out.reset();
+    assertOk(run("status", "--runHistory=" + dir.resolve("warehouse/_sluice/lake.orders/history")));
+    List<String> lines = List.of(out.toString(StandardCharsets.UTF_8).strip().split("\\R"));
+    assertThat(lines.get(0), containsString("snapshot"));
+    assertThat(lines.get(1), org.hamcrest.Matchers.endsWith(" " + before));
+    assertThat(lines.get(2), containsString("quality_gate_closed"));
+    assertThat(lines.get(2), org.hamcrest.Matchers.endsWith(" " + branch));
+    assertThat(lines.get(3), org.hamcrest.Matchers.endsWith(" " + snapshot()));
+
     out.reset();
     assertOk(
         run(

@@ -387,6 +387,19 @@ public final class PipelineRun {
     return plan.runHistory() == null ? null : RunHistory.read(plan.runHistory(), pipeline);
   }
 
+  /**
+   * The table snapshot the run's commit made ({@code 5082...}), or the audit branch a closed gate
+   * left ({@code audit-...}), from what its steps reported; null when it committed none.
+   */
+  private static @javax.annotation.Nullable String snapshot(RunSummary summary) {
+    String snapshot = summary.outputs().get("snapshot");
+    if (snapshot != null && snapshot.matches("-?\\d+\\b.*")) {
+      return snapshot.replaceFirst("^(-?\\d+).*", "$1");
+    }
+    String branch = summary.outputs().get("audit branch");
+    return branch == null ? null : branch.replaceFirst("\\s.*", "");
+  }
+
   /** Records the run in the history; a failure to record is reported, never raised. */
   private static void record(
       String pipeline,
@@ -410,7 +423,8 @@ public final class PipelineRun {
               outcome,
               quality == null || quality.failedErrors().isEmpty(),
               summary.counters(),
-              rules));
+              rules,
+              snapshot(summary)));
       out.println("  run history: " + plan.runHistory());
     } catch (IOException | RuntimeException e) {
       out.println("  run history NOT recorded in " + plan.runHistory() + ": " + e.getMessage());

@@ -40,6 +40,7 @@ public final class RunHistory {
    * @param gateOpen whether its quality gate was open (or it had none)
    * @param counters every counter of the run, by name
    * @param rules each judged rule's name and whether it passed
+   * @param snapshot the table snapshot its commit made (or the audit branch it left), or null
    */
   public record Entry(
       String pipeline,
@@ -49,7 +50,21 @@ public final class RunHistory {
       String result,
       boolean gateOpen,
       Map<String, Long> counters,
-      Map<String, Boolean> rules) {
+      Map<String, Boolean> rules,
+      @Nullable String snapshot) {
+    /** A run that committed no table snapshot. */
+    public Entry(
+        String pipeline,
+        String runId,
+        Instant startedAt,
+        Instant finishedAt,
+        String result,
+        boolean gateOpen,
+        Map<String, Long> counters,
+        Map<String, Boolean> rules) {
+      this(pipeline, runId, startedAt, finishedAt, result, gateOpen, counters, rules, null);
+    }
+
     public long count(String name) {
       return counters.getOrDefault(name, 0L);
     }
@@ -73,6 +88,9 @@ public final class RunHistory {
     new TreeMap<>(entry.counters()).forEach(counters::put);
     ObjectNode rules = root.putObject("rules");
     new TreeMap<>(entry.rules()).forEach(rules::put);
+    if (entry.snapshot() != null) {
+      root.put("snapshot", entry.snapshot());
+    }
     String location =
         base(dir)
             + entry.pipeline()
@@ -126,7 +144,8 @@ public final class RunHistory {
               root.get("result").asText(),
               root.get("gate_open").asBoolean(),
               counters,
-              rules));
+              rules,
+              root.hasNonNull("snapshot") ? root.get("snapshot").asText() : null));
     }
     entries.sort(Comparator.comparing(Entry::finishedAt));
     return entries;
@@ -169,7 +188,7 @@ public final class RunHistory {
     StringBuilder out = new StringBuilder();
     out.append(
         String.format(
-            "%-20s  %-16s  %9s  %10s  %10s  %10s  %10s  %-6s  %s%n",
+            "%-20s  %-16s  %9s  %10s  %10s  %10s  %10s  %-6s  %-19s  %s%n",
             "finished (UTC)",
             "pipeline",
             "duration",
@@ -178,20 +197,24 @@ public final class RunHistory {
             "dead",
             "filtered",
             "gate",
-            "result"));
+            "result",
+            "snapshot"));
     for (Entry e : entries) {
       out.append(
           String.format(
-              "%-20s  %-16s  %8.1fs  %,10d  %,10d  %,10d  %,10d  %-6s  %s%n",
-              e.finishedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
-              e.pipeline(),
-              java.time.Duration.between(e.startedAt(), e.finishedAt()).toMillis() / 1000.0,
-              e.count("read"),
-              e.count("written"),
-              e.count("dead_lettered"),
-              e.count("filtered"),
-              e.gateOpen() ? "open" : "CLOSED",
-              e.result()));
+                      "%-20s  %-16s  %8.1fs  %,10d  %,10d  %,10d  %,10d  %-6s  %-19s  %s%n",
+                      e.finishedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                      e.pipeline(),
+                      java.time.Duration.between(e.startedAt(), e.finishedAt()).toMillis() / 1000.0,
+                      e.count("read"),
+                      e.count("written"),
+                      e.count("dead_lettered"),
+                      e.count("filtered"),
+                      e.gateOpen() ? "open" : "CLOSED",
+                      e.result(),
+                      e.snapshot() == null ? "" : e.snapshot())
+                  .stripTrailing()
+              + System.lineSeparator());
     }
     return out.toString();
   }
