@@ -185,6 +185,21 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
   }
 
   /**
+   * The same load, rerun and second input through a real Iceberg REST catalog (Iceberg's reference
+   * server, which Polaris, Nessie, Glue and Unity implement the protocol of).
+   */
+  @Test
+  void loadsIntoATableOnARestCatalog() throws Exception {
+    try (RestCatalog rest = RestCatalog.start(dir)) {
+      loadRerunAndAddAnInput(rest.uri());
+      assertThat(
+          "the table is the REST server's",
+          java.nio.file.Files.isDirectory(dir.resolve("rest-warehouse/lake/orders/data")),
+          is(true));
+    }
+  }
+
+  /**
    * Write-audit-publish on Iceberg's terms: a gated run commits to a branch {@code audit-<run>}
    * before its gate is judged. A closed gate leaves main's snapshot as it was, exits 4 and leaves
    * the branch (named in the report, holding the run's rows) for inspection; an open one moves main
