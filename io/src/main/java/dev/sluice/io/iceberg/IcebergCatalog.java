@@ -108,6 +108,9 @@ public record IcebergCatalog(
       properties.put(JdbcCatalog.PROPERTY_PREFIX + "journal_mode", "WAL");
       properties.put(JdbcCatalog.PROPERTY_PREFIX + "busy_timeout", "60000");
     }
+    // Files by their location's scheme: the local file system or HDFS through Hadoop, gs://
+    // through Iceberg's GCSFileIO.
+    properties.put(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.io.ResolvingFileIO");
     // The catalog's current layout (it holds views too); an older one is migrated.
     properties.put(JdbcCatalog.PROPERTY_PREFIX + "schema-version", "V1");
     if (user != null) {

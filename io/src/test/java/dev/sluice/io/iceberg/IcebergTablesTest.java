@@ -306,6 +306,18 @@ class IcebergTablesTest {
     assertThat(rows().size(), is(2));
   }
 
+  /**
+   * A table's files go through the file system of their location's scheme: local paths through
+   * Hadoop's, gs:// through Iceberg's GCSFileIO (which is on the classpath).
+   */
+  @Test
+  void filesResolveByTheirSchemeLocalAndGcs() {
+    Table table = ensure(ORDER);
+    org.apache.iceberg.io.ResolvingFileIO io = (org.apache.iceberg.io.ResolvingFileIO) table.io();
+    assertThat(io.ioClass(table.location()).getSimpleName(), is("HadoopFileIO"));
+    assertThat(io.ioClass("gs://bucket/warehouse/lake/orders").getSimpleName(), is("GCSFileIO"));
+  }
+
   private static int snapshotCount(Table table) {
     int n = 0;
     for (org.apache.iceberg.Snapshot ignored : table.snapshots()) {
