@@ -328,6 +328,72 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     assertThat(origins(deadLetters), equalTo(List.of()));
   }
 
+  /** Rows of the Parquet files {@code _SUCCESS} lists, by DuckDB, ordered by order id. */
+  private static List<String> parquetRows(Path lake) throws Exception {
+    JsonNode manifest = new ObjectMapper().readTree(lake.resolve("_SUCCESS").toFile());
+    List<String> files = new ArrayList<>();
+    manifest.get("files").forEach(f -> files.add("'" + lake.resolve(f.asText()) + "'"));
+    List<String> rows = new ArrayList<>();
+    try (java.sql.Connection duck = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+        java.sql.Statement s = duck.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery(
+                "SELECT order_id, amount, typeof(amount), typeof(created_at), note FROM read_parquet(["
+                    + String.join(",", files)
+                    + "]) ORDER BY order_id")) {
+      while (rs.next()) {
+        rows.add(
+            rs.getLong(1)
+                + " "
+                + rs.getBigDecimal(2)
+                + " "
+                + rs.getString(3)
+                + " "
+                + rs.getString(4)
+                + " "
+                + rs.getString(5));
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * {@code --fileFormat=parquet}: the same lake as Parquet files that DuckDB reads with the
+   * contract's types (decimals, instants in UTC); a rerun replaces them, a watching run is refused
+   * naming the option.
+   */
+  @Test
+  void writesTheLakeAsParquetThatEnginesReadWithItsTypes() throws Exception {
+    writeCsv(dir.resolve("in/orders.csv"), CSV_LINES.subList(0, 4));
+    Path lake = dir.resolve("lake");
+    assertOk(runCsv(lake, dir.resolve("dlq"), "--fileFormat=parquet"));
+    List<String> rows = parquetRows(lake);
+    assertThat(
+        rows,
+        contains(
+            "1 19.99 DECIMAL(12,2) TIMESTAMP WITH TIME ZONE null",
+            "2 250.00 DECIMAL(12,2) TIMESTAMP WITH TIME ZONE gift, wrap",
+            "3 5.50 DECIMAL(12,2) TIMESTAMP WITH TIME ZONE said \"fast\"",
+            "4 0.01 DECIMAL(12,2) TIMESTAMP WITH TIME ZONE Grüße aus Köln – 東京"));
+    try (var parquet = Files.walk(lake)) {
+      assertThat(parquet.filter(f -> f.toString().endsWith(".parquet")).count(), is(2L));
+    }
+
+    assertOk(runCsv(lake, dir.resolve("dlq"), "--fileFormat=parquet"));
+    assertThat("a rerun replaces its files", parquetRows(lake), equalTo(rows));
+    try (var parquet = Files.walk(lake)) {
+      assertThat(parquet.filter(f -> f.toString().endsWith(".parquet")).count(), is(2L));
+    }
+
+    err.reset();
+    assertThat(
+        runCsv(lake, dir.resolve("dlq"), "--fileFormat=parquet", "--watch=PT1S"),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--fileFormat=parquet is written by bounded runs into a local lake"));
+  }
+
   @Test
   void readsJsonLinesIntoTheSameSchema() throws Exception {
     Path in = Files.createDirectories(dir.resolve("in"));

@@ -147,14 +147,20 @@ public final class LakePublisher {
     return false;
   }
 
-  /** The data files of a local lake: {@code dt=*}/*.avro, staging and Sluice's folders excluded. */
+  /**
+   * The data files of a local lake: {@code dt=*}/*.avro and *.parquet, staging and Sluice's folders
+   * excluded.
+   */
   public static List<Path> dataFiles(Path output) throws IOException {
     return partitionFiles(slash(output.toString())).stream().map(Path::of).toList();
   }
 
-  /** {@code dir/dt=*}/*.avro, sorted; none if the directory does not exist. */
+  /** {@code dir/dt=*}/*.avro and *.parquet, sorted; none if the directory does not exist. */
   private static List<String> partitionFiles(String dir) throws IOException {
-    return files(dir, "dt=*/*.avro");
+    List<String> files = new ArrayList<>(files(dir, "dt=*/*.avro"));
+    files.addAll(files(dir, "dt=*/*.parquet"));
+    files.sort(Comparator.naturalOrder());
+    return files;
   }
 
   /** The files under {@code dir} matching {@code pattern}, sorted; none if it does not exist. */

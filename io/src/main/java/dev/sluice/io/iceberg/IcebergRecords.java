@@ -23,14 +23,14 @@ import org.apache.iceberg.types.Types;
  * (timestamps as {@code OffsetDateTime} in UTC, decimals as {@code BigDecimal}, dates as {@code
  * LocalDate}).
  */
-final class IcebergRecords implements Serializable {
+public final class IcebergRecords implements Serializable {
   private final Schema table;
 
-  IcebergRecords(Schema table) {
+  public IcebergRecords(Schema table) {
     this.table = table;
   }
 
-  Record convert(org.apache.avro.generic.GenericRecord avro) {
+  public Record convert(org.apache.avro.generic.GenericRecord avro) {
     GenericRecord record = GenericRecord.create(table);
     org.apache.avro.Schema schema = avro.getSchema();
     for (Types.NestedField column : table.columns()) {

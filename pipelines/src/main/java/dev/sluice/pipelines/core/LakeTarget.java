@@ -2,6 +2,7 @@ package dev.sluice.pipelines.core;
 
 import dev.sluice.io.files.AvroFiles;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.files.ParquetFiles;
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.iceberg.IcebergCatalog;
@@ -28,6 +29,7 @@ import org.apache.beam.sdk.values.POutput;
  * @param table the Iceberg table written ({@code namespace.table}), or null for a directory lake
  * @param tableSchema the Iceberg schema (JSON) the table's data files are written with, or null
  * @param streaming the write of a watching run into the table, committed per window, or null
+ * @param fileFormat a directory lake's data files: {@code avro} (also when null) or {@code parquet}
  */
 public record LakeTarget(
     String directory,
@@ -38,7 +40,8 @@ public record LakeTarget(
     @Nullable IcebergCatalog catalog,
     @Nullable String table,
     @Nullable String tableSchema,
-    @Nullable WriteIcebergWindows streaming)
+    @Nullable WriteIcebergWindows streaming,
+    @Nullable String fileFormat)
     implements Serializable {
 
   /** A directory lake. */
@@ -48,7 +51,33 @@ public record LakeTarget(
       String partitionField,
       int numShards,
       @Nullable String stem) {
-    this(directory, publishedAt, partitionField, numShards, stem, null, null, null, null);
+    this(directory, publishedAt, partitionField, numShards, stem, null, null, null, null, null);
+  }
+
+  /**
+   * The same target, its files in {@code format} ({@code avro} or {@code parquet}); Parquet is
+   * written by staged runs (a bounded run into a local lake) only.
+   */
+  public LakeTarget withFileFormat(String format) {
+    if ("parquet".equals(format) && table == null && directory.equals(publishedAt)) {
+      throw new IllegalArgumentException(
+          "--fileFormat=parquet is written by bounded runs into a local lake: a watching run or"
+              + " one into "
+              + publishedAt
+              + " writes Avro (or write an Iceberg table, --output=iceberg:<namespace>.<table>,"
+              + " whose files are Parquet)");
+    }
+    return new LakeTarget(
+        directory,
+        publishedAt,
+        partitionField,
+        numShards,
+        stem,
+        catalog,
+        table,
+        tableSchema,
+        streaming,
+        format);
   }
 
   /**
@@ -98,7 +127,9 @@ public record LakeTarget(
     if (!directory.equals(publishedAt)) {
       WriteDataFiles write =
           WriteDataFiles.to(
-              AvroFiles.in(directory, schema, partitionField),
+              "parquet".equals(fileFormat)
+                  ? ParquetFiles.in(directory, schema, partitionField)
+                  : AvroFiles.in(directory, schema, partitionField),
               directory.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
               pipeline,
               "file:" + publishedAt);

@@ -48,7 +48,7 @@ public final class Lakehouse {
     /** The write of a run whose pending list goes under {@code staging}. */
     public LakeTarget target(String staging, @Nullable String stem) {
       return new LakeTarget(
-          staging, location, partitionField, 1, stem, catalog, name, schemaJson, null);
+          staging, location, partitionField, 1, stem, catalog, name, schemaJson, null, null);
     }
 
     /**
@@ -71,7 +71,8 @@ public final class Lakehouse {
           schemaJson,
           WriteIcebergWindows.to(catalog, name, pipeline, run)
               .withSchema(schemaJson)
-              .withSummary(summary));
+              .withSummary(summary),
+          null);
     }
 
     /**

@@ -169,11 +169,12 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     LakeTarget lake =
         table == null
             ? new LakeTarget(
-                staged ? staging : options.getOutput(),
-                options.getOutput(),
-                partitionField,
-                options.getNumShards(),
-                replayStem)
+                    staged ? staging : options.getOutput(),
+                    options.getOutput(),
+                    partitionField,
+                    options.getNumShards(),
+                    replayStem)
+                .withFileFormat(options.getFileFormat())
             : watch != null
                 ? table.streaming(NAME, options.getInput())
                 : table.target(staging, replayStem);

@@ -2,6 +2,7 @@ package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.IcebergOptions;
+import dev.sluice.pipelines.core.LakeFileOptions;
 import dev.sluice.pipelines.core.OptionPattern;
 import dev.sluice.pipelines.core.RecordFormat;
 import dev.sluice.pipelines.core.RulesOptions;
@@ -10,7 +11,8 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code files-to-lake}. */
-public interface FilesToLakeOptions extends DeadLetterOptions, RulesOptions, IcebergOptions {
+public interface FilesToLakeOptions
+    extends DeadLetterOptions, RulesOptions, IcebergOptions, LakeFileOptions {
   @Description("Glob of the input files, e.g. /data/in/orders-*.csv")
   @Validation.Required
   String getInput();

@@ -162,7 +162,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
     String output = options.getOutput().replaceAll("/+$", "");
     String staging = output + "/_sluice/staging-" + UUID.randomUUID();
-    LakeTarget lake = new LakeTarget(staging, output, partitionField, 1, stem);
+    LakeTarget lake =
+        new LakeTarget(staging, output, partitionField, 1, stem)
+            .withFileFormat(options.getFileFormat());
 
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("lake", options.getOutput());

@@ -2,6 +2,7 @@ package dev.sluice.pipelines.jdbctolake;
 
 import dev.sluice.pipelines.core.DeadLetterOptions;
 import dev.sluice.pipelines.core.JdbcOptions;
+import dev.sluice.pipelines.core.LakeFileOptions;
 import dev.sluice.pipelines.core.OptionPattern;
 import dev.sluice.pipelines.core.RulesOptions;
 import org.apache.beam.sdk.options.Default;
@@ -9,7 +10,8 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code jdbc-to-lake}. */
-public interface JdbcToLakeOptions extends JdbcOptions, DeadLetterOptions, RulesOptions {
+public interface JdbcToLakeOptions
+    extends JdbcOptions, DeadLetterOptions, RulesOptions, LakeFileOptions {
   @Description("Source table, table or schema.table (or give --query)")
   @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getTable();
