@@ -44,99 +44,92 @@ import org.apache.beam.sdk.values.PCollection;
 public final class WriteIcebergWindows
     extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<String>> {
   private final IcebergFiles files;
-  private final IcebergCatalog catalog;
-  private final String table;
-  private final String pipeline;
-  private final String run;
-  private final @Nullable String schemaJson;
-  private final LinkedHashMap<String, String> summary;
+  private final Commits commits;
 
-  private WriteIcebergWindows(
-      IcebergFiles files,
+  /**
+   * Where and how a run's windows are committed.
+   *
+   * @param run letters and digits naming this run's files and commits
+   * @param schemaJson the schema the files are written with (its new columns are added by the first
+   *     commit), or null for the table's
+   * @param summary properties every commit's snapshot summary carries
+   */
+  record Commits(
       IcebergCatalog catalog,
       String table,
       String pipeline,
       String run,
       @Nullable String schemaJson,
-      Map<String, String> summary) {
+      LinkedHashMap<String, String> summary)
+      implements java.io.Serializable {}
+
+  private WriteIcebergWindows(IcebergFiles files, Commits commits) {
     this.files = files;
-    this.catalog = catalog;
-    this.table = table;
-    this.pipeline = pipeline;
-    this.run = run;
-    this.schemaJson = schemaJson;
-    this.summary = new LinkedHashMap<>(summary);
+    this.commits = commits;
   }
 
   /**
    * Records into {@code table} of {@code catalog}, committed per window; {@code pipeline} names the
-   * counters, {@code run} (letters, digits, dashes) this run's files and commits.
+   * counters, {@code run} (letters and digits) this run's files and commits.
    */
   public static WriteIcebergWindows to(
       IcebergCatalog catalog, String table, String pipeline, String run) {
     checkArgument(run != null && run.matches("[A-Za-z0-9]+"), "run must be letters and digits");
     return new WriteIcebergWindows(
-        IcebergFiles.of(catalog, table), catalog, table, pipeline, run, null, Map.of());
+        IcebergFiles.of(catalog, table),
+        new Commits(catalog, table, pipeline, run, null, new LinkedHashMap<>()));
   }
 
   /** Files written with {@code schema} (JSON), whose new columns the first commit adds. */
   public WriteIcebergWindows withSchema(String schemaJson) {
     return new WriteIcebergWindows(
         files.withSchema(org.apache.iceberg.SchemaParser.fromJson(schemaJson)),
-        catalog,
-        table,
-        pipeline,
-        run,
-        schemaJson,
-        summary);
+        new Commits(
+            commits.catalog(),
+            commits.table(),
+            commits.pipeline(),
+            commits.run(),
+            schemaJson,
+            commits.summary()));
   }
 
   /** Properties every commit's snapshot summary carries (contract, inputs). */
   public WriteIcebergWindows withSummary(Map<String, String> properties) {
-    return new WriteIcebergWindows(files, catalog, table, pipeline, run, schemaJson, properties);
+    return new WriteIcebergWindows(
+        files,
+        new Commits(
+            commits.catalog(),
+            commits.table(),
+            commits.pipeline(),
+            commits.run(),
+            commits.schemaJson(),
+            new LinkedHashMap<>(properties)));
   }
 
   @Override
   public PCollection<String> expand(PCollection<Traced<GenericRecord>> records) {
-    String suffix = "-" + run;
+    String suffix = "-" + commits.run();
     return records
         .apply(
             "WriteDataFiles",
-            WriteDataFiles.unlisted(files, pipeline, "iceberg:" + table)
+            WriteDataFiles.unlisted(files, commits.pipeline(), "iceberg:" + commits.table())
                 .withStem(source -> LakeNames.inputFileStem(source) + suffix))
-        .apply("ByTable", WithKeys.of(table))
+        .apply("ByTable", WithKeys.of(commits.table()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(WrittenFile.class)))
         .apply("WindowFiles", GroupByKey.create())
-        .apply(
-            "Commit", ParDo.of(new CommitFn(catalog, table, pipeline, run, schemaJson, summary)));
+        .apply("Commit", ParDo.of(new CommitFn(commits)));
   }
 
   /** Commits a window's files in one snapshot. */
   static final class CommitFn extends DoFn<KV<String, Iterable<WrittenFile>>, String> {
-    private final IcebergCatalog catalog;
-    private final String table;
-    private final String pipeline;
-    private final String run;
-    private final @Nullable String schemaJson;
-    private final LinkedHashMap<String, String> summary;
+    private final Commits target;
     private final Counter commits;
     private final Counter repeated;
 
-    CommitFn(
-        IcebergCatalog catalog,
-        String table,
-        String pipeline,
-        String run,
-        @Nullable String schemaJson,
-        LinkedHashMap<String, String> summary) {
-      this.catalog = catalog;
-      this.table = table;
-      this.pipeline = pipeline;
-      this.run = run;
-      this.schemaJson = schemaJson;
-      this.summary = summary;
-      this.commits = Metrics.counter(pipeline, "iceberg_commits");
-      this.repeated = Metrics.counter(pipeline, "iceberg_commits_repeated");
+    CommitFn(Commits target) {
+      this.target = target;
+      this.commits = Metrics.counter(target.pipeline(), "iceberg_commits");
+      this.repeated = Metrics.counter(target.pipeline(), "iceberg_commits_repeated");
     }
 
     @ProcessElement
@@ -156,7 +149,7 @@ public final class WriteIcebergWindows
       List<WrittenFile> files = new ArrayList<>();
       written.forEach(files::add);
       files.sort(java.util.Comparator.comparing(WrittenFile::path));
-      String suffix = "-" + run;
+      String suffix = "-" + target.run();
       Set<String> stems = new LinkedHashSet<>();
       long rows = 0;
       for (WrittenFile file : files) {
@@ -166,17 +159,18 @@ public final class WriteIcebergWindows
         rows += file.records();
       }
       List<String> keep = stems.stream().map(s -> s + suffix + "-").toList();
-      String id = commitId(pipeline, table, run, window, pane);
-      Map<String, String> properties = new LinkedHashMap<>(summary);
-      properties.put("sluice.pipeline", pipeline);
-      properties.put("sluice.run", run);
+      String id = commitId(target.pipeline(), target.table(), target.run(), window, pane);
+      Map<String, String> properties = new LinkedHashMap<>(target.summary());
+      properties.put("sluice.pipeline", target.pipeline());
+      properties.put("sluice.run", target.run());
       properties.put("sluice.window", window.toString());
       properties.put("sluice.written", String.valueOf(rows));
       IcebergCommit.Committed done =
           IcebergCommit.commit(
-              catalog,
-              table,
-              new IcebergCommit.Change(files, List.copyOf(stems), properties, id, schemaJson, keep),
+              target.catalog(),
+              target.table(),
+              new IcebergCommit.Change(
+                  files, List.copyOf(stems), properties, id, target.schemaJson(), keep),
               null);
       if (done.repeated()) {
         repeated.inc();

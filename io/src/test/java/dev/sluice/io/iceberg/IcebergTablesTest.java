@@ -274,7 +274,8 @@ class IcebergTablesTest {
                 order("/in/b.csv", 2, "2.00", "2026-11-25T09:00:00Z")));
     WriteIcebergWindows.CommitFn commit =
         new WriteIcebergWindows.CommitFn(
-            catalog, "lake.orders", "p", "run1", null, new java.util.LinkedHashMap<>());
+            new WriteIcebergWindows.Commits(
+                catalog, "lake.orders", "p", "run1", null, new java.util.LinkedHashMap<>()));
     org.apache.beam.sdk.transforms.windowing.IntervalWindow window =
         new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
             new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
