@@ -1,11 +1,11 @@
 package dev.sluice.runners;
 
-import dev.sluice.pipelines.core.OptionsDoc;
-import dev.sluice.pipelines.core.PipelineCatalog;
-import dev.sluice.pipelines.core.PipelineRun;
-import dev.sluice.pipelines.core.RunSummary;
-import dev.sluice.pipelines.core.SluiceOptions;
-import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.PipelineCatalog;
+import dev.sluice.pipelines.options.OptionsDoc;
+import dev.sluice.pipelines.options.SluiceOptions;
+import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.report.RunSummary;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.runners.sandbox.Ports;
 import java.beans.Introspector;
 import java.io.IOException;

@@ -84,7 +84,7 @@ final class MaintainCommand {
             // orphans.
             List<String> removed =
                 IcebergMaintenance.removeBranches(
-                    table, dev.sluice.pipelines.core.Lakehouse.AUDIT_BRANCH_PREFIX, branchAge);
+                    table, dev.sluice.pipelines.plan.Lakehouse.AUDIT_BRANCH_PREFIX, branchAge);
             out.println(
                 "  removed "
                     + removed.size()

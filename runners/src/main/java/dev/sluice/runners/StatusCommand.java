@@ -1,6 +1,6 @@
 package dev.sluice.runners;
 
-import dev.sluice.pipelines.core.RunHistory;
+import dev.sluice.pipelines.report.RunHistory;
 import java.io.PrintStream;
 import java.util.List;
 

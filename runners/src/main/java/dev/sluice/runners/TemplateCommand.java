@@ -1,9 +1,9 @@
 package dev.sluice.runners;
 
-import dev.sluice.pipelines.core.PipelineCatalog;
-import dev.sluice.pipelines.core.PipelineRun;
-import dev.sluice.pipelines.core.SluiceOptions;
-import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.PipelineCatalog;
+import dev.sluice.pipelines.options.SluiceOptions;
+import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.run.PipelineRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,8 +3,8 @@ package dev.sluice.runners;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
-import dev.sluice.pipelines.core.PipelineCatalog;
-import dev.sluice.pipelines.core.SluiceOptions;
+import dev.sluice.pipelines.PipelineCatalog;
+import dev.sluice.pipelines.options.SluiceOptions;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

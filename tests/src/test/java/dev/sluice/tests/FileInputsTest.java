@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
 import java.io.ByteArrayOutputStream;

@@ -4,9 +4,9 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 
-import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
 import java.nio.charset.StandardCharsets;

@@ -4,9 +4,9 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
-import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
 import java.nio.file.Path;
 import java.util.List;

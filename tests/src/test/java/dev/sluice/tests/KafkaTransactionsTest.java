@@ -7,9 +7,9 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.pipelines.core.PipelineRun;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

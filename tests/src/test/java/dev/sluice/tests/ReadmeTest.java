@@ -3,9 +3,9 @@ package dev.sluice.tests;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
-import dev.sluice.pipelines.core.OptionsDoc;
-import dev.sluice.pipelines.core.PipelineCatalog;
-import dev.sluice.pipelines.core.SluicePipeline;
+import dev.sluice.pipelines.PipelineCatalog;
+import dev.sluice.pipelines.options.OptionsDoc;
+import dev.sluice.pipelines.plan.SluicePipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package dev.sluice.pipelines.cdctojdbc;
 
 import dev.sluice.io.lineage.LineageDataset;
-import dev.sluice.pipelines.core.MetricsEndpoint;
-import dev.sluice.pipelines.core.Replay;
-import dev.sluice.pipelines.core.SluicePipeline;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.plan.Replay;
+import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.run.MetricsEndpoint;
 import dev.sluice.transforms.parse.ChangeEvents;
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package dev.sluice.pipelines.cdctojdbc;
 
-import dev.sluice.pipelines.core.OptionPattern;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
+import dev.sluice.pipelines.options.OptionPattern;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 

@@ -1,11 +1,11 @@
 package dev.sluice.pipelines.filestolake;
 
-import dev.sluice.pipelines.core.DeadLetterOptions;
-import dev.sluice.pipelines.core.IcebergOptions;
-import dev.sluice.pipelines.core.LakeFileOptions;
-import dev.sluice.pipelines.core.OptionPattern;
-import dev.sluice.pipelines.core.RecordFormat;
-import dev.sluice.pipelines.core.RulesOptions;
+import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.IcebergOptions;
+import dev.sluice.pipelines.options.LakeFileOptions;
+import dev.sluice.pipelines.options.OptionPattern;
+import dev.sluice.pipelines.options.RecordFormat;
+import dev.sluice.pipelines.options.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;

@@ -11,12 +11,12 @@ import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.io.lineage.LineageDataset;
-import dev.sluice.pipelines.core.DeadLetterSinks;
-import dev.sluice.pipelines.core.LakeTarget;
-import dev.sluice.pipelines.core.Rules;
-import dev.sluice.pipelines.core.RunPlan;
-import dev.sluice.pipelines.core.SluicePipeline;
-import dev.sluice.pipelines.core.Steps;
+import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.LakeTarget;
+import dev.sluice.pipelines.plan.Rules;
+import dev.sluice.pipelines.plan.RunPlan;
+import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
@@ -94,7 +94,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
    * parse again, and the source table still has the rows.
    */
   @Override
-  public Plan planReplay(JdbcToLakeOptions options, dev.sluice.pipelines.core.Replay replay) {
+  public Plan planReplay(JdbcToLakeOptions options, dev.sluice.pipelines.plan.Replay replay) {
     throw new IllegalArgumentException(
         NAME
             + " cannot replay dead letters: they hold a row's text, and the table still has the"

@@ -1,10 +1,10 @@
 package dev.sluice.pipelines.jdbctolake;
 
-import dev.sluice.pipelines.core.DeadLetterOptions;
-import dev.sluice.pipelines.core.JdbcOptions;
-import dev.sluice.pipelines.core.LakeFileOptions;
-import dev.sluice.pipelines.core.OptionPattern;
-import dev.sluice.pipelines.core.RulesOptions;
+import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.JdbcOptions;
+import dev.sluice.pipelines.options.LakeFileOptions;
+import dev.sluice.pipelines.options.OptionPattern;
+import dev.sluice.pipelines.options.RulesOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;

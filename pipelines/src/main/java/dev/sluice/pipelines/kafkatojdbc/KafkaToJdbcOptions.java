@@ -1,12 +1,12 @@
 package dev.sluice.pipelines.kafkatojdbc;
 
-import dev.sluice.pipelines.core.DeadLetterOptions;
-import dev.sluice.pipelines.core.JdbcOptions;
-import dev.sluice.pipelines.core.KafkaSourceOptions;
-import dev.sluice.pipelines.core.OptionPattern;
-import dev.sluice.pipelines.core.OrderKey;
-import dev.sluice.pipelines.core.RecordFormat;
-import dev.sluice.pipelines.core.RulesOptions;
+import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.JdbcOptions;
+import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.options.OptionPattern;
+import dev.sluice.pipelines.options.OrderKey;
+import dev.sluice.pipelines.options.RecordFormat;
+import dev.sluice.pipelines.options.RulesOptions;
 import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;

@@ -1,0 +1,178 @@
+package dev.sluice.pipelines.plan;
+
+import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergTables;
+import dev.sluice.io.iceberg.WriteIcebergWindows;
+import dev.sluice.pipelines.options.IcebergOptions;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.UUID;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+
+/**
+ * An Iceberg output, {@code --output=iceberg:<namespace>.<table>}, as planned: the table is made
+ * from the contract (or checked against it) when the run is planned, data files are written where
+ * the table keeps them, and one commit step makes them part of the table.
+ */
+public final class Lakehouse {
+  private Lakehouse() {}
+
+  /**
+   * A planned table.
+   *
+   * @param catalog where it is registered
+   * @param name {@code namespace.table}
+   * @param warehouse the warehouse the run's own files go under
+   * @param location where the table keeps its files (for lineage)
+   * @param partitionField the contract's partition field (the directory lake's)
+   * @param contract the contract's full name and version, for the snapshot summary
+   * @param schemaJson the schema of the run's data files: the table's, with the columns the
+   *     contract adds (the run's commit adds them to the table with its data)
+   */
+  public record Table(
+      IcebergCatalog catalog,
+      String name,
+      String warehouse,
+      String location,
+      String partitionField,
+      String contract,
+      String schemaJson)
+      implements Serializable {
+    /** Where the run keeps its own files (report, history, pending lists): under the warehouse. */
+    public String home() {
+      return warehouse.replaceAll("/+$", "") + "/_sluice/" + name;
+    }
+
+    /** The write of a run whose pending list goes under {@code staging}. */
+    public LakeTarget target(String staging, @Nullable String stem) {
+      return new LakeTarget(
+          staging, location, partitionField, 1, stem, catalog, name, schemaJson, null, null);
+    }
+
+    /**
+     * The write of a watching run: data files per bundle, committed once per window, each commit
+     * with an id of the pipeline, table, run and window (a retried one adds nothing).
+     */
+    public LakeTarget streaming(String pipeline, String inputs) {
+      String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      summary.put("sluice.inputs", inputs);
+      summary.put("sluice.contract", contract);
+      return new LakeTarget(
+          location,
+          location,
+          partitionField,
+          1,
+          null,
+          catalog,
+          name,
+          schemaJson,
+          WriteIcebergWindows.to(catalog, name, pipeline, run)
+              .withSchema(schemaJson)
+              .withSummary(summary),
+          null);
+    }
+
+    /**
+     * {@code run} with the commit of its listed files, replacing the files of {@code stems}: after
+     * the gate, straight to main when the run is not gated; when it is (write-audit-publish), to a
+     * branch {@code audit-<run>} before the gate is judged, and main fast-forwarded to it only when
+     * the gate opens (a closed gate leaves main as it was and the branch for inspection).
+     *
+     * @param check a step that must pass before anything is committed, or null
+     */
+    public RunPlan withCommit(
+        RunPlan run,
+        String pipeline,
+        String staging,
+        List<String> stems,
+        String inputTag,
+        boolean gated,
+        @Nullable RunPlan.Step check) {
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      summary.put("sluice.pipeline", pipeline);
+      summary.put("sluice.inputs", inputTag);
+      summary.put("sluice.contract", contract);
+      String id = UUID.randomUUID().toString();
+      String commitId = pipeline + "/" + name + "/" + id;
+      summary.put("sluice.run", commitId);
+      String fileList = staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST;
+      Steps.CommitIceberg commit =
+          new Steps.CommitIceberg(
+              catalog,
+              name,
+              fileList,
+              stems,
+              commitId,
+              summary,
+              schemaJson,
+              gated ? AUDIT_BRANCH_PREFIX + id : null,
+              false);
+      if (!gated) {
+        return (check == null ? run : run.withOnSuccess(check)).withOnSuccess(commit);
+      }
+      return (check == null ? run : run.withAudit(check))
+          .withAudit(commit)
+          .withOnSuccess(commit.publishing());
+    }
+  }
+
+  /** The name prefix of the branches gated runs commit to (see {@code sluice maintain}). */
+  public static final String AUDIT_BRANCH_PREFIX = "audit-";
+
+  /**
+   * The table {@code output} names, made or checked now; null when {@code output} is a directory.
+   */
+  public static @Nullable Table of(
+      String output, IcebergOptions options, Schema contract, String partitionField) {
+    if (!output.startsWith("iceberg:")) {
+      return null;
+    }
+    String name = output.substring("iceberg:".length());
+    IcebergTables.identifier(name);
+    String warehouse = options.getWarehouse();
+    if (warehouse == null || warehouse.isBlank()) {
+      throw new IllegalArgumentException(
+          "--output=" + output + " needs --warehouse=<dir|gs://bucket/path>");
+    }
+    String uri = options.getCatalog();
+    if (uri == null) {
+      if (warehouse.contains("://")) {
+        throw new IllegalArgumentException(
+            "--warehouse=" + warehouse + " is remote: give --catalog (jdbc:postgresql or rest:)");
+      }
+      try {
+        java.nio.file.Files.createDirectories(java.nio.file.Path.of(warehouse));
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(
+            "--warehouse=" + warehouse + " cannot be created: " + e.getMessage(), e);
+      }
+      uri = "jdbc:sqlite:" + java.nio.file.Path.of(warehouse, "sluice-catalog.db");
+    }
+    IcebergCatalog catalog =
+        new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
+    String partitionBy =
+        options.getPartitionBy() == null ? "day(" + partitionField + ")" : options.getPartitionBy();
+    Object version = contract.getObjectProp("sluice.version");
+    try {
+      IcebergTables.Planned planned =
+          catalog.using(
+              opened ->
+                  IcebergTables.plan(
+                      opened, IcebergTables.identifier(name), contract, partitionBy));
+      return new Table(
+          catalog,
+          name,
+          warehouse,
+          planned.table().location(),
+          partitionField,
+          contract.getFullName() + (version == null ? "" : " v" + version),
+          org.apache.iceberg.SchemaParser.toJson(planned.schema()));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
+    }
+  }
+}
