@@ -5,7 +5,6 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
-import dev.sluice.pipelines.options.OptionsDoc;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import java.util.ArrayList;
 import java.util.HashSet;

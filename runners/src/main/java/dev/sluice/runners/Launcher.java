@@ -1,7 +1,7 @@
 package dev.sluice.runners;
 
+import dev.sluice.pipelines.OptionsDoc;
 import dev.sluice.pipelines.PipelineCatalog;
-import dev.sluice.pipelines.options.OptionsDoc;
 import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.report.RunSummary;

@@ -153,7 +153,7 @@ class LauncherTest {
     assertThat(
         err(), containsString("--format must be one of csv, json, jsonl, avro, but was 'xml'"));
     String[] normalized =
-        dev.sluice.pipelines.options.OptionsDoc.normalizeChoices(
+        dev.sluice.pipelines.OptionsDoc.normalizeChoices(
             dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions.class,
             new String[] {"--format=JSON", "--writeMethod=Insert", "--topic=COPY"});
     assertThat(

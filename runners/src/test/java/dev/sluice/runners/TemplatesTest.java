@@ -7,8 +7,8 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.pipelines.OptionsDoc;
 import dev.sluice.pipelines.PipelineCatalog;
-import dev.sluice.pipelines.options.OptionsDoc;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -3,8 +3,8 @@ package dev.sluice.tests;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
+import dev.sluice.pipelines.OptionsDoc;
 import dev.sluice.pipelines.PipelineCatalog;
-import dev.sluice.pipelines.options.OptionsDoc;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.SluicePipeline;
-import dev.sluice.pipelines.run.MetricsEndpoint;
+import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.transforms.parse.ChangeEvents;
 import java.util.List;
 import java.util.Optional;
@@ -96,7 +96,7 @@ public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaTo
   }
 
   @Override
-  public Optional<MetricsEndpoint.Lag> consumerLag(KafkaToJdbc.Plan plan) {
+  public Optional<ConsumerLag> consumerLag(KafkaToJdbc.Plan plan) {
     return base.consumerLag(plan);
   }
 

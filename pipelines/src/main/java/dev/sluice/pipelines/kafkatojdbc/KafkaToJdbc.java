@@ -20,7 +20,7 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
-import dev.sluice.pipelines.run.MetricsEndpoint;
+import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -338,13 +338,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   @Override
-  public Optional<MetricsEndpoint.Lag> consumerLag(Plan plan) {
+  public Optional<ConsumerLag> consumerLag(Plan plan) {
     KafkaTopic kafka = plan.kafka();
     if (plan.replay() != null || kafka.consumerGroup() == null) {
       return Optional.empty();
     }
     return Optional.of(
-        new MetricsEndpoint.Lag(
+        new ConsumerLag(
             kafka.topic(),
             () ->
                 KafkaOffsets.lag(

@@ -1,8 +1,7 @@
 package dev.sluice.pipelines.plan;
 
 import dev.sluice.pipelines.options.SluiceOptions;
-import dev.sluice.pipelines.run.MetricsEndpoint;
-import dev.sluice.pipelines.run.PipelineRun;
+import dev.sluice.pipelines.report.ConsumerLag;
 import java.io.Serializable;
 import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
@@ -19,7 +18,7 @@ import org.apache.beam.sdk.Pipeline;
  * </ol>
  *
  * Effects around the run (create or merge a staging table, publish, commit offsets or a watermark)
- * are named {@link RunPlan.Step}s of the plan, carried out by {@link PipelineRun}.
+ * are named {@link RunPlan.Step}s of the plan, carried out by {@code PipelineRun}.
  */
 public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipeline.Plan> {
   /** A pipeline's plan: what {@link #build} needs, and the run's own part. */
@@ -71,7 +70,7 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
    * A Kafka source's consumer lag, for {@code /metrics} ({@code --metricsPort}); empty when the run
    * reads no Kafka topic with a consumer group.
    */
-  default Optional<MetricsEndpoint.Lag> consumerLag(P plan) {
+  default Optional<ConsumerLag> consumerLag(P plan) {
     return Optional.empty();
   }
 

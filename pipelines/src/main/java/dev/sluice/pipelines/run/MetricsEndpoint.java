@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.run;
 
+import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.rules.ApplyRules;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,18 +42,15 @@ public final class MetricsEndpoint implements AutoCloseable {
   private static final List<String> STATES =
       List.of("STARTING", "RUNNING", "DONE", "FAILED", "CANCELLED");
 
-  /** A Kafka source's consumer lag by partition, read on each scrape. */
-  public record Lag(String topic, Callable<Map<Integer, Long>> byPartition) {}
-
   private final String pipeline;
-  private final @Nullable Lag lag;
+  private final @Nullable ConsumerLag lag;
   private final long started = System.currentTimeMillis();
   private final HTTPServer server;
   private volatile @Nullable LiveMetrics live;
   private volatile String state = "STARTING";
   private volatile LiveMetrics.Figures last = LiveMetrics.Figures.NONE;
 
-  private MetricsEndpoint(String pipeline, @Nullable Lag lag, int port) throws IOException {
+  private MetricsEndpoint(String pipeline, @Nullable ConsumerLag lag, int port) throws IOException {
     this.pipeline = pipeline;
     this.lag = lag;
     PrometheusRegistry registry = new PrometheusRegistry();
@@ -62,7 +59,7 @@ public final class MetricsEndpoint implements AutoCloseable {
   }
 
   /** Serves {@code /metrics} of a run of {@code pipeline} on {@code port} (0: any free port). */
-  public static MetricsEndpoint start(String pipeline, @Nullable Lag lag, int port)
+  public static MetricsEndpoint start(String pipeline, @Nullable ConsumerLag lag, int port)
       throws IOException {
     return new MetricsEndpoint(pipeline, lag, port);
   }

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
+import dev.sluice.pipelines.report.ConsumerLag;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,7 +51,7 @@ class MetricsEndpointTest {
         new LiveMetrics.Figures(counters, Map.of("quality.window.rows_min.observed", 5L));
     try (MetricsEndpoint endpoint =
         MetricsEndpoint.start(
-            "kafka-to-jdbc", new MetricsEndpoint.Lag("orders", () -> Map.of(0, 3L, 1, 0L)), 0)) {
+            "kafka-to-jdbc", new ConsumerLag("orders", () -> Map.of(0, 3L, 1, 0L)), 0)) {
       endpoint.watch(() -> figures);
       endpoint.state("RUNNING");
       List<String> lines = scrape(endpoint);

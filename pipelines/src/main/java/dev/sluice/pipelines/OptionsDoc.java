@@ -1,4 +1,4 @@
-package dev.sluice.pipelines.options;
+package dev.sluice.pipelines;
 
 import dev.sluice.pipelines.plan.SluicePipeline;
 import java.beans.Introspector;
