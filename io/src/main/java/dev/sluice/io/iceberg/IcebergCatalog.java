@@ -108,6 +108,15 @@ public record IcebergCatalog(
       properties.put(JdbcCatalog.PROPERTY_PREFIX + "journal_mode", "WAL");
       properties.put(JdbcCatalog.PROPERTY_PREFIX + "busy_timeout", "60000");
     }
+    // The driver, registered from this class loader: on a Flink session cluster each job has a
+    // class loader of its own, and DriverManager hands a connection only to the class loader that
+    // registered the driver (it registers what it finds once, for the first job).
+    String driver = uri.startsWith("jdbc:sqlite:") ? "org.sqlite.JDBC" : "org.postgresql.Driver";
+    try {
+      Class.forName(driver, true, IcebergCatalog.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("the JDBC driver " + driver + " is not on the classpath", e);
+    }
     // Files by their location's scheme: the local file system or HDFS through Hadoop, gs://
     // through Iceberg's GCSFileIO.
     properties.put(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.io.ResolvingFileIO");

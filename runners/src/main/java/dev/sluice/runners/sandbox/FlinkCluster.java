@@ -143,7 +143,10 @@ public final class FlinkCluster implements AutoCloseable {
         "cluster.evenly-spread-out-slots: true",
         "parallelism.default: 1",
         "jobmanager.memory.process.size: 768m",
-        "taskmanager.memory.process.size: 1152m",
+        "taskmanager.memory.process.size: 1408m",
+        // Each job's classes come with its own class loader (the bundle is large), and JDBC drivers
+        // keep a finished job's loader alive: room for a test suite's jobs.
+        "taskmanager.memory.jvm-metaspace.size: 512m",
         "taskmanager.memory.network.min: 128m",
         "taskmanager.memory.network.max: 128m",
         "taskmanager.network.sort-shuffle.min-buffers: 128",
