@@ -78,6 +78,35 @@ public final class OptionsDoc {
     return names;
   }
 
+  /**
+   * The options table of a pipeline's documentation page (Markdown): option, required, default and
+   * description, as {@code --help} gives them.
+   */
+  public static String markdown(Class<? extends PipelineOptions> optionsClass) {
+    StringBuilder out = new StringBuilder();
+    out.append("| option | required | default | description |\n|---|---|---|---|\n");
+    for (Option option : of(optionsClass)) {
+      out.append("| `--")
+          .append(option.name())
+          .append("` | ")
+          .append(option.required() ? "yes" : "")
+          .append(" | ")
+          .append(
+              option.defaultValue() == null || option.defaultValue().isEmpty()
+                  ? ""
+                  : "`" + option.defaultValue().replace("|", "\\|") + "`")
+          .append(" | ")
+          .append(markdownText(option.description()))
+          .append(" |\n");
+    }
+    return out.toString();
+  }
+
+  /** Text for a Markdown table cell: no cell breaks, no line breaks, no tags ({@code <dir>}). */
+  private static String markdownText(String text) {
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
   /** The {@code --help} text of a pipeline. */
   public static String help(SluicePipeline<?, ?> pipeline) {
     StringBuilder out = new StringBuilder();
