@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -66,8 +67,7 @@ public final class OptionsDoc {
       }
     }
     List<Option> sorted = new ArrayList<>(options.values());
-    sorted.sort(
-        java.util.Comparator.comparing((Option o) -> !o.required()).thenComparing(Option::name));
+    sorted.sort(Comparator.comparing((Option o) -> !o.required()).thenComparing(Option::name));
     return List.copyOf(sorted);
   }
 
@@ -161,8 +161,7 @@ public final class OptionsDoc {
   private static String typeOf(Class<?> type) {
     if (type.isEnum()) {
       return String.join(
-          "|",
-          java.util.Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name()).toList());
+          "|", Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name()).toList());
     }
     return List.class.isAssignableFrom(type) ? "String,..." : type.getSimpleName();
   }

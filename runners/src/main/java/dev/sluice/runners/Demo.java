@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -215,7 +216,7 @@ final class Demo {
                 + " "
                 + snapshot.operation()
                 + " at "
-                + java.time.Instant.ofEpochMilli(snapshot.timestampMillis())
+                + Instant.ofEpochMilli(snapshot.timestampMillis())
                 + ": +"
                 + snapshot.summary().getOrDefault("added-records", "0")
                 + " row(s), total "

@@ -11,9 +11,15 @@ import java.beans.Introspector;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.beam.runners.direct.DirectOptions;
@@ -134,7 +140,7 @@ public final class Launcher {
     PipelineOptionsFactory.register(pipeline.optionsClass());
     Set<String> own = OptionsDoc.names(pipeline.optionsClass());
     Set<String> beam = beamOptionNames();
-    java.util.Map<String, Integer> given = new java.util.LinkedHashMap<>();
+    Map<String, Integer> given = new LinkedHashMap<>();
     for (String arg : args) {
       if (!arg.startsWith("--")) {
         throw new UsageException(
@@ -250,23 +256,22 @@ public final class Launcher {
    * A Flink configuration directory for an embedded cluster: the user's configuration file (from
    * {@code --flinkConfDir}, if any) with {@code lines} added.
    */
-  private static java.nio.file.Path flinkConf(String userDir, List<String> lines)
-      throws IOException {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sluice-flink-conf");
+  private static Path flinkConf(String userDir, List<String> lines) throws IOException {
+    Path dir = Files.createTempDirectory("sluice-flink-conf");
     String name = "flink-conf.yaml";
-    List<String> all = new java.util.ArrayList<>();
+    List<String> all = new ArrayList<>();
     if (userDir != null) {
       for (String candidate : List.of("config.yaml", "flink-conf.yaml")) {
-        java.nio.file.Path file = java.nio.file.Path.of(userDir, candidate);
-        if (java.nio.file.Files.isRegularFile(file)) {
+        Path file = Path.of(userDir, candidate);
+        if (Files.isRegularFile(file)) {
           name = candidate;
-          all.addAll(java.nio.file.Files.readAllLines(file));
+          all.addAll(Files.readAllLines(file));
           break;
         }
       }
     }
     all.addAll(lines);
-    java.nio.file.Files.write(dir.resolve(name), all);
+    Files.write(dir.resolve(name), all);
     dir.toFile().deleteOnExit();
     dir.resolve(name).toFile().deleteOnExit();
     return dir;
@@ -341,13 +346,13 @@ public final class Launcher {
    */
   private static boolean repeatable(Class<? extends PipelineOptions> options, String name) {
     String getter = "get" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
-    List<Class<?>> interfaces = new java.util.ArrayList<>(List.of(options));
+    List<Class<?>> interfaces = new ArrayList<>(List.of(options));
     interfaces.addAll(PipelineOptionsFactory.getRegisteredOptions());
     for (Class<?> iface : interfaces) {
       for (Method method : iface.getMethods()) {
         if (method.getName().equals(getter) && method.getParameterCount() == 0) {
           Class<?> type = method.getReturnType();
-          return type.isArray() || java.util.Collection.class.isAssignableFrom(type);
+          return type.isArray() || Collection.class.isAssignableFrom(type);
         }
       }
     }

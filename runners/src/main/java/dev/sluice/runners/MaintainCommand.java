@@ -4,6 +4,7 @@ import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergMaintenance;
 import dev.sluice.io.iceberg.IcebergTables;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -46,8 +47,7 @@ final class MaintainCommand {
     String warehouse = flags.required("warehouse");
     IcebergCatalog catalog =
         new IcebergCatalog(
-            flags.get(
-                "catalog", "jdbc:sqlite:" + java.nio.file.Path.of(warehouse, "sluice-catalog.db")),
+            flags.get("catalog", "jdbc:sqlite:" + Path.of(warehouse, "sluice-catalog.db")),
             warehouse,
             flags.get("catalogUser"),
             flags.get("catalogPassword"));

@@ -91,7 +91,7 @@ final class ReplayCommand {
    */
   private static String othersHeld(
       DeadLetterSink store, ReplayFilter filter, String pipeline, String from) throws Exception {
-    java.util.Map<String, Integer> others = new java.util.TreeMap<>();
+    Map<String, Integer> others = new TreeMap<>();
     for (DeadLetterSink.Held h : store.held(filter.ofAnyPipeline())) {
       others.merge(h.letter().getPipeline().toString(), 1, Integer::sum);
     }

@@ -6,6 +6,8 @@ import dev.sluice.runners.sandbox.FlinkCluster;
 import dev.sluice.runners.sandbox.Sandbox;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
@@ -29,8 +31,8 @@ final class SandboxCommand {
     Path workDir = Path.of(flags.get("workDir", "target/sluice-sandbox")).toAbsolutePath();
     Sandbox sandbox = Sandbox.start(workDir);
     if (Boolean.parseBoolean(flags.get("cdc", "false"))) {
-      try (java.sql.Connection c = sandbox.postgres().connect();
-          java.sql.Statement s = c.createStatement()) {
+      try (Connection c = sandbox.postgres().connect();
+          Statement s = c.createStatement()) {
         s.execute(CDC_SOURCE_TABLE);
       }
       ConnectWorker capture =

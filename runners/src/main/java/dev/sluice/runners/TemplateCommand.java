@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * {@code sluice template --output=<dir> [--pipeline=<name> [-- <pipeline options>]]}: Flex Template
@@ -104,7 +105,7 @@ final class TemplateCommand {
               + " run: it has steps around the run ("
               + String.join(
                   ", ",
-                  java.util.stream.Stream.of(
+                  Stream.of(
                           built.plan().run().prepare(),
                           built.plan().run().audit(),
                           built.plan().run().onSuccess(),

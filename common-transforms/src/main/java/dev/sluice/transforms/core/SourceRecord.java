@@ -3,6 +3,7 @@ package dev.sluice.transforms.core;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -25,7 +26,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  */
 public record SourceRecord(
     String origin, byte[] payload, @Nullable Long sourceTimestamp, @Nullable byte[] header)
-    implements java.io.Serializable {
+    implements Serializable {
 
   public SourceRecord {
     Objects.requireNonNull(origin, "origin");

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
@@ -22,7 +23,7 @@ public final class DeadLetterBinary {
 
   static {
     List<Schema> versions = new ArrayList<>(SchemaHistory.of("dead_letter").versions().values());
-    java.util.Collections.reverse(versions);
+    Collections.reverse(versions);
     WRITERS = List.copyOf(versions);
   }
 

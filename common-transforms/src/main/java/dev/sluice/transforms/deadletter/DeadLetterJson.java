@@ -9,6 +9,7 @@ import dev.sluice.transforms.core.AvroTypes;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Base64;
 
 /**
@@ -111,7 +112,7 @@ public final class DeadLetterJson {
   private static Instant instant(String text, String field) {
     try {
       return Instant.parse(text);
-    } catch (java.time.format.DateTimeParseException e) {
+    } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
           "field '" + field + "' is no ISO-8601 instant: '" + text + "'", e);
     }

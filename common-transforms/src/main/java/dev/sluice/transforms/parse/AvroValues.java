@@ -7,10 +7,12 @@ import dev.sluice.transforms.core.RecordException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.Base64;
 import java.util.Locale;
 import java.util.UUID;
 import javax.annotation.Nullable;
@@ -106,7 +108,7 @@ final class AvroValues {
         case DOUBLE -> finite(field, Double.parseDouble(text.strip()), text);
         case FLOAT -> finite(field, Float.parseFloat(text.strip()), text);
         case ENUM -> enumSymbol(field, type, text);
-        case BYTES -> ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        case BYTES -> ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         default -> throw schemaError(field, "has an unsupported type " + type);
       };
     } catch (NumberFormatException | DateTimeException e) {
@@ -212,7 +214,7 @@ final class AvroValues {
           throw wrongType(field, type, node);
         }
         try {
-          return ByteBuffer.wrap(java.util.Base64.getDecoder().decode(node.asText()));
+          return ByteBuffer.wrap(Base64.getDecoder().decode(node.asText()));
         } catch (IllegalArgumentException e) {
           throw schemaError(
               field, "expected base64 bytes but was '" + shorten(node.asText()) + "'");

@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -239,7 +240,7 @@ public final class ChangeEvents implements Serializable {
                 ? connect.path("parameters").path("scale").asInt()
                 : decimal.getScale();
         try {
-          byte[] unscaled = java.util.Base64.getDecoder().decode(value.asText());
+          byte[] unscaled = Base64.getDecoder().decode(value.asText());
           return DecimalNode.valueOf(new BigDecimal(new BigInteger(unscaled), scale));
         } catch (IllegalArgumentException | ArithmeticException e) {
           throw new RecordException(

@@ -12,6 +12,8 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import java.util.HashSet;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -137,7 +139,7 @@ public abstract class ParseRecords
     private final DeadLetters deadLetters;
     private final TupleTag<Traced<GenericRecord>> parsed;
     private final TupleTag<DeadLetter> failed;
-    private transient java.util.Set<String> loggedFiltered;
+    private transient Set<String> loggedFiltered;
 
     ParseFn(
         RecordParser parser,
@@ -154,7 +156,7 @@ public abstract class ParseRecords
 
     @Setup
     public void setup() {
-      loggedFiltered = new java.util.HashSet<>();
+      loggedFiltered = new HashSet<>();
     }
 
     @ProcessElement

@@ -10,8 +10,11 @@ import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -237,7 +240,7 @@ public abstract class ApplyRules
 
     @Override
     protected void flush(List<Pending<KV<String, Long>>> batch, Emitter out) throws Exception {
-      Map<String, Long> counts = new java.util.LinkedHashMap<>();
+      Map<String, Long> counts = new LinkedHashMap<>();
       for (Pending<KV<String, Long>> counted : batch) {
         counts.merge(counted.element().getKey(), counted.element().getValue(), Long::sum);
       }
@@ -274,7 +277,7 @@ public abstract class ApplyRules
       this.failed = failed;
     }
 
-    private transient java.util.Set<String> nullFields;
+    private transient Set<String> nullFields;
 
     private void measure(GenericRecord record) {
       if (datasetRules.isEmpty()) {
@@ -282,7 +285,7 @@ public abstract class ApplyRules
       }
       Metrics.counter(namespace, DatasetRule.ROWS).inc();
       if (nullFields == null) {
-        nullFields = new java.util.LinkedHashSet<>();
+        nullFields = new LinkedHashSet<>();
         for (DatasetRule rule : datasetRules) {
           if (rule.nullCountedField() != null) {
             nullFields.add(rule.nullCountedField());

@@ -7,12 +7,16 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.avro.Schema;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -60,8 +64,8 @@ public final class RulesFile implements Serializable {
           "dead_letter_rate", Set.of("max"),
           "row_count_change", Set.of("max_drop", "max_rise", "over_last"),
           "null_rate_change", Set.of("field", "max_increase", "over_last"));
-  private static final java.util.regex.Pattern IDENTIFIER =
-      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+  private static final Pattern IDENTIFIER =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
   private static final Map<String, Set<String>> KEYS =
       Map.of(
           "not_null", Set.of("field"),
@@ -153,7 +157,7 @@ public final class RulesFile implements Serializable {
   private static final class Parser {
     private final String file;
     private final Schema schema;
-    private final Set<String> names = new java.util.HashSet<>();
+    private final Set<String> names = new HashSet<>();
 
     Parser(String file, Schema schema) {
       this.file = file;
@@ -304,7 +308,7 @@ public final class RulesFile implements Serializable {
               toTable.contains(".") ? toTable.substring(0, toTable.indexOf('.')) : "";
           if (schemaOfTo.equalsIgnoreCase("pg_catalog")
               || schemaOfTo.equalsIgnoreCase("information_schema")
-              || toTable.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")) {
+              || toTable.toLowerCase(Locale.ROOT).startsWith("pg_")) {
             throw error(
                 keys.get("to"),
                 "to must be a table of the data, not of the system catalogs, but was '"
@@ -329,8 +333,8 @@ public final class RulesFile implements Serializable {
           fields.add(field);
           String lag = required(keys, rule, "max_lag");
           try {
-            maxLag = java.time.Duration.parse(lag).toMillis();
-          } catch (java.time.format.DateTimeParseException e) {
+            maxLag = Duration.parse(lag).toMillis();
+          } catch (DateTimeParseException e) {
             throw error(
                 keys.get("max_lag"),
                 "max_lag must be an ISO-8601 duration such as PT2H, but was '" + lag + "'");
@@ -441,7 +445,7 @@ public final class RulesFile implements Serializable {
           subject = field(keys, ruleNode, "field");
           String pattern = required(keys, ruleNode, "pattern");
           try {
-            java.util.regex.Pattern.compile(pattern);
+            Pattern.compile(pattern);
           } catch (PatternSyntaxException e) {
             throw error(
                 keys.get("pattern"),

@@ -9,6 +9,7 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterBinary;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -233,12 +234,12 @@ public sealed interface DeadLetterSink extends Serializable
     }
 
     @Override
-    public List<Held> held(ReplayFilter filter) throws java.io.IOException {
+    public List<Held> held(ReplayFilter filter) throws IOException {
       return HeldDeadLetters.files(this, filter);
     }
 
     @Override
-    public void markReplayed(List<String> keys, String runId) throws java.io.IOException {
+    public void markReplayed(List<String> keys, String runId) throws IOException {
       HeldDeadLetters.markFiles(this, keys, runId);
     }
 

@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.function.BiConsumer;
 import org.apache.avro.file.DataFileStream;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -67,8 +69,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 final class HeldDeadLetters {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
-  private static final java.time.Duration STALL = java.time.Duration.ofSeconds(60);
+  private static final Duration POLL = Duration.ofMillis(500);
+  private static final Duration STALL = Duration.ofSeconds(60);
 
   private HeldDeadLetters() {}
 
@@ -235,7 +237,7 @@ final class HeldDeadLetters {
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     try (Consumer<byte[], byte[]> consumer = sink.properties().consumerFactory().apply(config)) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30));
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
         if (required) {
           throw new IllegalArgumentException(
@@ -304,7 +306,7 @@ final class HeldDeadLetters {
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     Instant now = Instant.now();
     try (Producer<String, byte[]> producer = sink.properties().producerFactory().apply(config)) {
-      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+      List<Future<?>> sent = new ArrayList<>();
       for (String key : keys) {
         sent.add(
             producer.send(
@@ -312,7 +314,7 @@ final class HeldDeadLetters {
                     ledger, key, ledgerLine(key, runId, now).getBytes(StandardCharsets.UTF_8))));
       }
       producer.flush();
-      for (java.util.concurrent.Future<?> f : sent) {
+      for (Future<?> f : sent) {
         f.get();
       }
     }

@@ -1,5 +1,6 @@
 package dev.sluice.io.files;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -79,7 +80,7 @@ public final class AvroFiles implements FileSink {
   }
 
   /** Counts the bytes written through it. */
-  static final class CountingOutputStream extends java.io.FilterOutputStream {
+  static final class CountingOutputStream extends FilterOutputStream {
     private long count;
 
     CountingOutputStream(OutputStream out) {

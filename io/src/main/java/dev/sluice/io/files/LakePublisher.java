@@ -8,10 +8,14 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -60,7 +64,7 @@ public final class LakePublisher {
         WriteDataFiles.listed(stagingDir + FILE_LIST).stream().map(WrittenFile::path).toList();
     String run = LakeNames.tag(stagingDir);
     String trash = outputDir + "_sluice/replaced-" + run + "/";
-    java.util.Set<String> own = new java.util.HashSet<>(ownPrefixes);
+    Set<String> own = new HashSet<>(ownPrefixes);
     List<String> old =
         partitionFiles(outputDir).stream().filter(f -> ownedBy(fileName(f), own)).toList();
     move(old, old.stream().map(f -> trash + f.substring(outputDir.length())).toList());
@@ -82,19 +86,17 @@ public final class LakePublisher {
       }
       throw e;
     }
-    java.util.Set<String> publishedSet = new java.util.HashSet<>(published);
+    Set<String> publishedSet = new HashSet<>(published);
     List<String> replaced =
         old.stream()
             .map(f -> f.substring(outputDir.length()))
             .filter(f -> !publishedSet.contains(f))
             .toList();
-    Map<String, Object> ofRun = new java.util.LinkedHashMap<>(manifest);
+    Map<String, Object> ofRun = new LinkedHashMap<>(manifest);
     ofRun.put("published", published);
     ofRun.put("removed", replaced);
-    write(
-        outputDir + "_sluice/runs/" + java.time.Instant.now().toEpochMilli() + "-" + run + ".json",
-        ofRun);
-    Map<String, Object> ofLake = new java.util.LinkedHashMap<>(ofRun);
+    write(outputDir + "_sluice/runs/" + Instant.now().toEpochMilli() + "-" + run + ".json", ofRun);
+    Map<String, Object> ofLake = new LinkedHashMap<>(ofRun);
     ofLake.put(
         "files",
         partitionFiles(outputDir).stream().map(f -> f.substring(outputDir.length())).toList());
@@ -138,7 +140,7 @@ public final class LakePublisher {
    * prefixes up to each {@code -} looked up in the set, so that many inputs cost no more than a few
    * look-ups per file.
    */
-  public static boolean ownedBy(String name, java.util.Set<String> prefixes) {
+  public static boolean ownedBy(String name, Set<String> prefixes) {
     for (int dash = name.indexOf('-'); dash >= 0; dash = name.indexOf('-', dash + 1)) {
       if (prefixes.contains(name.substring(0, dash + 1))) {
         return true;

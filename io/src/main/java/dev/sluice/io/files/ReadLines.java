@@ -14,11 +14,17 @@ import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -294,7 +300,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
       int maxLineBytes,
       boolean lineagePerFile,
       @Nullable Progress progress)
-      implements java.io.Serializable {
+      implements Serializable {
     /** Whether the sink is far behind what was read (and still taking records). */
     boolean behind() {
       return progress != null && progress.behind(MAX_IN_FLIGHT, 5_000);
@@ -359,7 +365,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   /** A piece of an input file: the lines that start in bytes {@code [start, end)}. */
   public record FileRange(
       String path, int index, int count, long start, long end, long size, long firstLine)
-      implements java.io.Serializable {
+      implements Serializable {
     /** A range of a file whose size is not known (nothing checks it did not change). */
     public FileRange(String path, int index, int count, long start, long end) {
       this(path, index, count, start, end, -1);
@@ -396,7 +402,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     static final org.apache.beam.sdk.coders.Coder<FileRange> CODER =
         new org.apache.beam.sdk.coders.AtomicCoder<>() {
           @Override
-          public void encode(FileRange range, java.io.OutputStream out) throws IOException {
+          public void encode(FileRange range, OutputStream out) throws IOException {
             StringUtf8Coder.of().encode(range.path(), out);
             VarLongCoder.of().encode((long) range.index(), out);
             VarLongCoder.of().encode((long) range.count(), out);
@@ -407,7 +413,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
           }
 
           @Override
-          public FileRange decode(java.io.InputStream in) throws IOException {
+          public FileRange decode(InputStream in) throws IOException {
             return new FileRange(
                 StringUtf8Coder.of().decode(in),
                 VarLongCoder.of().decode(in).intValue(),
@@ -421,19 +427,19 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   }
 
   /** Whole files one reader reads, one after another. */
-  record RangeGroup(List<FileRange> ranges) implements java.io.Serializable {
+  record RangeGroup(List<FileRange> ranges) implements Serializable {
     static final org.apache.beam.sdk.coders.Coder<RangeGroup> CODER =
         new org.apache.beam.sdk.coders.AtomicCoder<>() {
           private final org.apache.beam.sdk.coders.Coder<List<FileRange>> list =
               org.apache.beam.sdk.coders.ListCoder.of(FileRange.CODER);
 
           @Override
-          public void encode(RangeGroup group, java.io.OutputStream out) throws IOException {
+          public void encode(RangeGroup group, OutputStream out) throws IOException {
             list.encode(group.ranges(), out);
           }
 
           @Override
-          public RangeGroup decode(java.io.InputStream in) throws IOException {
+          public RangeGroup decode(InputStream in) throws IOException {
             return new RangeGroup(list.decode(in));
           }
         };
@@ -643,13 +649,13 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
         return true;
       }
       try (var channel = FileSystems.open(FileSystems.matchNewResource(file.path(), false))) {
-        java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(6);
+        ByteBuffer first = ByteBuffer.allocate(6);
         channel.read(first);
-        if (compression(java.util.Arrays.copyOf(first.array(), first.position())) != null) {
+        if (compression(Arrays.copyOf(first.array(), first.position())) != null) {
           return true;
         }
-        ((java.nio.channels.SeekableByteChannel) channel).position(file.size() - 1);
-        java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+        ((SeekableByteChannel) channel).position(file.size() - 1);
+        ByteBuffer last = ByteBuffer.allocate(1);
         channel.read(last);
         return last.position() == 1 && (last.get(0) == '\n' || last.get(0) == '\r');
       }
@@ -676,7 +682,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
         @Element KV<String, Iterable<KV<FileRange, Long>>> file, OutputReceiver<RangeGroup> out) {
       List<KV<FileRange, Long>> ranges = new ArrayList<>();
       file.getValue().forEach(ranges::add);
-      ranges.sort(java.util.Comparator.comparingInt(r -> r.getKey().index()));
+      ranges.sort(Comparator.comparingInt(r -> r.getKey().index()));
       long first = 1;
       for (KV<FileRange, Long> range : ranges) {
         out.output(new RangeGroup(List.of(range.getKey().numbered(first))));
@@ -833,7 +839,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   }
 
   /** Reads a whole file, line after line. */
-  static final class SplitLinesFn implements java.io.Serializable {
+  static final class SplitLinesFn implements Serializable {
     private final Spec spec;
 
     SplitLinesFn(Spec spec) {
@@ -953,7 +959,7 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
   }
 
   /** An input stream that counts the bytes read through it. */
-  static final class CountingInputStream extends java.io.FilterInputStream {
+  static final class CountingInputStream extends FilterInputStream {
     private long count;
 
     CountingInputStream(InputStream in) {

@@ -6,16 +6,20 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -45,19 +49,19 @@ import org.joda.time.Instant;
 public final class WriteDataFiles
     extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<WrittenFile>> {
   private final FileSink sink;
-  private final @javax.annotation.Nullable String listDirectory;
+  private final @Nullable String listDirectory;
   private final String pipeline;
   private final String lineage;
   private final SerializableFunction<SourceRecord, String> stem;
-  private final @javax.annotation.Nullable String runId;
+  private final @Nullable String runId;
 
   private WriteDataFiles(
       FileSink sink,
-      @javax.annotation.Nullable String listDirectory,
+      @Nullable String listDirectory,
       String pipeline,
       String lineage,
       SerializableFunction<SourceRecord, String> stem,
-      @javax.annotation.Nullable String runId) {
+      @Nullable String runId) {
     this.sink = sink;
     this.listDirectory = listDirectory;
     this.pipeline = pipeline;
@@ -146,8 +150,8 @@ public final class WriteDataFiles
     if (match.status() == MatchResult.Status.OK) {
       for (MatchResult.Metadata list : match.metadata()) {
         try (var reader =
-            new java.io.BufferedReader(
-                new java.io.InputStreamReader(
+            new BufferedReader(
+                new InputStreamReader(
                     Channels.newInputStream(FileSystems.open(list.resourceId())),
                     StandardCharsets.UTF_8))) {
           String line;
@@ -174,7 +178,7 @@ public final class WriteDataFiles
     private final SerializableFunction<SourceRecord, String> stem;
     private final Accounting accounting;
     private final String lineage;
-    private final @javax.annotation.Nullable dev.sluice.transforms.core.Progress progress;
+    private final @Nullable dev.sluice.transforms.core.Progress progress;
     private transient Map<List<Object>, Open> open;
 
     WriteFn(
@@ -182,7 +186,7 @@ public final class WriteDataFiles
         SerializableFunction<SourceRecord, String> stem,
         Accounting accounting,
         String lineage,
-        @javax.annotation.Nullable dev.sluice.transforms.core.Progress progress) {
+        @Nullable dev.sluice.transforms.core.Progress progress) {
       this.sink = sink;
       this.stem = stem;
       this.accounting = accounting;
@@ -200,7 +204,7 @@ public final class WriteDataFiles
 
     @StartBundle
     public void startBundle() {
-      open = new java.util.LinkedHashMap<>(16, 0.75f, true);
+      open = new LinkedHashMap<>(16, 0.75f, true);
     }
 
     @ProcessElement

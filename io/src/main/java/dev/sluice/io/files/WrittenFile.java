@@ -3,6 +3,7 @@ package dev.sluice.io.files;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.Base64;
 import javax.annotation.Nullable;
@@ -46,7 +47,7 @@ public record WrittenFile(
     JsonNode node;
     try {
       node = JSON.readTree(line);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException("not a line of written files: " + e.getMessage(), e);
     }
     for (String field : new String[] {"path", "partition", "stem", "records", "bytes"}) {

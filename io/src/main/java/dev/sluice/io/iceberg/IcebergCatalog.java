@@ -2,7 +2,10 @@ package dev.sluice.io.iceberg;
 
 import dev.sluice.io.secrets.Redaction;
 import dev.sluice.io.secrets.Secrets;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import javax.annotation.Nullable;
@@ -87,12 +90,12 @@ public record IcebergCatalog(
     properties.put(CatalogProperties.URI, uri);
     if (uri.startsWith("jdbc:sqlite:")) {
       // SQLite makes its file, not the folder it goes in.
-      java.nio.file.Path file = java.nio.file.Path.of(uri.substring("jdbc:sqlite:".length()));
+      Path file = Path.of(uri.substring("jdbc:sqlite:".length()));
       try {
         if (file.toAbsolutePath().getParent() != null) {
-          java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+          Files.createDirectories(file.toAbsolutePath().getParent());
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new IllegalArgumentException(
             "--catalog="
                 + uri
@@ -137,19 +140,19 @@ public record IcebergCatalog(
   /** Work done with an open catalog. */
   @FunctionalInterface
   public interface Work<T> {
-    T apply(Catalog catalog) throws java.io.IOException;
+    T apply(Catalog catalog) throws IOException;
   }
 
   /**
    * Opens the catalog, does {@code work} with it and closes it; a failure to close is attached to
    * the work's own failure, never put in its place.
    */
-  public <T> T using(Work<T> work) throws java.io.IOException {
+  public <T> T using(Work<T> work) throws IOException {
     Catalog catalog = open();
     Throwable failed = null;
     try {
       return work.apply(catalog);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       failed = e;
       throw e;
     } finally {
@@ -159,7 +162,7 @@ public record IcebergCatalog(
         if (failed != null) {
           failed.addSuppressed(e);
         } else {
-          throw new java.io.IOException("closing the catalog " + this + " failed", e);
+          throw new IOException("closing the catalog " + this + " failed", e);
         }
       }
     }

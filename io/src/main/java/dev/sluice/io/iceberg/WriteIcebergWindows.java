@@ -7,7 +7,9 @@ import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WrittenFile;
 import dev.sluice.transforms.core.Traced;
 import java.io.IOException;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +63,7 @@ public final class WriteIcebergWindows
       String run,
       @Nullable String schemaJson,
       LinkedHashMap<String, String> summary)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
   private WriteIcebergWindows(IcebergFiles files, Commits commits) {
     this.files = files;
@@ -148,7 +150,7 @@ public final class WriteIcebergWindows
         throws IOException {
       List<WrittenFile> files = new ArrayList<>();
       written.forEach(files::add);
-      files.sort(java.util.Comparator.comparing(WrittenFile::path));
+      files.sort(Comparator.comparing(WrittenFile::path));
       String suffix = "-" + target.run();
       Set<String> stems = new LinkedHashSet<>();
       long rows = 0;

@@ -5,11 +5,15 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.io.secrets.Secrets;
 import java.io.Serializable;
 import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
@@ -167,7 +171,7 @@ public final class JdbcConnection implements Serializable {
       throw new SQLException("The JDBC driver refused the URL " + safeUrl());
     }
     if (isPostgres()) {
-      try (java.sql.Statement s = connection.createStatement()) {
+      try (Statement s = connection.createStatement()) {
         s.execute(SESSION_SETUP);
       }
     }
@@ -205,15 +209,13 @@ public final class JdbcConnection implements Serializable {
    * DriverManager} alone is not enough on a cluster: it hides drivers registered by another class
    * loader than the caller's, and Flink loads a job's jar in a child-first loader of its own.
    */
-  java.sql.Driver driver() throws SQLException {
-    for (java.sql.Driver driver :
-        java.util.ServiceLoader.load(
-            java.sql.Driver.class, JdbcConnection.class.getClassLoader())) {
+  Driver driver() throws SQLException {
+    for (Driver driver : ServiceLoader.load(Driver.class, JdbcConnection.class.getClassLoader())) {
       if (driver.acceptsURL(url)) {
         return driver;
       }
     }
-    return java.sql.DriverManager.getDriver(url);
+    return DriverManager.getDriver(url);
   }
 
   private HikariDataSource createPool() {

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -95,7 +96,7 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
     try (Connection c = connection.open()) {
       String type = columnType(c, rule);
       Set<String> missing = new LinkedHashSet<>();
-      List<Object> typed = new java.util.ArrayList<>();
+      List<Object> typed = new ArrayList<>();
       for (String value : values) {
         try {
           typed.add(

@@ -2,6 +2,7 @@ package dev.sluice.io.jdbc;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -75,13 +76,13 @@ public final class JdbcRetry implements Serializable {
       throws SQLException, InterruptedException {
     try {
       return attempt(what, work);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError("Beam's backoff raised " + e, e);
     }
   }
 
   private <T> T attempt(Supplier<String> what, Work<T> work)
-      throws SQLException, InterruptedException, java.io.IOException {
+      throws SQLException, InterruptedException, IOException {
     BackOff backoff =
         FluentBackoff.DEFAULT
             .withMaxRetries(maxRetries)

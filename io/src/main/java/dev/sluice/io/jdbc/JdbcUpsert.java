@@ -14,13 +14,21 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.dedupe.NewestPerKey;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -189,7 +197,7 @@ public abstract class JdbcUpsert
       JdbcRetry retry,
       boolean copy,
       @Nullable String runId)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
   @Override
   public Result<Long> expand(PCollection<Traced<GenericRecord>> input) {
@@ -221,8 +229,7 @@ public abstract class JdbcUpsert
     static final String BATCH_ROW = "sluice_row";
 
     /** The sessions (backend process id and table) whose temporary batch table exists. */
-    private static final java.util.Set<String> TEMPORARY_TABLES =
-        java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<String> TEMPORARY_TABLES = ConcurrentHashMap.newKeySet();
 
     private final Spec spec;
     private final TupleTag<Long> written;
@@ -428,7 +435,7 @@ public abstract class JdbcUpsert
       }
       String table = spec.statements().table();
       try (Statement statement = connection.createStatement();
-          java.sql.ResultSet rows =
+          ResultSet rows =
               statement.executeQuery(
                   spec.statements().notApplied(temporary, "sluice_b." + BATCH_ROW))) {
         while (rows.next()) {
@@ -457,7 +464,7 @@ public abstract class JdbcUpsert
       String session = pg.getBackendPID() + ":" + temporary;
       try (Statement statement = connection.createStatement()) {
         try {
-          copy(pg, batch, java.util.stream.IntStream.range(0, batch.size()).boxed().toList());
+          copy(pg, batch, IntStream.range(0, batch.size()).boxed().toList());
         } catch (SQLException e) {
           // A new session that reuses an old one's process id has no such table yet.
           TEMPORARY_TABLES.remove(session);
@@ -508,7 +515,7 @@ public abstract class JdbcUpsert
                       + ", "
                       + BATCH_ROW
                       + ") FROM STDIN (FORMAT csv)");
-      try (java.io.OutputStream out = new org.postgresql.copy.PGCopyOutputStream(copy, 1 << 16)) {
+      try (OutputStream out = new org.postgresql.copy.PGCopyOutputStream(copy, 1 << 16)) {
         StringBuilder row = new StringBuilder(256);
         for (int index : indices) {
           row.setLength(0);
@@ -522,9 +529,9 @@ public abstract class JdbcUpsert
             AvroColumns.csv(field.schema(), record.get(field.pos()), row);
           }
           row.append(',').append(index).append('\n');
-          out.write(row.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          out.write(row.toString().getBytes(StandardCharsets.UTF_8));
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         if (copy.isActive()) {
           copy.cancelCopy();
         }

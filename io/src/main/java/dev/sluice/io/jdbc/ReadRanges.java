@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -177,7 +178,7 @@ public final class ReadRanges extends PTransform<PBegin, Result<Traced<GenericRe
       }
     }
 
-    private static byte[] rowText(ResultSet rs) throws java.sql.SQLException {
+    private static byte[] rowText(ResultSet rs) throws SQLException {
       StringBuilder text = new StringBuilder("{");
       for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
         if (i > 1) {

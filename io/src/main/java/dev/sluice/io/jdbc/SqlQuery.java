@@ -1,6 +1,7 @@
 package dev.sluice.io.jdbc;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Checks a query given as an option ({@code --query}) before it is ever sent: exactly one
@@ -70,8 +71,7 @@ public final class SqlQuery {
     if (depth != 0) {
       throw problem(option, "a '(' is not closed");
     }
-    if (firstWord == null
-        || !java.util.Set.of("select", "with", "values", "table").contains(firstWord)) {
+    if (firstWord == null || !Set.of("select", "with", "values", "table").contains(firstWord)) {
       throw problem(option, "it must start with SELECT, WITH, VALUES or TABLE");
     }
     return sql;

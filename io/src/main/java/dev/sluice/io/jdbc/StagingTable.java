@@ -2,8 +2,10 @@ package dev.sluice.io.jdbc;
 
 import java.io.Serializable;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -91,15 +93,14 @@ public record StagingTable(JdbcConnection connection, String table, String stagi
   }
 
   private void checkApplied(Statement s, UpsertSql into) throws SQLException {
-    List<String> keys = new java.util.ArrayList<>();
+    List<String> keys = new ArrayList<>();
     long count = 0;
-    try (java.sql.ResultSet rows =
-        s.executeQuery(into.notApplied(staging, into.keyColumnsOfSource()))) {
+    try (ResultSet rows = s.executeQuery(into.notApplied(staging, into.keyColumnsOfSource()))) {
       int columns = rows.getMetaData().getColumnCount();
       while (rows.next()) {
         count++;
         if (keys.size() < 5) {
-          List<String> key = new java.util.ArrayList<>();
+          List<String> key = new ArrayList<>();
           for (int i = 1; i <= columns; i++) {
             key.add(String.valueOf(rows.getObject(i)));
           }

@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import dev.sluice.transforms.core.RunTag;
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +91,7 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
         startReadTime,
         stopReadTime);
     Map<TopicPartition, long[]> plan =
-        new TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
+        new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
     try (Consumer<byte[], byte[]> consumer =
         properties.consumerFactory().apply(config(bootstrapServers, group))) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);

@@ -7,10 +7,14 @@ import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
@@ -197,7 +201,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
     Progress progress =
         Progress.of(
             pipeline(),
-            runId() == null ? java.util.UUID.randomUUID().toString() : runId(),
+            runId() == null ? UUID.randomUUID().toString() : runId(),
             planned,
             "offsets");
     return input
@@ -221,7 +225,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
   static final int READERS = 8;
 
   /** The chunks one reader reads, one after another. */
-  public record ChunkGroup(List<OffsetChunk> chunks) implements java.io.Serializable {
+  public record ChunkGroup(List<OffsetChunk> chunks) implements Serializable {
     /** The chunks dealt round-robin to at most {@code readers} groups. */
     static List<ChunkGroup> of(List<OffsetChunk> chunks, int readers) {
       int groups = Math.min(readers, chunks.size());
@@ -238,7 +242,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
 
   /** What one worker call reads: offsets {@code [start, stop)} of one partition. */
   public record OffsetChunk(String topic, int partition, long start, long stop)
-      implements java.io.Serializable {
+      implements Serializable {
     long size() {
       return stop - start;
     }
@@ -268,7 +272,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
    */
   @DoFn.BoundedPerElement
   static final class ReadChunkFn extends DoFn<ChunkGroup, SourceRecord> {
-    private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
+    private static final Duration POLL = Duration.ofMillis(500);
     private static final long STALL_MILLIS = 120_000;
 
     private final String bootstrapServers;
@@ -324,7 +328,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
         @Element ChunkGroup group,
         RestrictionTracker<OffsetRange, Long> tracker,
         OutputReceiver<SourceRecord> out)
-        throws java.io.IOException, InterruptedException {
+        throws IOException, InterruptedException {
       for (long i = tracker.currentRestriction().getFrom(); tracker.tryClaim(i); i++) {
         read(group.chunks().get((int) i), out);
         if (progress.inFlight() > maxInFlight) {
@@ -335,7 +339,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
     }
 
     private void read(OffsetChunk chunk, OutputReceiver<SourceRecord> out)
-        throws java.io.IOException, InterruptedException {
+        throws IOException, InterruptedException {
       TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
       ReportLineage.report(
           true,
@@ -351,7 +355,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
         try {
           polled = consumer.poll(POLL);
         } catch (org.apache.kafka.clients.consumer.OffsetOutOfRangeException e) {
-          throw new java.io.IOException(
+          throw new IOException(
               "Kafka offsets ["
                   + position
                   + ", "
@@ -391,7 +395,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
         if (position > before) {
           lastProgress = System.currentTimeMillis();
         } else if (System.currentTimeMillis() - lastProgress > STALL_MILLIS) {
-          throw new java.io.IOException(
+          throw new IOException(
               "No progress reading "
                   + partition
                   + " at offset "
@@ -408,7 +412,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
     @Teardown
     public void teardown() {
       if (consumer != null) {
-        consumer.close(java.time.Duration.ofSeconds(5));
+        consumer.close(Duration.ofSeconds(5));
       }
     }
   }

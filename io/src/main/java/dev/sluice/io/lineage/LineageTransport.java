@@ -15,6 +15,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.annotation.Nullable;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -42,15 +49,13 @@ public abstract class LineageTransport implements Serializable {
   /** The default deadline of one exchange with the backend, and of the wait at the run's end. */
   public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
 
-  private final java.util.concurrent.atomic.AtomicInteger missed =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger missed = new AtomicInteger();
   private Duration deadline = DEFAULT_DEADLINE;
-  private transient java.util.concurrent.BlockingQueue<String[]> queue;
+  private transient BlockingQueue<String[]> queue;
   private transient Thread worker;
 
   /** Events queued or being delivered. */
-  private final java.util.concurrent.atomic.AtomicInteger pending =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger pending = new AtomicInteger();
 
   /** Parses a {@code --lineage} value, failing with a message naming what is wrong. */
   public static LineageTransport parse(
@@ -98,7 +103,7 @@ public abstract class LineageTransport implements Serializable {
   /** Queues one event (its JSON) for delivery; never blocks, never throws. */
   public final synchronized void send(String runId, String json) {
     if (queue == null) {
-      queue = new java.util.concurrent.LinkedBlockingQueue<>(QUEUE);
+      queue = new LinkedBlockingQueue<>(QUEUE);
       worker = new Thread(this::deliverQueued, "sluice-lineage");
       worker.setDaemon(true);
       worker.start();
@@ -234,11 +239,10 @@ public abstract class LineageTransport implements Serializable {
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
         // The request's timeout ends at the headers: the whole exchange, body included, is bounded
         // here, and an exchange past its deadline is cancelled.
-        java.util.concurrent.CompletableFuture<HttpResponse<Void>> exchange =
+        CompletableFuture<HttpResponse<Void>> exchange =
             client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         try {
-          HttpResponse<Void> response =
-              exchange.get(deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+          HttpResponse<Void> response = exchange.get(deadline().toMillis(), TimeUnit.MILLISECONDS);
           if (response.statusCode() / 100 == 2) {
             return;
           }
@@ -246,12 +250,12 @@ public abstract class LineageTransport implements Serializable {
           if (response.statusCode() / 100 == 4 && response.statusCode() != 429) {
             break; // the backend refuses the event: retrying will not help
           }
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
           exchange.cancel(true);
           last =
               new IOException(
                   "no complete answer from " + this + " within " + deadline().toMillis() + " ms");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           last = e.getCause() instanceof Exception cause ? cause : e;
         } catch (InterruptedException e) {
           exchange.cancel(true);
@@ -293,7 +297,7 @@ public abstract class LineageTransport implements Serializable {
       try (Producer<String, byte[]> producer = properties.producerFactory().apply(config)) {
         producer
             .send(new ProducerRecord<>(topic, runId, json.getBytes(StandardCharsets.UTF_8)))
-            .get(deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            .get(deadline().toMillis(), TimeUnit.MILLISECONDS);
       }
     }
 

@@ -25,7 +25,9 @@ import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.RecordParser;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,8 +186,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     // runs (a remote lake, a template, watching) match the glob as they run, and name their
     // dead-letter file after the glob.
     // The run's own output and dead letters are never its input, whatever the glob covers.
-    List<String> excluded =
-        new java.util.ArrayList<>(List.of(table == null ? output : table.warehouse()));
+    List<String> excluded = new ArrayList<>(List.of(table == null ? output : table.warehouse()));
     if (checkedSink instanceof DeadLetterSink.Files files) {
       excluded.add(files.directory());
     }
@@ -353,7 +354,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       FilesToLakeOptions options, List<String> excluded) {
     try {
       return ReadLines.plan(options.getInput(), options.getAllowEmptyInput(), excluded);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException(
           "Cannot list --input " + options.getInput() + ": " + e.getMessage(), e);
     }

@@ -31,12 +31,17 @@ import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.time.EventTimeFromField;
+import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -128,11 +133,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       String topic,
       @Nullable String consumerGroup,
       KafkaClientProperties properties)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
   /** How rows are written: rows per batch, retries of a batch, and COPY or INSERT. */
   public record WriteSettings(int batchSize, int maxRetries, boolean copy)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
   @Override
   public Optional<String> needsLauncher(KafkaToJdbcOptions options) {
@@ -308,7 +313,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         rules,
         options.getEventTimeField(),
         deadLetterSink,
-        java.util.UUID.randomUUID().toString(),
+        UUID.randomUUID().toString(),
         replay,
         pipeline,
         changes);
@@ -431,8 +436,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       throw new IllegalArgumentException("--" + flag + " needs --bounded");
     }
     try {
-      return java.time.OffsetDateTime.parse(value).toInstant().toEpochMilli();
-    } catch (java.time.format.DateTimeParseException e) {
+      return OffsetDateTime.parse(value).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
           "--"
               + flag
@@ -448,7 +453,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    */
   private static void checkDeletedKeys(JdbcConnection connection, UpsertSql statements) {
     try (Connection c = connection.openDirect();
-        java.sql.Statement s = c.createStatement()) {
+        Statement s = c.createStatement()) {
       s.executeQuery(statements.probeDeletedKeys()).close();
     } catch (SQLException e) {
       throw new IllegalArgumentException(

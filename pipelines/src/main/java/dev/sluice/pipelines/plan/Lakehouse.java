@@ -5,7 +5,10 @@ import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergTables;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
 import dev.sluice.pipelines.options.IcebergOptions;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.UUID;
@@ -145,12 +148,12 @@ public final class Lakehouse {
             "--warehouse=" + warehouse + " is remote: give --catalog (jdbc:postgresql or rest:)");
       }
       try {
-        java.nio.file.Files.createDirectories(java.nio.file.Path.of(warehouse));
-      } catch (java.io.IOException e) {
+        Files.createDirectories(Path.of(warehouse));
+      } catch (IOException e) {
         throw new IllegalArgumentException(
             "--warehouse=" + warehouse + " cannot be created: " + e.getMessage(), e);
       }
-      uri = "jdbc:sqlite:" + java.nio.file.Path.of(warehouse, "sluice-catalog.db");
+      uri = "jdbc:sqlite:" + Path.of(warehouse, "sluice-catalog.db");
     }
     IcebergCatalog catalog =
         new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
@@ -171,7 +174,7 @@ public final class Lakehouse {
           partitionField,
           contract.getFullName() + (version == null ? "" : " v" + version),
           org.apache.iceberg.SchemaParser.toJson(planned.schema()));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
     }
   }

@@ -9,13 +9,15 @@ import dev.sluice.transforms.rules.ApplyRules;
 import dev.sluice.transforms.rules.DatasetRule;
 import dev.sluice.transforms.rules.ReferenceLookup;
 import dev.sluice.transforms.rules.RulesFile;
+import java.io.Serializable;
 import java.nio.file.Path;
+import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.values.PCollection;
 
 /** The rules step of a pipeline: loaded and checked at startup, applied after parsing. */
-public final class Rules implements java.io.Serializable {
+public final class Rules implements Serializable {
   private final RulesFile file;
   private final Schema schema;
   private final String pipeline;
@@ -87,7 +89,7 @@ public final class Rules implements java.io.Serializable {
    * Refuses rules that compare a run with earlier runs ({@code row_count_change}, {@code
    * null_rate_change}) when there is no run history to compare with.
    */
-  public static void checkHistory(@javax.annotation.Nullable RulesFile file, String runHistory) {
+  public static void checkHistory(@Nullable RulesFile file, String runHistory) {
     if (file == null || runHistory != null) {
       return;
     }

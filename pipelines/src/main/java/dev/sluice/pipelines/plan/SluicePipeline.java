@@ -3,6 +3,7 @@ package dev.sluice.pipelines.plan;
 import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.pipelines.report.ConsumerLag;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
 
@@ -57,13 +58,13 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
   }
 
   /** The datasets a run of {@code plan} reads, named for OpenLineage. */
-  default java.util.List<dev.sluice.io.lineage.LineageDataset> lineageInputs(P plan) {
-    return java.util.List.of();
+  default List<dev.sluice.io.lineage.LineageDataset> lineageInputs(P plan) {
+    return List.of();
   }
 
   /** The datasets it writes, its main output first (dead letters last). */
-  default java.util.List<dev.sluice.io.lineage.LineageDataset> lineageOutputs(P plan) {
-    return java.util.List.of();
+  default List<dev.sluice.io.lineage.LineageDataset> lineageOutputs(P plan) {
+    return List.of();
   }
 
   /**

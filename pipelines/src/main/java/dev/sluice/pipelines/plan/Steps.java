@@ -10,6 +10,8 @@ import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.pipelines.report.RunSummary;
 import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +62,7 @@ public final class Steps {
     @Override
     public void run(RunSummary summary) throws Exception {
       try (Connection c = database.openDirect();
-          java.sql.Statement s = c.createStatement()) {
+          Statement s = c.createStatement()) {
         s.executeUpdate(upsert.purgeDeleted(deletedColumn));
       }
     }
@@ -147,7 +149,7 @@ public final class Steps {
 
     @Override
     public void run(RunSummary summary) {
-      List<String> changed = new java.util.ArrayList<>();
+      List<String> changed = new ArrayList<>();
       for (dev.sluice.io.files.FileListing.Listed file : files) {
         dev.sluice.io.files.FileListing.Listed now =
             dev.sluice.io.files.FileListing.stat(file.path());

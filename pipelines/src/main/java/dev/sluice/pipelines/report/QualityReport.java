@@ -13,9 +13,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.MetricResults;
@@ -191,11 +193,8 @@ public final class QualityReport {
                 ok ? 0 : 1,
                 newest == null
                     ? "no value"
-                    : "newest "
-                        + Instant.ofEpochMilli(newest)
-                        + ", lag "
-                        + java.time.Duration.ofMillis(lag),
-                "lag <= " + java.time.Duration.ofMillis(freshness.maxLagMillis()),
+                    : "newest " + Instant.ofEpochMilli(newest) + ", lag " + Duration.ofMillis(lag),
+                "lag <= " + Duration.ofMillis(freshness.maxLagMillis()),
                 ok,
                 List.of()));
       }
@@ -267,7 +266,7 @@ public final class QualityReport {
         ok ? 0 : 1,
         rows + " rows (" + percent(mean == 0 ? 0 : rows / mean - 1) + " against the mean)",
         String.format(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "between %.1f and %.1f rows (mean %.1f of the last %d run(s), max_drop %s, max_rise %s)",
             low,
             high,
@@ -321,15 +320,15 @@ public final class QualityReport {
   }
 
   private static String percent(double change) {
-    return String.format(java.util.Locale.ROOT, "%+.1f%%", change * 100);
+    return String.format(Locale.ROOT, "%+.1f%%", change * 100);
   }
 
   private static String severity(RecordRule.Severity severity) {
-    return severity.name().toLowerCase(java.util.Locale.ROOT);
+    return severity.name().toLowerCase(Locale.ROOT);
   }
 
   private static String fraction(double value) {
-    return String.format(java.util.Locale.ROOT, "%.4f", value);
+    return String.format(Locale.ROOT, "%.4f", value);
   }
 
   private static String bounds(@Nullable Double min, @Nullable Double max) {

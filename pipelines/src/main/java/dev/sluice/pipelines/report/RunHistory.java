@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -169,7 +172,7 @@ public final class RunHistory {
     for (String field : List.of("started_at", "finished_at")) {
       try {
         Instant.parse(root.get(field).asText());
-      } catch (java.time.format.DateTimeParseException e) {
+      } catch (DateTimeParseException e) {
         return "field '" + field + "' is no ISO-8601 instant: '" + root.get(field).asText() + "'";
       }
     }
@@ -203,9 +206,9 @@ public final class RunHistory {
       out.append(
           String.format(
                       "%-20s  %-16s  %8.1fs  %,10d  %,10d  %,10d  %,10d  %-6s  %-19s  %s%n",
-                      e.finishedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                      e.finishedAt().truncatedTo(ChronoUnit.SECONDS).toString(),
                       e.pipeline(),
-                      java.time.Duration.between(e.startedAt(), e.finishedAt()).toMillis() / 1000.0,
+                      Duration.between(e.startedAt(), e.finishedAt()).toMillis() / 1000.0,
                       e.count("read"),
                       e.count("written"),
                       e.count("dead_lettered"),

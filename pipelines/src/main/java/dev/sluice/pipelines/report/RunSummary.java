@@ -10,6 +10,7 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +47,7 @@ public record RunSummary(
 
   /** What {@link #WRITTEN_TO_TABLE} says, by name ({@code rows}, {@code files}, {@code bytes}). */
   public Map<String, Long> tableStatistics() {
-    Map<String, Long> stats = new java.util.LinkedHashMap<>();
+    Map<String, Long> stats = new LinkedHashMap<>();
     String value = outputs.get(WRITTEN_TO_TABLE);
     if (value != null) {
       for (String part : value.split("\\s+")) {
@@ -61,7 +62,7 @@ public record RunSummary(
 
   /** The same summary with more labelled outputs (what a step reported, say). */
   public RunSummary withOutputs(Map<String, String> more) {
-    Map<String, String> all = new java.util.LinkedHashMap<>(outputs);
+    Map<String, String> all = new LinkedHashMap<>(outputs);
     all.putAll(more);
     return new RunSummary(
         pipeline, state, startedAt, finishedAt, counters, all, lineageSources, lineageSinks);

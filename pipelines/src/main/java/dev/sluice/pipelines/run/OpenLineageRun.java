@@ -15,6 +15,7 @@ import dev.sluice.pipelines.report.RunSummary;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.rules.DatasetRule;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,7 @@ public final class OpenLineageRun {
     return new OpenLineageRun(
         LineageTransport.parse(options.getLineage(), bootstrap, properties)
             .withDeadline(
-                java.time.Duration.ofMillis(
+                Duration.ofMillis(
                     Durations.parse("lineageTimeout", options.getLineageTimeout()).getMillis())),
         definition.name(),
         options.getParentRunId(),

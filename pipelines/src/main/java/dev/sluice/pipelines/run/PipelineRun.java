@@ -9,9 +9,16 @@ import dev.sluice.pipelines.report.RunHistory;
 import dev.sluice.pipelines.report.RunSummary;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.StreamingOptions;
@@ -133,12 +140,12 @@ public final class PipelineRun {
     OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
     Outcome outcome = new Outcome();
     outcome.metrics = metricsEndpoint(definition, options, built.plan(), out);
-    java.util.concurrent.ScheduledExecutorService heartbeat = null;
+    ScheduledExecutorService heartbeat = null;
     if (lineage != null) {
       lineage.start();
       if (!plan.bounded() && !options.getDetached()) {
         heartbeat =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            Executors.newSingleThreadScheduledExecutor(
                 r -> {
                   Thread t = new Thread(r, "sluice-lineage-running");
                   t.setDaemon(true);
@@ -148,7 +155,7 @@ public final class PipelineRun {
             lineage::running,
             LINEAGE_RUNNING_EVERY.toMillis(),
             LINEAGE_RUNNING_EVERY.toMillis(),
-            java.util.concurrent.TimeUnit.MILLISECONDS);
+            TimeUnit.MILLISECONDS);
       }
     }
     try {
@@ -201,7 +208,7 @@ public final class PipelineRun {
   }
 
   /** How often a streaming run sends OpenLineage's RUNNING event. */
-  static final java.time.Duration LINEAGE_RUNNING_EVERY = java.time.Duration.ofSeconds(30);
+  static final Duration LINEAGE_RUNNING_EVERY = Duration.ofSeconds(30);
 
   /** What a run produced so far, for the lineage events of its end, however it ends. */
   private static final class Outcome {
@@ -389,8 +396,7 @@ public final class PipelineRun {
   }
 
   /** The pipeline's earlier runs, for the change rules; a history that cannot be read fails. */
-  private static java.util.List<RunHistory.Entry> history(String pipeline, RunPlan plan)
-      throws IOException {
+  private static List<RunHistory.Entry> history(String pipeline, RunPlan plan) throws IOException {
     return plan.runHistory() == null ? null : RunHistory.read(plan.runHistory(), pipeline);
   }
 
@@ -398,7 +404,7 @@ public final class PipelineRun {
    * The table snapshot the run's commit made ({@code 5082...}), or the audit branch a closed gate
    * left ({@code audit-...}), from what its steps reported; null when it committed none.
    */
-  private static @javax.annotation.Nullable String snapshot(RunSummary summary) {
+  private static @Nullable String snapshot(RunSummary summary) {
     String snapshot = summary.outputs().get("snapshot");
     if (snapshot != null && snapshot.matches("-?\\d+\\b.*")) {
       return snapshot.replaceFirst("^(-?\\d+).*", "$1");
@@ -415,7 +421,7 @@ public final class PipelineRun {
       QualityReport quality,
       String outcome,
       PrintStream out) {
-    java.util.Map<String, Boolean> rules = new java.util.TreeMap<>();
+    Map<String, Boolean> rules = new TreeMap<>();
     if (quality != null) {
       quality.results().forEach(r -> rules.put(r.rule(), r.passed()));
     }
@@ -424,7 +430,7 @@ public final class PipelineRun {
           plan.runHistory(),
           new RunHistory.Entry(
               pipeline,
-              java.util.UUID.randomUUID().toString(),
+              UUID.randomUUID().toString(),
               summary.startedAt(),
               summary.finishedAt(),
               outcome,

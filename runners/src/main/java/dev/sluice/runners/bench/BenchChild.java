@@ -122,7 +122,7 @@ public final class BenchChild {
   }
 
   private static Map<String, String> with(Map<String, String> p, String key, String value) {
-    Map<String, String> changed = new java.util.HashMap<>(p);
+    Map<String, String> changed = new HashMap<>(p);
     changed.put(key, value);
     return changed;
   }
@@ -388,7 +388,7 @@ public final class BenchChild {
         writer.write(order);
       }
     }
-    List<dev.sluice.io.files.WrittenFile> files = new java.util.ArrayList<>();
+    List<dev.sluice.io.files.WrittenFile> files = new ArrayList<>();
     for (dev.sluice.io.files.FileSink.OpenFile writer : writers.values()) {
       files.add(writer.close());
     }

@@ -10,19 +10,26 @@ import dev.sluice.runners.sandbox.Sandbox;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,7 +53,7 @@ public final class BenchCommand {
   private final String heap;
   private final Map<Scenario, String> extra;
   private final boolean profile;
-  private final java.util.Set<String> skip;
+  private final Set<String> skip;
 
   BenchCommand(
       PrintStream out,
@@ -57,7 +64,7 @@ public final class BenchCommand {
       String heap,
       Map<Scenario, String> extra,
       boolean profile,
-      java.util.Set<String> skip) {
+      Set<String> skip) {
     this.out = out;
     this.output = output;
     this.seed = seed;
@@ -129,9 +136,7 @@ public final class BenchCommand {
             flags.getOrDefault("heap", "2g"),
             extra,
             Boolean.parseBoolean(flags.getOrDefault("profile", "false")),
-            flags.containsKey("skip")
-                ? java.util.Set.of(flags.get("skip").split(","))
-                : java.util.Set.of())
+            flags.containsKey("skip") ? Set.of(flags.get("skip").split(",")) : Set.of())
         .run();
   }
 
@@ -146,8 +151,7 @@ public final class BenchCommand {
         Path data = Files.createDirectories(output.resolve("data-" + n));
         String topic = "bench-" + n + "-" + Long.toString(System.nanoTime(), 36);
         Path csv = data.resolve("orders.csv");
-        java.util.function.Predicate<Scenario> runs =
-            scenario -> !skip.contains(scenario.id() + "@" + n);
+        Predicate<Scenario> runs = scenario -> !skip.contains(scenario.id() + "@" + n);
         if (scenarios.stream().filter(runs).anyMatch(s -> s.group.equals("kafka-to-jdbc"))) {
           out.printf("producing %,d orders to %s...%n", n, topic);
           sandbox.kafka().createTopic(topic, 2);
@@ -254,8 +258,7 @@ public final class BenchCommand {
     json.put("results", results);
     json.put("ratios", report.ratios());
     Files.writeString(output.resolve("bench.json"), JSON.writeValueAsString(json));
-    String markdown =
-        report.markdown(BenchReport.machine(), heap, java.time.LocalDate.now().toString());
+    String markdown = report.markdown(BenchReport.machine(), heap, LocalDate.now().toString());
     Files.writeString(output.resolve("bench.md"), markdown);
     out.println();
     out.print(markdown);
@@ -341,9 +344,9 @@ public final class BenchCommand {
   }
 
   private static boolean outOfMemory(Path log) {
-    try (java.util.stream.Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+    try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
       return lines.anyMatch(l -> l.contains("java.lang.OutOfMemoryError"));
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return false;
     }
   }
@@ -360,7 +363,7 @@ public final class BenchCommand {
       watch.thread =
           new Thread(
               () -> {
-                try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+                try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
                     Statement s = c.createStatement()) {
                   while (!watch.stopped) {
                     try (ResultSet rs =
@@ -402,11 +405,7 @@ public final class BenchCommand {
 
   /** Orders 0..n-1 over two partitions, batched and compressed, waiting once at the end. */
   private static void produce(
-      String bootstrap,
-      String topic,
-      long n,
-      java.util.function.LongFunction<byte[]> key,
-      java.util.function.LongFunction<byte[]> value)
+      String bootstrap, String topic, long n, LongFunction<byte[]> key, LongFunction<byte[]> value)
       throws Exception {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("bootstrap.servers", bootstrap);
@@ -457,14 +456,14 @@ public final class BenchCommand {
   }
 
   private static void execute(String jdbcUrl, String sql) throws Exception {
-    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
         Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
   private static long count(String jdbcUrl, String sql) throws Exception {
-    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();

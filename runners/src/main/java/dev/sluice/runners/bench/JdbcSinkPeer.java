@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
@@ -47,7 +48,7 @@ final class JdbcSinkPeer {
     BenchCommand.FirstRow firstRow = BenchCommand.FirstRow.watch(jdbcUrl, table);
     long peakRss = 0;
     double seconds;
-    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
         Statement s = c.createStatement()) {
       long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(2);
       while (true) {

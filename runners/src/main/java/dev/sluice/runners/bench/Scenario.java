@@ -1,5 +1,7 @@
 package dev.sluice.runners.bench;
 
+import java.util.Locale;
+
 /** What the harness measures, each in a JVM of its own (so peak RSS is the scenario's). */
 public enum Scenario {
   KAFKA_TO_JDBC_DIRECT("kafka-to-jdbc", "kafka-to-jdbc --bounded on the Direct runner, end to end"),
@@ -34,7 +36,7 @@ public enum Scenario {
 
   /** {@code KAFKA_TO_JDBC_DIRECT} → {@code kafka-to-jdbc-direct}. */
   public String id() {
-    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   public static Scenario byId(String id) {

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.SplittableRandom;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -108,8 +109,7 @@ public final class SyntheticOrders {
     s.append(",\"customer_id\":").append(f[1]);
     s.append(",\"amount\":\"")
         .append(
-            java.util.Base64.getEncoder()
-                .encodeToString(((BigDecimal) f[2]).unscaledValue().toByteArray()))
+            Base64.getEncoder().encodeToString(((BigDecimal) f[2]).unscaledValue().toByteArray()))
         .append('"');
     s.append(",\"currency\":\"").append(f[3]).append('"');
     s.append(",\"status\":\"").append(f[4]).append('"');

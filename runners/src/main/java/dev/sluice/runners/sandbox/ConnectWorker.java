@@ -3,6 +3,7 @@ package dev.sluice.runners.sandbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -134,7 +135,7 @@ public final class ConnectWorker implements AutoCloseable {
             return;
           }
         }
-      } catch (java.net.ConnectException e) {
+      } catch (ConnectException e) {
         last = "worker not listening yet";
       }
       Thread.sleep(250);

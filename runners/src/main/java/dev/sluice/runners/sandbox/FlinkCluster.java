@@ -360,7 +360,7 @@ public final class FlinkCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Process process : new java.util.ArrayList<>(processes)) {
+    for (Process process : new ArrayList<>(processes)) {
       process.destroy();
     }
     for (Process process : processes) {

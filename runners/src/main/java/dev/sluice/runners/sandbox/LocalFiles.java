@@ -1,9 +1,12 @@
 package dev.sluice.runners.sandbox;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** File chores of the local services and tools. */
@@ -27,7 +30,7 @@ public final class LocalFiles {
    * of their own the sandbox and the benchmark start (the broker, the Connect peer).
    */
   public static Path warningsOnlyLog4j(Path file) throws IOException {
-    java.nio.file.Files.writeString(
+    Files.writeString(
         file,
         String.join(
             "\n",
@@ -45,7 +48,7 @@ public final class LocalFiles {
    * build.
    */
   public static String classpathResource(String resource, String module) throws IOException {
-    try (java.io.InputStream in = LocalFiles.class.getResourceAsStream(resource)) {
+    try (InputStream in = LocalFiles.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IOException(
             "The classpath resource "
@@ -54,7 +57,7 @@ public final class LocalFiles {
                 + module
                 + " module first (mvn compile)");
       }
-      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
     }
   }
 
@@ -64,8 +67,8 @@ public final class LocalFiles {
    */
   public static void awaitExit(Process process) {
     try {
-      if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       process.destroyForcibly();

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 
 /**
  * A real PostgreSQL server from embedded binaries, on a free loopback port, with its data under a
@@ -52,8 +53,7 @@ public final class Postgres implements AutoCloseable {
   }
 
   /** Stops the server (connections are cut), waits {@code down}, and starts it again. */
-  public synchronized void restart(java.time.Duration down)
-      throws IOException, InterruptedException {
+  public synchronized void restart(Duration down) throws IOException, InterruptedException {
     if (!keepData) {
       throw new IllegalStateException("only a server made by startRestartable can restart");
     }
