@@ -3,6 +3,7 @@ package dev.sluice.io.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.io.secrets.Secrets;
+import java.io.IOException;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.Driver;
@@ -176,6 +177,45 @@ public final class JdbcConnection implements Serializable {
       }
     }
     return connection;
+  }
+
+  /** Work done with a connection. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T apply(Connection connection) throws SQLException;
+  }
+
+  /**
+   * Does {@code work} on a connection outside the pool ({@link #openDirect}) and closes it; a
+   * database error comes back as an {@link IOException} with the database's message.
+   */
+  public <T> T withDirect(Work<T> work) throws IOException {
+    try (Connection c = openDirect()) {
+      return work.apply(c);
+    } catch (SQLException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  /** Runs one statement (DDL, an update) on a connection outside the pool; the rows it changed. */
+  public int execute(String sql) throws IOException {
+    return withDirect(
+        c -> {
+          try (Statement s = c.createStatement()) {
+            return s.executeUpdate(sql);
+          }
+        });
+  }
+
+  /** Runs one query and discards its rows: that it runs is the check. */
+  public void probe(String query) throws IOException {
+    withDirect(
+        c -> {
+          try (Statement s = c.createStatement()) {
+            s.executeQuery(query).close();
+          }
+          return null;
+        });
   }
 
   /**

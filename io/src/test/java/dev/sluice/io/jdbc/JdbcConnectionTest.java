@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -46,5 +48,30 @@ class JdbcConnectionTest {
       })
   void aUrlWithoutCredentialsIsAccepted(String url) {
     assertThat(JdbcConnection.of(url, "app", null).url(), equalTo(url));
+  }
+
+  /**
+   * The one-off work of plans and steps on a connection outside the pool: a statement's changed
+   * rows, a probe that runs, and a database error as an IOException with the database's message.
+   */
+  @Test
+  void directWorkRunsStatementsAndReportsTheDatabasesError(@TempDir java.nio.file.Path dir)
+      throws Exception {
+    JdbcConnection db = JdbcConnection.of("jdbc:sqlite:" + dir.resolve("t.db"), null, null);
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+    assertThat(db.execute("INSERT INTO t VALUES (1), (2)"), equalTo(2));
+    db.probe("SELECT id FROM t");
+    assertThat(
+        db.withDirect(
+            c -> {
+              try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM t")) {
+                rs.next();
+                return rs.getLong(1);
+              }
+            }),
+        equalTo(2L));
+    java.io.IOException e =
+        assertThrows(java.io.IOException.class, () -> db.probe("SELECT id FROM missing"));
+    assertThat(e.getMessage(), containsString("missing"));
   }
 }

@@ -1,10 +1,10 @@
 package dev.sluice.pipelines.cdctojdbc;
 
 import dev.sluice.io.lineage.LineageDataset;
+import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.SluicePipeline;
-import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.transforms.parse.ChangeEvents;
 import java.util.List;
 import java.util.Optional;

@@ -21,8 +21,7 @@ import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
-import java.sql.Connection;
-import java.sql.SQLException;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,9 +141,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     String partitionField =
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
     IncrementalRead.Planned planned;
-    try (Connection c = connection.openDirect()) {
-      planned = read.plan(c);
-    } catch (SQLException e) {
+    try {
+      planned = connection.withDirect(read::plan);
+    } catch (IOException e) {
       throw new IllegalArgumentException(
           "Cannot plan the export from " + connection.safeUrl() + ": " + e.getMessage(), e);
     }

@@ -12,6 +12,7 @@ import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.io.lineage.LineageDataset;
+import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.Replay;
@@ -20,7 +21,6 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
-import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -31,10 +31,8 @@ import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.time.EventTimeFromField;
+import java.io.IOException;
 import java.io.Serializable;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -452,10 +450,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * key.
    */
   private static void checkDeletedKeys(JdbcConnection connection, UpsertSql statements) {
-    try (Connection c = connection.openDirect();
-        Statement s = c.createStatement()) {
-      s.executeQuery(statements.probeDeletedKeys()).close();
-    } catch (SQLException e) {
+    try {
+      connection.probe(statements.probeDeletedKeys());
+    } catch (IOException e) {
       throw new IllegalArgumentException(
           "--deleteMode=hard needs the deleted-keys table "
               + statements.deletedKeys()
@@ -472,9 +469,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   /** The table must exist and fit the schema before anything is read. */
   private static void checkTable(
       JdbcConnection connection, String table, Schema schema, List<String> keys) {
-    try (Connection c = connection.openDirect()) {
-      TableCheck.verify(c, table, schema, keys);
-    } catch (SQLException e) {
+    try {
+      connection.withDirect(
+          c -> {
+            TableCheck.verify(c, table, schema, keys);
+            return null;
+          });
+    } catch (IOException e) {
       throw new IllegalArgumentException(
           "Cannot check table " + table + " on " + connection.safeUrl() + ": " + e.getMessage(), e);
     }

@@ -1,7 +1,7 @@
 package dev.sluice.pipelines.plan;
 
+import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.SluiceOptions;
-import dev.sluice.pipelines.report.ConsumerLag;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Optional;

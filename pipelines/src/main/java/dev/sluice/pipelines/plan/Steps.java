@@ -9,8 +9,6 @@ import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.pipelines.report.RunSummary;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,10 +59,7 @@ public final class Steps {
 
     @Override
     public void run(RunSummary summary) throws Exception {
-      try (Connection c = database.openDirect();
-          Statement s = c.createStatement()) {
-        s.executeUpdate(upsert.purgeDeleted(deletedColumn));
-      }
+      database.execute(upsert.purgeDeleted(deletedColumn));
     }
   }
 
@@ -312,9 +307,11 @@ public final class Steps {
 
     @Override
     public void run(RunSummary summary) throws Exception {
-      try (Connection c = connection.openDirect()) {
-        state.commit(c, export, column, highWatermark, summary.written());
-      }
+      connection.withDirect(
+          c -> {
+            state.commit(c, export, column, highWatermark, summary.written());
+            return null;
+          });
     }
   }
 

@@ -1,9 +1,13 @@
 package dev.sluice.pipelines.run;
 
+import dev.sluice.io.metrics.FlinkRestMetrics;
+import dev.sluice.io.metrics.LiveMetrics;
+import dev.sluice.io.metrics.MetricsEndpoint;
 import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.report.PipelineMetrics;
 import dev.sluice.pipelines.report.QualityReport;
 import dev.sluice.pipelines.report.RunHistory;
 import dev.sluice.pipelines.report.RunSummary;
@@ -264,7 +268,11 @@ public final class PipelineRun {
     }
     PipelineResult result = pipeline.run();
     if (outcome.metrics != null && !outcome.metrics.watching()) {
-      outcome.metrics.watch(LiveMetrics.of(result, definition.name()));
+      outcome.metrics.watch(
+          () -> {
+            PipelineMetrics figures = new PipelineMetrics(result.metrics(), definition.name());
+            return new LiveMetrics.Figures(figures.counters(), figures.gauges());
+          });
     }
     if (!plan.bounded() && options.getDetached()) {
       out.println(

@@ -1,4 +1,4 @@
-package dev.sluice.pipelines.report;
+package dev.sluice.io.metrics;
 
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,6 +1,5 @@
-package dev.sluice.pipelines.run;
+package dev.sluice.io.metrics;
 
-import dev.sluice.pipelines.report.ConsumerLag;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.rules.ApplyRules;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -240,7 +239,7 @@ public final class MetricsEndpoint implements AutoCloseable {
   }
 
   /** Whether a metric of that name is a gauge (the rest are counters). */
-  static boolean isWindowGauge(String name) {
+  public static boolean isWindowGauge(String name) {
     return name.startsWith(ApplyRules.WINDOW_PREFIX) && name.endsWith(".observed");
   }
 

@@ -1,4 +1,4 @@
-package dev.sluice.pipelines.run;
+package dev.sluice.io.metrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +26,7 @@ import java.util.function.Predicate;
  * over subtasks. Names are turned back into Sluice's ({@link #beamName}); counters are summed over
  * operators, and a gauge takes the largest value.
  */
-final class FlinkRestMetrics implements LiveMetrics {
+public final class FlinkRestMetrics implements LiveMetrics {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String address;
@@ -40,7 +40,8 @@ final class FlinkRestMetrics implements LiveMetrics {
    * @param address the REST address, {@code host:port} (what {@code --flinkMaster} names)
    * @param jobName the job's name ({@code --jobName})
    */
-  FlinkRestMetrics(String address, String jobName, String namespace, Predicate<String> isGauge) {
+  public FlinkRestMetrics(
+      String address, String jobName, String namespace, Predicate<String> isGauge) {
     this.address = address;
     this.jobName = jobName;
     this.namespace = namespace;

@@ -1,4 +1,4 @@
-package dev.sluice.pipelines.run;
+package dev.sluice.io.metrics;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
-import dev.sluice.pipelines.report.ConsumerLag;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

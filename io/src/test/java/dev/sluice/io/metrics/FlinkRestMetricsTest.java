@@ -1,4 +1,4 @@
-package dev.sluice.pipelines.run;
+package dev.sluice.io.metrics;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
