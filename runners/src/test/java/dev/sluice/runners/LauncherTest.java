@@ -4,12 +4,14 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,6 +77,27 @@ class LauncherTest {
     java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(base));
     all.addAll(java.util.List.of(more));
     return all.toArray(String[]::new);
+  }
+
+  /**
+   * cdc-to-jdbc shares kafka-to-jdbc's topic and table options, not its value encoding and version
+   * field: its help does not list them, and giving one is an unknown option.
+   */
+  @Test
+  void cdcToJdbcListsNoOptionItWouldRefuse() {
+    assertThat(run("cdc-to-jdbc", "--help"), is(Launcher.OK));
+    assertThat(out(), containsString("--positionField=<String>"));
+    assertThat(out(), containsString("--keyFields=<String,...>"));
+    for (String refused : List.of("--format=", "--versionField=", "--writerSchemaVersion=")) {
+      assertThat(out(), not(containsString(refused)));
+    }
+    out.reset();
+    assertThat(run("kafka-to-jdbc", "--help"), is(Launcher.OK));
+    assertThat(out(), containsString("--versionField=<String>"));
+    assertThat(
+        run("cdc-to-jdbc", "--topic=t", "--jdbcUrl=jdbc:postgresql://h/d", "--format=json"),
+        is(Launcher.USAGE));
+    assertThat(err(), containsString("Unknown option --format for cdc-to-jdbc"));
   }
 
   @Test

@@ -49,40 +49,27 @@ public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaTo
 
   @Override
   public KafkaToJdbc.Plan plan(CdcToJdbcOptions options) {
-    return KafkaToJdbc.planChanges(options, null, NAME, changes(options), deletedKeys(options));
+    return KafkaToJdbc.planChanges(options, new KafkaToJdbc.Source.Topic(), NAME, parse(options));
   }
 
   @Override
   public KafkaToJdbc.Plan planReplay(CdcToJdbcOptions options, Replay replay) {
-    return KafkaToJdbc.planChanges(options, replay, NAME, changes(options), deletedKeys(options));
+    return KafkaToJdbc.planChanges(
+        options, new KafkaToJdbc.Source.Replayed(replay), NAME, parse(options));
   }
 
-  /** Hard deletes' table of deleted keys, or null for soft deletes. */
-  private static String deletedKeys(CdcToJdbcOptions options) {
-    if (options.getDeleteMode().equals("soft")) {
-      return null;
-    }
-    return options.getDeletedKeysTable() != null
-        ? options.getDeletedKeysTable()
-        : options.getTable() + "_deleted_keys";
-  }
-
-  private static ChangeEvents changes(CdcToJdbcOptions options) {
-    if (options.getFormat() != null) {
-      throw new IllegalArgumentException(
-          "--format does not apply to cdc-to-jdbc: it reads Debezium change events (JSON)");
-    }
-    if (options.getWriterSchemaVersion() != null) {
-      throw new IllegalArgumentException(
-          "--writerSchemaVersion does not apply to cdc-to-jdbc: it reads JSON change events");
-    }
-    if (!options.getVersionField().equals("version")) {
-      throw new IllegalArgumentException(
-          "--versionField does not apply to cdc-to-jdbc: changes are ordered by their source"
-              + " position (--positionField)");
-    }
-    return ChangeEvents.of(
-        options.getPositionField(), options.getDecimalHandling().equals("precise"));
+  /** Debezium change events, their deletes soft or hard (into their deleted-keys table). */
+  private static KafkaToJdbc.Parse parse(CdcToJdbcOptions options) {
+    KafkaToJdbc.Deletes deletes =
+        options.getDeleteMode().equals("soft")
+            ? new KafkaToJdbc.Deletes.Soft()
+            : new KafkaToJdbc.Deletes.Hard(
+                options.getDeletedKeysTable() != null
+                    ? options.getDeletedKeysTable()
+                    : options.getTable() + "_deleted_keys");
+    return new KafkaToJdbc.Parse.Changes(
+        ChangeEvents.of(options.getPositionField(), options.getDecimalHandling().equals("precise")),
+        deletes);
   }
 
   @Override
@@ -92,7 +79,7 @@ public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaTo
 
   @Override
   public Optional<String> needsLauncher(CdcToJdbcOptions options) {
-    return base.needsLauncher(options);
+    return KafkaToJdbc.launcherFor(options);
   }
 
   @Override

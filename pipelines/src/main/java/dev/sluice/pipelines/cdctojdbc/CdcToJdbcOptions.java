@@ -1,16 +1,16 @@
 package dev.sluice.pipelines.cdctojdbc;
 
-import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
+import dev.sluice.pipelines.kafkatojdbc.KafkaTableOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 
 /**
- * Options of {@code cdc-to-jdbc}: kafka-to-jdbc's (it is built from the same transforms), but the
- * values are Debezium change events, ordered by their source position: {@code --format}, {@code
- * --versionField} and {@code --writerSchemaVersion} do not apply and are refused.
+ * Options of {@code cdc-to-jdbc}: the topic and table options it shares with kafka-to-jdbc (it is
+ * built from the same transforms), and how its Debezium change events are ordered and applied.
+ * kafka-to-jdbc's value encoding and version field do not apply, and are not options here.
  */
-public interface CdcToJdbcOptions extends KafkaToJdbcOptions {
+public interface CdcToJdbcOptions extends KafkaTableOptions {
   @Description(
       "Where each change event's source position is, a dotted path into the event: a row is"
           + " only changed by an event of a newer position (PostgreSQL: source.lsn)")

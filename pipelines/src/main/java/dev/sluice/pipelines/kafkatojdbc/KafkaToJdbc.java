@@ -14,6 +14,7 @@ import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
@@ -139,6 +140,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public Optional<String> needsLauncher(KafkaToJdbcOptions options) {
+    return launcherFor(options);
+  }
+
+  /** Why a run of these options needs the launcher (a bounded one plans and commits offsets). */
+  public static Optional<String> launcherFor(KafkaTableOptions options) {
     return options.getBounded()
         ? Optional.of(
             "a bounded kafka-to-jdbc run plans the offsets it reads when it starts, and commits"
@@ -148,9 +154,57 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         : Optional.empty();
   }
 
+  /** Where a run's records come from: the topic, or the dead letters a replay selected. */
+  public sealed interface Source {
+    /** The topic of the options. */
+    record Topic() implements Source {}
+
+    /** The dead letters of a replay (the topic is not read, no offsets are committed). */
+    record Replayed(Replay replay) implements Source {}
+  }
+
+  /** How the values are parsed and which of two versions of a row wins. */
+  public sealed interface Parse {
+    /**
+     * kafka-to-jdbc's records: JSON or Avro values of the schema, a row replaced only by a record
+     * of the same or a newer {@code versionField}.
+     *
+     * @param format the values' encoding (null: JSON)
+     * @param writerSchemaVersion the version plain Avro values were written with (null: current)
+     */
+    record Records(
+        @Nullable RecordFormat format, String versionField, @Nullable Integer writerSchemaVersion)
+        implements Parse {}
+
+    /**
+     * cdc-to-jdbc's Debezium change events onto a replica table ({@link
+     * ChangeEvents#replicaSchema}), ordered by their source position.
+     *
+     * @param deletes soft deletes keep the row marked deleted; hard ones move it to a table
+     */
+    record Changes(ChangeEvents events, Deletes deletes) implements Parse {}
+  }
+
+  /** What a delete does to its row. */
+  public sealed interface Deletes {
+    /** The row stays, marked {@code _cdc_deleted}. */
+    record Soft() implements Deletes {}
+
+    /**
+     * A bounded run moves the rows it marked deleted into {@code table} after it succeeded, and no
+     * older write of a key there is applied.
+     */
+    record Hard(String table) implements Deletes {}
+  }
+
   @Override
   public Plan plan(KafkaToJdbcOptions options) {
-    return planChanges(options, null, NAME, null, null);
+    return planChanges(options, new Source.Topic(), NAME, records(options));
+  }
+
+  private static Parse records(KafkaToJdbcOptions options) {
+    return new Parse.Records(
+        options.getFormat(), options.getVersionField(), options.getWriterSchemaVersion());
   }
 
   /**
@@ -164,23 +218,24 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           "a replay reads dead letters, not the topic: leave out --startReadTime and"
               + " --stopReadTime (a backfill is a bounded run with them)");
     }
-    return planChanges(options, replay, NAME, null, null);
+    return planChanges(options, new Source.Replayed(replay), NAME, records(options));
   }
 
   /**
-   * The plan of a run of {@code pipeline}: kafka-to-jdbc's, or with {@code changes} the plan of
-   * cdc-to-jdbc, which applies Debezium change events to a replica table ({@link
-   * ChangeEvents#replicaSchema}: the schema's columns, the source position that guards each row,
-   * the deleted flag). With {@code deletedKeys}, deletes are hard: a bounded run moves the rows it
-   * marked deleted into that table after it succeeded, and no older write of a key there is
-   * applied.
+   * The plan of a run of {@code pipeline} reading {@code source}: kafka-to-jdbc's ({@link
+   * Parse.Records}), or cdc-to-jdbc's, which applies Debezium change events to a replica table
+   * ({@link Parse.Changes}: the schema's columns, the source position that guards each row, the
+   * deleted flag).
    */
   public static Plan planChanges(
-      KafkaToJdbcOptions options,
-      @Nullable Replay replay,
-      String pipeline,
-      @Nullable ChangeEvents changes,
-      @Nullable String deletedKeys) {
+      KafkaTableOptions options, Source source, String pipeline, Parse parse) {
+    Replay replay = source instanceof Source.Replayed replayed ? replayed.replay() : null;
+    ChangeEvents changes = parse instanceof Parse.Changes c ? c.events() : null;
+    String deletedKeys =
+        parse instanceof Parse.Changes c && c.deletes() instanceof Deletes.Hard hard
+            ? hard.table()
+            : null;
+    Parse.Records records = parse instanceof Parse.Records r ? r : null;
     Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     if (changes != null) {
       schema = ChangeEvents.replicaSchema(schema);
@@ -188,7 +243,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     InputFormat format =
         changes != null
             ? InputFormat.DEBEZIUM
-            : options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
+            : records.format() == null ? InputFormat.JSONL : records.format().input();
     if (format == InputFormat.CSV) {
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
@@ -213,7 +268,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             options.getTable(),
             schema,
             keys,
-            changes != null ? ChangeEvents.POSITION : options.getVersionField());
+            changes != null ? ChangeEvents.POSITION : records.versionField());
     if (deletedKeys != null) {
       if (!bounded) {
         throw new IllegalArgumentException(
@@ -299,7 +354,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     return new Plan(
         run,
         schema,
-        options.getWriterSchemaVersion(),
+        records == null ? null : records.writerSchemaVersion(),
         format,
         kafka,
         offsets,
@@ -426,7 +481,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   /** A bounded read's time option ({@code --startReadTime}, {@code --stopReadTime}) in millis. */
-  private static Long readTime(KafkaToJdbcOptions options, String flag, String value) {
+  private static Long readTime(KafkaTableOptions options, String flag, String value) {
     if (value == null) {
       return null;
     }

@@ -1,20 +1,14 @@
 package dev.sluice.pipelines.kafkatojdbc;
 
-import dev.sluice.pipelines.options.DeadLetterOptions;
-import dev.sluice.pipelines.options.JdbcOptions;
-import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
-import dev.sluice.pipelines.options.OrderKey;
 import dev.sluice.pipelines.options.RecordFormat;
-import dev.sluice.pipelines.options.RulesOptions;
-import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.Validation;
 
-/** Options of {@code kafka-to-jdbc}. */
-public interface KafkaToJdbcOptions
-    extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions, RulesOptions {
+/**
+ * Options of {@code kafka-to-jdbc}: the shared ones, and how its values are encoded and versioned.
+ */
+public interface KafkaToJdbcOptions extends KafkaTableOptions {
   // No @Default: Beam options are global by name, and files-to-lake's --format defaults to csv.
   @Description(
       "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"
@@ -24,20 +18,6 @@ public interface KafkaToJdbcOptions
 
   void setFormat(RecordFormat value);
 
-  @Description("Name of the Avro schema the values are parsed into, e.g. Order")
-  @Default.String("Order")
-  String getSchema();
-
-  void setSchema(String value);
-
-  @Description(
-      "An Avro schema file to parse into instead of --schema's current version: a released"
-          + " version, or the next one, which must keep the schema's compatibility mode (e.g. a new"
-          + " enum symbol, to replay the dead letters it caused before the release)")
-  String getSchemaFile();
-
-  void setSchemaFile(String value);
-
   @Description(
       "Released version of --schema that plain Avro binary values were written with (values in"
           + " Avro single-object encoding name their version themselves); default: the current")
@@ -45,57 +25,9 @@ public interface KafkaToJdbcOptions
 
   void setWriterSchemaVersion(Integer value);
 
-  @Description("Target table, table or schema.table; it must exist and fit the schema")
-  @Validation.Required
-  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
-  String getTable();
-
-  void setTable(String value);
-
-  @Description("Comma-separated key fields: the table's primary key or a unique key")
-  @Default.InstanceFactory(OrderKey.class)
-  List<String> getKeyFields();
-
-  void setKeyFields(List<String> value);
-
   @Description("Version field: a row is only replaced by a record of the same or a newer version")
   @Default.String("version")
   String getVersionField();
 
   void setVersionField(String value);
-
-  @Description(
-      "Timestamp field that gives event time; unset: the Kafka record timestamp is the event time")
-  String getEventTimeField();
-
-  void setEventTimeField(String value);
-
-  @Description(
-      "How each batch reaches PostgreSQL: copy (COPY into a temporary table, then one merging"
-          + " INSERT ... ON CONFLICT) or insert (batched prepared upserts); the same rows either way")
-  @Default.Enum("copy")
-  @OptionPattern("^(copy|insert)$")
-  WriteMethod getWriteMethod();
-
-  void setWriteMethod(WriteMethod value);
-
-  @Description(
-      "Bounded: offsets per read chunk; a partition's planned range is cut into chunks read in"
-          + " parallel, each flowing on to the sink as it is read")
-  @Default.Long(50_000)
-  Long getReadChunkRecords();
-
-  void setReadChunkRecords(Long value);
-
-  @Description("Rows per upsert batch (one transaction each)")
-  @Default.Integer(1000)
-  Integer getBatchSize();
-
-  void setBatchSize(Integer value);
-
-  @Description("Retries of a batch after a transient database error, with exponential backoff")
-  @Default.Integer(5)
-  Integer getMaxRetries();
-
-  void setMaxRetries(Integer value);
 }
