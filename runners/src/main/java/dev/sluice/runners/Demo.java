@@ -57,7 +57,7 @@ final class Demo {
       case KafkaToJdbc.NAME -> kafkaToJdbc(workDir);
       case FilesToLake.NAME -> filesToLake(workDir);
       default ->
-          throw new Launcher.UsageException(
+          throw new UsageException(
               "--pipeline must be kafka-to-jdbc or files-to-lake, but was '" + pipeline + "'");
     };
   }
@@ -96,7 +96,7 @@ final class Demo {
                   "--deadLetter=jdbc:sluice_dead_letters",
                   "--bounded",
                   "--runReport=" + workDir.resolve("run-report.json"));
-      if (code != Launcher.OK) {
+      if (code != Exit.OK) {
         return code;
       }
       try (Connection c = sandbox.postgres().connect()) {
@@ -110,7 +110,7 @@ final class Demo {
             "SELECT origin, step, reason, error_message FROM sluice_dead_letters ORDER BY origin");
       }
     }
-    return Launcher.OK;
+    return Exit.OK;
   }
 
   private void print(Connection c, String sql) throws Exception {
@@ -174,12 +174,12 @@ final class Demo {
                 "--warehouse=" + warehouse,
                 "--deadLetter=file:" + deadLetters + "/jsonl",
                 "--runReport=" + workDir.resolve("run-report-jsonl.json"));
-    if (csv != Launcher.OK || json != Launcher.OK) {
-      return csv != Launcher.OK ? csv : json;
+    if (csv != Exit.OK || json != Exit.OK) {
+      return csv != Exit.OK ? csv : json;
     }
     showTable(warehouse);
     showDeadLetters(deadLetters);
-    return Launcher.OK;
+    return Exit.OK;
   }
 
   /** The demo's Iceberg table. */

@@ -21,7 +21,7 @@ final class Flags {
       }
       String[] parts = arg.substring(2).split("=", 2);
       if (!known.contains(parts[0])) {
-        throw new Launcher.UsageException(
+        throw new UsageException(
             "Unknown option --" + parts[0] + "; expected one of --" + String.join(", --", known));
       }
       values.put(parts[0], parts.length > 1 ? parts[1] : "true");
@@ -40,7 +40,7 @@ final class Flags {
   String required(String name) {
     String value = values.get(name);
     if (value == null) {
-      throw new Launcher.UsageException("Missing required option --" + name);
+      throw new UsageException("Missing required option --" + name);
     }
     return value;
   }

@@ -14,7 +14,7 @@ public final class FlexTemplateMain {
     String pipeline = System.getenv(PIPELINE_ENV);
     if (pipeline == null || pipeline.isBlank()) {
       System.err.println(PIPELINE_ENV + " is not set: it names the pipeline to launch");
-      System.exit(Launcher.USAGE);
+      System.exit(Exit.USAGE);
     }
     String[] all = new String[args.length + 1];
     all[0] = pipeline;

@@ -38,7 +38,7 @@ final class MaintainCommand {
     Flags flags = Flags.parse(args, OWN);
     String output = flags.required("output");
     if (!output.startsWith("iceberg:")) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--output must name an Iceberg table, iceberg:<namespace>.<table>, but was '"
               + output
               + "'");
@@ -56,7 +56,7 @@ final class MaintainCommand {
     String expire = flags.get("expireSnapshotsOlderThan");
     String branches = flags.get("removeAuditBranchesOlderThan");
     if (!compact && !orphans && expire == null && branches == null) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "maintain does nothing without --compact, --expireSnapshotsOlderThan=<ISO-8601>,"
               + " --removeOrphans or --removeAuditBranchesOlderThan=<ISO-8601>");
     }
@@ -128,7 +128,7 @@ final class MaintainCommand {
                   + " row(s), "
                   + count(table.snapshots())
                   + " snapshot(s)");
-          return Launcher.OK;
+          return Exit.OK;
         });
   }
 
@@ -144,7 +144,7 @@ final class MaintainCommand {
     try {
       return Duration.parse(value);
     } catch (DateTimeParseException e) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--"
               + option
               + " must be an ISO-8601 duration such as P7D or PT0S, but was '"

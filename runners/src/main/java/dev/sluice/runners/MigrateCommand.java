@@ -27,15 +27,14 @@ final class MigrateCommand {
         try {
           version = Integer.parseInt(target);
         } catch (NumberFormatException e) {
-          throw new Launcher.UsageException(
-              "--target must be a version number, but was '" + target + "'");
+          throw new UsageException("--target must be a version number, but was '" + target + "'");
         }
         out.println("Rolled back: " + migrations.rollbackTo(version));
       }
       default ->
-          throw new Launcher.UsageException(
+          throw new UsageException(
               "Unknown migrate action '" + action + "'; expected apply, status or rollback");
     }
-    return Launcher.OK;
+    return Exit.OK;
   }
 }

@@ -65,7 +65,7 @@ final class ReplayCommand {
   static int run(String[] args, PrintStream out) throws Exception {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.print(USAGE);
-      return Launcher.OK;
+      return Exit.OK;
     }
     int at = -1;
     for (int i = 0; i < args.length; i++) {
@@ -75,13 +75,13 @@ final class ReplayCommand {
       }
     }
     if (at < 0) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "replay needs --pipeline=<name> followed by that pipeline's options, e.g. sluice replay"
               + " --from=jdbc:sluice_dead_letters --pipeline=kafka-to-jdbc --topic=... ");
     }
     Flags flags = Flags.parse(Arrays.copyOfRange(args, 0, at + 1), OWN);
     String[] pipelineArgs = Arrays.copyOfRange(args, at + 1, args.length);
-    SluicePipeline<?, ?> pipeline = Launcher.pipeline(flags.get("pipeline"));
+    SluicePipeline<?, ?> pipeline = PipelineLaunch.pipeline(flags.get("pipeline"));
     return replay(pipeline, flags, pipelineArgs, out);
   }
 
@@ -114,7 +114,7 @@ final class ReplayCommand {
       throws Exception {
     String from = flags.required("from");
     if (!from.matches("^(file|kafka|jdbc):.+$")) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--from must be file:<dir>, kafka:<topic> or jdbc:<table>, but was '" + from + "'");
     }
     ReplayFilter filter =
@@ -128,14 +128,14 @@ final class ReplayCommand {
             flags.get("origin"));
     int max = positive("maxRecords", flags.get("maxRecords", String.valueOf(MAX_RECORDS)));
     boolean dryRun = Boolean.parseBoolean(flags.get("dryRun", "false"));
-    O options = Launcher.parse(pipeline, pipelineArgs);
+    O options = PipelineLaunch.parse(pipeline, pipelineArgs);
     if (!(options instanceof DeadLetterOptions deadLetterOptions)) {
-      throw new Launcher.UsageException(pipeline.name() + " has no dead letters to replay");
+      throw new UsageException(pipeline.name() + " has no dead letters to replay");
     }
     DeadLetterSink store = DeadLetterSinks.parse(deadLetterOptions, from);
     List<DeadLetterSink.Held> held = store.held(filter);
     if (held.size() > max) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--from="
               + from
               + " holds "
@@ -150,14 +150,14 @@ final class ReplayCommand {
     out.print(selection(from, held));
     if (held.isEmpty()) {
       out.println("Nothing to replay." + othersHeld(store, filter, pipeline.name(), from));
-      return Launcher.OK;
+      return Exit.OK;
     }
     Replay replay = replayOf(store, held, dryRun);
     P plan = pipeline.planReplay(options, replay);
     if (dryRun) {
       return dryRun(pipeline, options, plan, out);
     }
-    Launcher.metricsDefaults(options);
+    PipelineLaunch.metricsDefaults(options);
     PipelineRun.run(pipeline, options, out, plan);
     out.println(
         "Replayed "
@@ -166,7 +166,7 @@ final class ReplayCommand {
             + from
             + ": marked replayed in "
             + store.replayLedger());
-    return Launcher.OK;
+    return Exit.OK;
   }
 
   /**
@@ -258,7 +258,7 @@ final class ReplayCommand {
             });
     text.append(String.format("  would be filtered      %,8d%n", summary.filtered()));
     out.print(text);
-    return Launcher.OK;
+    return Exit.OK;
   }
 
   private static Instant instant(String flag, String value) {
@@ -268,7 +268,7 @@ final class ReplayCommand {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--"
               + flag
               + " must be an ISO-8601 time with offset, e.g. 2026-11-25T00:00:00Z, but was '"
@@ -286,7 +286,7 @@ final class ReplayCommand {
     } catch (NumberFormatException e) {
       // below
     }
-    throw new Launcher.UsageException(
+    throw new UsageException(
         "--" + flag + " must be a positive whole number, but was '" + value + "'");
   }
 }

@@ -56,6 +56,6 @@ final class SandboxCommand {
     CountDownLatch forever = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
     forever.await();
-    return Launcher.OK;
+    return Exit.OK;
   }
 }

@@ -19,7 +19,7 @@ final class StatusCommand {
     String dir = flags.required("runHistory");
     String pipeline = flags.get("pipeline");
     if (pipeline != null) {
-      Launcher.pipeline(pipeline);
+      PipelineLaunch.pipeline(pipeline);
     }
     int last;
     try {
@@ -28,7 +28,7 @@ final class StatusCommand {
       last = 0;
     }
     if (last < 1) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "--last must be a positive whole number, but was '" + flags.get("last") + "'");
     }
     List<RunHistory.Entry> runs = RunHistory.read(dir, pipeline);
@@ -38,9 +38,9 @@ final class StatusCommand {
               + dir
               + (pipeline == null ? "" : " for " + pipeline)
               + " (bounded runs record themselves there; see --runHistory)");
-      return Launcher.OK;
+      return Exit.OK;
     }
     out.print(RunHistory.table(runs.subList(Math.max(0, runs.size() - last), runs.size())));
-    return Launcher.OK;
+    return Exit.OK;
   }
 }

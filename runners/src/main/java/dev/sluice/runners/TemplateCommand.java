@@ -37,12 +37,12 @@ final class TemplateCommand {
     List<SluicePipeline<?, ?>> pipelines;
     if (flags.get("pipeline") == null) {
       if (!pipelineArgs.isEmpty()) {
-        throw new Launcher.UsageException(
+        throw new UsageException(
             "Pipeline options (" + pipelineArgs.get(0) + ") need --pipeline=<name>");
       }
       pipelines = PipelineCatalog.all();
     } else {
-      pipelines = List.of(Launcher.pipeline(flags.get("pipeline")));
+      pipelines = List.of(PipelineLaunch.pipeline(flags.get("pipeline")));
     }
     for (SluicePipeline<?, ?> pipeline : pipelines) {
       for (Path file : Templates.write(pipeline, dir)) {
@@ -54,7 +54,7 @@ final class TemplateCommand {
       classic(pipelines.get(0), pipelineArgs, classic);
       out.println("wrote " + classic);
     }
-    return Launcher.OK;
+    return Exit.OK;
   }
 
   /**
@@ -68,8 +68,7 @@ final class TemplateCommand {
     List<String> args = new ArrayList<>(pipelineArgs);
     for (String runner : List.of("--runner=", "--templateLocation=")) {
       if (args.stream().anyMatch(a -> a.startsWith(runner))) {
-        throw new Launcher.UsageException(
-            runner + "... is set by the template command; leave it out");
+        throw new UsageException(runner + "... is set by the template command; leave it out");
       }
     }
     args.add("--runner=DataflowRunner");
@@ -88,18 +87,18 @@ final class TemplateCommand {
         "org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory");
     defaultTo(
         args, "pathValidatorClass", "org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator");
-    O options = Launcher.parse(pipeline, args.toArray(String[]::new));
+    O options = PipelineLaunch.parse(pipeline, args.toArray(String[]::new));
     // A classic template is a graph built now and run later without this launcher: nothing can
     // plan at launch or carry out the plan's steps then. Options that need either are refused
     // before anything is asked of any service, and the steps of a plan are never run here.
     Optional<String> launcher = pipeline.needsLauncher(options);
     if (launcher.isPresent()) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "A classic template cannot hold this " + pipeline.name() + " run: " + launcher.get());
     }
     PipelineRun.Built<P> built = PipelineRun.build(pipeline, options);
     if (built.plan().run().hasSteps()) {
-      throw new Launcher.UsageException(
+      throw new UsageException(
           "A classic template cannot hold this "
               + pipeline.name()
               + " run: it has steps around the run ("

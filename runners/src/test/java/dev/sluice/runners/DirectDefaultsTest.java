@@ -10,14 +10,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class DirectDefaultsTest {
-  private final String saved = System.getProperty(Launcher.DIRECT_ENFORCEMENT);
+  private final String saved = System.getProperty(PipelineLaunch.DIRECT_ENFORCEMENT);
 
   @AfterEach
   void restore() {
     if (saved == null) {
-      System.clearProperty(Launcher.DIRECT_ENFORCEMENT);
+      System.clearProperty(PipelineLaunch.DIRECT_ENFORCEMENT);
     } else {
-      System.setProperty(Launcher.DIRECT_ENFORCEMENT, saved);
+      System.setProperty(PipelineLaunch.DIRECT_ENFORCEMENT, saved);
     }
   }
 
@@ -28,13 +28,13 @@ class DirectDefaultsTest {
     args[2] = "--deadLetter=file:/dlq";
     System.arraycopy(extra, 0, args, 3, extra.length);
     SluiceOptions options =
-        Launcher.parse(PipelineCatalog.byName("files-to-lake").orElseThrow(), args);
+        PipelineLaunch.parse(PipelineCatalog.byName("files-to-lake").orElseThrow(), args);
     return options.as(DirectOptions.class);
   }
 
   @Test
   void launchedDirectRunsSkipTheChecksUnlessAskedFor() {
-    System.clearProperty(Launcher.DIRECT_ENFORCEMENT);
+    System.clearProperty(PipelineLaunch.DIRECT_ENFORCEMENT);
     assertThat(parse().isEnforceImmutability(), is(false));
     assertThat(parse().isEnforceEncodability(), is(false));
     assertThat(parse("--enforceImmutability=true").isEnforceImmutability(), is(true));
@@ -43,7 +43,7 @@ class DirectDefaultsTest {
 
   @Test
   void theTestSuitesKeepTheChecks() {
-    System.setProperty(Launcher.DIRECT_ENFORCEMENT, "true");
+    System.setProperty(PipelineLaunch.DIRECT_ENFORCEMENT, "true");
     assertThat(parse().isEnforceImmutability(), is(true));
     assertThat(parse().isEnforceEncodability(), is(true));
   }

@@ -163,8 +163,17 @@ class KafkaTransactionsTest extends LauncherCalls {
         Transactional open = new Transactional(topic, partitions, 3_000)) {
       committed.send(1, 24).commit();
       aborted.send(101, 124).abort();
-      open.send(201, 224);
+      // The coordinator writes the transactions' markers on its own time: once both are in, the
+      // end is where the open transaction starts, and where read_committed stops while it is open.
+      assertThat(
+          Poll.until(
+              Duration.ofSeconds(30),
+              () ->
+                  endOffsets(topic, "read_committed")
+                      .equals(endOffsets(topic, "read_uncommitted"))),
+          is(true));
       Map<Integer, Long> stable = endOffsets(topic, "read_committed");
+      open.send(201, 224);
       committed.send(25, 48).commit();
 
       assertOk(run(bounded(topic, table, "--consumerGroup=" + group)));
