@@ -1,5 +1,6 @@
 package dev.sluice.io.iceberg;
 
+import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.secrets.Redaction;
 import dev.sluice.io.secrets.Secrets;
 import java.io.IOException;
@@ -48,10 +49,8 @@ public record IcebergCatalog(
               + Redaction.url(uri)
               + "'");
     }
-    if (uri.startsWith("jdbc:")
-        && (uri.contains("password=") || uri.matches(".*//[^/@]*:[^/@]*@.*"))) {
-      throw new IllegalArgumentException(
-          "--catalog must not carry a password: give --catalogPassword=env:NAME|file:PATH");
+    if (uri.startsWith("jdbc:")) {
+      JdbcConnection.checkNoCredentials("catalog", uri, "catalogPassword");
     }
     if (!uri.startsWith("rest:") && (warehouse == null || warehouse.isBlank())) {
       throw new IllegalArgumentException(

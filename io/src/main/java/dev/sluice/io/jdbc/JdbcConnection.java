@@ -74,13 +74,16 @@ public final class JdbcConnection implements Serializable {
       throw new IllegalArgumentException(
           "--" + urlOption + " must start with jdbc: (e.g. jdbc:postgresql://host:5432/db)");
     }
-    checkNoCredentials(urlOption, url);
+    checkNoCredentials(urlOption, url, optionPrefix + "Password");
     Secrets.checkReference(optionPrefix + "Password", passwordReference);
     return new JdbcConnection(url, user, passwordReference, 4, optionPrefix + "Password", false);
   }
 
-  /** Refuses a URL with a password parameter or user info, naming the option, not the value. */
-  static void checkNoCredentials(String option, String url) {
+  /**
+   * Refuses a URL with a password parameter or user info, naming the option (and {@code
+   * passwordOption}, where the password belongs), not the value.
+   */
+  public static void checkNoCredentials(String option, String url, String passwordOption) {
     String lower = url.toLowerCase(Locale.ROOT);
     int query = indexOfAny(lower, '?', ';');
     String parameters = query < 0 ? "" : lower.substring(query + 1);
@@ -92,7 +95,9 @@ public final class JdbcConnection implements Serializable {
                 + option
                 + " must not carry a password (it has a '"
                 + key.strip()
-                + "' parameter): give it as --jdbcPassword=env:NAME or file:PATH");
+                + "' parameter): give it as --"
+                + passwordOption
+                + "=env:NAME or file:PATH");
       }
     }
     String authority = query < 0 ? lower : lower.substring(0, query);
@@ -106,7 +111,9 @@ public final class JdbcConnection implements Serializable {
             "--"
                 + option
                 + " must not carry a password (it has user:password@ before the host): give it"
-                + " as --jdbcPassword=env:NAME or file:PATH");
+                + " as --"
+                + passwordOption
+                + "=env:NAME or file:PATH");
       }
     }
   }

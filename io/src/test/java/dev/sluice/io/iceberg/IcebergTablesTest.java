@@ -319,6 +319,23 @@ class IcebergTablesTest {
     assertThat(io.ioClass("gs://bucket/warehouse/lake/orders").getSimpleName(), is("GCSFileIO"));
   }
 
+  /** A catalog URL carrying a password is refused as a JDBC URL is, naming where it belongs. */
+  @Test
+  void aCatalogUrlCarryingAPasswordIsRefusedWithoutEchoingIt() {
+    for (String uri :
+        List.of(
+            "jdbc:postgresql://db/catalog?user=app&PASSWORD=CANARY",
+            "jdbc:postgresql://app:CANARY@db/catalog")) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new IcebergCatalog(uri, dir.toString(), "app", null));
+      assertThat(e.getMessage(), containsString("--catalog must not carry a password"));
+      assertThat(e.getMessage(), containsString("--catalogPassword=env:NAME or file:PATH"));
+      assertThat(e.getMessage().contains("CANARY"), is(false));
+    }
+  }
+
   private static int snapshotCount(Table table) {
     int n = 0;
     for (org.apache.iceberg.Snapshot ignored : table.snapshots()) {
