@@ -108,7 +108,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   public record Plan(
       RunPlan run,
       Schema schema,
-      @Nullable Integer writerSchemaVersion,
+      Parse parse,
       InputFormat format,
       KafkaTopic kafka,
       @Nullable KafkaOffsets offsets,
@@ -121,10 +121,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable String eventTimeField,
       DeadLetterSink deadLetters,
       String runId,
-      @Nullable Replay replay,
-      String pipeline,
-      @Nullable ChangeEvents changes)
-      implements SluicePipeline.Plan {}
+      Source source,
+      String pipeline)
+      implements SluicePipeline.Plan {
+    /** The replay whose dead letters the run reads, or null when it reads the topic. */
+    public @Nullable Replay replay() {
+      return source instanceof Source.Replayed replayed ? replayed.replay() : null;
+    }
+  }
 
   /** Where a run's events are. */
   public record KafkaTopic(
@@ -155,7 +159,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   /** Where a run's records come from: the topic, or the dead letters a replay selected. */
-  public sealed interface Source {
+  public sealed interface Source extends Serializable {
     /** The topic of the options. */
     record Topic() implements Source {}
 
@@ -164,7 +168,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   /** How the values are parsed and which of two versions of a row wins. */
-  public sealed interface Parse {
+  public sealed interface Parse extends Serializable {
     /**
      * kafka-to-jdbc's records: JSON or Avro values of the schema, a row replaced only by a record
      * of the same or a newer {@code versionField}.
@@ -186,7 +190,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   /** What a delete does to its row. */
-  public sealed interface Deletes {
+  public sealed interface Deletes extends Serializable {
     /** The row stays, marked {@code _cdc_deleted}. */
     record Soft() implements Deletes {}
 
@@ -354,7 +358,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     return new Plan(
         run,
         schema,
-        records == null ? null : records.writerSchemaVersion(),
+        parse,
         format,
         kafka,
         offsets,
@@ -367,9 +371,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         options.getEventTimeField(),
         deadLetterSink,
         UUID.randomUUID().toString(),
-        replay,
-        pipeline,
-        changes);
+        source,
+        pipeline);
   }
 
   @Override
@@ -458,10 +461,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     Result<Traced<GenericRecord>> parsed =
         raw.apply(
             "Parse",
-            (plan.changes() != null
-                    ? ParseRecords.changes(plan.schema(), plan.changes())
+            (plan.parse() instanceof Parse.Changes changes
+                    ? ParseRecords.changes(plan.schema(), changes.events())
                     : ParseRecords.of(plan.schema(), plan.format())
-                        .withWriterVersion(plan.writerSchemaVersion()))
+                        .withWriterVersion(((Parse.Records) plan.parse()).writerSchemaVersion()))
                 .withPipeline(plan.pipeline()));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();

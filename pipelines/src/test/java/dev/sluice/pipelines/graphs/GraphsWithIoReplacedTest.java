@@ -106,7 +106,7 @@ class GraphsWithIoReplacedTest {
     return new KafkaToJdbc.Plan(
         RunPlan.of(true, Map.of(), null),
         ORDER,
-        null,
+        new KafkaToJdbc.Parse.Records(null, "version", null),
         InputFormat.JSONL,
         new KafkaToJdbc.KafkaTopic(
             "unreachable.invalid:9092", "orders", null, KafkaClientProperties.fromFile(null)),
@@ -120,9 +120,8 @@ class GraphsWithIoReplacedTest {
         eventTimeField,
         sink,
         "run",
-        replay,
-        KafkaToJdbc.NAME,
-        null);
+        replay == null ? new KafkaToJdbc.Source.Topic() : new KafkaToJdbc.Source.Replayed(replay),
+        KafkaToJdbc.NAME);
   }
 
   private static Replay replay(DeadLetterSink store, boolean dryRun, SourceRecord... records) {

@@ -71,7 +71,7 @@ class GraphsWithoutServicesTest {
         new KafkaToJdbc.Plan(
             run,
             ORDER,
-            null,
+            new KafkaToJdbc.Parse.Records(null, "version", null),
             InputFormat.JSONL,
             new KafkaToJdbc.KafkaTopic(
                 KAFKA, "orders", "loaders", KafkaClientProperties.fromFile(null)),
@@ -85,9 +85,8 @@ class GraphsWithoutServicesTest {
             "created_at",
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
             "run-1",
-            null,
-            KafkaToJdbc.NAME,
-            null);
+            new KafkaToJdbc.Source.Topic(),
+            KafkaToJdbc.NAME);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
 
@@ -103,7 +102,7 @@ class GraphsWithoutServicesTest {
         new KafkaToJdbc.Plan(
             RunPlan.of(false, Map.of("table", "orders"), null),
             ORDER,
-            null,
+            new KafkaToJdbc.Parse.Records(null, "version", null),
             InputFormat.AVRO,
             new KafkaToJdbc.KafkaTopic(
                 KAFKA, "orders", "loaders", KafkaClientProperties.fromFile(null)),
@@ -117,9 +116,8 @@ class GraphsWithoutServicesTest {
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
-            null,
-            KafkaToJdbc.NAME,
-            null);
+            new KafkaToJdbc.Source.Topic(),
+            KafkaToJdbc.NAME);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);
 
