@@ -6,13 +6,14 @@ import dev.sluice.pipelines.options.LakeFileOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.SchemaOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code files-to-lake}. */
 public interface FilesToLakeOptions
-    extends DeadLetterOptions, RulesOptions, IcebergOptions, LakeFileOptions {
+    extends DeadLetterOptions, RulesOptions, IcebergOptions, LakeFileOptions, SchemaOptions {
   @Description("Glob of the input files, e.g. /data/in/orders-*.csv")
   @Validation.Required
   String getInput();
@@ -27,20 +28,6 @@ public interface FilesToLakeOptions
   RecordFormat getFormat();
 
   void setFormat(RecordFormat value);
-
-  @Description("Name of the Avro schema the lines are parsed into, e.g. Order or Customer")
-  @Default.String("Order")
-  String getSchema();
-
-  void setSchema(String value);
-
-  @Description(
-      "An Avro schema file to parse into instead of --schema's current version: a released"
-          + " version, or the next one, which must keep the schema's compatibility mode (e.g. a new"
-          + " enum symbol, to replay the dead letters it caused before the release)")
-  String getSchemaFile();
-
-  void setSchemaFile(String value);
 
   @Description("Directory of the lake: Avro files are written under <output>/dt=<yyyy-MM-dd>/")
   @Validation.Required

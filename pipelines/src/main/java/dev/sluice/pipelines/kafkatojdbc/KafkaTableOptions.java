@@ -6,6 +6,7 @@ import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.OrderKey;
 import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.SchemaOptions;
 import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -16,21 +17,7 @@ import org.apache.beam.sdk.options.Validation;
  * batches), dead letters and rules.
  */
 public interface KafkaTableOptions
-    extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions, RulesOptions {
-  @Description("Name of the Avro schema the values are parsed into, e.g. Order")
-  @Default.String("Order")
-  String getSchema();
-
-  void setSchema(String value);
-
-  @Description(
-      "An Avro schema file to parse into instead of --schema's current version: a released"
-          + " version, or the next one, which must keep the schema's compatibility mode (e.g. a new"
-          + " enum symbol, to replay the dead letters it caused before the release)")
-  String getSchemaFile();
-
-  void setSchemaFile(String value);
-
+    extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions, RulesOptions, SchemaOptions {
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required
   @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
