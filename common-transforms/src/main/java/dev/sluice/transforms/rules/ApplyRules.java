@@ -4,33 +4,27 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import com.google.auto.value.AutoValue;
 import dev.sluice.schemas.DeadLetter;
-import dev.sluice.transforms.core.BatchingFn;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
 /**
@@ -146,9 +140,7 @@ public abstract class ApplyRules
     if (window != null) {
       if (!rules.datasetRules().isEmpty()) {
         out.get(passed)
-            .apply(
-                "Values",
-                Traced.values(org.apache.beam.sdk.extensions.avro.coders.AvroCoder.of(schema)))
+            .apply("Values", Traced.values(AvroCoder.of(schema)))
             .apply(
                 "DatasetRulesPerWindow",
                 new WindowedQuality(rules.datasetRules(), pipeline, window));
@@ -156,102 +148,9 @@ public abstract class ApplyRules
       return Result.of(out, passed, failed);
     }
     for (DatasetRule rule : rules.datasetRules()) {
-      if (rule instanceof DatasetRule.Unique) {
-        out.get(passed)
-            .apply(
-                "KeysOf " + rule.name(),
-                MapElements.into(TypeDescriptors.strings())
-                    .via(kv -> key(kv.value(), rule.fields())))
-            .apply("Count " + rule.name(), Count.perElement())
-            .apply("Duplicates " + rule.name(), ParDo.of(new DuplicatesFn(pipeline, rule.name())));
-      } else if (rule instanceof DatasetRule.Relationships relationships) {
-        if (references == null) {
-          throw new IllegalArgumentException(
-              "rule " + rule.name() + " needs a place to look values up (withReferences)");
-        }
-        String field = rule.fields().get(0);
-        out.get(passed)
-            .apply(
-                "ValuesOf " + rule.name(),
-                org.apache.beam.sdk.transforms.FlatMapElements.into(TypeDescriptors.strings())
-                    .via(
-                        kv ->
-                            kv.value().get(field) == null
-                                ? List.<String>of()
-                                : List.of(String.valueOf(kv.value().get(field)))))
-            .apply("Count " + rule.name(), Count.perElement())
-            .apply(
-                "LookUp " + rule.name(),
-                ParDo.of(new OrphansFn(pipeline, relationships, references)));
-      }
+      rule.expand(out.get(passed), pipeline, references);
     }
     return Result.of(out, passed, failed);
-  }
-
-  /** The key fields of a record as text, e.g. {@code order_id=42}. */
-  static String key(GenericRecord record, List<String> fields) {
-    StringBuilder key = new StringBuilder();
-    for (String field : fields) {
-      key.append(key.length() == 0 ? "" : ",").append(field).append('=').append(record.get(field));
-    }
-    return key.toString();
-  }
-
-  /** Counts the records whose key another record already has; keeps a few keys as samples. */
-  static final class DuplicatesFn extends DoFn<KV<String, Long>, Void> {
-    static final int SAMPLES = 5;
-    private final String namespace;
-    private final String rule;
-    private transient int sampled;
-
-    DuplicatesFn(String namespace, String rule) {
-      this.namespace = namespace;
-      this.rule = rule;
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, Long> counted) {
-      if (counted.getValue() > 1) {
-        Metrics.counter(namespace, DatasetRule.duplicatesCounter(rule)).inc(counted.getValue() - 1);
-        if (sampled++ < SAMPLES) {
-          Metrics.stringSet(namespace, DatasetRule.duplicateSamples(rule)).add(counted.getKey());
-        }
-      }
-    }
-  }
-
-  /**
-   * Looks distinct values up in batches and counts the records whose value is missing from the
-   * referenced column; keeps a few missing values as samples.
-   */
-  static final class OrphansFn extends BatchingFn<KV<String, Long>, Void> {
-    static final int BATCH = 1000;
-    private final String namespace;
-    private final DatasetRule.Relationships rule;
-    private final ReferenceLookup references;
-    private transient int sampled;
-
-    OrphansFn(String namespace, DatasetRule.Relationships rule, ReferenceLookup references) {
-      super(BATCH);
-      this.namespace = namespace;
-      this.rule = rule;
-      this.references = references;
-    }
-
-    @Override
-    protected void flush(List<Pending<KV<String, Long>>> batch, Emitter out) throws Exception {
-      Map<String, Long> counts = new LinkedHashMap<>();
-      for (Pending<KV<String, Long>> counted : batch) {
-        counts.merge(counted.element().getKey(), counted.element().getValue(), Long::sum);
-      }
-      for (String value : references.missing(rule, List.copyOf(counts.keySet()))) {
-        Metrics.counter(namespace, DatasetRule.orphansCounter(rule.name())).inc(counts.get(value));
-        if (sampled++ < DuplicatesFn.SAMPLES) {
-          Metrics.stringSet(namespace, DatasetRule.orphanSamples(rule.name()))
-              .add(rule.fields().get(0) + "=" + value);
-        }
-      }
-    }
   }
 
   static final class CheckFn extends DoFn<Traced<GenericRecord>, Traced<GenericRecord>> {
@@ -277,31 +176,36 @@ public abstract class ApplyRules
       this.failed = failed;
     }
 
-    private transient Set<String> nullFields;
+    private transient Set<String> measured;
 
+    /** Each dataset rule counts what it judges; a counter two rules share counts once. */
     private void measure(GenericRecord record) {
       if (datasetRules.isEmpty()) {
         return;
       }
       Metrics.counter(namespace, DatasetRule.ROWS).inc();
-      if (nullFields == null) {
-        nullFields = new LinkedHashSet<>();
-        for (DatasetRule rule : datasetRules) {
-          if (rule.nullCountedField() != null) {
-            nullFields.add(rule.nullCountedField());
-          }
-        }
+      if (measured == null) {
+        measured = new HashSet<>();
       }
-      for (String field : nullFields) {
-        if (record.get(field) == null) {
-          Metrics.counter(namespace, DatasetRule.nullsCounter(field)).inc();
-        }
-      }
+      measured.clear();
+      Measures measures =
+          new Measures() {
+            @Override
+            public void count(String name) {
+              if (measured.add(name)) {
+                Metrics.counter(namespace, name).inc();
+              }
+            }
+
+            @Override
+            public void update(String name, long value) {
+              if (measured.add(name)) {
+                Metrics.distribution(namespace, name).update(value);
+              }
+            }
+          };
       for (DatasetRule rule : datasetRules) {
-        if (rule instanceof DatasetRule.Freshness && record.get(rule.fields().get(0)) != null) {
-          Metrics.distribution(namespace, DatasetRule.newestDistribution(rule.fields().get(0)))
-              .update(((Number) record.get(rule.fields().get(0))).longValue());
-        }
+        rule.measure(record, measures);
       }
     }
 

@@ -5,7 +5,6 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.regex.Pattern;
 import javax.annotation.Nullable;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -24,11 +23,14 @@ public final class RecordRule implements Serializable {
     WARN
   }
 
-  /** The check of one record's values. */
-  interface Check extends Serializable {
+  /** The check of one record's values: one class per rule kind (see {@link RecordRuleKind}). */
+  public interface Check extends Serializable {
     /** Null when the record passes; otherwise what is wrong, naming the value. */
     @Nullable
     String failure(GenericRecord record);
+
+    /** What the rule checks, for its default name, e.g. {@code amount} or {@code a<b}. */
+    String subject();
   }
 
   private final String name;
@@ -71,114 +73,24 @@ public final class RecordRule implements Serializable {
     return check.failure(record);
   }
 
-  // ---- the checks ----
-
-  static Check notNull(String field) {
-    return r -> r.get(field) == null ? field + " is null" : null;
+  public Check check() {
+    return check;
   }
 
-  static Check range(
-      Schema schema,
-      String field,
-      @Nullable BigDecimal min,
-      @Nullable BigDecimal max,
-      boolean minInclusive,
-      boolean maxInclusive) {
-    Schema type = nonNull(schema.getField(field).schema());
-    return r -> {
-      if (notFinite(r.get(field))) {
-        return field + " = " + r.get(field) + " is not a finite number";
-      }
-      BigDecimal value = number(type, r.get(field));
-      if (value == null) {
-        return null;
-      }
-      if (min != null && (minInclusive ? value.compareTo(min) < 0 : value.compareTo(min) <= 0)) {
-        return field
-            + " = "
-            + AvroTypes.text(value)
-            + " is below "
-            + (minInclusive ? "" : "or at ")
-            + AvroTypes.text(min);
-      }
-      if (max != null && (maxInclusive ? value.compareTo(max) > 0 : value.compareTo(max) >= 0)) {
-        return field
-            + " = "
-            + AvroTypes.text(value)
-            + " is above "
-            + (maxInclusive ? "" : "or at ")
-            + AvroTypes.text(max);
-      }
-      return null;
-    };
-  }
-
-  static Check regex(String field, String pattern) {
-    Pattern compiled = Pattern.compile(pattern);
-    return r -> {
-      Object value = r.get(field);
-      return value == null || compiled.matcher(value.toString()).matches()
-          ? null
-          : field + " = '" + value + "' does not match /" + pattern + "/";
-    };
-  }
-
-  static Check acceptedValues(String field, List<String> values) {
-    List<String> accepted = List.copyOf(values);
-    return r -> {
-      Object value = r.get(field);
-      return value == null || accepted.contains(value.toString())
-          ? null
-          : field + " = '" + value + "' is not one of " + accepted;
-    };
-  }
-
-  static Check maxLength(String field, int max) {
-    return r -> {
-      Object value = r.get(field);
-      int length =
-          value == null ? 0 : value.toString().codePointCount(0, value.toString().length());
-      return length <= max ? null : field + " has " + length + " characters, more than " + max;
-    };
-  }
-
-  static Check compare(Schema schema, String left, String op, String right) {
-    Schema leftType = nonNull(schema.getField(left).schema());
-    Schema rightType = nonNull(schema.getField(right).schema());
-    return r -> {
-      for (String side : List.of(left, right)) {
-        if (notFinite(r.get(side))) {
-          return side + " = " + r.get(side) + " is not a finite number";
-        }
-      }
-      BigDecimal a = number(leftType, r.get(left));
-      BigDecimal b = number(rightType, r.get(right));
-      if (a == null || b == null) {
-        return null;
-      }
-      int c = a.compareTo(b);
-      boolean ok =
-          switch (op) {
-            case "<" -> c < 0;
-            case "<=" -> c <= 0;
-            case ">" -> c > 0;
-            case ">=" -> c >= 0;
-            case "==" -> c == 0;
-            default -> c != 0;
-          };
-      return ok
-          ? null
-          : left
-              + " ("
-              + AvroTypes.text(a)
-              + ") "
-              + op
-              + " "
-              + right
-              + " ("
-              + AvroTypes.text(b)
-              + ") is false";
-    };
+  /** The verdict of a rule with {@code mostly}: the share of records passing it, over the run. */
+  public Verdict judge(Figures figures) {
+    long evaluated = figures.counter(ApplyRules.COUNTER_PREFIX + name + ".evaluated");
+    long failed = figures.counter(ApplyRules.COUNTER_PREFIX + name + ".failed");
+    double passing = evaluated == 0 ? 1.0 : 1.0 - (double) failed / evaluated;
+    return new Verdict(
+        name,
+        severity,
+        evaluated,
+        failed,
+        "passing " + Verdict.fraction(passing),
+        "mostly " + Verdict.fraction(mostly),
+        passing >= mostly,
+        List.of());
   }
 
   static Schema nonNull(Schema schema) {

@@ -10,8 +10,8 @@ import java.util.Set;
  */
 public interface ReferenceLookup extends Serializable {
   /** Fails, naming what is wrong, when the rule's table or column cannot be read (at startup). */
-  void verify(DatasetRule.Relationships rule) throws Exception;
+  void verify(Relationships rule) throws Exception;
 
   /** The values among {@code values} (as text) that the rule's column does not hold. */
-  Set<String> missing(DatasetRule.Relationships rule, List<String> values) throws Exception;
+  Set<String> missing(Relationships rule, List<String> values) throws Exception;
 }

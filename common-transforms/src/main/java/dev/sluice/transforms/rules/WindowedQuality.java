@@ -3,6 +3,7 @@ package dev.sluice.transforms.rules;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -10,6 +11,7 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
@@ -69,13 +71,13 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
         .apply("OneGroup", ParDo.of(new ToOneKeyFn()))
         .setCoder(
             KvCoder.of(StringUtf8Coder.of(), KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
-        .apply("Gather", org.apache.beam.sdk.transforms.GroupByKey.create())
+        .apply("Gather", GroupByKey.create())
         .apply("Judge", ParDo.of(new JudgeFn(rules, namespace)));
   }
 
   /**
-   * Measures of one record: {@code rows}, {@code nulls|<field>}, {@code key|<rule>|<key>} and the
-   * freshness fields' values as {@code value|<field>} (judged by the window's newest).
+   * Measures of one record: {@code rows}, and each rule's own measures under its index, {@code
+   * <index>|<key>}.
    */
   static final class MeasureFn extends DoFn<GenericRecord, KV<String, Long>> {
     private final List<DatasetRule> rules;
@@ -87,19 +89,11 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
     @ProcessElement
     public void process(@Element GenericRecord record, OutputReceiver<KV<String, Long>> out) {
       out.output(KV.of("rows", 1L));
-      for (DatasetRule rule : rules) {
-        if (rule instanceof DatasetRule.NullRate nullRate) {
-          if (record.get(nullRate.field()) == null) {
-            out.output(KV.of("nulls|" + nullRate.field(), 1L));
-          }
-        } else if (rule instanceof DatasetRule.Unique) {
-          out.output(KV.of("key|" + rule.name() + "|" + ApplyRules.key(record, rule.fields()), 1L));
-        } else if (rule instanceof DatasetRule.Freshness freshness) {
-          Object value = record.get(freshness.field());
-          if (value != null) {
-            out.output(KV.of("newest|" + freshness.field() + "|" + value, 1L));
-          }
-        }
+      for (int i = 0; i < rules.size(); i++) {
+        String prefix = i + "|";
+        rules
+            .get(i)
+            .measureWindow(record, (key, amount) -> out.output(KV.of(prefix + key, amount)));
       }
     }
   }
@@ -125,56 +119,45 @@ final class WindowedQuality extends PTransform<PCollection<GenericRecord>, PColl
     @ProcessElement
     public void process(@Element KV<String, Iterable<KV<String, Long>>> window) {
       long rows = 0;
-      Map<String, Long> nulls = new HashMap<>();
-      Map<String, Long> duplicates = new HashMap<>();
-      Map<String, Long> newest = new HashMap<>();
+      List<Map<String, Long>> measures = new ArrayList<>();
+      for (int i = 0; i < rules.size(); i++) {
+        measures.add(new HashMap<>());
+      }
       for (KV<String, Long> measure : window.getValue()) {
         if (measure.getValue() == 0) {
           continue; // a key's empty closing pane, not a measure of this window
         }
-        String[] parts = measure.getKey().split("\\|", 3);
-        switch (parts[0]) {
-          case "rows" -> rows += measure.getValue();
-          case "nulls" -> nulls.merge(parts[1], measure.getValue(), Long::sum);
-          case "key" -> duplicates.merge(parts[1], measure.getValue() - 1, Long::sum);
-          case "newest" -> newest.merge(parts[1], Long.parseLong(parts[2]), Math::max);
-          default -> {}
+        if (measure.getKey().equals("rows")) {
+          rows += measure.getValue();
+          continue;
         }
+        int bar = measure.getKey().indexOf('|');
+        measures
+            .get(Integer.parseInt(measure.getKey().substring(0, bar)))
+            .merge(measure.getKey().substring(bar + 1), measure.getValue(), Long::sum);
       }
       if (rows == 0) {
         return; // nothing arrived in this window
       }
       long now = System.currentTimeMillis();
       List<String> failures = new ArrayList<>();
-      for (DatasetRule rule : rules) {
-        long observed;
-        boolean ok;
-        if (rule instanceof DatasetRule.RowCount count) {
-          observed = rows;
-          ok =
-              (count.min() == null || rows >= count.min())
-                  && (count.max() == null || rows <= count.max());
-        } else if (rule instanceof DatasetRule.NullRate nullRate) {
-          long n = nulls.getOrDefault(nullRate.field(), 0L);
-          observed = rows == 0 ? 0 : n * 1000 / rows;
-          ok = rows == 0 || (double) n / rows <= nullRate.max();
-        } else if (rule instanceof DatasetRule.Unique) {
-          observed = duplicates.getOrDefault(rule.name(), 0L);
-          ok = observed == 0;
-        } else if (rule instanceof DatasetRule.Freshness freshness) {
-          Long value = newest.get(freshness.field());
-          observed = value == null ? -1 : now - value;
-          ok = value != null && observed <= freshness.maxLagMillis();
-        } else {
+      for (int i = 0; i < rules.size(); i++) {
+        DatasetRule rule = rules.get(i);
+        DatasetRule.Observed observed = rule.judgeWindow(rows, measures.get(i), now);
+        if (observed == null) {
           continue; // relationships, dead_letter_rate, changes: judged only in bounded runs
         }
         String prefix = ApplyRules.WINDOW_PREFIX + rule.name();
         Metrics.counter(namespace, prefix + ".windows").inc();
-        Metrics.gauge(namespace, prefix + ".observed").set(observed);
-        if (!ok) {
+        Metrics.gauge(namespace, prefix + ".observed").set(observed.value());
+        if (!observed.ok()) {
           Metrics.counter(namespace, prefix + ".failed_windows").inc();
           failures.add(
-              rule.severity().name().toLowerCase() + " " + rule.name() + " observed " + observed);
+              rule.severity().name().toLowerCase(Locale.ROOT)
+                  + " "
+                  + rule.name()
+                  + " observed "
+                  + observed.value());
         }
       }
       if (failures.isEmpty()) {

@@ -16,6 +16,8 @@ class RecordRuleTest {
               "{\"type\":\"record\",\"name\":\"Reading\",\"fields\":["
                   + "{\"name\":\"v\",\"type\":\"double\"},{\"name\":\"w\",\"type\":\"double\"}]}");
 
+  private static final Schema DOUBLE = Schema.create(Schema.Type.DOUBLE);
+
   private static GenericData.Record reading(double v, double w) {
     GenericData.Record r = new GenericData.Record(READING);
     r.put("v", v);
@@ -27,14 +29,14 @@ class RecordRuleTest {
   @Test
   void aValueThatIsNoFiniteNumberFailsRangeAndCompareNamingTheField() {
     RecordRule.Check range =
-        RecordRule.range(READING, "v", BigDecimal.ZERO, new BigDecimal("1e999999999"), true, true);
+        new Range("v", DOUBLE, BigDecimal.ZERO, new BigDecimal("1e999999999"), true);
     assertThat(range.failure(reading(1, 0)), nullValue());
     assertThat(range.failure(reading(Double.NaN, 0)), equalTo("v = NaN is not a finite number"));
     assertThat(
         range.failure(reading(Double.POSITIVE_INFINITY, 0)),
         equalTo("v = Infinity is not a finite number"));
     assertThat(range.failure(reading(-1, 0)), equalTo("v = -1.0 is below 0"));
-    RecordRule.Check compare = RecordRule.compare(READING, "v", "<", "w");
+    RecordRule.Check compare = new Compare("v", DOUBLE, "<", "w", DOUBLE);
     assertThat(
         compare.failure(reading(1, Double.NEGATIVE_INFINITY)),
         equalTo("w = -Infinity is not a finite number"));
@@ -43,8 +45,7 @@ class RecordRuleTest {
   /** A bound like 1e999999999 is printed in scientific notation, never expanded. */
   @Test
   void hugeBoundsArePrintedWithoutExpandingThem() {
-    RecordRule.Check range =
-        RecordRule.range(READING, "v", new BigDecimal("1e999999999"), null, true, true);
+    RecordRule.Check range = new Range("v", DOUBLE, new BigDecimal("1e999999999"), null, true);
     assertThat(range.failure(reading(1, 0)), equalTo("v = 1.0 is below 1E+999999999"));
   }
 }

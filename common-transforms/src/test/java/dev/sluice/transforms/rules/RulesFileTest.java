@@ -54,14 +54,10 @@ class RulesFileTest {
                 "relationships(customer_id):WARN",
                 "known_currency:ERROR")));
     assertThat(
-        ((DatasetRule.Relationships) withDataset.datasetRules().get(4)).toTable(),
-        equalTo("crm.customers"));
+        ((Relationships) withDataset.datasetRules().get(4)).toTable(), equalTo("crm.customers"));
     assertThat(
-        ((DatasetRule.Relationships) withDataset.datasetRules().get(4)).toColumn(),
-        equalTo("customer_id"));
-    assertThat(
-        ((DatasetRule.Relationships) withDataset.datasetRules().get(5)).toColumn(),
-        equalTo("code"));
+        ((Relationships) withDataset.datasetRules().get(4)).toColumn(), equalTo("customer_id"));
+    assertThat(((Relationships) withDataset.datasetRules().get(5)).toColumn(), equalTo("code"));
     assertThat(
         rules.recordRules().stream()
             .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())
@@ -134,13 +130,11 @@ class RulesFileTest {
             """);
     assertThat(
         rules.datasetRules().get(0),
-        equalTo(
-            new DatasetRule.RowCountChange(
-                "row_count_change", RecordRule.Severity.ERROR, 0.4, 3.0, 7)));
+        equalTo(new RowCountChange("row_count_change", RecordRule.Severity.ERROR, 0.4, 3.0, 7)));
     assertThat(
         rules.datasetRules().get(1),
         equalTo(
-            new DatasetRule.NullRateChange(
+            new NullRateChange(
                 "null_rate_change(note)", RecordRule.Severity.WARN, "note", 0.1, 7)));
     assertThat(rules.datasetRules().get(1).needsHistory(), equalTo(true));
     for (String[] bad :

@@ -1,7 +1,7 @@
 package dev.sluice.io.jdbc;
 
-import dev.sluice.transforms.rules.DatasetRule;
 import dev.sluice.transforms.rules.ReferenceLookup;
+import dev.sluice.transforms.rules.Relationships;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,8 +25,7 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
   }
 
   /** The referenced column's SQL type name, as PostgreSQL reports it (e.g. {@code int8}). */
-  private static String columnType(Connection c, DatasetRule.Relationships rule)
-      throws SQLException {
+  private static String columnType(Connection c, Relationships rule) throws SQLException {
     try (PreparedStatement s =
             c.prepareStatement("SELECT " + column(rule) + " FROM " + table(rule) + " WHERE false");
         ResultSet rs = s.executeQuery()) {
@@ -35,8 +34,7 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
   }
 
   /** The schema the rule's table resolves to through the search path (null if none such). */
-  private static String namespaceOf(Connection c, DatasetRule.Relationships rule)
-      throws SQLException {
+  private static String namespaceOf(Connection c, Relationships rule) throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT n.nspname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
@@ -48,16 +46,16 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
     }
   }
 
-  private static String table(DatasetRule.Relationships rule) {
+  private static String table(Relationships rule) {
     return SqlIdentifiers.quote("to", rule.toTable());
   }
 
-  private static String column(DatasetRule.Relationships rule) {
+  private static String column(Relationships rule) {
     return SqlIdentifiers.quotePart("column", rule.toColumn());
   }
 
   @Override
-  public void verify(DatasetRule.Relationships rule) throws SQLException {
+  public void verify(Relationships rule) throws SQLException {
     try (Connection c = connection.openDirect()) {
       String namespace = namespaceOf(c, rule);
       if (namespace != null
@@ -91,8 +89,7 @@ public final class JdbcReferenceLookup implements ReferenceLookup {
   }
 
   @Override
-  public Set<String> missing(DatasetRule.Relationships rule, List<String> values)
-      throws SQLException {
+  public Set<String> missing(Relationships rule, List<String> values) throws SQLException {
     try (Connection c = connection.open()) {
       String type = columnType(c, rule);
       Set<String> missing = new LinkedHashSet<>();

@@ -8,6 +8,7 @@ import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.rules.ApplyRules;
 import dev.sluice.transforms.rules.DatasetRule;
 import dev.sluice.transforms.rules.ReferenceLookup;
+import dev.sluice.transforms.rules.Relationships;
 import dev.sluice.transforms.rules.RulesFile;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public final class Rules implements Serializable {
     }
     RulesFile file = RulesFile.load(Path.of(options.getRules()), schema);
     for (DatasetRule any : file.datasetRules()) {
-      if (!(any instanceof DatasetRule.Relationships rule)) {
+      if (!(any instanceof Relationships rule)) {
         continue;
       }
       if (references == null) {

@@ -3,6 +3,7 @@ package dev.sluice.pipelines.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.transforms.rules.Figures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,7 +55,8 @@ public final class RunHistory {
       boolean gateOpen,
       Map<String, Long> counters,
       Map<String, Boolean> rules,
-      @Nullable String snapshot) {
+      @Nullable String snapshot)
+      implements Figures.Run {
     /** A run that committed no table snapshot. */
     public Entry(
         String pipeline,
@@ -68,11 +70,13 @@ public final class RunHistory {
       this(pipeline, runId, startedAt, finishedAt, result, gateOpen, counters, rules, null);
     }
 
+    @Override
     public long count(String name) {
       return counters.getOrDefault(name, 0L);
     }
 
     /** Whether the run can serve as a baseline for the next: it succeeded with its gate open. */
+    @Override
     public boolean baseline() {
       return gateOpen && result.equals("succeeded");
     }

@@ -14,6 +14,7 @@ import dev.sluice.pipelines.report.QualityReport;
 import dev.sluice.pipelines.report.RunSummary;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.rules.DatasetRule;
+import dev.sluice.transforms.rules.Verdict;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -279,7 +280,7 @@ public final class OpenLineageRun {
             "dataQualityAssertions",
             "1-0-1/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet");
     ArrayNode list = assertions.putArray("assertions");
-    for (QualityReport.Result r : quality.results()) {
+    for (Verdict r : quality.results()) {
       ObjectNode a = list.addObject();
       a.put("assertion", r.rule());
       a.put("success", r.passed());
