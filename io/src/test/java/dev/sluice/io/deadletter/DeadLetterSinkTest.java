@@ -26,23 +26,22 @@ class DeadLetterSinkTest {
     DeadLetterSink kafka = DeadLetterSink.parse("kafka:orders-dlq", null, ALL);
     DeadLetterSink jdbc = DeadLetterSink.parse("JDBC:ops.sluice_dead_letters", null, ALL);
 
-    assertThat(
-        files, equalTo(new DeadLetterSink.Files("/data/dlq/", DeadLetterSink.Format.JSON, null)));
-    DeadLetterSink.Kafka topic = (DeadLetterSink.Kafka) kafka;
+    assertThat(files, equalTo(new FileDeadLetters("/data/dlq/", DeadLetterSink.Format.JSON, null)));
+    KafkaDeadLetters topic = (KafkaDeadLetters) kafka;
     assertThat(topic.topic(), is("orders-dlq"));
     assertThat(topic.format(), is(DeadLetterSink.Format.AVRO));
     assertThat(topic.bootstrapServers(), is("broker.invalid:9092"));
-    assertThat(jdbc, equalTo(new DeadLetterSink.Jdbc("ops.sluice_dead_letters", DB)));
+    assertThat(jdbc, equalTo(new JdbcDeadLetters("ops.sluice_dead_letters", DB)));
     assertThat(jdbc.location(), is("jdbc:ops.sluice_dead_letters"));
     assertThat(
         DeadLetterSink.parse("file:/d", DeadLetterSink.Format.parse("avro"), ALL),
-        equalTo(new DeadLetterSink.Files("/d", DeadLetterSink.Format.AVRO, null)));
+        equalTo(new FileDeadLetters("/d", DeadLetterSink.Format.AVRO, null)));
   }
 
   @Test
   void aRunTagNamesOnlyFileDeadLetters() {
     DeadLetterSink files = DeadLetterSink.parse("file:/d", null, ALL).forRun("orders-1a2b");
-    assertThat(((DeadLetterSink.Files) files).runTag(), is("orders-1a2b"));
+    assertThat(((FileDeadLetters) files).runTag(), is("orders-1a2b"));
     DeadLetterSink kafka = DeadLetterSink.parse("kafka:t", null, ALL);
     assertThat(kafka.forRun("x"), is(kafka));
     IllegalArgumentException e =
@@ -82,6 +81,6 @@ class DeadLetterSinkTest {
         assertThrows(IllegalArgumentException.class, () -> DeadLetterSink.Format.parse("xml"))
             .getMessage(),
         containsString("--deadLetterFormat must be json or avro, but was 'xml'"));
-    assertThat(DeadLetterSink.parse("file:/d", null, none), instanceOf(DeadLetterSink.Files.class));
+    assertThat(DeadLetterSink.parse("file:/d", null, none), instanceOf(FileDeadLetters.class));
   }
 }

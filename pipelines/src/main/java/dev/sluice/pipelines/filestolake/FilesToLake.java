@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.filestolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.deadletter.FileDeadLetters;
 import dev.sluice.io.files.FileListing;
 import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.LocalDirectory;
@@ -187,7 +188,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     // dead-letter file after the glob.
     // The run's own output and dead letters are never its input, whatever the glob covers.
     List<String> excluded = new ArrayList<>(List.of(table == null ? output : table.warehouse()));
-    if (checkedSink instanceof DeadLetterSink.Files files) {
+    if (checkedSink instanceof FileDeadLetters files) {
       excluded.add(files.directory());
     }
     List<FileListing.Listed> listed =
