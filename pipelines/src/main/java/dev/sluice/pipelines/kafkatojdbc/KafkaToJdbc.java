@@ -93,17 +93,17 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * @param writerSchemaVersion the version plain Avro values were written with, or null
    * @param format how values are encoded
    * @param kafka where the events are: brokers, topic, consumer group, client settings
-   * @param offsets what a bounded run reads, or null for a streaming one
-   * @param readChunkRecords offsets per chunk of a bounded read
+   * @param read what the run reads: the topic as a stream, the planned offsets of a bounded run, or
+   *     the dead letters of a replay
    * @param database the target's database
    * @param upsert the versioned upsert into the target table
-   * @param stage the staging table a gated bounded run writes to, or null
+   * @param target the table itself, or the staging table a gated bounded run writes to
    * @param write batch size, retries and method of the writes
    * @param rules the checked rules, or null
    * @param eventTimeField the field that gives event time, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
    * @param runId the run's id, for progress lines
-   * @param replay the dead letters a replay feeds in place of the topic, or null
+   * @param pipeline the pipeline's name (kafka-to-jdbc or cdc-to-jdbc)
    */
   public record Plan(
       RunPlan run,
@@ -111,23 +111,44 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       Parse parse,
       InputFormat format,
       KafkaTopic kafka,
-      @Nullable KafkaOffsets offsets,
-      long readChunkRecords,
+      Read read,
       JdbcConnection database,
       UpsertSql upsert,
-      @Nullable StagingTable stage,
+      Target target,
       WriteSettings write,
       @Nullable Rules rules,
       @Nullable String eventTimeField,
       DeadLetterSink deadLetters,
       String runId,
-      Source source,
       String pipeline)
       implements SluicePipeline.Plan {
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
     public @Nullable Replay replay() {
-      return source instanceof Source.Replayed replayed ? replayed.replay() : null;
+      return read instanceof Read.Replayed replayed ? replayed.replay() : null;
     }
+  }
+
+  /** What a planned run reads. */
+  public sealed interface Read extends Serializable {
+    /** The topic, as a stream, from the consumer group's offsets. */
+    record Stream() implements Read {}
+
+    /**
+     * The offsets a bounded run planned when it started, read in chunks of {@code chunkRecords}.
+     */
+    record Bounded(KafkaOffsets offsets, long chunkRecords) implements Read {}
+
+    /** The dead letters a replay selected (the topic is not read, no offsets are committed). */
+    record Replayed(Replay replay) implements Read {}
+  }
+
+  /** Where the rows are written. */
+  public sealed interface Target extends Serializable {
+    /** Into the table itself. */
+    record Table() implements Target {}
+
+    /** Into a staging copy, merged into the table once the quality gate is open. */
+    record Staged(StagingTable stage) implements Target {}
   }
 
   /** Where a run's events are. */
@@ -355,23 +376,27 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     if (replay != null) {
       run = run.withOnSuccess(replay.mark());
     }
+    Read read =
+        replay != null
+            ? new Read.Replayed(replay)
+            : bounded
+                ? new Read.Bounded(offsets, options.getReadChunkRecords())
+                : new Read.Stream();
     return new Plan(
         run,
         schema,
         parse,
         format,
         kafka,
-        offsets,
-        options.getReadChunkRecords(),
+        read,
         connection,
         statements,
-        stage,
+        stage == null ? new Target.Table() : new Target.Staged(stage),
         write,
         rules,
         options.getEventTimeField(),
         deadLetterSink,
         UUID.randomUUID().toString(),
-        source,
         pipeline);
   }
 
@@ -428,9 +453,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.pipeline())
             .withConsumerGroup(plan.kafka().consumerGroup())
             .withProperties(plan.kafka().properties())
-            .withChunkRecords(plan.readChunkRecords())
             .withProgressOf(plan.runId());
-    return plan.offsets() == null ? source : source.withOffsets(plan.offsets());
+    return plan.read() instanceof Read.Bounded bounded
+        ? source.withChunkRecords(bounded.chunkRecords()).withOffsets(bounded.offsets())
+        : source;
   }
 
   /** The plan's write into the table (or its staging table). */
@@ -441,7 +467,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             .withBatchSize(plan.write().batchSize())
             .withRetries(plan.write().maxRetries(), 200)
             .withCopy(plan.write().copy());
-    return plan.stage() == null ? upsert : upsert.withStaging(plan.stage());
+    return plan.target() instanceof Target.Staged staged
+        ? upsert.withStaging(staged.stage())
+        : upsert;
   }
 
   /**

@@ -110,17 +110,15 @@ class GraphsWithIoReplacedTest {
         InputFormat.JSONL,
         new KafkaToJdbc.KafkaTopic(
             "unreachable.invalid:9092", "orders", null, KafkaClientProperties.fromFile(null)),
-        null,
-        100,
+        replay == null ? new KafkaToJdbc.Read.Stream() : new KafkaToJdbc.Read.Replayed(replay),
         DB,
         UpsertSql.of("orders", ORDER, List.of("order_id"), "version"),
-        null,
+        new KafkaToJdbc.Target.Table(),
         new KafkaToJdbc.WriteSettings(100, 0, true),
         null,
         eventTimeField,
         sink,
         "run",
-        replay == null ? new KafkaToJdbc.Source.Topic() : new KafkaToJdbc.Source.Replayed(replay),
         KafkaToJdbc.NAME);
   }
 

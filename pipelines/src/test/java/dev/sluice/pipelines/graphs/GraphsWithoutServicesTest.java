@@ -75,17 +75,15 @@ class GraphsWithoutServicesTest {
             InputFormat.JSONL,
             new KafkaToJdbc.KafkaTopic(
                 KAFKA, "orders", "loaders", KafkaClientProperties.fromFile(null)),
-            offsets,
-            7,
+            new KafkaToJdbc.Read.Bounded(offsets, 7),
             DB,
             into,
-            stage,
+            new KafkaToJdbc.Target.Staged(stage),
             new KafkaToJdbc.WriteSettings(100, 2, true),
             null,
             "created_at",
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
             "run-1",
-            new KafkaToJdbc.Source.Topic(),
             KafkaToJdbc.NAME);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
@@ -106,17 +104,15 @@ class GraphsWithoutServicesTest {
             InputFormat.AVRO,
             new KafkaToJdbc.KafkaTopic(
                 KAFKA, "orders", "loaders", KafkaClientProperties.fromFile(null)),
-            null,
-            50_000,
+            new KafkaToJdbc.Read.Stream(),
             DB,
             into,
-            null,
+            new KafkaToJdbc.Target.Table(),
             new KafkaToJdbc.WriteSettings(100, 2, false),
             null,
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
-            new KafkaToJdbc.Source.Topic(),
             KafkaToJdbc.NAME);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);
