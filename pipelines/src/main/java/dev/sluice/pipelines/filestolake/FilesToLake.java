@@ -27,6 +27,7 @@ import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.RecordParser;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -82,36 +83,58 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
    * @param schema the schema lines are parsed into
    * @param format how lines are encoded
    * @param input the glob read
-   * @param inputFiles the files a staged run reads, listed when it was planned, or null to match
-   *     the glob as the run goes
-   * @param ranges the byte ranges of {@code inputFiles} read in parallel, or null
+   * @param read how the input is read: the files listed when the run was planned, the glob matched
+   *     as the run goes, the glob watched, or a replay's dead letters
    * @param allowEmptyInput whether a glob matching nothing is an empty run rather than an error
-   * @param watch how often a watching run looks for new files, or null for a bounded run
-   * @param settle how long a watched file must be unchanged before it is read
    * @param maxLineBytes the longest line read; longer ones are dead letters
    * @param excluded the run's own output and dead-letter directories, never read as input
    * @param lake where the files are written
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
-   * @param replay the dead letters a replay feeds in place of the files, or null
    */
   public record Plan(
       RunPlan run,
       Schema schema,
       InputFormat format,
       String input,
-      @Nullable List<String> inputFiles,
-      @Nullable List<ReadLines.FileRange> ranges,
+      Read read,
       boolean allowEmptyInput,
-      @Nullable Duration watch,
-      Duration settle,
       int maxLineBytes,
       List<String> excluded,
       LakeTarget lake,
       @Nullable Rules rules,
-      DeadLetterSink deadLetters,
-      @Nullable Replay replay)
-      implements SluicePipeline.Plan {}
+      DeadLetterSink deadLetters)
+      implements SluicePipeline.Plan {
+    /** The replay whose dead letters the run reads, or null when it reads files. */
+    public @Nullable Replay replay() {
+      return read instanceof Read.Replayed replayed ? replayed.replay() : null;
+    }
+
+    /** How often a watching run looks for new files, or null when the run is bounded. */
+    public @Nullable Duration watch() {
+      return read instanceof Read.Watched watched ? watched.every() : null;
+    }
+  }
+
+  /** How a run reads its input. */
+  public sealed interface Read extends Serializable {
+    /** The files a staged run listed when it was planned, read as these byte ranges in parallel. */
+    record Listed(List<String> files, List<ReadLines.FileRange> ranges) implements Read {
+      public Listed {
+        files = List.copyOf(files);
+        ranges = List.copyOf(ranges);
+      }
+    }
+
+    /** The glob, matched as the run goes (a remote lake, a template). */
+    record Matched() implements Read {}
+
+    /** The glob, watched every {@code every}; a file is read once unchanged for {@code settle}. */
+    record Watched(Duration every, Duration settle) implements Read {}
+
+    /** The dead letters a replay selected, in place of the files. */
+    record Replayed(Replay replay) implements Read {}
+  }
 
   @Override
   public Optional<String> needsLauncher(FilesToLakeOptions options) {
@@ -256,22 +279,27 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (replay != null) {
       run = run.withOnSuccess(replay.mark());
     }
+    Read read =
+        replay != null
+            ? new Read.Replayed(replay)
+            : listed != null
+                ? new Read.Listed(inputs, ReadLines.planRanges(listed, options.getReadSplitBytes()))
+                : watch != null
+                    ? new Read.Watched(
+                        watch, Durations.parse("settleTime", options.getSettleTime()))
+                    : new Read.Matched();
     return new Plan(
         run,
         schema,
         format,
         options.getInput(),
-        inputs == null ? null : List.copyOf(inputs),
-        listed == null ? null : ReadLines.planRanges(listed, options.getReadSplitBytes()),
+        read,
         options.getAllowEmptyInput(),
-        watch,
-        Durations.parse("settleTime", options.getSettleTime()),
         options.getMaxLineBytes(),
         List.copyOf(excluded),
         lake,
         rules,
-        deadLetterSink,
-        replay);
+        deadLetterSink);
   }
 
   @Override
@@ -285,9 +313,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
                 : plan.replay().deadLetters(plan.deadLetters().writer()));
     RecordParser parser = RecordParser.of(plan.schema(), plan.format());
     ReadLines read =
-        (plan.ranges() == null
-                ? ReadLines.matching(plan.input(), NAME)
-                : ReadLines.ofRanges(plan.ranges(), NAME))
+        (plan.read() instanceof Read.Listed listed
+                ? ReadLines.ofRanges(listed.ranges(), NAME)
+                : ReadLines.matching(plan.input(), NAME))
             .withHeader(plan.format().hasHeader())
             .withHeaderCheck(parser::headerProblem)
             .withEmptyMatchAllowed(plan.allowEmptyInput())
@@ -299,21 +327,22 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       read = read.withProgressOf(progress);
     }
     PCollection<SourceRecord> lines;
-    if (plan.replay() != null) {
-      lines = pipeline.apply("ReadDeadLetters", plan.replay().read(NAME));
-    } else if (plan.watch() == null) {
-      Result<SourceRecord> files = pipeline.apply("ReadFiles", read);
-      deadLetters.add(files.deadLetters());
-      lines = files.output();
-    } else {
+    if (plan.read() instanceof Read.Replayed replayed) {
+      lines = pipeline.apply("ReadDeadLetters", replayed.replay().read(NAME));
+    } else if (plan.read() instanceof Read.Watched watched) {
       Result<SourceRecord> files =
           pipeline.apply(
-              "ReadFiles", read.withWatchInterval(plan.watch()).withSettleTime(plan.settle()));
+              "ReadFiles",
+              read.withWatchInterval(watched.every()).withSettleTime(watched.settle()));
       deadLetters.add(
           files
               .deadLetters()
-              .apply("WindowDeadLetters", Window.into(FixedWindows.of(plan.watch()))));
-      lines = files.output().apply("Window", Window.into(FixedWindows.of(plan.watch())));
+              .apply("WindowDeadLetters", Window.into(FixedWindows.of(watched.every()))));
+      lines = files.output().apply("Window", Window.into(FixedWindows.of(watched.every())));
+    } else {
+      Result<SourceRecord> files = pipeline.apply("ReadFiles", read);
+      deadLetters.add(files.deadLetters());
+      lines = files.output();
     }
     Result<Traced<GenericRecord>> parsed =
         lines.apply("Parse", ParseRecords.of(plan.schema(), plan.format()).withPipeline(NAME));

@@ -182,11 +182,8 @@ class GraphsWithoutServicesTest {
             ORDER,
             InputFormat.CSV,
             dir.resolve("in/*.csv").toString(),
-            null,
-            null,
+            new FilesToLake.Read.Watched(Duration.standardSeconds(5), Duration.standardSeconds(10)),
             false,
-            Duration.standardSeconds(5),
-            Duration.standardSeconds(10),
             1 << 20,
             List.of(dir.resolve("lake").toString()),
             new LakeTarget(
@@ -196,8 +193,7 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
-            null);
+            DeadLetterSink.parse("kafka:orders-dlq", null, targets()));
 
     List<String> names = build(new FilesToLake(), plan, true);
 
@@ -213,13 +209,12 @@ class GraphsWithoutServicesTest {
             ORDER,
             InputFormat.CSV,
             dir.resolve("gone/*.csv").toString(),
-            List.of(missing.toString()),
-            List.of(
-                new ReadLines.FileRange(missing.toString(), 0, 2, 0, 100),
-                new ReadLines.FileRange(missing.toString(), 1, 2, 100, 180)),
+            new FilesToLake.Read.Listed(
+                List.of(missing.toString()),
+                List.of(
+                    new ReadLines.FileRange(missing.toString(), 0, 2, 0, 100),
+                    new ReadLines.FileRange(missing.toString(), 1, 2, 100, 180))),
             false,
-            null,
-            Duration.standardSeconds(10),
             1 << 20,
             List.of(dir.resolve("lake").toString(), dir.resolve("dlq").toString()),
             new LakeTarget(
@@ -229,8 +224,7 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()),
-            null);
+            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()));
 
     List<String> names = build(new FilesToLake(), plan, false);
 
