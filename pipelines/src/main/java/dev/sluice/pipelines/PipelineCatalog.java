@@ -1,5 +1,6 @@
 package dev.sluice.pipelines;
 
+import dev.sluice.pipelines.cdctojdbc.CdcToJdbc;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
@@ -16,7 +17,7 @@ public final class PipelineCatalog {
   static {
     add(new FilesToLake());
     add(new KafkaToJdbc());
-    add(new dev.sluice.pipelines.cdctojdbc.CdcToJdbc());
+    add(new CdcToJdbc());
     add(new JdbcToLake());
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.runners;
 
+import dev.sluice.runners.bench.BenchCommand;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Optional;
@@ -85,7 +86,7 @@ interface Command {
               "bench",
               "Benchmarks the pipelines against plain-Java baselines on the sandbox (see"
                   + " docs/benchmarks.md)",
-              (args, out, err) -> dev.sluice.runners.bench.BenchCommand.run(args, out)));
+              (args, out, err) -> BenchCommand.run(args, out)));
 
   /** The command of that name. */
   static Optional<Command> named(String name) {

@@ -1,5 +1,6 @@
 package dev.sluice.runners;
 
+import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.runners.sandbox.Postgres;
@@ -188,7 +189,7 @@ final class Demo {
   /** A few rows of the table, read through Iceberg's own reader, and its snapshots. */
   private void showTable(Path warehouse) throws Exception {
     org.apache.iceberg.catalog.Catalog catalog =
-        new dev.sluice.io.iceberg.IcebergCatalog(
+        new IcebergCatalog(
                 "jdbc:sqlite:" + warehouse.resolve("sluice-catalog.db"),
                 warehouse.toString(),
                 null,

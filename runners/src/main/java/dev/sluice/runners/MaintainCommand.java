@@ -3,6 +3,7 @@ package dev.sluice.runners;
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergMaintenance;
 import dev.sluice.io.iceberg.IcebergTables;
+import dev.sluice.pipelines.plan.Lakehouse;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,8 +84,7 @@ final class MaintainCommand {
             // First: the snapshots of a removed branch can then expire, and its files become
             // orphans.
             List<String> removed =
-                IcebergMaintenance.removeBranches(
-                    table, dev.sluice.pipelines.plan.Lakehouse.AUDIT_BRANCH_PREFIX, branchAge);
+                IcebergMaintenance.removeBranches(table, Lakehouse.AUDIT_BRANCH_PREFIX, branchAge);
             out.println(
                 "  removed "
                     + removed.size()

@@ -10,6 +10,8 @@ import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.report.RunSummary;
 import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.RunTag;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.PrintStream;
@@ -185,7 +187,7 @@ final class ReplayCommand {
       attempts.merge(key, d.getAttempt(), Math::max);
       keys.add(h.key());
     }
-    String tag = dev.sluice.transforms.core.RunTag.of(keys);
+    String tag = RunTag.of(keys);
     return new Replay(
         store,
         keys,
@@ -243,7 +245,7 @@ final class ReplayCommand {
             summary.written()));
     text.append(String.format("  would fail again       %,8d%n", summary.deadLettered()));
     summary
-        .byPrefix(dev.sluice.transforms.core.Accounting.BY_REASON)
+        .byPrefix(Accounting.BY_REASON)
         .forEach((reason, n) -> text.append(String.format("    %-20s %,8d%n", reason, n)));
     summary
         .byPrefix("rule.")

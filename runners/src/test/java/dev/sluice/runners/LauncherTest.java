@@ -6,11 +6,14 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 
+import dev.sluice.pipelines.OptionsDoc;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,8 +77,8 @@ class LauncherTest {
   }
 
   private static String[] with(String[] base, String... more) {
-    java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(base));
-    all.addAll(java.util.List.of(more));
+    List<String> all = new ArrayList<>(List.of(base));
+    all.addAll(List.of(more));
     return all.toArray(String[]::new);
   }
 
@@ -176,11 +179,11 @@ class LauncherTest {
     assertThat(
         err(), containsString("--format must be one of csv, json, jsonl, avro, but was 'xml'"));
     String[] normalized =
-        dev.sluice.pipelines.OptionsDoc.normalizeChoices(
-            dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions.class,
+        OptionsDoc.normalizeChoices(
+            KafkaToJdbcOptions.class,
             new String[] {"--format=JSON", "--writeMethod=Insert", "--topic=COPY"});
     assertThat(
-        java.util.List.of(normalized),
+        List.of(normalized),
         org.hamcrest.Matchers.contains("--format=json", "--writeMethod=insert", "--topic=COPY"));
     assertThat(
         run(
@@ -217,8 +220,8 @@ class LauncherTest {
         "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/none",
         "--table=t",
         "--deadLetter=file:" + dir);
-    java.nio.file.Files.createDirectories(dir.resolve("in"));
-    java.nio.file.Files.writeString(
+    Files.createDirectories(dir.resolve("in"));
+    Files.writeString(
         dir.resolve("in/a.csv"),
         "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n"
             + "1,2,3.00,EUR,NEW,2026-11-25T10:15:30Z,2026-11-25T10:15:30Z,1,\n");

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,7 +75,7 @@ class TemplatesTest {
     assertThat(regexes.get("deadLetter").matcher("/tmp/dlq").matches(), is(false));
     assertThat(regexes.get("jdbcPassword").matcher("env:PGPASSWORD").matches(), is(true));
     // A value that is not a reference (made up here, never a real password) must not match.
-    String literal = "not-a-reference-" + java.util.UUID.randomUUID();
+    String literal = "not-a-reference-" + UUID.randomUUID();
     assertThat(regexes.get("jdbcPassword").matcher(literal).matches(), is(false));
     assertThat(regexes.get("table").matcher("warehouse.orders").matches(), is(true));
     assertThat(regexes.get("table").matcher("orders; DROP TABLE orders").matches(), is(false));

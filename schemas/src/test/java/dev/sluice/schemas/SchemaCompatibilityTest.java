@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -57,8 +58,7 @@ class SchemaCompatibilityTest {
   void generatedClassesAreTheNewestReleasedVersion() throws Exception {
     for (Map.Entry<String, String> dataset : Schemas.historyDirectories().entrySet()) {
       Schema current =
-          new Schema.Parser()
-              .parse(java.nio.file.Path.of("src/main/avro", dataset.getKey() + ".avsc").toFile());
+          new Schema.Parser().parse(Path.of("src/main/avro", dataset.getKey() + ".avsc").toFile());
       assertThat(
           "src/main/avro/"
               + dataset.getKey()

@@ -8,10 +8,12 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.Launcher;
 import dev.sluice.runners.sandbox.ConnectWorker;
 import dev.sluice.runners.sandbox.DebeziumCapture;
 import dev.sluice.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -225,8 +228,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     // A table without the replica's bookkeeping columns is refused before anything is read.
     String plain = SharedSandbox.newTableLike("orders", "cdc_plain_" + suffix);
     assertThat(
-        run(args(topic, plain, "cdc-plain-" + suffix, dir.resolve("plain"))),
-        is(dev.sluice.runners.Launcher.USAGE));
+        run(args(topic, plain, "cdc-plain-" + suffix, dir.resolve("plain"))), is(Launcher.USAGE));
     assertThat(err.toString(StandardCharsets.UTF_8), containsString("_cdc_position"));
     assertThat(SharedSandbox.count("SELECT count(*) FROM " + plain), is(0L));
 
@@ -340,7 +342,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     List<String> noBounded = new ArrayList<>(List.of(streaming));
     noBounded.remove("--bounded");
     noBounded.add("--deleteMode=hard");
-    assertThat(run(noBounded.toArray(String[]::new)), is(dev.sluice.runners.Launcher.USAGE));
+    assertThat(run(noBounded.toArray(String[]::new)), is(Launcher.USAGE));
 
     assertOk(
         run(
@@ -413,13 +415,13 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
               () -> !running.isAlive() || rows(replica, true).equals(expected));
       assertThat(
           "replica converged while streaming; launcher log:\n"
-              + java.nio.file.Files.readString(work.resolve("launcher.log")),
+              + Files.readString(work.resolve("launcher.log")),
           converged && launcher.isAlive(),
           is(true));
       assertThat(rows(replica, true), equalTo(rows(table, false)));
     } finally {
       if (launcher != null) {
-        launcher.destroyForcibly().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        launcher.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
       SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
     }

@@ -7,10 +7,12 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -37,7 +39,7 @@ class ConnectionLossTest extends LauncherCalls {
     long[] killed = {0};
     boolean blocked =
         Poll.until(
-            java.time.Duration.ofMinutes(1),
+            Duration.ofMinutes(1),
             () ->
                 (killed[0] =
                         SharedSandbox.count(
@@ -55,9 +57,9 @@ class ConnectionLossTest extends LauncherCalls {
   private int runWhileLocked(String lockSql, String statementPrefix, String... args)
       throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor();
-    java.io.PrintStream realErr = System.err;
+    PrintStream realErr = System.err;
     // The sink logs its retries through slf4j, to the process's standard error.
-    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try (Connection c = SharedSandbox.get().postgres().connect()) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {

@@ -11,9 +11,11 @@ import dev.sluice.runners.sandbox.Postgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -42,14 +44,14 @@ class DatabaseFaultTest extends LauncherCalls {
       values[2 * i] = json(i + 1, newerFirst ? 2 : 1, (newerFirst ? "2" : "1") + ".00", "NEW");
       values[2 * i + 1] = json(i + 1, newerFirst ? 1 : 2, (newerFirst ? "1" : "2") + ".00", "NEW");
     }
-    SharedSandbox.produce(topic, 0, java.util.Arrays.copyOfRange(values, 0, ORDERS));
-    SharedSandbox.produce(topic, 1, java.util.Arrays.copyOfRange(values, ORDERS, 2 * ORDERS));
+    SharedSandbox.produce(topic, 0, Arrays.copyOfRange(values, 0, ORDERS));
+    SharedSandbox.produce(topic, 1, Arrays.copyOfRange(values, ORDERS, 2 * ORDERS));
     return topic;
   }
 
   /** Every order at version 2, and nothing else. */
   static void assertExact(String jdbcUrl, String table) throws Exception {
-    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(

@@ -13,6 +13,7 @@ import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterBinary;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -170,8 +172,7 @@ class DeadLetterSinksEndToEndTest extends LauncherCalls {
                   .setOrigin(rs.getString(1))
                   .setReason(rs.getString(2))
                   .setStep(rs.getString(3))
-                  .setPayload(
-                      java.nio.ByteBuffer.wrap(Base64.getMimeDecoder().decode(rs.getString(4))))
+                  .setPayload(ByteBuffer.wrap(Base64.getMimeDecoder().decode(rs.getString(4))))
                   .setPayloadPreview("")
                   .setErrorClass("")
                   .setErrorMessage(rs.getString(5))
@@ -179,7 +180,7 @@ class DeadLetterSinksEndToEndTest extends LauncherCalls {
                   .setPipeline(rs.getString(7))
                   .setSchemaName(rs.getString(8))
                   .setSchemaVersion(rs.getInt(9))
-                  .setFailedAt(java.time.Instant.EPOCH)
+                  .setFailedAt(Instant.EPOCH)
                   .build());
         }
       }

@@ -13,6 +13,7 @@ import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
 import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
+import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -194,9 +195,7 @@ class FileInputsTest extends LauncherCalls {
     assertThat(dead.get(0).getReason(), equalTo("parse"));
     assertThat(
         dead.get(0).getErrorMessage(), containsString("5002 bytes long, over --maxLineBytes=1000"));
-    assertThat(
-        dev.sluice.transforms.deadletter.DeadLetterJson.bytes(dead.get(0).getPayload()).length,
-        is(1000));
+    assertThat(DeadLetterJson.bytes(dead.get(0).getPayload()).length, is(1000));
   }
 
   /** A long lineage list is summarized in the printed summary; the report keeps every entry. */

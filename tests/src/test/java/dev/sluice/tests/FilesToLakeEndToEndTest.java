@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.io.files.LakeNames;
 import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
@@ -21,9 +22,14 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,9 +82,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
 
   /** What one input file wrote into one partition: its files, named after it. */
   private String part(String partition, String input) {
-    return partition
-        + "/"
-        + dev.sluice.io.files.LakeNames.ofInputFile(dir.resolve(input).toString());
+    return partition + "/" + LakeNames.ofInputFile(dir.resolve(input).toString());
   }
 
   private static byte[] utf8(String s) {
@@ -334,9 +338,9 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
     List<String> files = new ArrayList<>();
     manifest.get("files").forEach(f -> files.add("'" + lake.resolve(f.asText()) + "'"));
     List<String> rows = new ArrayList<>();
-    try (java.sql.Connection duck = java.sql.DriverManager.getConnection("jdbc:duckdb:");
-        java.sql.Statement s = duck.createStatement();
-        java.sql.ResultSet rs =
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = duck.createStatement();
+        ResultSet rs =
             s.executeQuery(
                 "SELECT order_id, amount, typeof(amount), typeof(created_at), note FROM read_parquet(["
                     + String.join(",", files)
@@ -445,7 +449,7 @@ class FilesToLakeEndToEndTest extends LauncherCalls {
             d ->
                 d.getOrigin()
                     + " "
-                    + java.util.HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
+                    + HexFormat.of().formatHex(DeadLetterJson.bytes(d.getPayload())))
         .sorted()
         .toList();
   }

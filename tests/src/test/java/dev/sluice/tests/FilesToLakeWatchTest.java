@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
 import dev.sluice.pipelines.run.PipelineRun;
@@ -12,8 +13,14 @@ import dev.sluice.schemas.Order;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
+import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -42,7 +49,7 @@ class FilesToLakeWatchTest {
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.setWatch("PT1S");
     options.setSettleTime("PT1S");
-    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    options.as(DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = PipelineRun.build(new FilesToLake(), options).pipeline();
     PipelineResult result = pipeline.run();
     try {
@@ -88,7 +95,7 @@ class FilesToLakeWatchTest {
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.setWatch("PT1S");
     options.setSettleTime("PT1S");
-    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    options.as(DirectOptions.class).setBlockOnRun(false);
     Path growing = in.resolve("growing.csv");
     Files.writeString(
         growing,
@@ -112,8 +119,7 @@ class FilesToLakeWatchTest {
           is(true));
       assertThat(orders.get().stream().map(Order::getOrderId).toList(), containsInAnyOrder(6L));
 
-      Files.writeString(
-          growing, "te\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(growing, "te\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
       assertThat(
           Poll.until(java.time.Duration.ofSeconds(60), () -> orders.get().size() == 3), is(true));
       Order five =
@@ -134,12 +140,12 @@ class FilesToLakeWatchTest {
     options.setDeadLetter("file:" + dir.resolve("dlq"));
     options.setWatch("PT1S");
     options.setSettleTime("PT1S");
-    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    options.as(DirectOptions.class).setBlockOnRun(false);
     return PipelineRun.build(new FilesToLake(), options).pipeline().run();
   }
 
-  private dev.sluice.io.iceberg.IcebergCatalog catalog() {
-    return new dev.sluice.io.iceberg.IcebergCatalog(
+  private IcebergCatalog catalog() {
+    return new IcebergCatalog(
         "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
         dir.resolve("warehouse").toString(),
         null,
@@ -152,7 +158,7 @@ class FilesToLakeWatchTest {
       return catalog()
           .using(
               c -> {
-                java.util.List<Long> ids = new java.util.ArrayList<>();
+                List<Long> ids = new ArrayList<>();
                 try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
                     org.apache.iceberg.data.IcebergGenerics.read(
                             c.loadTable(
@@ -169,14 +175,14 @@ class FilesToLakeWatchTest {
   }
 
   /** The summaries of the snapshots of main's history, oldest first. */
-  private List<java.util.Map<String, String>> commits() {
+  private List<Map<String, String>> commits() {
     try {
       return catalog()
           .using(
               c -> {
                 org.apache.iceberg.Table table =
                     c.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse("lake.orders"));
-                java.util.List<java.util.Map<String, String>> all = new java.util.ArrayList<>();
+                List<Map<String, String>> all = new ArrayList<>();
                 if (table.currentSnapshot() != null) {
                   org.apache.iceberg.util.SnapshotUtil.ancestorsOf(
                           table.currentSnapshot().snapshotId(), table::snapshot)
@@ -208,10 +214,10 @@ class FilesToLakeWatchTest {
       assertThat(
           Poll.until(java.time.Duration.ofSeconds(60), () -> tableIds().size() >= 3), is(true));
       assertThat(tableIds(), is(List.of(1L, 2L, 3L)));
-      List<java.util.Map<String, String>> commits = commits();
+      List<Map<String, String>> commits = commits();
       assertThat("a commit per window: " + commits, commits.size() >= 2, is(true));
-      java.util.Set<String> ids = new java.util.HashSet<>();
-      for (java.util.Map<String, String> commit : commits) {
+      Set<String> ids = new HashSet<>();
+      for (Map<String, String> commit : commits) {
         String id = commit.get("sluice.commit-id");
         assertThat(id, org.hamcrest.Matchers.startsWith("files-to-lake/lake.orders/"));
         assertThat(id, org.hamcrest.Matchers.containsString(commit.get("sluice.window")));

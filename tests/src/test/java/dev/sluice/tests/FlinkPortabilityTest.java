@@ -6,11 +6,14 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.schemas.Order;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,7 +34,7 @@ class FlinkPortabilityTest extends LauncherCalls {
 
   /** The Flink runs compared with the Direct runner's, by name. */
   private static Map<String, String[]> flinkRunners() {
-    Map<String, String[]> runners = new java.util.LinkedHashMap<>();
+    Map<String, String[]> runners = new LinkedHashMap<>();
     runners.put("flink", FLINK);
     runners.put("cluster", SharedFlinkCluster.args());
     return runners;
@@ -106,7 +109,7 @@ class FlinkPortabilityTest extends LauncherCalls {
 
   /** The rows of Iceberg table {@code table} of the warehouse's embedded catalog, sorted. */
   private List<String> icebergRows(String table) throws Exception {
-    return new dev.sluice.io.iceberg.IcebergCatalog(
+    return new IcebergCatalog(
             "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
             dir.resolve("warehouse").toString(),
             null,
@@ -138,7 +141,7 @@ class FlinkPortabilityTest extends LauncherCalls {
     }
     csv.append("31,x,3.00,EUR,NEW,2026-11-25T09:00:00Z,2026-11-25T09:00:00Z,1,\n");
     Files.writeString(in.resolve("orders.csv"), csv);
-    Map<String, String[]> runners = new java.util.LinkedHashMap<>();
+    Map<String, String[]> runners = new LinkedHashMap<>();
     runners.put("direct", new String[0]);
     runners.putAll(flinkRunners());
     for (Map.Entry<String, String[]> runner : runners.entrySet()) {
@@ -254,7 +257,7 @@ class FlinkPortabilityTest extends LauncherCalls {
    */
   private static Map<String, List<String>> records(Path lake) throws Exception {
     Map<String, List<String>> out = new TreeMap<>();
-    for (Path file : dev.sluice.io.files.LakePublisher.dataFiles(lake)) {
+    for (Path file : LakePublisher.dataFiles(lake)) {
       List<String> rows = new ArrayList<>();
       try (var reader =
           new org.apache.avro.file.DataFileReader<org.apache.avro.generic.GenericRecord>(

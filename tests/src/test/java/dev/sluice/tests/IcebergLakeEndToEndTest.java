@@ -8,7 +8,9 @@ import static org.hamcrest.Matchers.is;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergMaintenance;
 import dev.sluice.runners.Launcher;
+import dev.sluice.schemas.Order;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
@@ -194,7 +197,7 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
       loadRerunAndAddAnInput(rest.uri());
       assertThat(
           "the table is the REST server's",
-          java.nio.file.Files.isDirectory(dir.resolve("rest-warehouse/lake/orders/data")),
+          Files.isDirectory(dir.resolve("rest-warehouse/lake/orders/data")),
           is(true));
     }
   }
@@ -302,7 +305,7 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
   void aContractAddingAnOptionalFieldAddsTheColumnWithTheDataAndABreakingOneIsRefused()
       throws Exception {
     assertOk(load(corpus("in1", 1, 4), null));
-    String v2 = dev.sluice.schemas.Order.getClassSchema().toString(true);
+    String v2 = Order.getClassSchema().toString(true);
     com.fasterxml.jackson.databind.node.ObjectNode contract =
         (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(v2);
     contract.put("sluice.version", 3);
@@ -327,7 +330,7 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
         catalog(null)
             .using(
                 c -> {
-                  Map<Long, Object> byId = new java.util.TreeMap<>();
+                  Map<Long, Object> byId = new TreeMap<>();
                   try (CloseableIterable<Record> rows =
                       IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.orders")))
                           .build()) {
@@ -336,7 +339,7 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
                   }
                   return byId;
                 });
-    Map<Long, Object> expected = new java.util.TreeMap<>();
+    Map<Long, Object> expected = new TreeMap<>();
     for (long id = 1; id <= 4; id++) {
       expected.put(id, null);
     }
@@ -451,7 +454,7 @@ class IcebergLakeEndToEndTest extends LauncherCalls {
         .using(
             c -> {
               long[] both =
-                  dev.sluice.io.iceberg.IcebergMaintenance.filesAndRows(
+                  IcebergMaintenance.filesAndRows(
                       c.loadTable(TableIdentifier.parse("lake.orders")));
               return List.of(both[0], both[1]);
             });

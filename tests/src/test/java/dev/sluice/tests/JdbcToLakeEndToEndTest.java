@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.runners.Launcher;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -86,7 +88,7 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
       } else if (v instanceof ByteBuffer b) {
         byte[] bytes = new byte[b.remaining()];
         b.duplicate().get(bytes);
-        v = "0x" + java.util.HexFormat.of().formatHex(bytes);
+        v = "0x" + HexFormat.of().formatHex(bytes);
       }
       parts.add(f.name() + "=" + v);
     }
@@ -311,6 +313,6 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
   }
 
   private static List<Path> dataFiles(Path lake) throws Exception {
-    return dev.sluice.io.files.LakePublisher.dataFiles(lake);
+    return LakePublisher.dataFiles(lake);
   }
 }

@@ -14,16 +14,21 @@ import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,7 +167,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
 
     assertOk(run(args(topic, table)));
 
-    assertThat(rows(table).keySet(), equalTo(java.util.Set.of(1L, 5L)));
+    assertThat(rows(table).keySet(), equalTo(Set.of(1L, 5L)));
     List<DeadLetter> dead = new ArrayList<>(LakeFiles.readDeadLetters(dir.resolve("dlq")));
     dead.sort(Comparator.comparing(DeadLetter::getOrigin));
     assertThat(
@@ -223,9 +228,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
         .get("filtered_by")
         .fieldNames()
         .forEachRemaining(
-            reason ->
-                assertThat(
-                    reason, java.util.Set.of("superseded", "stale_version").contains(reason)));
+            reason -> assertThat(reason, Set.of("superseded", "stale_version").contains(reason)));
     assertThat(report().get("accounting").get("balanced").asBoolean(), is(true));
   }
 
@@ -268,7 +271,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
     SharedSandbox.produce(topic, 0, json(3, 1, "3.00", "NEW"));
     assertOk(run(args(topic, table, "--consumerGroup=g1")));
     assertAccounted(1, 1, 0, 0);
-    assertThat(rows(table).keySet(), equalTo(java.util.Set.of(1L, 2L, 3L)));
+    assertThat(rows(table).keySet(), equalTo(Set.of(1L, 2L, 3L)));
   }
 
   @Test
@@ -280,7 +283,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
 
     assertOk(run(args(topic, table)));
 
-    assertThat(rows(table).keySet(), equalTo(java.util.Set.of(1L, 3L)));
+    assertThat(rows(table).keySet(), equalTo(Set.of(1L, 3L)));
     List<DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
     assertThat(dead.size(), is(1));
     DeadLetter d = dead.get(0);
@@ -342,7 +345,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
 
   @Test
   void thePasswordNeverShowsInLogsOrTheReport() throws Exception {
-    String canary = "s3cr3t-" + java.util.UUID.randomUUID();
+    String canary = "s3cr3t-" + UUID.randomUUID();
     Path secretFile = Files.writeString(dir.resolve("pg-password"), canary + "\n");
     String topic = SharedSandbox.newTopic("secret", 1);
     String table = SharedSandbox.newTableLike("orders", "orders_secret");
@@ -380,8 +383,8 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
                         p -> {
                           try {
                             return Files.readString(p);
-                          } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                          } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                           }
                         })
                     .toList());
@@ -393,12 +396,12 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
   void stopReadTimeEndsABoundedReadBeforeTheFirstLaterRecord() throws Exception {
     String topic = SharedSandbox.newTopic("stoptime", 1);
     String table = SharedSandbox.newTableLike("orders", "orders_stoptime");
-    long t = java.time.Instant.parse("2026-11-25T00:00:00Z").toEpochMilli();
+    long t = Instant.parse("2026-11-25T00:00:00Z").toEpochMilli();
     SharedSandbox.produceAt(topic, 0, t - 1_000, json(1, 1, "1.00", "NEW"));
     SharedSandbox.produceAt(topic, 0, t, json(2, 1, "2.00", "NEW"));
     SharedSandbox.produceAt(topic, 0, t + 1_000, json(3, 1, "3.00", "NEW"));
     assertOk(run(args(topic, table, "--stopReadTime=2026-11-25T00:00:00Z")));
-    assertThat(rows(table).keySet(), equalTo(java.util.Set.of(1L)));
+    assertThat(rows(table).keySet(), equalTo(Set.of(1L)));
     assertAccounted(1, 1, 0, 0);
     assertThat(run(args(topic, table, "--stopReadTime=yesterday")), is(Launcher.USAGE));
     assertThat(
@@ -416,7 +419,7 @@ class KafkaToJdbcEndToEndTest extends LauncherCalls {
   void aBackfillOfAPastWindowRepairsWhatIsMissingAndChangesNothingElse() throws Exception {
     String topic = SharedSandbox.newTopic("backfill", 2);
     String table = SharedSandbox.newTableLike("orders", "orders_backfill");
-    long day1 = java.time.Instant.parse("2026-11-20T00:00:00Z").toEpochMilli();
+    long day1 = Instant.parse("2026-11-20T00:00:00Z").toEpochMilli();
     long day2 = day1 + 86_400_000L;
     long day3 = day2 + 86_400_000L;
     for (int id = 1; id <= 8; id++) {

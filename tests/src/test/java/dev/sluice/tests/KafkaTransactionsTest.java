@@ -89,7 +89,7 @@ class KafkaTransactionsTest extends LauncherCalls {
     @Override
     public void close() {
       try {
-        producer.close(java.time.Duration.ofSeconds(1));
+        producer.close(Duration.ofSeconds(1));
       } catch (RuntimeException fencedOrTimedOut) {
         // The coordinator aborted this producer's transaction: closing it can only complain.
       }

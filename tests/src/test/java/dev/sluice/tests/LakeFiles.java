@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -43,12 +45,11 @@ final class LakeFiles {
    */
   static <T extends SpecificRecord> Map<String, List<T>> readAvroByInput(Path dir, Class<T> type) {
     Map<String, List<T>> out = new TreeMap<>();
-    java.util.regex.Pattern stem =
-        java.util.regex.Pattern.compile("^(.*/part-(?:replay-)?[0-9a-f]{12})-[^/]*$");
+    Pattern stem = Pattern.compile("^(.*/part-(?:replay-)?[0-9a-f]{12})-[^/]*$");
     readAvro(dir, type)
         .forEach(
             (file, records) -> {
-              java.util.regex.Matcher m = stem.matcher(file);
+              Matcher m = stem.matcher(file);
               out.computeIfAbsent(m.matches() ? m.group(1) : file, k -> new ArrayList<>())
                   .addAll(records);
             });

@@ -4,9 +4,15 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
 import dev.sluice.runners.Launcher;
+import dev.sluice.runners.sandbox.FlinkCluster;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /** Base of tests that drive the launcher as a user would, capturing what it prints. */
 abstract class LauncherCalls {
@@ -22,7 +28,7 @@ abstract class LauncherCalls {
   }
 
   /** Asserts the run report's accounting: read = written + dead-lettered + filtered. */
-  protected static void assertBalanced(java.nio.file.Path report) throws java.io.IOException {
+  protected static void assertBalanced(Path report) throws IOException {
     com.fasterxml.jackson.databind.JsonNode root =
         new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
     com.fasterxml.jackson.databind.JsonNode c = root.get("counters");
@@ -46,14 +52,14 @@ abstract class LauncherCalls {
    * started there (running).
    */
   protected String submitDetached(String... args) throws Exception {
-    dev.sluice.runners.sandbox.FlinkCluster cluster = SharedFlinkCluster.get();
-    java.util.List<String> before = new java.util.ArrayList<>();
+    FlinkCluster cluster = SharedFlinkCluster.get();
+    List<String> before = new ArrayList<>();
     cluster.jobs().forEach(j -> before.add(j[0]));
-    java.util.List<String> all = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+    List<String> all = new ArrayList<>(Arrays.asList(args));
     all.add("--detached");
-    all.addAll(java.util.List.of(SharedFlinkCluster.args()));
+    all.addAll(List.of(SharedFlinkCluster.args()));
     assertOk(run(all.toArray(String[]::new)));
-    java.util.List<String[]> running =
+    List<String[]> running =
         cluster.jobs().stream()
             .filter(j -> !before.contains(j[0]) && j[1].equals("RUNNING"))
             .toList();
@@ -65,10 +71,9 @@ abstract class LauncherCalls {
    * Starts the launcher with {@code args} in a JVM of its own, as a user would; output to {@code
    * log}.
    */
-  protected static Process launch(java.util.List<String> args, java.nio.file.Path log)
-      throws java.io.IOException {
-    java.util.List<String> command = new java.util.ArrayList<>();
-    command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  protected static Process launch(List<String> args, Path log) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("dev.sluice.runners.Sluice");

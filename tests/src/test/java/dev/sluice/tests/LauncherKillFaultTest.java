@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class LauncherKillFaultTest extends LauncherCalls {
     Process launcher = launch(List.of(args), dir.resolve("launcher.log"));
     // Kill it once the load is under way: rows are arriving, or the JVM has had time to read.
     Poll.until(
-        java.time.Duration.ofMinutes(2),
+        Duration.ofMinutes(2),
         () -> !launcher.isAlive() || SharedSandbox.count("SELECT count(*) FROM " + table) > 0);
     boolean killedMidway = launcher.isAlive();
     launcher.destroyForcibly().waitFor(30, TimeUnit.SECONDS);

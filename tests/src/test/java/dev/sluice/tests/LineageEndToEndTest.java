@@ -12,17 +12,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.sluice.runners.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -303,8 +309,8 @@ class LineageEndToEndTest extends LauncherCalls {
       throws Exception {
     String canary = "canary-" + UUID.randomUUID();
     HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
-    stalling.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    CountDownLatch never = new CountDownLatch(1);
+    stalling.setExecutor(Executors.newCachedThreadPool());
     stalling.createContext(
         "/api/v1/lineage",
         exchange -> {
@@ -317,11 +323,11 @@ class LineageEndToEndTest extends LauncherCalls {
           }
         });
     stalling.start();
-    ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-    java.io.PrintStream stderr = System.err;
-    java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+    ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream warnings = new ByteArrayOutputStream();
     try {
-      System.setErr(new java.io.PrintStream(warnings, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
       for (int port : List.of(stalling.getAddress().getPort(), silent.getLocalPort())) {
         Path in =
             orders("in-" + port, "1,7,1.00,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,");
@@ -340,7 +346,7 @@ class LineageEndToEndTest extends LauncherCalls {
                     + port
                     + "/api/v1/lineage?api_key="
                     + canary));
-        long seconds = java.time.Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
         // Before: each event waited for an answer that never ended (or 3 x 10 s for none).
         assertThat("seconds the run took", seconds < 30, is(true));
         String printed = out.toString(StandardCharsets.UTF_8);

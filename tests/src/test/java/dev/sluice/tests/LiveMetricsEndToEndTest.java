@@ -31,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -236,8 +237,7 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
 
   /** Scrapes until {@code done} holds; fails naming the last scrape (and the launcher's log). */
   private Map<String, Double> awaitScrape(
-      int port, java.util.function.Predicate<Map<String, Double>> done, Process launcher)
-      throws Exception {
+      int port, Predicate<Map<String, Double>> done, Process launcher) throws Exception {
     AtomicReference<Map<String, Double>> last = new AtomicReference<>(Map.of());
     boolean ok =
         Poll.until(

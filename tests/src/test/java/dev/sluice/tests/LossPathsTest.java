@@ -8,12 +8,20 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.runners.Launcher;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.Order;
+import dev.sluice.transforms.deadletter.DeadLetterJson;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,13 +96,12 @@ class LossPathsTest extends LauncherCalls {
   }
 
   /** The order ids in dead letters' JSON payloads, sorted. */
-  private static List<Long> deadLetterOrderIds(List<dev.sluice.schemas.DeadLetter> dead)
-      throws Exception {
+  private static List<Long> deadLetterOrderIds(List<DeadLetter> dead) throws Exception {
     List<Long> ids = new ArrayList<>();
-    for (dev.sluice.schemas.DeadLetter d : dead) {
+    for (DeadLetter d : dead) {
       ids.add(
           new ObjectMapper()
-              .readTree(dev.sluice.transforms.deadletter.DeadLetterJson.bytes(d.getPayload()))
+              .readTree(DeadLetterJson.bytes(d.getPayload()))
               .get("order_id")
               .asLong());
     }
@@ -147,13 +154,13 @@ class LossPathsTest extends LauncherCalls {
     assertBalanced(dir.resolve("report.json"));
     assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(27L));
 
-    List<dev.sluice.schemas.DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
     List<Long> expected = new ArrayList<>();
     for (long id = 6; id <= 50; id += 2) {
       expected.add(id);
     }
     assertThat(deadLetterOrderIds(dead), equalTo(expected));
-    for (dev.sluice.schemas.DeadLetter d : dead) {
+    for (DeadLetter d : dead) {
       assertThat(d.getReason(), equalTo("sink"));
       assertThat(d.getErrorMessage(), containsString("not applied"));
       assertThat(d.getErrorMessage(), containsString(table));
@@ -176,7 +183,7 @@ class LossPathsTest extends LauncherCalls {
     }
     SharedSandbox.produce(topic, 0, values);
     Path rules =
-        java.nio.file.Files.writeString(
+        Files.writeString(
             dir.resolve("rules.yaml"),
             "dataset: orders\ndataset_rules:\n  - {rule: row_count, min: 1, severity: error}\n");
 
@@ -203,18 +210,18 @@ class LossPathsTest extends LauncherCalls {
    */
   @Test
   void noFileVanishesWhateverItsLineEndingsCompressionOrBytes() throws Exception {
-    Path in = java.nio.file.Files.createDirectories(dir.resolve("in"));
-    java.nio.file.Files.writeString(
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.writeString(
         in.resolve("cr-only.csv"), ORDERS_HEADER + "\r" + csvOrder(1) + "\r" + csvOrder(2) + "\r");
-    java.io.ByteArrayOutputStream gzip = new java.io.ByteArrayOutputStream();
-    try (java.util.zip.GZIPOutputStream zip = new java.util.zip.GZIPOutputStream(gzip)) {
+    ByteArrayOutputStream gzip = new ByteArrayOutputStream();
+    try (GZIPOutputStream zip = new GZIPOutputStream(gzip)) {
       zip.write(
           (ORDERS_HEADER + "\n" + csvOrder(3) + "\n" + csvOrder(4) + "\n")
               .getBytes(StandardCharsets.UTF_8));
     }
-    java.nio.file.Files.write(in.resolve("gzip-named.csv"), gzip.toByteArray());
+    Files.write(in.resolve("gzip-named.csv"), gzip.toByteArray());
     byte[] binary = {(byte) 0x89, 'P', 'N', 'G', 0x1A, 0x00, (byte) 0xFF};
-    java.nio.file.Files.write(in.resolve("binary.csv"), binary);
+    Files.write(in.resolve("binary.csv"), binary);
 
     assertOk(
         run(
@@ -230,23 +237,21 @@ class LossPathsTest extends LauncherCalls {
     assertThat(counter("written"), is(4L));
     assertThat(counter("dead_lettered"), is(1L));
     List<Long> ids = new ArrayList<>();
-    LakeFiles.readAvro(dir.resolve("lake"), dev.sluice.schemas.Order.class)
+    LakeFiles.readAvro(dir.resolve("lake"), Order.class)
         .values()
         .forEach(orders -> orders.forEach(o -> ids.add(o.getOrderId())));
     ids.sort(null);
     assertThat(ids, equalTo(List.of(1L, 2L, 3L, 4L)));
-    List<dev.sluice.schemas.DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
     assertThat(dead.size(), is(1));
     assertThat(dead.get(0).getOrigin(), equalTo("file:" + in.resolve("binary.csv") + "#1"));
     assertThat(dead.get(0).getReason(), equalTo("decode"));
-    assertThat(
-        dev.sluice.transforms.deadletter.DeadLetterJson.bytes(dead.get(0).getPayload()),
-        equalTo(binary));
+    assertThat(DeadLetterJson.bytes(dead.get(0).getPayload()), equalTo(binary));
   }
 
   private List<Long> lakeOrderIds(Path lake) {
     List<Long> ids = new ArrayList<>();
-    LakeFiles.readAvro(lake, dev.sluice.schemas.Order.class)
+    LakeFiles.readAvro(lake, Order.class)
         .values()
         .forEach(orders -> orders.forEach(o -> ids.add(o.getOrderId())));
     ids.sort(null);
@@ -270,13 +275,13 @@ class LossPathsTest extends LauncherCalls {
    */
   @Test
   void loadingAnotherInputIntoALakeKeepsWhatEarlierInputsWrote() throws Exception {
-    Path in = java.nio.file.Files.createDirectories(dir.resolve("days"));
+    Path in = Files.createDirectories(dir.resolve("days"));
     Path day1 =
-        java.nio.file.Files.writeString(
+        Files.writeString(
             in.resolve("day1.csv"),
             ORDERS_HEADER + "\n" + csvOrder(1) + "\n" + csvOrder(2) + "\nbad line\n");
     Path day2 =
-        java.nio.file.Files.writeString(
+        Files.writeString(
             in.resolve("day2.csv"), ORDERS_HEADER + "\n" + csvOrder(3) + "\nworse line\n");
     Path lake = dir.resolve("lake");
 
@@ -293,7 +298,7 @@ class LossPathsTest extends LauncherCalls {
     assertThat(success.get("files").size(), is(2));
 
     // day1 corrected and loaded again: its own rows are replaced, day2's stay.
-    java.nio.file.Files.writeString(day1, ORDERS_HEADER + "\n" + csvOrder(5) + "\n");
+    Files.writeString(day1, ORDERS_HEADER + "\n" + csvOrder(5) + "\n");
     assertOk(filesToLake(day1, lake));
     assertThat(lakeOrderIds(lake), equalTo(List.of(3L, 5L)));
     assertThat(
@@ -321,7 +326,7 @@ class LossPathsTest extends LauncherCalls {
     assertOk(run(jdbcToLakeArgs("lake_share_a", "share-a", lake)));
     assertOk(run(jdbcToLakeArgs("lake_share_b", "share-b", lake)));
     List<Long> ids = new ArrayList<>();
-    for (Path file : dev.sluice.io.files.LakePublisher.dataFiles(lake)) {
+    for (Path file : LakePublisher.dataFiles(lake)) {
       try (org.apache.avro.file.DataFileReader<org.apache.avro.generic.GenericRecord> reader =
           new org.apache.avro.file.DataFileReader<>(
               file.toFile(), new org.apache.avro.generic.GenericDatumReader<>())) {
@@ -333,7 +338,7 @@ class LossPathsTest extends LauncherCalls {
 
     // A full refresh of the first export replaces its own files only.
     assertOk(run(jdbcToLakeArgs("lake_share_a", "share-a", lake, "--fullRefresh")));
-    assertThat(dev.sluice.io.files.LakePublisher.dataFiles(lake).size(), is(2));
+    assertThat(LakePublisher.dataFiles(lake).size(), is(2));
   }
 
   private String[] jdbcToLakeArgs(String table, String export, Path lake, String... extra) {
@@ -411,7 +416,7 @@ class LossPathsTest extends LauncherCalls {
         equalTo("{\"order_id\":1,\"note\":\"a\\u0000b\"}"));
     assertThat(
         SharedSandbox.text("SELECT encode(payload, 'hex') FROM " + dlq),
-        equalTo(java.util.HexFormat.of().formatHex(nul)));
+        equalTo(HexFormat.of().formatHex(nul)));
   }
 
   /**
@@ -423,7 +428,7 @@ class LossPathsTest extends LauncherCalls {
   void destinationsThatCannotTakeTheRowsFailAtStartup() throws Exception {
     String topic = SharedSandbox.newTopic("loss-startup", 1);
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"));
-    Path file = java.nio.file.Files.writeString(dir.resolve("a-file"), "x");
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
     String table = SharedSandbox.newTableLike("orders", "orders_loss_startup");
 
     assertThat(run(kafkaToJdbc(topic, table, "--deadLetter=file:" + file)), is(Launcher.USAGE));
@@ -449,7 +454,7 @@ class LossPathsTest extends LauncherCalls {
         err.toString(StandardCharsets.UTF_8),
         containsString("table no_such_dead_letters does not exist"));
     err.reset();
-    Path csv = java.nio.file.Files.writeString(dir.resolve("in.csv"), ORDERS_HEADER + "\n");
+    Path csv = Files.writeString(dir.resolve("in.csv"), ORDERS_HEADER + "\n");
     assertThat(
         run(
             "files-to-lake",

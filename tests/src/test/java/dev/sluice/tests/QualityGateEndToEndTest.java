@@ -12,6 +12,7 @@ import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -190,7 +191,7 @@ class QualityGateEndToEndTest extends LauncherCalls {
     }
     assertThat(after.keySet(), equalTo(before.keySet()));
     for (Path file : before.keySet()) {
-      assertThat(java.util.Arrays.equals(after.get(file), before.get(file)), is(true));
+      assertThat(Arrays.equals(after.get(file), before.get(file)), is(true));
     }
   }
 

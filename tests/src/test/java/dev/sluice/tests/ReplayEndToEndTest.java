@@ -12,10 +12,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.Order;
+import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetterJson;
+import dev.sluice.transforms.deadletter.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -284,11 +289,10 @@ class ReplayEndToEndTest extends LauncherCalls {
   void aReplaySaysWhatTheStoreHoldsAndNamesABrokenLine() throws Exception {
     Path dlq = Files.createDirectories(dir.resolve("mixed-dlq"));
     DeadLetter other =
-        dev.sluice.transforms.deadletter.DeadLetters.forStep("kafka-to-jdbc", "Parse")
+        DeadLetters.forStep("kafka-to-jdbc", "Parse")
             .of(
-                dev.sluice.transforms.core.SourceRecord.of("kafka:orders/0@7", utf8("{oops")),
-                new dev.sluice.transforms.core.RecordException(
-                    dev.sluice.transforms.core.FailureReason.PARSE, "invalid JSON"));
+                SourceRecord.of("kafka:orders/0@7", utf8("{oops")),
+                new RecordException(FailureReason.PARSE, "invalid JSON"));
     Path file = dlq.resolve("dead-letters-x-00000-of-00001.jsonl");
     Files.writeString(file, DeadLetterJson.toJson(other) + "\n");
     List<String> filesToLake =
@@ -308,7 +312,7 @@ class ReplayEndToEndTest extends LauncherCalls {
 
     JsonNode broken = new ObjectMapper().readTree(DeadLetterJson.toJson(other));
     ((com.fasterxml.jackson.databind.node.ObjectNode) broken).remove("payload_base64");
-    Files.writeString(file, broken + "\n", java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(file, broken + "\n", StandardOpenOption.APPEND);
     assertThat(replay(List.of("--from=file:" + dlq), filesToLake), is(Launcher.USAGE));
     String printed = err.toString(StandardCharsets.UTF_8);
     assertThat(printed, containsString(file.getFileName() + " line 2 is no dead letter"));

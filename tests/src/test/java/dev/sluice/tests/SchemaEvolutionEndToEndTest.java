@@ -12,6 +12,8 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -77,7 +79,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         migrations.apply(),
         equalTo(
-            java.util.List.of(
+            List.of(
                 "1 orders",
                 "2 customers",
                 "3 dead letters",
@@ -96,7 +98,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
-    try (var c = java.sql.DriverManager.getConnection(url, "postgres", "");
+    try (var c = DriverManager.getConnection(url, "postgres", "");
         var s = c.createStatement();
         var rs =
             s.executeQuery(
@@ -117,6 +119,6 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
         containsString(
             "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once,"
                 + " 7 dead letters replay]"));
-    assertThat(migrations.apply(), equalTo(java.util.List.of()));
+    assertThat(migrations.apply(), equalTo(List.of()));
   }
 }

@@ -7,12 +7,18 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
 import dev.sluice.runners.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(SharedSandbox.class)
 class SecurityTest extends LauncherCalls {
-  private static final String CANARY = "canary-" + java.util.UUID.randomUUID();
+  private static final String CANARY = "canary-" + UUID.randomUUID();
 
   @TempDir Path dir;
 
@@ -148,16 +154,15 @@ class SecurityTest extends LauncherCalls {
                 + " required username=\"svc\" password=\""
                 + CANARY
                 + "\";\n");
-    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
     Thread listener;
-    try (java.net.ServerSocket fakeBroker =
-        new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket fakeBroker = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
       listener =
           new Thread(
               () -> {
-                try (java.net.Socket client = fakeBroker.accept()) {
+                try (Socket client = fakeBroker.accept()) {
                   client.getInputStream().transferTo(captured);
-                } catch (java.io.IOException closed) {
+                } catch (IOException closed) {
                   // The test closed the socket: nothing connected.
                 }
               });
@@ -211,7 +216,7 @@ class SecurityTest extends LauncherCalls {
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cleartext_user') THEN"
             + " CREATE ROLE cleartext_user LOGIN; END IF; END $$");
     // A throwaway value made for this run, known only to this test and its role.
-    String generated = "pw-" + java.util.UUID.randomUUID();
+    String generated = "pw-" + UUID.randomUUID();
     SharedSandbox.execute("ALTER ROLE cleartext_user PASSWORD '" + generated + "'");
     String table = SharedSandbox.newTableLike("orders", "orders_cleartext");
     SharedSandbox.execute("GRANT ALL ON " + table + " TO cleartext_user");

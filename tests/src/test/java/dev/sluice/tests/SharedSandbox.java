@@ -11,7 +11,9 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -161,11 +163,11 @@ public final class SharedSandbox
             Map.of("bootstrap.servers", bootstrapServers(), "group.id", group),
             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
             new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      Map<Integer, Long> offsets = new java.util.TreeMap<>();
+      Map<Integer, Long> offsets = new TreeMap<>();
       Set<org.apache.kafka.common.TopicPartition> partitions =
           consumer.partitionsFor(topic).stream()
               .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
-              .collect(java.util.stream.Collectors.toSet());
+              .collect(Collectors.toSet());
       consumer
           .committed(partitions)
           .forEach(

@@ -5,6 +5,7 @@ import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
@@ -23,7 +24,7 @@ final class StreamingOrders {
 
   /** Polls {@code value} until it equals {@code expected} or two minutes pass; the last value. */
   static <T> T await(Callable<T> value, T expected) throws Exception {
-    Poll.until(java.time.Duration.ofMinutes(2), () -> expected.equals(value.call()));
+    Poll.until(Duration.ofMinutes(2), () -> expected.equals(value.call()));
     return value.call();
   }
 

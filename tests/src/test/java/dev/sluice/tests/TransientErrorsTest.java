@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,7 +48,7 @@ class TransientErrorsTest {
             try (Statement s = c.createStatement()) {
               s.execute("SELECT * FROM " + table + " WHERE order_id = 1 FOR UPDATE");
               locked.countDown();
-              Poll.until(java.time.Duration.ofSeconds(90), release::getAsBoolean);
+              Poll.until(Duration.ofSeconds(90), release::getAsBoolean);
             }
             c.commit();
           }

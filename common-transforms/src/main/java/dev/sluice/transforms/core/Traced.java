@@ -8,6 +8,7 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.StructuredCoder;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
@@ -50,9 +51,9 @@ public record Traced<T>(SourceRecord source, T value) {
     }
 
     @Override
-    public void populateDisplayData(org.apache.beam.sdk.transforms.display.DisplayData.Builder b) {
+    public void populateDisplayData(DisplayData.Builder b) {
       super.populateDisplayData(b);
-      b.add(org.apache.beam.sdk.transforms.display.DisplayData.item("coder", coder.toString()));
+      b.add(DisplayData.item("coder", coder.toString()));
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -86,14 +87,10 @@ class BatchingFnTest {
     PCollection<Integer> each = out.get(EACH).setCoder(VarIntCoder.of());
 
     PAssert.that(each)
-        .inWindow(
-            new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
-                new Instant(0), Duration.standardMinutes(1)))
+        .inWindow(new IntervalWindow(new Instant(0), Duration.standardMinutes(1)))
         .containsInAnyOrder(1);
     PAssert.that(each)
-        .inWindow(
-            new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
-                new Instant(60_000), Duration.standardMinutes(1)))
+        .inWindow(new IntervalWindow(new Instant(60_000), Duration.standardMinutes(1)))
         .containsInAnyOrder(2);
     pipeline.run().waitUntilFinish();
   }

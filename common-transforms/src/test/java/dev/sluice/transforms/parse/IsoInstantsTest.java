@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -71,8 +72,7 @@ class IsoInstantsTest {
       Instant instant = Instant.ofEpochSecond(seconds, random.nextInt(1_000_000_000));
       int offset = (random.nextInt(37) - 18) * 3600 + random.nextInt(4) * 15 * 60;
       offset = Math.max(-18 * 3600, Math.min(18 * 3600, offset));
-      String text =
-          OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.ofTotalSeconds(offset)).toString();
+      String text = OffsetDateTime.ofInstant(instant, ZoneOffset.ofTotalSeconds(offset)).toString();
       assertThat(text, ours(text), equalTo(javaTime(text)));
     }
   }

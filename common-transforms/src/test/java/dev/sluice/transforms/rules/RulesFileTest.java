@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sluice.schemas.Order;
 import java.io.StringReader;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -46,7 +47,7 @@ class RulesFileTest {
     assertThat(
         withDataset.datasetRules().stream().map(r -> r.name() + ":" + r.severity()).toList(),
         equalTo(
-            java.util.List.of(
+            List.of(
                 "row_count:ERROR",
                 "unique(order_id):ERROR",
                 "null_rate(note):WARN",
@@ -63,7 +64,7 @@ class RulesFileTest {
             .map(r -> r.name() + ":" + r.severity() + ":" + r.rejects())
             .toList(),
         equalTo(
-            java.util.List.of(
+            List.of(
                 "not_null(customer_id):ERROR:true",
                 "range(amount):ERROR:true",
                 "accepted_values(currency):WARN:false",

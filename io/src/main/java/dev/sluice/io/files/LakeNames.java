@@ -1,6 +1,7 @@
 package dev.sluice.io.files;
 
 import dev.sluice.transforms.core.RunTag;
+import dev.sluice.transforms.core.SourceRecord;
 import java.util.List;
 
 /**
@@ -32,7 +33,7 @@ public final class LakeNames {
   }
 
   /** The stem of a record read from a file: {@link #ofInputFile} of the path in its origin. */
-  public static String inputFileStem(dev.sluice.transforms.core.SourceRecord record) {
+  public static String inputFileStem(SourceRecord record) {
     return ofInputFile(inputPath(record.origin()));
   }
 

@@ -27,23 +27,30 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Requirements;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.Watch;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -332,9 +339,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
               .apply(
                   "Watch",
                   Watch.growthOf(
-                          org.apache.beam.sdk.transforms.Contextful.of(
-                              new SettledFiles(excluded(), settleTime()),
-                              org.apache.beam.sdk.transforms.Requirements.empty()),
+                          Contextful.of(
+                              new SettledFiles(excluded(), settleTime()), Requirements.empty()),
                           new PathOf())
                       .withPollInterval(watchInterval())
                       .withTerminationPerInput(Watch.Growth.never())
@@ -399,8 +405,8 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
      * Ranges as a few strings and numbers, not Java serialization: a splittable read copies its
      * element at every checkpoint, and a group holds hundreds of them.
      */
-    static final org.apache.beam.sdk.coders.Coder<FileRange> CODER =
-        new org.apache.beam.sdk.coders.AtomicCoder<>() {
+    static final Coder<FileRange> CODER =
+        new AtomicCoder<>() {
           @Override
           public void encode(FileRange range, OutputStream out) throws IOException {
             StringUtf8Coder.of().encode(range.path(), out);
@@ -428,10 +434,9 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
 
   /** Whole files one reader reads, one after another. */
   record RangeGroup(List<FileRange> ranges) implements Serializable {
-    static final org.apache.beam.sdk.coders.Coder<RangeGroup> CODER =
-        new org.apache.beam.sdk.coders.AtomicCoder<>() {
-          private final org.apache.beam.sdk.coders.Coder<List<FileRange>> list =
-              org.apache.beam.sdk.coders.ListCoder.of(FileRange.CODER);
+    static final Coder<RangeGroup> CODER =
+        new AtomicCoder<>() {
+          private final Coder<List<FileRange>> list = ListCoder.of(FileRange.CODER);
 
           @Override
           public void encode(RangeGroup group, OutputStream out) throws IOException {
@@ -807,22 +812,19 @@ public abstract class ReadLines extends PTransform<PBegin, Result<SourceRecord>>
     }
 
     @GetInitialRestriction
-    public org.apache.beam.sdk.io.range.OffsetRange initialRestriction(@Element RangeGroup group) {
-      return new org.apache.beam.sdk.io.range.OffsetRange(0, group.ranges().size());
+    public OffsetRange initialRestriction(@Element RangeGroup group) {
+      return new OffsetRange(0, group.ranges().size());
     }
 
     @GetRestrictionCoder
-    public org.apache.beam.sdk.coders.Coder<org.apache.beam.sdk.io.range.OffsetRange>
-        restrictionCoder() {
-      return org.apache.beam.sdk.io.range.OffsetRange.Coder.of();
+    public Coder<OffsetRange> restrictionCoder() {
+      return OffsetRange.Coder.of();
     }
 
     @ProcessElement
     public ProcessContinuation process(
         @Element RangeGroup group,
-        org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker<
-                org.apache.beam.sdk.io.range.OffsetRange, Long>
-            tracker,
+        RestrictionTracker<OffsetRange, Long> tracker,
         MultiOutputReceiver out)
         throws IOException {
       Emitter emit = emitter(spec, out, lines, failed);

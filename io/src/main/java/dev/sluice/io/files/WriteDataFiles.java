@@ -4,6 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import java.io.BufferedReader;
@@ -126,9 +127,7 @@ public final class WriteDataFiles
                         stem,
                         Accounting.of(pipeline),
                         lineage,
-                        runId == null
-                            ? null
-                            : dev.sluice.transforms.core.Progress.of(pipeline, runId, 0, "lines"))))
+                        runId == null ? null : Progress.of(pipeline, runId, 0, "lines"))))
             .setCoder(SerializableCoder.of(WrittenFile.class));
     if (listDirectory == null) {
       return written;
@@ -178,7 +177,7 @@ public final class WriteDataFiles
     private final SerializableFunction<SourceRecord, String> stem;
     private final Accounting accounting;
     private final String lineage;
-    private final @Nullable dev.sluice.transforms.core.Progress progress;
+    private final @Nullable Progress progress;
     private transient Map<List<Object>, Open> open;
 
     WriteFn(
@@ -186,7 +185,7 @@ public final class WriteDataFiles
         SerializableFunction<SourceRecord, String> stem,
         Accounting accounting,
         String lineage,
-        @Nullable dev.sluice.transforms.core.Progress progress) {
+        @Nullable Progress progress) {
       this.sink = sink;
       this.stem = stem;
       this.accounting = accounting;

@@ -2,6 +2,7 @@ package dev.sluice.io.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.io.secrets.Redaction;
 import dev.sluice.io.secrets.Secrets;
 import java.io.IOException;
 import java.io.Serializable;
@@ -143,7 +144,7 @@ public final class JdbcConnection implements Serializable {
 
   /** The URL without its query string or user info, safe for logs, reports and lineage. */
   public String safeUrl() {
-    return dev.sluice.io.secrets.Redaction.address(url);
+    return Redaction.address(url);
   }
 
   private boolean isPostgres() {

@@ -2,6 +2,7 @@ package dev.sluice.io.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import dev.sluice.io.secrets.Redaction;
 import dev.sluice.transforms.core.RunTag;
 import java.io.Serializable;
 import java.time.Duration;
@@ -97,10 +98,7 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
       if (infos == null || infos.isEmpty()) {
         throw new IllegalArgumentException(
-            "Kafka topic '"
-                + topic
-                + "' does not exist on "
-                + dev.sluice.io.secrets.Redaction.url(bootstrapServers));
+            "Kafka topic '" + topic + "' does not exist on " + Redaction.url(bootstrapServers));
       }
       List<TopicPartition> partitions =
           infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();

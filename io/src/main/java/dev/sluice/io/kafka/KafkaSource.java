@@ -4,6 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
+import dev.sluice.io.secrets.Redaction;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
@@ -140,9 +142,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(
-            DisplayData.item(
-                "bootstrapServers", dev.sluice.io.secrets.Redaction.address(bootstrapServers())))
+        .add(DisplayData.item("bootstrapServers", Redaction.address(bootstrapServers())))
         .add(DisplayData.item("topic", topic()))
         .addIfNotNull(DisplayData.item("consumerGroup", consumerGroup()))
         .add(DisplayData.item("bounded", offsets() != null))
@@ -314,7 +314,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
     }
 
     @GetRestrictionCoder
-    public org.apache.beam.sdk.coders.Coder<OffsetRange> restrictionCoder() {
+    public Coder<OffsetRange> restrictionCoder() {
       return OffsetRange.Coder.of();
     }
 
@@ -342,9 +342,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
         throws IOException, InterruptedException {
       TopicPartition partition = new TopicPartition(chunk.topic(), chunk.partition());
       ReportLineage.report(
-          true,
-          "kafka",
-          dev.sluice.io.secrets.Redaction.address(bootstrapServers) + "/" + chunk.topic());
+          true, "kafka", Redaction.address(bootstrapServers) + "/" + chunk.topic());
       consumer.assign(List.of(partition));
       consumer.seek(partition, chunk.start());
       String origin = "kafka:" + chunk.topic() + "/" + chunk.partition() + "@";

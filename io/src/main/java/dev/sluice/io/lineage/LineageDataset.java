@@ -1,6 +1,7 @@
 package dev.sluice.io.lineage;
 
 import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.secrets.Redaction;
 import java.io.Serializable;
 import java.net.URI;
 import java.nio.file.Path;
@@ -35,10 +36,7 @@ public record LineageDataset(
       String location, String catalog, String table, @Nullable String schema) {
     LineageDataset files = files(location, schema);
     return new LineageDataset(
-        files.namespace(),
-        files.name(),
-        schema,
-        new TableName(dev.sluice.io.secrets.Redaction.url(catalog), table));
+        files.namespace(), files.name(), schema, new TableName(Redaction.url(catalog), table));
   }
 
   /** A table of a PostgreSQL database: {@code postgres://host:port}, {@code db.schema.table}. */
@@ -58,7 +56,7 @@ public record LineageDataset(
   /** A Kafka topic: {@code kafka://<first bootstrap server>}, the topic. */
   public static LineageDataset kafka(
       String bootstrapServers, String topic, @Nullable String schema) {
-    String first = dev.sluice.io.secrets.Redaction.address(bootstrapServers.split(",")[0].strip());
+    String first = Redaction.address(bootstrapServers.split(",")[0].strip());
     return new LineageDataset("kafka://" + first, topic, schema);
   }
 

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -162,7 +163,7 @@ class ReadLinesTest {
    */
   @Test
   void aFileSplitIntoRangesReadsAsTheWholeFile(TestPipeline pipeline) throws IOException {
-    java.util.Random random = new java.util.Random(11);
+    Random random = new Random(11);
     StringBuilder text = new StringBuilder("\uFEFFid,name\r\n");
     List<String> expected = new ArrayList<>();
     String[] breaks = {"\n", "\r\n", "\r"};

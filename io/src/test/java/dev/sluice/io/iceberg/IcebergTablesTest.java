@@ -17,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
@@ -28,6 +30,8 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -251,8 +255,7 @@ class IcebergTablesTest {
     assertThat(
         rows(),
         containsInAnyOrder("1 1.00 NEW 2026-11-24T09:00Z n1", "2 2.00 NEW 2026-11-25T09:00Z null"));
-    assertThat(
-        catalog.using(c -> c.loadTable(ID).refs().keySet()), equalTo(java.util.Set.of("main")));
+    assertThat(catalog.using(c -> c.loadTable(ID).refs().keySet()), equalTo(Set.of("main")));
     assertThat(
         IcebergCommit.publish(catalog, "lake.orders", change, "audit-a").repeated(), is(true));
     assertThat(rows().size(), is(2));
@@ -275,34 +278,23 @@ class IcebergTablesTest {
     WriteIcebergWindows.CommitFn commit =
         new WriteIcebergWindows.CommitFn(
             new WriteIcebergWindows.Commits(
-                catalog, "lake.orders", "p", "run1", null, new java.util.LinkedHashMap<>()));
-    org.apache.beam.sdk.transforms.windowing.IntervalWindow window =
-        new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
-            new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
-    String first =
-        commit.commit(
-            files.subList(0, 1),
-            window,
-            org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING);
+                catalog, "lake.orders", "p", "run1", null, new LinkedHashMap<>()));
+    IntervalWindow window =
+        new IntervalWindow(new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
+    String first = commit.commit(files.subList(0, 1), window, PaneInfo.NO_FIRING);
     assertThat(first, containsString("p/lake.orders/run1/" + window + "/0 -> snapshot "));
     assertThat(first, containsString("(+1 file(s), 1 row(s); -0 replaced)"));
     int snapshots = catalog.using(c -> snapshotCount(c.loadTable(ID)));
 
-    String replayed =
-        commit.commit(
-            files.subList(0, 1),
-            window,
-            org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING);
+    String replayed = commit.commit(files.subList(0, 1), window, PaneInfo.NO_FIRING);
     assertThat(replayed, containsString("(committed already)"));
     assertThat(rows().size(), is(1));
     assertThat(catalog.using(c -> snapshotCount(c.loadTable(ID))), is(snapshots));
 
-    org.apache.beam.sdk.transforms.windowing.IntervalWindow next =
-        new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
-            new org.joda.time.Instant(60_000), new org.joda.time.Instant(120_000));
+    IntervalWindow next =
+        new IntervalWindow(new org.joda.time.Instant(60_000), new org.joda.time.Instant(120_000));
     assertThat(
-        commit.commit(
-            files.subList(1, 2), next, org.apache.beam.sdk.transforms.windowing.PaneInfo.NO_FIRING),
+        commit.commit(files.subList(1, 2), next, PaneInfo.NO_FIRING),
         containsString("(+1 file(s), 1 row(s); -0 replaced)"));
     assertThat(rows().size(), is(2));
   }

@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,8 +57,7 @@ class JdbcConnectionTest {
    * rows, a probe that runs, and a database error as an IOException with the database's message.
    */
   @Test
-  void directWorkRunsStatementsAndReportsTheDatabasesError(@TempDir java.nio.file.Path dir)
-      throws Exception {
+  void directWorkRunsStatementsAndReportsTheDatabasesError(@TempDir Path dir) throws Exception {
     JdbcConnection db = JdbcConnection.of("jdbc:sqlite:" + dir.resolve("t.db"), null, null);
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
     assertThat(db.execute("INSERT INTO t VALUES (1), (2)"), equalTo(2));
@@ -70,8 +71,7 @@ class JdbcConnectionTest {
               }
             }),
         equalTo(2L));
-    java.io.IOException e =
-        assertThrows(java.io.IOException.class, () -> db.probe("SELECT id FROM missing"));
+    IOException e = assertThrows(IOException.class, () -> db.probe("SELECT id FROM missing"));
     assertThat(e.getMessage(), containsString("missing"));
   }
 }

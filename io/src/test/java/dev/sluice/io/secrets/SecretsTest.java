@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -84,7 +85,7 @@ class SecretsTest {
             IllegalArgumentException.class,
             () -> Secrets.resolve("jdbcPassword", "env:AWS_SECRET_ACCESS_KEY", env(values)));
     assertThat(e.getMessage(), containsString("allowed prefixes: SLUICE_, PG"));
-    Map<String, String> widened = new java.util.HashMap<>(values);
+    Map<String, String> widened = new HashMap<>(values);
     widened.put("SLUICE_SECRET_ENV_PREFIX", "APP_");
     assertThat(Secrets.resolve("jdbcPassword", "env:APP_PW", env(widened)), equalTo("d"));
   }

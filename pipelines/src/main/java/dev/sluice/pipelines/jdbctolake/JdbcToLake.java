@@ -13,6 +13,7 @@ import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeTarget;
+import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SluicePipeline;
@@ -93,7 +94,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
    * parse again, and the source table still has the rows.
    */
   @Override
-  public Plan planReplay(JdbcToLakeOptions options, dev.sluice.pipelines.plan.Replay replay) {
+  public Plan planReplay(JdbcToLakeOptions options, Replay replay) {
     throw new IllegalArgumentException(
         NAME
             + " cannot replay dead letters: they hold a row's text, and the table still has the"

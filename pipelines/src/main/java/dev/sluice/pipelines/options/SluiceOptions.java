@@ -2,6 +2,7 @@ package dev.sluice.pipelines.options;
 
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Hidden;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Options every Sluice pipeline has. */
@@ -66,7 +67,7 @@ public interface SluiceOptions extends PipelineOptions {
    * Where a Flink run's live metrics are read: the REST address ({@code host:port}) of the
    * JobManager running it. Set by the launcher for {@code --metricsPort}; null elsewhere.
    */
-  @org.apache.beam.sdk.options.Hidden
+  @Hidden
   String getMetricsFlinkRest();
 
   void setMetricsFlinkRest(String value);

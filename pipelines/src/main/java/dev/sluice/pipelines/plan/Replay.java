@@ -3,7 +3,9 @@ package dev.sluice.pipelines.plan;
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Result;
+import dev.sluice.transforms.core.RunTag;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.Serializable;
@@ -73,7 +75,7 @@ public record Replay(
 
   /** What identifies a record across a replay: its origin and a hash of its bytes. */
   public static String recordKey(String origin, byte[] payload) {
-    return origin + "#" + dev.sluice.transforms.core.RunTag.identity(payload);
+    return origin + "#" + RunTag.identity(payload);
   }
 
   /** The records, counted as read and as replayed ({@code replay.selected}). */
@@ -146,8 +148,7 @@ public record Replay(
                           Integer before =
                               last.get(
                                   recordKey(
-                                      d.getOrigin().toString(),
-                                      dev.sluice.transforms.core.AvroTypes.bytes(d.getPayload())));
+                                      d.getOrigin().toString(), AvroTypes.bytes(d.getPayload())));
                           if (before == null) {
                             return d;
                           }

@@ -1,5 +1,6 @@
 package dev.sluice.pipelines.plan;
 
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.SluiceOptions;
 import java.io.Serializable;
@@ -58,12 +59,12 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
   }
 
   /** The datasets a run of {@code plan} reads, named for OpenLineage. */
-  default List<dev.sluice.io.lineage.LineageDataset> lineageInputs(P plan) {
+  default List<LineageDataset> lineageInputs(P plan) {
     return List.of();
   }
 
   /** The datasets it writes, its main output first (dead letters last). */
-  default List<dev.sluice.io.lineage.LineageDataset> lineageOutputs(P plan) {
+  default List<LineageDataset> lineageOutputs(P plan) {
     return List.of();
   }
 

@@ -1,7 +1,11 @@
 package dev.sluice.pipelines.plan;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.FileListing;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.files.WriteDataFiles;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergCommit;
 import dev.sluice.io.jdbc.ExportState;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.StagingTable;
@@ -131,8 +135,7 @@ public final class Steps {
    * Fails, naming them, when input files changed (size or modification time) since the run listed
    * them: they were still being written, and what the run read of them is not what they hold.
    */
-  public record CheckInputsUnchanged(List<dev.sluice.io.files.FileListing.Listed> files)
-      implements RunPlan.Step {
+  public record CheckInputsUnchanged(List<FileListing.Listed> files) implements RunPlan.Step {
     public CheckInputsUnchanged {
       files = List.copyOf(files);
     }
@@ -145,9 +148,8 @@ public final class Steps {
     @Override
     public void run(RunSummary summary) {
       List<String> changed = new ArrayList<>();
-      for (dev.sluice.io.files.FileListing.Listed file : files) {
-        dev.sluice.io.files.FileListing.Listed now =
-            dev.sluice.io.files.FileListing.stat(file.path());
+      for (FileListing.Listed file : files) {
+        FileListing.Listed now = FileListing.stat(file.path());
         if (now == null) {
           changed.add(file.path() + " (gone)");
         } else if (now.size() != file.size() || now.modified() != file.modified()) {
@@ -173,7 +175,7 @@ public final class Steps {
    * makes what it committed to that branch part of main.
    */
   public record CommitIceberg(
-      dev.sluice.io.iceberg.IcebergCatalog catalog,
+      IcebergCatalog catalog,
       String table,
       String fileList,
       List<String> stems,
@@ -210,17 +212,12 @@ public final class Steps {
       snapshot.put("sluice.written", String.valueOf(summary.written()));
       snapshot.put("sluice.dead-lettered", String.valueOf(summary.deadLettered()));
       snapshot.put("sluice.filtered", String.valueOf(summary.filtered()));
-      dev.sluice.io.iceberg.IcebergCommit.Change change =
-          new dev.sluice.io.iceberg.IcebergCommit.Change(
-              dev.sluice.io.files.WriteDataFiles.listed(fileList),
-              stems,
-              snapshot,
-              commitId,
-              schemaJson);
+      IcebergCommit.Change change =
+          new IcebergCommit.Change(
+              WriteDataFiles.listed(fileList), stems, snapshot, commitId, schemaJson);
       Map<String, String> reported = new LinkedHashMap<>();
       if (publish) {
-        dev.sluice.io.iceberg.IcebergCommit.Committed committed =
-            dev.sluice.io.iceberg.IcebergCommit.publish(catalog, table, change, branch);
+        IcebergCommit.Committed committed = IcebergCommit.publish(catalog, table, change, branch);
         reported.put(
             "snapshot",
             committed.snapshotId()
@@ -237,8 +234,7 @@ public final class Steps {
         reported.put("audit branch", branch + " (published)");
         return reported;
       }
-      dev.sluice.io.iceberg.IcebergCommit.Committed committed =
-          dev.sluice.io.iceberg.IcebergCommit.commit(catalog, table, change, branch);
+      IcebergCommit.Committed committed = IcebergCommit.commit(catalog, table, change, branch);
       String what =
           committed.snapshotId() == null
               ? "none (nothing to commit)"
@@ -259,7 +255,7 @@ public final class Steps {
       return reported;
     }
 
-    private static String statistics(dev.sluice.io.iceberg.IcebergCommit.Committed committed) {
+    private static String statistics(IcebergCommit.Committed committed) {
       return "rows="
           + committed.records()
           + " files="
@@ -268,7 +264,7 @@ public final class Steps {
           + committed.bytes();
     }
 
-    private static String describe(dev.sluice.io.iceberg.IcebergCommit.Committed committed) {
+    private static String describe(IcebergCommit.Committed committed) {
       return "+"
           + committed.added()
           + " file(s), "

@@ -3,6 +3,7 @@ package dev.sluice.pipelines.run;
 import dev.sluice.io.metrics.FlinkRestMetrics;
 import dev.sluice.io.metrics.LiveMetrics;
 import dev.sluice.io.metrics.MetricsEndpoint;
+import dev.sluice.io.secrets.Redaction;
 import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -194,7 +195,7 @@ public final class PipelineRun {
             "  lineage: OpenLineage run "
                 + lineage.runId()
                 + " sent to "
-                + dev.sluice.io.secrets.Redaction.url(options.getLineage())
+                + Redaction.url(options.getLineage())
                 + (lineage.missed() == 0
                     ? ""
                     : " (" + lineage.missed() + " event(s) NOT delivered: see the log)"));

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.jdbc.IncrementalRead;
 import dev.sluice.io.jdbc.JdbcAvro;
 import dev.sluice.io.jdbc.JdbcConnection;
@@ -25,14 +26,18 @@ import dev.sluice.transforms.parse.InputFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -123,7 +128,7 @@ class GraphsWithIoReplacedTest {
   }
 
   private static Replay replay(DeadLetterSink store, boolean dryRun, SourceRecord... records) {
-    Map<String, Integer> attempts = new java.util.HashMap<>();
+    Map<String, Integer> attempts = new HashMap<>();
     for (SourceRecord r : records) {
       attempts.put(Replay.recordKey(r.origin(), r.payload()), 2);
     }
@@ -137,13 +142,13 @@ class GraphsWithIoReplacedTest {
     Replay replay = replay(sink, true, event(0, order(1, 1)), event(1, "not json"));
 
     new KafkaToJdbc().build(pipeline, kafkaToJdbcPlan(null, sink, replay));
-    org.apache.beam.sdk.PipelineResult result = pipeline.run();
+    PipelineResult result = pipeline.run();
     result.waitUntilFinish();
 
-    Map<String, Long> counters = new java.util.TreeMap<>();
+    Map<String, Long> counters = new TreeMap<>();
     result
         .metrics()
-        .queryMetrics(org.apache.beam.sdk.metrics.MetricsFilter.builder().build())
+        .queryMetrics(MetricsFilter.builder().build())
         .getCounters()
         .forEach(c -> counters.merge(c.getName().getName(), c.getAttempted(), Long::sum));
     assertThat(
@@ -229,9 +234,7 @@ class GraphsWithIoReplacedTest {
           // One file per partition written by the run's one bundle, named after the export.
           containsInAnyOrder("dt=2025-11-25/part-t", "dt=2025-11-26/part-t"));
     }
-    assertThat(
-        dev.sluice.io.files.WriteDataFiles.listed(staging.resolve("_files").toString()).size(),
-        is(2));
+    assertThat(WriteDataFiles.listed(staging.resolve("_files").toString()).size(), is(2));
   }
 
   private static GenericRecord row(Schema schema, long id, long micros) {

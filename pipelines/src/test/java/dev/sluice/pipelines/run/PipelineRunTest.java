@@ -15,7 +15,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
@@ -31,13 +34,13 @@ class PipelineRunTest {
     record Plan(RunPlan run) implements SluicePipeline.Plan {}
 
     private final int written;
-    private final java.util.function.UnaryOperator<RunPlan> steps;
+    private final UnaryOperator<RunPlan> steps;
 
     Leaky(int written) {
       this(written, run -> run);
     }
 
-    Leaky(int written, java.util.function.UnaryOperator<RunPlan> steps) {
+    Leaky(int written, UnaryOperator<RunPlan> steps) {
       this.written = written;
       this.steps = steps;
     }
@@ -127,7 +130,7 @@ class PipelineRunTest {
   }
 
   /** What the steps of the runs below did, in order. */
-  static final java.util.List<String> CALLS = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> CALLS = new CopyOnWriteArrayList<>();
 
   /** A step that records its call, and fails when told to. */
   record Recorded(String name, boolean fails) implements RunPlan.Step {

@@ -1,11 +1,18 @@
 package dev.sluice.runners.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.io.files.FileSink;
+import dev.sluice.io.files.WrittenFile;
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.IcebergCommit;
+import dev.sluice.io.iceberg.IcebergFiles;
+import dev.sluice.io.iceberg.IcebergTables;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcUpsert;
 import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.runners.Launcher;
 import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.core.RecordFiltered;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.parse.InputFormat;
@@ -315,7 +322,7 @@ public final class BenchChild {
         GenericRecord order;
         try {
           order = parser.parse(record);
-        } catch (RecordException | dev.sluice.transforms.core.RecordFiltered e) {
+        } catch (RecordException | RecordFiltered e) {
           rejected++;
           continue;
         }
@@ -347,18 +354,17 @@ public final class BenchChild {
   private static void icebergLoop(SyntheticOrders orders, Map<String, String> p) throws Exception {
     RecordParser parser = RecordParser.of(orders.schema(), InputFormat.parse("csv"));
     Path input = Path.of(p.get("input"));
-    dev.sluice.io.iceberg.IcebergCatalog catalog = LakeCount.benchCatalog(Path.of(p.get("work")));
+    IcebergCatalog catalog = LakeCount.benchCatalog(Path.of(p.get("work")));
     catalog.using(
         opened ->
-            dev.sluice.io.iceberg.IcebergTables.ensure(
+            IcebergTables.ensure(
                 opened,
                 org.apache.iceberg.catalog.TableIdentifier.parse(LakeCount.TABLE),
                 orders.schema(),
                 "day(created_at)"));
-    dev.sluice.io.iceberg.IcebergFiles sink =
-        dev.sluice.io.iceberg.IcebergFiles.of(catalog, LakeCount.TABLE);
+    IcebergFiles sink = IcebergFiles.of(catalog, LakeCount.TABLE);
     sink.setup();
-    Map<String, dev.sluice.io.files.FileSink.OpenFile> writers = new HashMap<>();
+    Map<String, FileSink.OpenFile> writers = new HashMap<>();
     long rejected = 0;
     try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
       byte[] header = reader.readLine().getBytes(StandardCharsets.UTF_8);
@@ -375,12 +381,12 @@ public final class BenchChild {
                       line.getBytes(StandardCharsets.UTF_8),
                       null,
                       header));
-        } catch (RecordException | dev.sluice.transforms.core.RecordFiltered e) {
+        } catch (RecordException | RecordFiltered e) {
           rejected++;
           continue;
         }
         String partition = sink.partition(order);
-        dev.sluice.io.files.FileSink.OpenFile writer = writers.get(partition);
+        FileSink.OpenFile writer = writers.get(partition);
         if (writer == null) {
           writer = sink.open(partition, "part-loop");
           writers.put(partition, writer);
@@ -388,12 +394,12 @@ public final class BenchChild {
         writer.write(order);
       }
     }
-    List<dev.sluice.io.files.WrittenFile> files = new ArrayList<>();
-    for (dev.sluice.io.files.FileSink.OpenFile writer : writers.values()) {
+    List<WrittenFile> files = new ArrayList<>();
+    for (FileSink.OpenFile writer : writers.values()) {
       files.add(writer.close());
     }
     sink.teardown();
-    dev.sluice.io.iceberg.IcebergCommit.commit(
+    IcebergCommit.commit(
         catalog, LakeCount.TABLE, files, List.of("part-loop"), Map.of(), "loop", null);
     if (rejected > 0) {
       throw new IllegalStateException(rejected + " synthetic lines were rejected");

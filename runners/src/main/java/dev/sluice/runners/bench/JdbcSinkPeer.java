@@ -1,6 +1,7 @@
 package dev.sluice.runners.bench;
 
 import dev.sluice.runners.sandbox.ConnectWorker;
+import dev.sluice.runners.sandbox.LocalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +100,6 @@ final class JdbcSinkPeer {
   }
 
   static String classpath() throws IOException {
-    return dev.sluice.runners.sandbox.LocalFiles.classpathResource(
-        CLASSPATH_RESOURCE, "runners/jdbc-sink-peer");
+    return LocalFiles.classpathResource(CLASSPATH_RESOURCE, "runners/jdbc-sink-peer");
   }
 }

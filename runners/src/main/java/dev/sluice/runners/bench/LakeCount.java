@@ -1,6 +1,7 @@
 package dev.sluice.runners.bench;
 
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.IcebergCatalog;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.apache.avro.file.DataFileReader;
@@ -15,9 +16,9 @@ final class LakeCount {
   private LakeCount() {}
 
   /** The embedded catalog of a scenario's warehouse, {@code <work>/warehouse}. */
-  static dev.sluice.io.iceberg.IcebergCatalog benchCatalog(Path work) {
+  static IcebergCatalog benchCatalog(Path work) {
     Path warehouse = work.resolve("warehouse");
-    return new dev.sluice.io.iceberg.IcebergCatalog(
+    return new IcebergCatalog(
         "jdbc:sqlite:" + warehouse.resolve("sluice-catalog.db"), warehouse.toString(), null, null);
   }
 

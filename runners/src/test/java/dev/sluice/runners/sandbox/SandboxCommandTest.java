@@ -5,11 +5,14 @@ import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,9 +64,8 @@ class SandboxCommandTest {
       assertThat(connects(brokerPort), is(false));
       assertThat(connects(pgPort), is(false));
       assertThrows(
-          java.sql.SQLException.class,
-          () ->
-              java.sql.DriverManager.getConnection(details.get("jdbcUrl"), "postgres", "").close());
+          SQLException.class,
+          () -> DriverManager.getConnection(details.get("jdbcUrl"), "postgres", "").close());
     } finally {
       sandbox.destroyForcibly();
     }
@@ -73,7 +75,7 @@ class SandboxCommandTest {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
       return true;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -73,7 +74,6 @@ class SandboxTest {
     }
     assertThat(sandbox.kafka().isRunning(), is(false));
     assertThrows(
-        SQLException.class,
-        () -> java.sql.DriverManager.getConnection(jdbcUrl, Postgres.USER, "").close());
+        SQLException.class, () -> DriverManager.getConnection(jdbcUrl, Postgres.USER, "").close());
   }
 }
