@@ -40,6 +40,11 @@ public record NullRate(String name, RecordRule.Severity severity, String field, 
 
   @Override
   public void measure(GenericRecord record, Measures measures) {
+    countNull(record, field, measures);
+  }
+
+  /** Counts a null {@code field} (null_rate and null_rate_change share the counter). */
+  static void countNull(GenericRecord record, String field, Measures measures) {
     if (record.get(field) == null) {
       measures.count(DatasetRule.nullsCounter(field));
     }

@@ -53,9 +53,7 @@ public record NullRateChange(
 
   @Override
   public void measure(GenericRecord record, Measures measures) {
-    if (record.get(field) == null) {
-      measures.count(DatasetRule.nullsCounter(field));
-    }
+    NullRate.countNull(record, field, measures);
   }
 
   @Override
