@@ -4,6 +4,7 @@ import dev.sluice.pipelines.cdctojdbc.CdcToJdbc;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.kafkatolake.KafkaToLake;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +20,7 @@ public final class PipelineCatalog {
     add(new KafkaToJdbc());
     add(new CdcToJdbc());
     add(new JdbcToLake());
+    add(new KafkaToLake());
   }
 
   private PipelineCatalog() {}

@@ -4,6 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.KafkaOrigin;
 import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
@@ -14,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -193,8 +195,27 @@ public final class WriteDataFiles
       this.progress = progress;
     }
 
-    /** An open file, with the window and timestamp its description is emitted in. */
-    private record Open(FileSink.OpenFile file, BoundedWindow window, Instant timestamp) {}
+    /**
+     * An open file, with the window and timestamp its description is emitted in, and the highest
+     * Kafka offset of each partition its records came from.
+     */
+    private record Open(
+        FileSink.OpenFile file,
+        BoundedWindow window,
+        Instant timestamp,
+        Map<String, Long> highest) {
+      WrittenFile close() throws IOException {
+        WrittenFile closed = file.close();
+        return highest.isEmpty() ? closed : closed.withPositions(highest);
+      }
+
+      void read(String origin) {
+        KafkaOrigin position = KafkaOrigin.parse(origin);
+        if (position != null) {
+          highest.merge(position.partitionKey(), position.offset(), Math::max);
+        }
+      }
+    }
 
     @Setup
     public void setup() throws IOException {
@@ -226,10 +247,11 @@ public final class WriteDataFiles
         if (open.size() >= MAX_OPEN_FILES) {
           closeLeastRecent(window, out);
         }
-        file = new Open(sink.open(partition, of), window, timestamp);
+        file = new Open(sink.open(partition, of), window, timestamp, new HashMap<>());
         open.put(key, file);
       }
       file.file().write(value);
+      file.read(record.source().origin());
       accounting.written().inc();
       if (progress != null) {
         progress.accepted(1);
@@ -245,7 +267,7 @@ public final class WriteDataFiles
         Map.Entry<List<Object>, Open> eldest = entries.next();
         if (eldest.getValue().window().equals(window)) {
           entries.remove();
-          out.output(eldest.getValue().file().close());
+          out.output(eldest.getValue().close());
           return;
         }
       }
@@ -254,7 +276,7 @@ public final class WriteDataFiles
     @FinishBundle
     public void finishBundle(FinishBundleContext context) throws IOException {
       for (Open file : open.values()) {
-        context.output(file.file().close(), file.timestamp(), file.window());
+        context.output(file.close(), file.timestamp(), file.window());
       }
       open = null;
     }

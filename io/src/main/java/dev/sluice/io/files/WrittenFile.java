@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.Base64;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.annotation.Nullable;
 
 /**
@@ -17,11 +19,39 @@ import javax.annotation.Nullable;
  * @param records the records in it
  * @param bytes its size
  * @param detail format-specific detail the commit needs (an Iceberg data file, serialized), or null
+ * @param positions for records read from Kafka: the highest offset in the file of each {@code
+ *     <topic>/<partition>} (empty otherwise), so that a commit can say what it holds
  */
 public record WrittenFile(
-    String path, String partition, String stem, long records, long bytes, @Nullable byte[] detail)
+    String path,
+    String partition,
+    String stem,
+    long records,
+    long bytes,
+    @Nullable byte[] detail,
+    Map<String, Long> positions)
     implements Serializable {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  public WrittenFile {
+    positions = Map.copyOf(positions);
+  }
+
+  /** A file of records that came from no Kafka topic. */
+  public WrittenFile(
+      String path,
+      String partition,
+      String stem,
+      long records,
+      long bytes,
+      @Nullable byte[] detail) {
+    this(path, partition, stem, records, bytes, detail, Map.of());
+  }
+
+  /** The same file, holding records up to these offsets. */
+  public WrittenFile withPositions(Map<String, Long> highest) {
+    return new WrittenFile(path, partition, stem, records, bytes, detail, highest);
+  }
 
   /** The file name, after the last slash. */
   public String name() {
@@ -39,6 +69,10 @@ public record WrittenFile(
     if (detail != null) {
       node.put("detail", Base64.getEncoder().encodeToString(detail));
     }
+    if (!positions.isEmpty()) {
+      ObjectNode highest = node.putObject("positions");
+      positions.forEach(highest::put);
+    }
     return node.toString();
   }
 
@@ -55,13 +89,20 @@ public record WrittenFile(
         throw new IllegalArgumentException("a line of written files lacks '" + field + "'");
       }
     }
+    Map<String, Long> positions = new TreeMap<>();
+    if (node.has("positions")) {
+      node.get("positions")
+          .fields()
+          .forEachRemaining(e -> positions.put(e.getKey(), e.getValue().asLong()));
+    }
     return new WrittenFile(
         node.get("path").asText(),
         node.get("partition").asText(),
         node.get("stem").asText(),
         node.get("records").asLong(),
         node.get("bytes").asLong(),
-        node.has("detail") ? Base64.getDecoder().decode(node.get("detail").asText()) : null);
+        node.has("detail") ? Base64.getDecoder().decode(node.get("detail").asText()) : null,
+        positions);
   }
 
   @Override

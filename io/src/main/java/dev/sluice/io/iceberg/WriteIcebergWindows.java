@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WrittenFile;
+import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import java.io.IOException;
 import java.io.Serializable;
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -26,11 +28,13 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.iceberg.SchemaParser;
 
 /**
  * A streaming write into an Iceberg table: each bundle writes Parquet data files (as {@link
@@ -62,12 +66,38 @@ public final class WriteIcebergWindows
       String pipeline,
       String run,
       @Nullable String schemaJson,
-      LinkedHashMap<String, String> summary)
+      LinkedHashMap<String, String> summary,
+      @Nullable Positions positions)
+      implements Serializable {
+    Commits with(@Nullable String schema, LinkedHashMap<String, String> properties) {
+      return new Commits(catalog, table, pipeline, run, schema, properties, positions);
+    }
+  }
+
+  /**
+   * What a stream's commits record of where their records came from: the summary key of one Kafka
+   * topic's next offsets ({@link TableOffsets}), and what to do once a commit holding them landed
+   * (commit them for the consumer group).
+   */
+  public record Positions(String topic, String summaryKey, AfterCommit after)
       implements Serializable {}
 
-  private WriteIcebergWindows(IcebergFiles files, Commits commits) {
+  /** Called once a window's commit landed (or had landed already), with its next offsets. */
+  public interface AfterCommit extends Serializable {
+    void committed(Map<Integer, Long> next) throws Exception;
+  }
+
+  private final SerializableFunction<SourceRecord, String> stem;
+
+  private WriteIcebergWindows(
+      IcebergFiles files, Commits commits, SerializableFunction<SourceRecord, String> stem) {
     this.files = files;
     this.commits = commits;
+    this.stem = stem;
+  }
+
+  private WriteIcebergWindows(IcebergFiles files, Commits commits) {
+    this(files, commits, LakeNames::inputFileStem);
   }
 
   /**
@@ -79,24 +109,16 @@ public final class WriteIcebergWindows
     checkArgument(run != null && run.matches("[A-Za-z0-9]+"), "run must be letters and digits");
     return new WriteIcebergWindows(
         IcebergFiles.of(catalog, table),
-        new Commits(catalog, table, pipeline, run, null, new LinkedHashMap<>()));
+        new Commits(catalog, table, pipeline, run, null, new LinkedHashMap<>(), null));
   }
 
-  /** Files written with {@code schema} (JSON), whose new columns the first commit adds. */
-  public WriteIcebergWindows withSchema(String schemaJson) {
-    return new WriteIcebergWindows(
-        files.withSchema(org.apache.iceberg.SchemaParser.fromJson(schemaJson)),
-        new Commits(
-            commits.catalog(),
-            commits.table(),
-            commits.pipeline(),
-            commits.run(),
-            schemaJson,
-            commits.summary()));
-  }
-
-  /** Properties every commit's snapshot summary carries (contract, inputs). */
-  public WriteIcebergWindows withSummary(Map<String, String> properties) {
+  /**
+   * A stream of events rather than of input files: every file is named {@code <stem>-<run>-...} and
+   * no commit replaces another run's files (there is no input to read again), and each commit
+   * records {@code positions}' next offsets in its summary, then hands them to its {@code after}.
+   */
+  public WriteIcebergWindows ofEvents(String stem, Positions positions) {
+    checkArgument(stem != null && !stem.isBlank(), "stem must not be blank");
     return new WriteIcebergWindows(
         files,
         new Commits(
@@ -105,17 +127,34 @@ public final class WriteIcebergWindows
             commits.pipeline(),
             commits.run(),
             commits.schemaJson(),
-            new LinkedHashMap<>(properties)));
+            commits.summary(),
+            positions),
+        source -> stem);
+  }
+
+  /** Files written with {@code schema} (JSON), whose new columns the first commit adds. */
+  public WriteIcebergWindows withSchema(String schemaJson) {
+    return new WriteIcebergWindows(
+        files.withSchema(SchemaParser.fromJson(schemaJson)),
+        commits.with(schemaJson, commits.summary()),
+        stem);
+  }
+
+  /** Properties every commit's snapshot summary carries (contract, inputs). */
+  public WriteIcebergWindows withSummary(Map<String, String> properties) {
+    return new WriteIcebergWindows(
+        files, commits.with(commits.schemaJson(), new LinkedHashMap<>(properties)), stem);
   }
 
   @Override
   public PCollection<String> expand(PCollection<Traced<GenericRecord>> records) {
     String suffix = "-" + commits.run();
+    SerializableFunction<SourceRecord, String> of = stem;
     return records
         .apply(
             "WriteDataFiles",
             WriteDataFiles.unlisted(files, commits.pipeline(), "iceberg:" + commits.table())
-                .withStem(source -> LakeNames.inputFileStem(source) + suffix))
+                .withStem(source -> of.apply(source) + suffix))
         .apply("ByTable", WithKeys.of(commits.table()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(WrittenFile.class)))
         .apply("WindowFiles", GroupByKey.create())
@@ -167,15 +206,33 @@ public final class WriteIcebergWindows
       properties.put("sluice.run", target.run());
       properties.put("sluice.window", window.toString());
       properties.put("sluice.written", String.valueOf(rows));
+      Positions positions = target.positions();
+      Map<Integer, Long> next = positions == null ? Map.of() : next(files, positions.topic());
+      if (!next.isEmpty()) {
+        properties.put(positions.summaryKey(), TableOffsets.format(next));
+      }
       IcebergCommit.Committed done =
           IcebergCommit.commit(
               target.catalog(),
               target.table(),
               new IcebergCommit.Change(
-                  files, List.copyOf(stems), properties, id, target.schemaJson(), keep),
+                  files,
+                  positions == null ? List.copyOf(stems) : List.of(),
+                  properties,
+                  id,
+                  target.schemaJson(),
+                  keep),
               null);
       if (done.repeated()) {
         repeated.inc();
+      }
+      if (!next.isEmpty()) {
+        try {
+          positions.after().committed(next);
+        } catch (Exception e) {
+          throw new IOException(
+              "commit " + id + " landed, and its offsets could not be committed: " + e, e);
+        }
       }
       return id
           + " -> snapshot "
@@ -190,6 +247,23 @@ public final class WriteIcebergWindows
                   + done.removed()
                   + " replaced)");
     }
+  }
+
+  /** The next offset of each partition of {@code topic}: one past the highest the files hold. */
+  static Map<Integer, Long> next(List<WrittenFile> files, String topic) {
+    Map<Integer, Long> next = new TreeMap<>();
+    String prefix = topic + "/";
+    for (WrittenFile file : files) {
+      file.positions()
+          .forEach(
+              (key, highest) -> {
+                if (key.startsWith(prefix)) {
+                  next.merge(
+                      Integer.parseInt(key.substring(prefix.length())), highest + 1, Math::max);
+                }
+              });
+    }
+    return next;
   }
 
   /** The id of the commit of {@code window}'s {@code pane} of {@code run}. */

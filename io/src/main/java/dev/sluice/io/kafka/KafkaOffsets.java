@@ -86,6 +86,22 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       @Nullable String group,
       @Nullable Long startReadTime,
       @Nullable Long stopReadTime) {
+    return plan(bootstrapServers, properties, topic, group, startReadTime, stopReadTime, Map.of());
+  }
+
+  /**
+   * As {@link #plan(String, KafkaClientProperties, String, String, Long, Long)}, never starting a
+   * partition before {@code floor}'s offset for it (what the target already holds, by partition),
+   * unless {@code startReadTime} asks for a window.
+   */
+  public static KafkaOffsets plan(
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String topic,
+      @Nullable String group,
+      @Nullable Long startReadTime,
+      @Nullable Long stopReadTime,
+      Map<Integer, Long> floor) {
     checkArgument(
         startReadTime == null || stopReadTime == null || startReadTime < stopReadTime,
         "startReadTime must be before stopReadTime, but was %s >= %s",
@@ -115,6 +131,7 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
       for (TopicPartition partition : partitions) {
         OffsetAndMetadata done = committed.get(partition);
         long start = done != null ? done.offset() : begin.get(partition);
+        start = Math.max(start, floor.getOrDefault(partition.partition(), 0L));
         if (startReadTime != null) {
           OffsetAndTimestamp from = atStartTime.get(partition);
           start = from != null ? from.offset() : end.get(partition);
@@ -174,6 +191,35 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
         consumer.commitSync(offsets, TIMEOUT);
       }
     }
+  }
+
+  /**
+   * Commits {@code next} (the next offset to read, by partition of {@code topic}) for {@code
+   * group}, never moving a partition back: what a sink does once the records before those offsets
+   * are in its target.
+   */
+  public static void commitNext(
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String group,
+      String topic,
+      Map<Integer, Long> next) {
+    upTo(topic, next).commit(bootstrapServers, properties, group);
+  }
+
+  /** The offsets of {@code topic} up to {@code next} (by partition): what a group commits. */
+  public static KafkaOffsets upTo(String topic, Map<Integer, Long> next) {
+    return new KafkaOffsets(
+        topic,
+        new TreeMap<>(next)
+            .entrySet().stream().map(e -> new Range(e.getKey(), 0, e.getValue())).toList());
+  }
+
+  /** The stop offset of each planned partition: the next offset to read after this read. */
+  public Map<Integer, Long> next() {
+    Map<Integer, Long> next = new TreeMap<>();
+    ranges.forEach(r -> next.put(r.partition(), r.stop()));
+    return next;
   }
 
   /**

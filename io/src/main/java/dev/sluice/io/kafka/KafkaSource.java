@@ -6,6 +6,7 @@ import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.io.secrets.Redaction;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.KafkaOrigin;
 import dev.sluice.transforms.core.Progress;
 import dev.sluice.transforms.core.SourceRecord;
 import java.io.IOException;
@@ -65,6 +66,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
 
   abstract @Nullable String runId();
 
+  abstract boolean commitsOnFinalize();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -85,6 +88,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
 
     abstract Builder setRunId(@Nullable String runId);
 
+    abstract Builder setCommitsOnFinalize(boolean commits);
+
     abstract KafkaSource build();
   }
 
@@ -101,7 +106,16 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
         .setProperties(KafkaClientProperties.fromFile(null))
         .setPipeline(pipeline)
         .setChunkRecords(50_000)
+        .setCommitsOnFinalize(true)
         .build();
+  }
+
+  /**
+   * A streaming read whose consumer group offsets the sink commits, once what was read is in the
+   * target (an Iceberg commit), instead of Beam committing them when it finalizes a checkpoint.
+   */
+  public KafkaSource withOffsetsCommittedBySink() {
+    return toBuilder().setCommitsOnFinalize(false).build();
   }
 
   public KafkaSource withConsumerGroup(@Nullable String group) {
@@ -176,7 +190,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
             .withConsumerConfigUpdates(consumerConfig())
             .withConsumerFactoryFn(properties().consumerFactory())
             .withCreateTime(org.joda.time.Duration.ZERO);
-    if (consumerGroup() != null) {
+    if (consumerGroup() != null && commitsOnFinalize()) {
       read = read.commitOffsetsInFinalize();
     }
     // No bad-record handler here: bytes never fail to deserialize, and with a handler KafkaIO
@@ -345,7 +359,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
           true, "kafka", Redaction.address(bootstrapServers) + "/" + chunk.topic());
       consumer.assign(List.of(partition));
       consumer.seek(partition, chunk.start());
-      String origin = "kafka:" + chunk.topic() + "/" + chunk.partition() + "@";
+      String origin = KafkaOrigin.prefix(chunk.topic(), chunk.partition());
       long position = chunk.start();
       long lastProgress = System.currentTimeMillis();
       while (position < chunk.stop()) {
@@ -429,7 +443,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<SourceR
       byte[] value = record.getKV().getValue();
       out.output(
           new SourceRecord(
-              "kafka:" + record.getTopic() + "/" + record.getPartition() + "@" + record.getOffset(),
+              new KafkaOrigin(record.getTopic(), record.getPartition(), record.getOffset())
+                  .origin(),
               value == null ? new byte[0] : value,
               record.getTimestamp(),
               null));

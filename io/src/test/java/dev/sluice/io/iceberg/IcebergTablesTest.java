@@ -278,7 +278,7 @@ class IcebergTablesTest {
     WriteIcebergWindows.CommitFn commit =
         new WriteIcebergWindows.CommitFn(
             new WriteIcebergWindows.Commits(
-                catalog, "lake.orders", "p", "run1", null, new LinkedHashMap<>()));
+                catalog, "lake.orders", "p", "run1", null, new LinkedHashMap<>(), null));
     IntervalWindow window =
         new IntervalWindow(new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
     String first = commit.commit(files.subList(0, 1), window, PaneInfo.NO_FIRING);

@@ -279,15 +279,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
     boolean bounded = replay != null || options.getBounded();
-    Long startReadTime = readTime(options, "startReadTime", options.getStartReadTime());
-    Long stopReadTime = readTime(options, "stopReadTime", options.getStopReadTime());
-    if (startReadTime != null && stopReadTime != null && startReadTime >= stopReadTime) {
-      throw new IllegalArgumentException(
-          "--startReadTime must be before --stopReadTime, but "
-              + options.getStartReadTime()
-              + " is not before "
-              + options.getStopReadTime());
-    }
+    ReadWindow window = ReadWindow.of(options);
+    Long startReadTime = window.start();
+    Long stopReadTime = window.stop();
     UpsertSql statements =
         UpsertSql.of(
             options.getTable(),
@@ -482,27 +476,20 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       PTransform<PBegin, PCollection<SourceRecord>> read,
       PTransform<PCollection<Traced<GenericRecord>>, Result<Long>> write,
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink) {
-    boolean streaming = !plan.run().bounded();
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(pipeline, Accounting.of(plan.pipeline()), deadLetterSink);
-    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", read);
-    Result<Traced<GenericRecord>> parsed =
-        raw.apply(
-            "Parse",
-            (plan.parse() instanceof Parse.Changes changes
-                    ? ParseRecords.changes(plan.schema(), changes.events())
-                    : ParseRecords.of(plan.schema(), plan.format())
-                        .withWriterVersion(((Parse.Records) plan.parse()).writerSchemaVersion()))
-                .withPipeline(plan.pipeline()));
-    deadLetters.add(parsed.deadLetters());
-    PCollection<Traced<GenericRecord>> records = parsed.output();
-    if (plan.rules() != null) {
-      records = plan.rules().apply(records, deadLetters, streaming);
-    }
-    if (plan.eventTimeField() != null) {
-      records =
-          records.apply("EventTime", EventTimeFromField.of(plan.schema(), plan.eventTimeField()));
-    }
+    PCollection<Traced<GenericRecord>> records =
+        records(
+            pipeline,
+            read,
+            plan.schema(),
+            plan.parse(),
+            plan.format(),
+            plan.rules(),
+            plan.eventTimeField(),
+            !plan.run().bounded(),
+            plan.pipeline(),
+            deadLetters);
     // No grouping before the sink: each batch keeps the newest version of its keys, and the
     // version guard orders keys across batches. Rows reach the table as they are read, in bounded
     // and streaming runs alike, and everything read before a checkpoint is written by then.
@@ -511,8 +498,65 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     deadLetters.close();
   }
 
+  /**
+   * The steps every Kafka pipeline runs before its sink: read, parse (records or change events),
+   * rules and event time; what fails goes to {@code deadLetters}.
+   *
+   * @param streaming whether dataset rules are judged per window rather than once
+   */
+  public static PCollection<Traced<GenericRecord>> records(
+      Pipeline pipeline,
+      PTransform<PBegin, PCollection<SourceRecord>> read,
+      Schema schema,
+      Parse parse,
+      InputFormat format,
+      @Nullable Rules rules,
+      @Nullable String eventTimeField,
+      boolean streaming,
+      String name,
+      DeadLetterRouting.Collector deadLetters) {
+    PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", read);
+    Result<Traced<GenericRecord>> parsed =
+        raw.apply(
+            "Parse",
+            (parse instanceof Parse.Changes changes
+                    ? ParseRecords.changes(schema, changes.events())
+                    : ParseRecords.of(schema, format)
+                        .withWriterVersion(((Parse.Records) parse).writerSchemaVersion()))
+                .withPipeline(name));
+    deadLetters.add(parsed.deadLetters());
+    PCollection<Traced<GenericRecord>> records = parsed.output();
+    if (rules != null) {
+      records = rules.apply(records, deadLetters, streaming);
+    }
+    if (eventTimeField != null) {
+      records = records.apply("EventTime", EventTimeFromField.of(schema, eventTimeField));
+    }
+    return records;
+  }
+
+  /**
+   * A bounded read's window of Kafka record times, {@code --startReadTime} and {@code
+   * --stopReadTime} in epoch millis (either may be open).
+   */
+  public record ReadWindow(@Nullable Long start, @Nullable Long stop) {
+    /** The window the options give, checked: each needs --bounded, and start before stop. */
+    public static ReadWindow of(KafkaSourceOptions options) {
+      Long start = readTime(options, "startReadTime", options.getStartReadTime());
+      Long stop = readTime(options, "stopReadTime", options.getStopReadTime());
+      if (start != null && stop != null && start >= stop) {
+        throw new IllegalArgumentException(
+            "--startReadTime must be before --stopReadTime, but "
+                + options.getStartReadTime()
+                + " is not before "
+                + options.getStopReadTime());
+      }
+      return new ReadWindow(start, stop);
+    }
+  }
+
   /** A bounded read's time option ({@code --startReadTime}, {@code --stopReadTime}) in millis. */
-  private static Long readTime(KafkaTableOptions options, String flag, String value) {
+  private static Long readTime(KafkaSourceOptions options, String flag, String value) {
     if (value == null) {
       return null;
     }

@@ -20,8 +20,11 @@ public interface KafkaSourceOptions extends SluiceOptions {
   void setTopic(String value);
 
   @Description(
-      "Consumer group: a bounded run starts from its committed offsets and commits what it read;"
-          + " a streaming run commits offsets on finalize. Unset: read from the beginning, commit nothing")
+      "Consumer group: a bounded run starts from its committed offsets and commits what it read"
+          + " once it is written; a streaming run commits offsets once what it read is written"
+          + " (kafka-to-jdbc: on checkpoint finalize; kafka-to-lake: after each table commit)."
+          + " Unset: read from the beginning (kafka-to-lake: from the table's offsets), commit"
+          + " nothing")
   String getConsumerGroup();
 
   void setConsumerGroup(String value);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -30,7 +31,7 @@ public final class Lakehouse {
    * @param name {@code namespace.table}
    * @param warehouse the warehouse the run's own files go under
    * @param location where the table keeps its files (for lineage)
-   * @param partitionField the contract's partition field (the directory lake's)
+   * @param partitionField the contract's partition field (the directory lake's), or null
    * @param contract the contract's full name and version, for the snapshot summary
    * @param schemaJson the schema of the run's data files: the table's, with the columns the
    *     contract adds (the run's commit adds them to the table with its data)
@@ -40,7 +41,7 @@ public final class Lakehouse {
       String name,
       String warehouse,
       String location,
-      String partitionField,
+      @Nullable String partitionField,
       String contract,
       String schemaJson)
       implements Serializable {
@@ -80,6 +81,28 @@ public final class Lakehouse {
     }
 
     /**
+     * The write of a stream of Kafka events: data files per bundle named {@code <stem>-<run>-...},
+     * committed once per window (or trigger firing) with an id of the pipeline, table, run and
+     * pane, replacing nothing; each commit records {@code positions}' next offsets in its summary
+     * and then hands them on (to be committed for the consumer group).
+     */
+    public LakeTarget streamingEvents(
+        String pipeline, String stem, WriteIcebergWindows.Positions positions) {
+      LakeTarget streaming = streaming(pipeline, "kafka:" + positions.topic());
+      return new LakeTarget(
+          location,
+          location,
+          partitionField,
+          1,
+          null,
+          catalog,
+          name,
+          schemaJson,
+          streaming.streaming().ofEvents(stem, positions),
+          null);
+    }
+
+    /**
      * {@code run} with the commit of its listed files, replacing the files of {@code stems}: after
      * the gate, straight to main when the run is not gated; when it is (write-audit-publish), to a
      * branch {@code audit-<run>} before the gate is judged, and main fast-forwarded to it only when
@@ -95,7 +118,23 @@ public final class Lakehouse {
         String inputTag,
         boolean gated,
         @Nullable RunPlan.Step check) {
-      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      return withCommit(run, pipeline, staging, stems, inputTag, gated, check, Map.of());
+    }
+
+    /**
+     * As {@link #withCommit(RunPlan, String, String, List, String, boolean, RunPlan.Step)}, the
+     * commit's summary also carrying {@code properties} (e.g. the Kafka offsets its rows end at).
+     */
+    public RunPlan withCommit(
+        RunPlan run,
+        String pipeline,
+        String staging,
+        List<String> stems,
+        String inputTag,
+        boolean gated,
+        @Nullable RunPlan.Step check,
+        Map<String, String> properties) {
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>(properties);
       summary.put("sluice.pipeline", pipeline);
       summary.put("sluice.inputs", inputTag);
       summary.put("sluice.contract", contract);
@@ -130,7 +169,7 @@ public final class Lakehouse {
    * The table {@code output} names, made or checked now; null when {@code output} is a directory.
    */
   public static @Nullable Table of(
-      String output, IcebergOptions options, Schema contract, String partitionField) {
+      String output, IcebergOptions options, Schema contract, @Nullable String partitionField) {
     if (!output.startsWith("iceberg:")) {
       return null;
     }
@@ -158,7 +197,9 @@ public final class Lakehouse {
     IcebergCatalog catalog =
         new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
     String partitionBy =
-        options.getPartitionBy() == null ? "day(" + partitionField + ")" : options.getPartitionBy();
+        options.getPartitionBy() != null
+            ? options.getPartitionBy()
+            : partitionField == null ? "" : "day(" + partitionField + ")";
     Object version = contract.getObjectProp("sluice.version");
     try {
       IcebergTables.Planned planned =

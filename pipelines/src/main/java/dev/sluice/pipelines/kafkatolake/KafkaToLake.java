@@ -1,0 +1,401 @@
+package dev.sluice.pipelines.kafkatolake;
+
+import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.LocalDirectory;
+import dev.sluice.io.iceberg.TableOffsets;
+import dev.sluice.io.iceberg.WriteIcebergWindows;
+import dev.sluice.io.kafka.KafkaOffsets;
+import dev.sluice.io.kafka.KafkaSource;
+import dev.sluice.io.lineage.LineageDataset;
+import dev.sluice.io.metrics.ConsumerLag;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.KafkaTopic;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Parse;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Read;
+import dev.sluice.pipelines.options.Durations;
+import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.LakeTarget;
+import dev.sluice.pipelines.plan.Lakehouse;
+import dev.sluice.pipelines.plan.Replay;
+import dev.sluice.pipelines.plan.Rules;
+import dev.sluice.pipelines.plan.RunPlan;
+import dev.sluice.pipelines.plan.SchemaChoice;
+import dev.sluice.pipelines.plan.SluicePipeline;
+import dev.sluice.pipelines.plan.Steps;
+import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.Traced;
+import dev.sluice.transforms.deadletter.DeadLetterRouting;
+import dev.sluice.transforms.parse.InputFormat;
+import dev.sluice.transforms.time.EventTimeFromField;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
+
+/**
+ * {@code kafka-to-lake}: Kafka events, parsed, checked and dead-lettered as kafka-to-jdbc does,
+ * appended to an Iceberg table (an event log), bounded or streaming.
+ *
+ * <p>Exactly once, by the table: every commit records in its snapshot summary the next offset of
+ * each partition its rows end at ({@link TableOffsets}), in the same atomic commit as the rows. A
+ * bounded run starts from those offsets whatever its consumer group committed, and commits the
+ * group's offsets only after the table commit; a streaming run commits once per {@code
+ * --commitInterval} (a commit id of pipeline, table, run and pane makes a retried commit a no-op)
+ * and commits the group's offsets after each table commit, not when Beam finalizes a checkpoint. So
+ * a run that dies between the table commit and the offset commit reads nothing twice.
+ */
+public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, KafkaToLake.Plan> {
+  public static final String NAME = "kafka-to-lake";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Kafka events appended to an Iceberg table, exactly once, streaming or bounded";
+  }
+
+  @Override
+  public String lineage() {
+    return "Reads --topic on --bootstrapServers, parses each value against schema --schema,"
+        + " dead-letters the values that do not parse, do not fit the schema or fail an error"
+        + " rule of --rules to --deadLetter, and appends the rest to the Iceberg table --output"
+        + " (Parquet data files), with the offsets they end at in each snapshot's summary.";
+  }
+
+  @Override
+  public Class<KafkaToLakeOptions> optionsClass() {
+    return KafkaToLakeOptions.class;
+  }
+
+  /**
+   * What a kafka-to-lake run does, decided before it starts.
+   *
+   * @param run the run's own part: bounded or not, outputs, quality rules, its steps (the table
+   *     commit, then the consumer group's offsets)
+   * @param schema the schema values are parsed into
+   * @param parse how values become records
+   * @param format how values are encoded
+   * @param kafka where the events are
+   * @param read the stream, the planned offsets of a bounded run, or a replay's dead letters
+   * @param lake the table write
+   * @param rules the checked rules, or null
+   * @param eventTimeField the field that gives event time, or null
+   * @param commitInterval a streaming run's time between table commits
+   * @param deadLetters the checked dead-letter sink, named after the run's input
+   * @param runId the run's id, for progress lines
+   */
+  public record Plan(
+      RunPlan run,
+      Schema schema,
+      Parse parse,
+      InputFormat format,
+      KafkaTopic kafka,
+      Read read,
+      LakeTarget lake,
+      @Nullable Rules rules,
+      @Nullable String eventTimeField,
+      Duration commitInterval,
+      DeadLetterSink deadLetters,
+      String runId)
+      implements SluicePipeline.Plan {
+    /** The replay whose dead letters the run reads, or null when it reads the topic. */
+    public @Nullable Replay replay() {
+      return read instanceof Read.Replayed replayed ? replayed.replay() : null;
+    }
+  }
+
+  @Override
+  public Optional<String> needsLauncher(KafkaToLakeOptions options) {
+    return options.getBounded()
+        ? Optional.of(
+            "a bounded kafka-to-lake run plans the offsets it reads when it starts, and commits"
+                + " its table and then its offsets after it succeeded: only a launcher can do"
+                + " that. Leave out --bounded for a streaming template")
+        : Optional.empty();
+  }
+
+  @Override
+  public Plan plan(KafkaToLakeOptions options) {
+    return plan(options, null);
+  }
+
+  /**
+   * A replay: the selected dead letters go through parse and rules and are appended in one commit
+   * named after the replay; the topic is not read and no offsets are committed.
+   */
+  @Override
+  public Plan planReplay(KafkaToLakeOptions options, Replay replay) {
+    if (options.getStartReadTime() != null || options.getStopReadTime() != null) {
+      throw new IllegalArgumentException(
+          "a replay reads dead letters, not the topic: leave out --startReadTime and"
+              + " --stopReadTime");
+    }
+    return plan(options, replay);
+  }
+
+  private Plan plan(KafkaToLakeOptions options, @Nullable Replay replay) {
+    Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    InputFormat format =
+        options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
+    if (format == InputFormat.CSV) {
+      throw new IllegalArgumentException(
+          "--format must be json or avro for Kafka values, but was csv");
+    }
+    if (!options.getOutput().startsWith("iceberg:")) {
+      throw new IllegalArgumentException(
+          "--output must name an Iceberg table, iceberg:<namespace>.<table>, but was '"
+              + options.getOutput()
+              + "' (kafka-to-lake writes tables only)");
+    }
+    if (options.getEventTimeField() != null) {
+      EventTimeFromField.of(schema, options.getEventTimeField());
+    }
+    boolean bounded = replay != null || options.getBounded();
+    String group = options.getConsumerGroup();
+    if (!bounded && group == null) {
+      throw new IllegalArgumentException(
+          "a streaming kafka-to-lake run needs --consumerGroup: its position is the group's"
+              + " offsets, committed after each table commit");
+    }
+    KafkaToJdbc.ReadWindow window = KafkaToJdbc.ReadWindow.of(options);
+    Duration commitInterval = Durations.parse("commitInterval", options.getCommitInterval());
+    Lakehouse.Table table =
+        Lakehouse.of(options.getOutput(), options, schema, options.getEventTimeField());
+    LocalDirectory.checkWritable("warehouse", table.home());
+    KafkaTopic kafka =
+        new KafkaTopic(
+            options.getBootstrapServers(),
+            options.getTopic(),
+            group,
+            KafkaSourceOptions.Clients.of(options));
+    String offsetsKey = TableOffsets.key(kafka.topic());
+    Map<Integer, Long> recorded;
+    try {
+      recorded = TableOffsets.recorded(table.catalog(), table.name(), offsetsKey);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot read the offsets table " + table.name() + " holds: " + e.getMessage(), e);
+    }
+    Rules rules = Rules.load(options, schema, NAME);
+    Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
+
+    KafkaOffsets offsets =
+        bounded && replay == null
+            ? KafkaOffsets.plan(
+                kafka.bootstrapServers(),
+                kafka.properties(),
+                kafka.topic(),
+                group,
+                window.start(),
+                window.stop(),
+                window.start() == null ? recorded : Map.of())
+            : null;
+    String tag = replay != null ? "replay-" + replay.tag() : bounded ? offsets.startTag() : null;
+    DeadLetterSink deadLetterSink = DeadLetterSinks.from(options).forRun(tag);
+
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputs.put("table", options.getOutput());
+    outputs.put("dead letters", deadLetterSink.location());
+    if (replay != null) {
+      outputs.put("replayed from", replay.from());
+    }
+    String report =
+        options.getRunReport() != null ? options.getRunReport() : table.home() + "/run-report.json";
+    RunPlan run =
+        RunPlan.of(bounded, outputs, report)
+            .withQuality(rules)
+            .withHistory(
+                options.getRunHistory() != null
+                    ? options.getRunHistory()
+                    : table.home() + "/history");
+    LakeTarget lake;
+    if (bounded) {
+      String staging = table.home() + "/pending-" + UUID.randomUUID();
+      String stem = "kafka-" + tag;
+      lake = table.target(staging, stem);
+      Map<String, String> summary = new LinkedHashMap<>();
+      if (offsets != null) {
+        summary.put("sluice.inputs", "kafka:" + kafka.topic());
+        summary.put(offsetsKey, TableOffsets.format(merged(recorded, offsets.next())));
+      }
+      // Nothing is replaced: each run appends the events it read (a rerun starts where the
+      // table's offsets end, so it never reads them again).
+      run =
+          table
+              .withCommit(
+                  run, NAME, staging, List.of(), tag, rules != null && rules.gates(), null, summary)
+              .withCleanup(new Steps.DiscardStaging(staging));
+      // The group's offsets move only once the table holds what was read before them, and up
+      // to the table's on partitions this run had nothing to read.
+      if (offsets != null && group != null) {
+        run =
+            run.withOnSuccess(
+                new Steps.CommitOffsets(
+                    KafkaOffsets.upTo(kafka.topic(), merged(recorded, offsets.next())),
+                    kafka.bootstrapServers(),
+                    kafka.properties(),
+                    group));
+      }
+      if (replay != null) {
+        run = run.withOnSuccess(replay.mark());
+      }
+    } else {
+      lake =
+          table.streamingEvents(
+              NAME,
+              "kafka-" + kafka.topic().replaceAll("[^A-Za-z0-9_-]", "_"),
+              new WriteIcebergWindows.Positions(
+                  kafka.topic(),
+                  offsetsKey,
+                  new GroupOffsets(
+                      kafka.bootstrapServers(), kafka.properties(), group, kafka.topic())));
+      // A group that lags the table (a run that died after a table commit, before its offset
+      // commit) is moved up to the table before the stream starts from the group's offsets.
+      if (!recorded.isEmpty()) {
+        run =
+            run.withPrepare(
+                new Steps.CommitOffsets(
+                    KafkaOffsets.upTo(kafka.topic(), recorded),
+                    kafka.bootstrapServers(),
+                    kafka.properties(),
+                    group));
+      }
+    }
+    Read read =
+        replay != null
+            ? new Read.Replayed(replay)
+            : bounded
+                ? new Read.Bounded(offsets, options.getReadChunkRecords())
+                : new Read.Stream();
+    return new Plan(
+        run,
+        schema,
+        new Parse.Records(options.getFormat(), null, options.getWriterSchemaVersion()),
+        format,
+        kafka,
+        read,
+        lake,
+        rules,
+        options.getEventTimeField(),
+        commitInterval,
+        deadLetterSink,
+        UUID.randomUUID().toString());
+  }
+
+  /** The next offsets after a read: the read's, and the table's for partitions it did not read. */
+  private static Map<Integer, Long> merged(Map<Integer, Long> recorded, Map<Integer, Long> read) {
+    Map<Integer, Long> next = new LinkedHashMap<>(recorded);
+    read.forEach((p, o) -> next.merge(p, o, Math::max));
+    return next;
+  }
+
+  @Override
+  public void build(Pipeline pipeline, Plan plan) {
+    Replay replay = plan.replay();
+    DeadLetterRouting.Collector deadLetters =
+        DeadLetterRouting.register(
+            pipeline,
+            Accounting.of(NAME),
+            replay == null
+                ? plan.deadLetters().writer()
+                : replay.deadLetters(plan.deadLetters().writer()));
+    PCollection<Traced<GenericRecord>> records =
+        KafkaToJdbc.records(
+            pipeline,
+            replay != null ? replay.read(NAME) : source(plan),
+            plan.schema(),
+            plan.parse(),
+            plan.format(),
+            plan.rules(),
+            plan.eventTimeField(),
+            !plan.run().bounded(),
+            NAME,
+            deadLetters);
+    if (!plan.run().bounded()) {
+      // One commit per interval after a pane's first record, in processing time: no record is
+      // ever late for it, whatever its event time.
+      records =
+          records.apply(
+              "EveryCommit",
+              Window.<Traced<GenericRecord>>into(new GlobalWindows())
+                  .triggering(
+                      Repeatedly.forever(
+                          AfterProcessingTime.pastFirstElementInPane()
+                              .plusDelayOf(plan.commitInterval())))
+                  .withAllowedLateness(Duration.ZERO)
+                  .discardingFiredPanes());
+    }
+    if (replay != null && replay.dryRun()) {
+      records.apply("WriteLake", Replay.dryWrite(NAME));
+    } else {
+      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME, null));
+    }
+    deadLetters.close();
+  }
+
+  /** The plan's read of the topic. */
+  static KafkaSource source(Plan plan) {
+    KafkaSource source =
+        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), NAME)
+            .withConsumerGroup(plan.kafka().consumerGroup())
+            .withProperties(plan.kafka().properties())
+            .withProgressOf(plan.runId())
+            .withOffsetsCommittedBySink();
+    return plan.read() instanceof Read.Bounded bounded
+        ? source.withChunkRecords(bounded.chunkRecords()).withOffsets(bounded.offsets())
+        : source;
+  }
+
+  @Override
+  public List<LineageDataset> lineageInputs(Plan plan) {
+    return List.of(
+        plan.replay() != null
+            ? plan.replay().store().lineageDataset()
+            : LineageDataset.kafka(
+                plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.schema().toString()));
+  }
+
+  @Override
+  public List<LineageDataset> lineageOutputs(Plan plan) {
+    return List.of(
+        LineageDataset.iceberg(
+            plan.lake().publishedAt(),
+            plan.lake().catalog().uri(),
+            plan.lake().table(),
+            plan.schema().toString()),
+        plan.deadLetters().lineageDataset());
+  }
+
+  @Override
+  public Optional<ConsumerLag> consumerLag(Plan plan) {
+    KafkaTopic kafka = plan.kafka();
+    if (plan.replay() != null || kafka.consumerGroup() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ConsumerLag(
+            kafka.topic(),
+            () ->
+                KafkaOffsets.lag(
+                    kafka.bootstrapServers(),
+                    kafka.properties(),
+                    kafka.topic(),
+                    kafka.consumerGroup())));
+  }
+}

@@ -1,0 +1,66 @@
+package dev.sluice.pipelines.kafkatolake;
+
+import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.IcebergOptions;
+import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.options.OptionPattern;
+import dev.sluice.pipelines.options.RecordFormat;
+import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.SchemaOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code kafka-to-lake}. */
+public interface KafkaToLakeOptions
+    extends KafkaSourceOptions, DeadLetterOptions, RulesOptions, SchemaOptions, IcebergOptions {
+  // No @Default: Beam options are global by name, and files-to-lake's --format defaults to csv.
+  @Description(
+      "Encoding of the Kafka values: json (one object per message) or avro (Avro binary);"
+          + " default json")
+  @OptionPattern("^(json|avro)$")
+  RecordFormat getFormat();
+
+  void setFormat(RecordFormat value);
+
+  @Description(
+      "Released version of --schema that plain Avro binary values were written with (values in"
+          + " Avro single-object encoding name their version themselves); default: the current")
+  Integer getWriterSchemaVersion();
+
+  void setWriterSchemaVersion(Integer value);
+
+  @Description(
+      "The Iceberg table written, iceberg:<namespace>.<table>; made from the contract when it"
+          + " does not exist")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description(
+      "Timestamp field that gives event time; a new table is partitioned by its day (unless"
+          + " --partitionBy says otherwise). Unset: the Kafka record timestamp is the event time,"
+          + " and a new table is unpartitioned")
+  String getEventTimeField();
+
+  void setEventTimeField(String value);
+
+  @Description(
+      "Bounded: offsets per read chunk; a partition's planned range is cut into chunks read in"
+          + " parallel, each flowing on to the sink as it is read")
+  @Default.Long(50_000)
+  Long getReadChunkRecords();
+
+  void setReadChunkRecords(Long value);
+
+  @Description(
+      "Streaming: how long after the first record of a commit the table commit is made"
+          + " (ISO-8601, e.g. PT1M); one Iceberg snapshot per interval, then the offsets are"
+          + " committed for the consumer group")
+  @Default.String("PT1M")
+  @OptionPattern("^P(T?[0-9.]+[A-Z])+$")
+  String getCommitInterval();
+
+  void setCommitInterval(String value);
+}

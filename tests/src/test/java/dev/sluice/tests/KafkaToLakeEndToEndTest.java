@@ -1,0 +1,240 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.io.iceberg.IcebergCatalog;
+import dev.sluice.io.iceberg.TableOffsets;
+import dev.sluice.pipelines.kafkatolake.KafkaToLake;
+import dev.sluice.pipelines.kafkatolake.KafkaToLakeOptions;
+import dev.sluice.pipelines.plan.RunPlan;
+import dev.sluice.pipelines.run.PipelineRun;
+import dev.sluice.schemas.DeadLetter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kafka-to-lake on a real broker into an Iceberg table, read back with Iceberg's generic reader:
+ * every valid event exactly once, bounded and streaming, also when the offset commit after a table
+ * commit is lost.
+ */
+@ExtendWith(SharedSandbox.class)
+class KafkaToLakeEndToEndTest extends LauncherCalls {
+  @TempDir Path dir;
+
+  private String[] bounded(String topic, String group) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "kafka-to-lake",
+                "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+                "--topic=" + topic,
+                "--output=iceberg:lake.events",
+                "--warehouse=" + dir.resolve("warehouse"),
+                "--eventTimeField=created_at",
+                "--deadLetter=file:" + dir.resolve("dlq"),
+                "--bounded"));
+    if (group != null) {
+      args.add("--consumerGroup=" + group);
+    }
+    return args.toArray(String[]::new);
+  }
+
+  private IcebergCatalog catalog() {
+    return new IcebergCatalog(
+        "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
+        dir.resolve("warehouse").toString(),
+        null,
+        null);
+  }
+
+  /** Each event of the table's current snapshot as {@code <order>@<version>}, sorted. */
+  private List<String> events() throws Exception {
+    Catalog c = catalog().open();
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.events"))).build()) {
+      List<String> events = new ArrayList<>();
+      rows.forEach(r -> events.add(r.getField("order_id") + "@" + r.getField("version")));
+      events.sort(null);
+      return events;
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+  }
+
+  /** The snapshots of the table's main branch, oldest first. */
+  private List<Map<String, String>> summaries() throws Exception {
+    Catalog c = catalog().open();
+    try {
+      Table table = c.loadTable(TableIdentifier.parse("lake.events"));
+      List<Map<String, String>> out = new ArrayList<>();
+      for (Snapshot s : table.snapshots()) {
+        out.add(s.summary());
+      }
+      return out;
+    } finally {
+      ((AutoCloseable) c).close();
+    }
+  }
+
+  /** Moves {@code group}'s committed offsets back: an offset commit that never happened. */
+  private static void rewind(String topic, String group, Map<Integer, Long> offsets) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "group.id", group),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      consumer.commitSync(
+          offsets.entrySet().stream()
+              .collect(
+                  Collectors.toMap(
+                      e -> new TopicPartition(topic, e.getKey()),
+                      e -> new OffsetAndMetadata(e.getValue()))));
+    }
+  }
+
+  private static List<String> expected(String... events) {
+    List<String> out = new ArrayList<>(List.of(events));
+    out.sort(null);
+    return out;
+  }
+
+  @Test
+  void boundedRunsAppendEachEventOnceWhateverHappensToTheGroupsOffsets() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake", 2);
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+    SharedSandbox.produce(
+        topic, 1, json(1, 2, "1.50", "PAID"), utf8("{oops"), json(3, 1, "3.00", "NEW"));
+
+    assertOk(run(bounded(topic, "lake-loader")));
+    assertThat(events(), equalTo(expected("1@1", "1@2", "2@1", "3@1")));
+    assertThat(
+        LakeFiles.readDeadLetters(dir.resolve("dlq")).stream().map(DeadLetter::getOrigin).toList(),
+        equalTo(List.of("kafka:" + topic + "/1@1")));
+    assertThat(SharedSandbox.committedOffsets(topic, "lake-loader"), equalTo(Map.of(0, 2L, 1, 3L)));
+    assertThat(
+        summaries().get(summaries().size() - 1).get(TableOffsets.key(topic)), equalTo("0=2,1=3"));
+
+    // The same group again: nothing new, nothing added.
+    assertOk(run(bounded(topic, "lake-loader")));
+    assertThat(events().size(), is(4));
+
+    // Two new events, and the group's offsets lost (as if the run had died after its table
+    // commit): the table's offsets say where to start, so only the new events are added.
+    SharedSandbox.produce(topic, 0, json(4, 1, "4.00", "NEW"), json(2, 2, "2.50", "PAID"));
+    rewind(topic, "lake-loader", Map.of(0, 0L, 1, 0L));
+    assertOk(run(bounded(topic, "lake-loader")));
+    assertThat(events(), equalTo(expected("1@1", "1@2", "2@1", "2@2", "3@1", "4@1")));
+    assertThat(SharedSandbox.committedOffsets(topic, "lake-loader"), equalTo(Map.of(0, 4L, 1, 3L)));
+
+    // Another reader (no group) continues where the table is, too.
+    assertOk(run(bounded(topic, null)));
+    assertThat(events().size(), is(6));
+  }
+
+  @Test
+  void aStreamCommitsEachIntervalThenTheOffsetsAndARestartReadsNothingTwice() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake-stream", 2);
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+    SharedSandbox.produce(topic, 1, json(3, 1, "3.00", "NEW"));
+    PipelineResult first = stream(topic);
+    try {
+      assertThat(
+          StreamingOrders.await(this::eventsOrNone, expected("1@1", "2@1", "3@1")),
+          equalTo(expected("1@1", "2@1", "3@1")));
+      SharedSandbox.produce(topic, 1, utf8("{oops"), json(3, 2, "3.50", "PAID"));
+      assertThat(
+          StreamingOrders.await(this::eventsOrNone, expected("1@1", "2@1", "3@1", "3@2")),
+          equalTo(expected("1@1", "2@1", "3@1", "3@2")));
+      // The group's offsets follow each table commit.
+      assertThat(
+          StreamingOrders.await(
+              () -> SharedSandbox.committedOffsets(topic, "lake-stream"), Map.of(0, 2L, 1, 3L)),
+          equalTo(Map.of(0, 2L, 1, 3L)));
+      assertThat(
+          StreamingOrders.await(
+              () ->
+                  LakeFiles.readDeadLetters(dir.resolve("dlq")).stream()
+                      .map(DeadLetter::getOrigin)
+                      .toList(),
+              List.of("kafka:" + topic + "/1@1")),
+          equalTo(List.of("kafka:" + topic + "/1@1")));
+    } finally {
+      first.cancel();
+      first.waitUntilFinish(Duration.standardSeconds(30));
+    }
+    for (Map<String, String> summary : summaries()) {
+      assertThat(summary.containsKey("sluice.commit-id"), is(true));
+    }
+
+    // The offset commit lost: a restart moves the group up to the table's offsets first, and only
+    // the new event is added.
+    rewind(topic, "lake-stream", Map.of(0, 0L, 1, 0L));
+    PipelineResult second = stream(topic);
+    try {
+      SharedSandbox.produce(topic, 0, json(5, 1, "5.00", "NEW"));
+      assertThat(
+          StreamingOrders.await(this::eventsOrNone, expected("1@1", "2@1", "3@1", "3@2", "5@1")),
+          equalTo(expected("1@1", "2@1", "3@1", "3@2", "5@1")));
+      assertThat(
+          StreamingOrders.await(
+              () -> SharedSandbox.committedOffsets(topic, "lake-stream"), Map.of(0, 3L, 1, 3L)),
+          equalTo(Map.of(0, 3L, 1, 3L)));
+    } finally {
+      second.cancel();
+      second.waitUntilFinish(Duration.standardSeconds(30));
+    }
+  }
+
+  private List<String> eventsOrNone() {
+    try {
+      return events();
+    } catch (Exception e) {
+      return List.of();
+    }
+  }
+
+  private PipelineResult stream(String topic) throws Exception {
+    KafkaToLakeOptions options = PipelineOptionsFactory.as(KafkaToLakeOptions.class);
+    options.setBootstrapServers(SharedSandbox.bootstrapServers());
+    options.setTopic(topic);
+    options.setConsumerGroup("lake-stream");
+    options.setOutput("iceberg:lake.events");
+    options.setWarehouse(dir.resolve("warehouse").toString());
+    options.setDeadLetter("file:" + dir.resolve("dlq"));
+    options.setCommitInterval("PT2S");
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    PipelineRun.Built<KafkaToLake.Plan> built = PipelineRun.build(new KafkaToLake(), options);
+    // As the launcher does before it starts a run.
+    for (RunPlan.Step step : built.plan().run().prepare()) {
+      step.run(null);
+    }
+    Pipeline pipeline = built.pipeline();
+    return pipeline.run();
+  }
+}
