@@ -158,6 +158,39 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
   }
 
   @Test
+  void mergedByKeyShuffledVersionsConvergeToTheNewestAndARereadChangesNothing() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake-merge", 2);
+    SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 3, "2.30", "SHIPPED"));
+    SharedSandbox.produce(
+        topic,
+        1,
+        json(1, 3, "1.30", "SHIPPED"),
+        json(2, 1, "2.00", "NEW"),
+        json(3, 2, "3.20", "PAID"));
+    List<String> merge = new ArrayList<>(List.of(bounded(topic, "lake-merge")));
+    merge.add("--keyFields=order_id");
+    assertOk(run(merge.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@3", "2@3", "3@2")));
+
+    // Late older versions never replace newer ones; a newer one does.
+    SharedSandbox.produce(
+        topic,
+        0,
+        json(1, 2, "1.20", "PAID"),
+        json(3, 1, "3.00", "NEW"),
+        json(2, 4, "2.40", "SHIPPED"));
+    assertOk(run(merge.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@3", "2@4", "3@2")));
+
+    // Another group re-reads the whole topic: the keyed table stays as it is, each key once.
+    List<String> reread = new ArrayList<>(List.of(bounded(topic, "lake-merge-backfill")));
+    reread.add("--keyFields=order_id");
+    reread.add("--startReadTime=2000-01-01T00:00:00Z");
+    assertOk(run(reread.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@3", "2@4", "3@2")));
+  }
+
+  @Test
   void aStreamCommitsEachIntervalThenTheOffsetsAndARestartReadsNothingTwice() throws Exception {
     String topic = SharedSandbox.newTopic("to-lake-stream", 2);
     SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
@@ -211,6 +244,32 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
     }
   }
 
+  @Test
+  void aMergingStreamKeepsTheNewestVersionOfEachKey() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake-merge-stream", 2);
+    KafkaToLakeOptions options = PipelineOptionsFactory.as(KafkaToLakeOptions.class);
+    options.setKeyFields(List.of("order_id"));
+    PipelineResult result = stream(topic, options);
+    try {
+      SharedSandbox.produce(topic, 0, json(1, 2, "1.20", "PAID"), json(2, 1, "2.00", "NEW"));
+      assertThat(
+          StreamingOrders.await(this::eventsOrNone, expected("1@2", "2@1")),
+          equalTo(expected("1@2", "2@1")));
+      // A later commit: one newer version, one older that arrives late.
+      SharedSandbox.produce(topic, 1, json(1, 1, "1.00", "NEW"), json(2, 3, "2.30", "SHIPPED"));
+      assertThat(
+          StreamingOrders.await(this::eventsOrNone, expected("1@2", "2@3")),
+          equalTo(expected("1@2", "2@3")));
+      assertThat(
+          StreamingOrders.await(
+              () -> SharedSandbox.committedOffsets(topic, "lake-stream"), Map.of(0, 2L, 1, 2L)),
+          equalTo(Map.of(0, 2L, 1, 2L)));
+    } finally {
+      result.cancel();
+      result.waitUntilFinish(Duration.standardSeconds(30));
+    }
+  }
+
   private List<String> eventsOrNone() {
     try {
       return events();
@@ -220,7 +279,10 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
   }
 
   private PipelineResult stream(String topic) throws Exception {
-    KafkaToLakeOptions options = PipelineOptionsFactory.as(KafkaToLakeOptions.class);
+    return stream(topic, PipelineOptionsFactory.as(KafkaToLakeOptions.class));
+  }
+
+  private PipelineResult stream(String topic, KafkaToLakeOptions options) throws Exception {
     options.setBootstrapServers(SharedSandbox.bootstrapServers());
     options.setTopic(topic);
     options.setConsumerGroup("lake-stream");

@@ -473,9 +473,17 @@ class LossPathsTest extends LauncherCalls {
         "CREATE UNIQUE INDEX orders_partial_key_id ON orders_partial_key (order_id)"
             + " WHERE version > 0");
     err.reset();
-    assertThat(run(kafkaToJdbc(topic, "orders_partial_key")), is(Launcher.USAGE));
+    assertThat(
+        run(kafkaToJdbc(topic, "orders_partial_key", "--keyFields=order_id")), is(Launcher.USAGE));
     assertThat(
         err.toString(StandardCharsets.UTF_8),
         containsString("the unique index on (order_id) is partial"));
+    // Without --keyFields the key is the table's primary key, and this table has none.
+    err.reset();
+    assertThat(run(kafkaToJdbc(topic, "orders_partial_key")), is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "table orders_partial_key has no primary key (or does not exist): give --keyFields"));
   }
 }

@@ -134,13 +134,18 @@ public final class WriteDataFiles
     if (listDirectory == null) {
       return written;
     }
+    list(written, listDirectory);
+    return written;
+  }
+
+  /** Lists {@code written} under {@code listDirectory}, for the step that commits or publishes. */
+  public static void list(PCollection<WrittenFile> written, String listDirectory) {
     // Only the outputs of bundles the runner kept pass the shuffle: those are the run's files. A
     // few keys, not one per file: the Direct runner handles each key's group as a bundle of its
     // own.
     written
         .apply("KeptFiles", Reshuffle.<WrittenFile>viaRandomKey().withNumBuckets(16))
         .apply("ListFiles", ParDo.of(new ListFn(listDirectory)));
-    return written;
   }
 
   /** The files listed under {@code listDirectory}, each once, by path. */

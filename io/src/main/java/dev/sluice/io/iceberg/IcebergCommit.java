@@ -11,14 +11,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.annotation.Nullable;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.ManageSnapshots;
 import org.apache.iceberg.OverwriteFiles;
+import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SchemaParser;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotRef;
+import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateSchema;
@@ -162,7 +166,9 @@ public final class IcebergCommit {
     Set<String> own = new HashSet<>();
     change.stems().forEach(s -> own.add(s + "-"));
     List<DataFile> replaced = owned(loaded, own, change.keep(), head);
-    if (change.files().isEmpty() && replaced.isEmpty()) {
+    if (change.files().isEmpty() && replaced.isEmpty() && !TableOffsets.carried(change.summary())) {
+      // Nothing to change. (A commit that moves the Kafka offsets the table holds is made even
+      // without rows: its records were all dead-lettered or filtered, and are not read again.)
       return new Committed(null, 0, 0, 0, false);
     }
     Transaction transaction = loaded.newTransaction();
@@ -183,19 +189,38 @@ public final class IcebergCommit {
         update.commit();
       }
     }
-    OverwriteFiles overwrite = transaction.newOverwrite();
-    replaced.forEach(overwrite::deleteFile);
+    List<DataFile> data = new ArrayList<>();
+    List<DeleteFile> deletes = new ArrayList<>();
     long records = 0;
     for (WrittenFile file : change.files()) {
-      overwrite.addFile(dataFile(file));
-      records += file.records();
+      ContentFile<?> content = contentFile(file);
+      if (content instanceof DeleteFile delete) {
+        deletes.add(delete);
+      } else {
+        data.add((DataFile) content);
+        records += file.records();
+      }
     }
-    change.summary().forEach(overwrite::set);
-    overwrite.set(COMMIT_ID, change.commitId());
+    SnapshotUpdate<?> update;
+    if (deletes.isEmpty()) {
+      OverwriteFiles overwrite = transaction.newOverwrite();
+      replaced.forEach(overwrite::deleteFile);
+      data.forEach(overwrite::addFile);
+      update = overwrite;
+    } else {
+      // A merge: new rows and the equality deletes of the rows they replace, in one snapshot.
+      RowDelta delta = transaction.newRowDelta();
+      replaced.forEach(delta::removeRows);
+      data.forEach(delta::addRows);
+      deletes.forEach(delta::addDeletes);
+      update = delta;
+    }
+    change.summary().forEach(update::set);
+    update.set(COMMIT_ID, change.commitId());
     if (branch != null) {
-      overwrite.toBranch(branch);
+      update.toBranch(branch);
     }
-    overwrite.commit();
+    update.commit();
     transaction.commitTransaction();
     loaded.refresh();
     Snapshot after = branch == null ? loaded.currentSnapshot() : loaded.snapshot(branch);
@@ -214,7 +239,7 @@ public final class IcebergCommit {
   }
 
   /** The snapshot of {@code head}'s history that carries {@code commitId}, or null. */
-  private static @Nullable Snapshot landed(Table table, @Nullable Snapshot head, String commitId) {
+  static @Nullable Snapshot landed(Table table, @Nullable Snapshot head, String commitId) {
     if (head == null) {
       return null;
     }
@@ -250,12 +275,12 @@ public final class IcebergCommit {
     return owned;
   }
 
-  static DataFile dataFile(WrittenFile file) throws IOException {
+  static ContentFile<?> contentFile(WrittenFile file) throws IOException {
     if (file.detail() == null) {
       throw new IOException(file.path() + " was listed without its Iceberg description");
     }
     try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(file.detail()))) {
-      return (DataFile) in.readObject();
+      return (ContentFile<?>) in.readObject();
     } catch (ClassNotFoundException e) {
       throw new IOException("cannot read the Iceberg description of " + file.path(), e);
     }

@@ -8,6 +8,7 @@ import java.io.ObjectOutputStream;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
@@ -124,7 +125,7 @@ public final class IcebergFiles implements FileSink {
     };
   }
 
-  static byte[] serialize(DataFile file) throws IOException {
+  static byte[] serialize(ContentFile<?> file) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(file);

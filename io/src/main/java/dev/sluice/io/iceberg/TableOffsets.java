@@ -23,6 +23,11 @@ public final class TableOffsets {
     return "sluice.kafka-offsets." + topic;
   }
 
+  /** Whether a commit's summary carries Kafka offsets. */
+  static boolean carried(Map<String, String> summary) {
+    return summary.keySet().stream().anyMatch(k -> k.startsWith("sluice.kafka-offsets."));
+  }
+
   /** The summary value: {@code <partition>=<next offset>} pairs. */
   public static String format(Map<Integer, Long> next) {
     StringBuilder out = new StringBuilder();

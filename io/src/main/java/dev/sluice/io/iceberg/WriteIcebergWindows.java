@@ -251,18 +251,23 @@ public final class WriteIcebergWindows
 
   /** The next offset of each partition of {@code topic}: one past the highest the files hold. */
   static Map<Integer, Long> next(List<WrittenFile> files, String topic) {
+    Map<String, Long> highest = new TreeMap<>();
+    for (WrittenFile file : files) {
+      file.positions().forEach((key, offset) -> highest.merge(key, offset, Math::max));
+    }
+    return next(highest, topic);
+  }
+
+  /** The next offset of each partition of {@code topic}, from the highest of each partition. */
+  static Map<Integer, Long> next(Map<String, Long> highest, String topic) {
     Map<Integer, Long> next = new TreeMap<>();
     String prefix = topic + "/";
-    for (WrittenFile file : files) {
-      file.positions()
-          .forEach(
-              (key, highest) -> {
-                if (key.startsWith(prefix)) {
-                  next.merge(
-                      Integer.parseInt(key.substring(prefix.length())), highest + 1, Math::max);
-                }
-              });
-    }
+    highest.forEach(
+        (key, offset) -> {
+          if (key.startsWith(prefix)) {
+            next.merge(Integer.parseInt(key.substring(prefix.length())), offset + 1, Math::max);
+          }
+        });
     return next;
   }
 

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.avro.Schema;
 
 /**
@@ -42,6 +43,23 @@ public final class TableCheck {
 
   private record Column(
       String type, Integer precision, Integer scale, boolean nullable, boolean hasDefault) {}
+
+  /**
+   * The columns of {@code table}'s primary key, in key order; empty when it has none (or does not
+   * exist). An unqualified table is looked up in the session's current schema.
+   */
+  public static List<String> primaryKey(Connection connection, String table) throws SQLException {
+    List<String> parts = SqlIdentifiers.parts("table", table);
+    String tableSchema = parts.size() == 2 ? parts.get(0) : connection.getSchema();
+    Map<Short, String> columns = new TreeMap<>();
+    try (ResultSet keys =
+        connection.getMetaData().getPrimaryKeys(null, tableSchema, parts.get(parts.size() - 1))) {
+      while (keys.next()) {
+        columns.put(keys.getShort("KEY_SEQ"), keys.getString("COLUMN_NAME"));
+      }
+    }
+    return List.copyOf(columns.values());
+  }
 
   public static void verify(
       Connection connection, String table, Schema schema, List<String> keyFields)

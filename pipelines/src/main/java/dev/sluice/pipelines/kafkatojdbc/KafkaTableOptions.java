@@ -4,7 +4,6 @@ import dev.sluice.pipelines.options.DeadLetterOptions;
 import dev.sluice.pipelines.options.JdbcOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
-import dev.sluice.pipelines.options.OrderKey;
 import dev.sluice.pipelines.options.RulesOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
 import java.util.List;
@@ -25,8 +24,10 @@ public interface KafkaTableOptions
 
   void setTable(String value);
 
-  @Description("Comma-separated key fields: the table's primary key or a unique key")
-  @Default.InstanceFactory(OrderKey.class)
+  // No @Default: Beam options are global by name, and kafka-to-lake's appends when it is unset.
+  @Description(
+      "Comma-separated key fields: the table's primary key or a unique key; default: the table's"
+          + " primary key")
   List<String> getKeyFields();
 
   void setKeyFields(List<String> value);

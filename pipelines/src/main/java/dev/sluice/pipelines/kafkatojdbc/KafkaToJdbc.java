@@ -274,10 +274,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           "--format must be json or avro for Kafka values, but was csv");
     }
     SqlIdentifiers.parts("table", options.getTable());
-    List<String> keys = options.getKeyFields().stream().map(String::strip).toList();
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
+    List<String> keys =
+        options.getKeyFields() != null
+            ? options.getKeyFields().stream().map(String::strip).toList()
+            : primaryKey(connection, options.getTable());
     boolean bounded = replay != null || options.getBounded();
     ReadWindow window = ReadWindow.of(options);
     Long startReadTime = window.start();
@@ -594,6 +597,30 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
               + e.getMessage(),
           e);
     }
+  }
+
+  /** The table's primary key, for a run without --keyFields; refused when it has none. */
+  private static List<String> primaryKey(JdbcConnection connection, String table) {
+    List<String> keys;
+    try {
+      keys = connection.withDirect(c -> TableCheck.primaryKey(c, table));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot read the primary key of table "
+              + table
+              + " on "
+              + connection.safeUrl()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException(
+          "table "
+              + table
+              + " has no primary key (or does not exist): give --keyFields, its unique key");
+    }
+    return keys;
   }
 
   /** The table must exist and fit the schema before anything is read. */

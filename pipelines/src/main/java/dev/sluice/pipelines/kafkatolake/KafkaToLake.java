@@ -1,7 +1,9 @@
 package dev.sluice.pipelines.kafkatolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.LocalDirectory;
+import dev.sluice.io.iceberg.MergeIcebergRows;
 import dev.sluice.io.iceberg.TableOffsets;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
 import dev.sluice.io.kafka.KafkaOffsets;
@@ -24,11 +26,13 @@ import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.io.IOException;
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +97,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
    * @param format how values are encoded
    * @param kafka where the events are
    * @param read the stream, the planned offsets of a bounded run, or a replay's dead letters
-   * @param lake the table write
+   * @param sink the table write: appended, or merged by key
    * @param rules the checked rules, or null
    * @param eventTimeField the field that gives event time, or null
    * @param commitInterval a streaming run's time between table commits
@@ -107,7 +111,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       InputFormat format,
       KafkaTopic kafka,
       Read read,
-      LakeTarget lake,
+      Sink sink,
       @Nullable Rules rules,
       @Nullable String eventTimeField,
       Duration commitInterval,
@@ -118,6 +122,18 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     public @Nullable Replay replay() {
       return read instanceof Read.Replayed replayed ? replayed.replay() : null;
     }
+  }
+
+  /** How records reach the table. */
+  public sealed interface Sink extends Serializable {
+    /** Where the table is, for lineage. */
+    LakeTarget lake();
+
+    /** Every event appended. */
+    record Append(LakeTarget lake) implements Sink {}
+
+    /** The newest version of each key replaces the table's row ({@link MergeIcebergRows}). */
+    record Merge(LakeTarget lake, MergeIcebergRows write) implements Sink {}
   }
 
   @Override
@@ -224,13 +240,32 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                 options.getRunHistory() != null
                     ? options.getRunHistory()
                     : table.home() + "/history");
-    LakeTarget lake;
+    List<String> keys =
+        options.getKeyFields() == null
+            ? List.of()
+            : options.getKeyFields().stream().map(String::strip).toList();
+    checkKeys(schema, keys, options.getVersionField());
+    Sink sink;
     if (bounded) {
       String staging = table.home() + "/pending-" + UUID.randomUUID();
       String stem = "kafka-" + tag;
-      lake = table.target(staging, stem);
+      LakeTarget lake = table.target(staging, stem);
+      sink =
+          keys.isEmpty()
+              ? new Sink.Append(lake)
+              : new Sink.Merge(
+                  lake,
+                  MergeIcebergRows.staged(
+                      table.catalog(),
+                      table.name(),
+                      table.schemaJson(),
+                      keys,
+                      options.getVersionField(),
+                      NAME,
+                      stem,
+                      staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST));
       Map<String, String> summary = new LinkedHashMap<>();
-      if (offsets != null) {
+      if (offsets != null && !offsets.ranges().isEmpty()) {
         summary.put("sluice.inputs", "kafka:" + kafka.topic());
         summary.put(offsetsKey, TableOffsets.format(merged(recorded, offsets.next())));
       }
@@ -256,15 +291,32 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         run = run.withOnSuccess(replay.mark());
       }
     } else {
-      lake =
-          table.streamingEvents(
-              NAME,
-              "kafka-" + kafka.topic().replaceAll("[^A-Za-z0-9_-]", "_"),
-              new WriteIcebergWindows.Positions(
-                  kafka.topic(),
-                  offsetsKey,
-                  new GroupOffsets(
-                      kafka.bootstrapServers(), kafka.properties(), group, kafka.topic())));
+      String stem = "kafka-" + kafka.topic().replaceAll("[^A-Za-z0-9_-]", "_");
+      WriteIcebergWindows.Positions positions =
+          new WriteIcebergWindows.Positions(
+              kafka.topic(),
+              offsetsKey,
+              new GroupOffsets(kafka.bootstrapServers(), kafka.properties(), group, kafka.topic()));
+      LakeTarget lake = table.streamingEvents(NAME, stem, positions);
+      sink =
+          keys.isEmpty()
+              ? new Sink.Append(lake)
+              : new Sink.Merge(
+                  lake,
+                  MergeIcebergRows.streaming(
+                      table.catalog(),
+                      table.name(),
+                      table.schemaJson(),
+                      keys,
+                      options.getVersionField(),
+                      NAME,
+                      stem,
+                      Map.of(
+                          "sluice.inputs",
+                          "kafka:" + kafka.topic(),
+                          "sluice.contract",
+                          table.contract()),
+                      positions));
       // A group that lags the table (a run that died after a table commit, before its offset
       // commit) is moved up to the table before the stream starts from the group's offsets.
       if (!recorded.isEmpty()) {
@@ -290,12 +342,36 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         format,
         kafka,
         read,
-        lake,
+        sink,
         rules,
         options.getEventTimeField(),
         commitInterval,
         deadLetterSink,
         UUID.randomUUID().toString());
+  }
+
+  /** Merge keys and the version field must be fields of the contract, the version a number. */
+  private static void checkKeys(Schema schema, List<String> keys, String versionField) {
+    for (String key : keys) {
+      if (schema.getField(key) == null) {
+        throw new IllegalArgumentException(
+            "--keyFields: '" + key + "' is not a field of schema " + schema.getFullName());
+      }
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
+    Schema.Field version = schema.getField(versionField);
+    Schema.Type type = version == null ? null : AvroTypes.nonNull(version.schema()).getType();
+    if (type != Schema.Type.LONG && type != Schema.Type.INT) {
+      throw new IllegalArgumentException(
+          "--versionField: a merge needs a long or int version field of schema "
+              + schema.getFullName()
+              + ", but '"
+              + versionField
+              + "' is "
+              + (version == null ? "not a field" : type));
+    }
   }
 
   /** The next offsets after a read: the read's, and the table's for partitions it did not read. */
@@ -343,8 +419,10 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     }
     if (replay != null && replay.dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(NAME));
+    } else if (plan.sink() instanceof Sink.Merge merge) {
+      records.apply("MergeLake", merge.write());
     } else {
-      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME, null));
+      records.apply("WriteLake", plan.sink().lake().transform(plan.schema(), NAME, null));
     }
     deadLetters.close();
   }
@@ -375,9 +453,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
   public List<LineageDataset> lineageOutputs(Plan plan) {
     return List.of(
         LineageDataset.iceberg(
-            plan.lake().publishedAt(),
-            plan.lake().catalog().uri(),
-            plan.lake().table(),
+            plan.sink().lake().publishedAt(),
+            plan.sink().lake().catalog().uri(),
+            plan.sink().lake().table(),
             plan.schema().toString()),
         plan.deadLetters().lineageDataset());
   }

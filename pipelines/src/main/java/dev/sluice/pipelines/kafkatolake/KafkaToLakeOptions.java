@@ -7,6 +7,7 @@ import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.options.RulesOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
+import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
@@ -53,6 +54,20 @@ public interface KafkaToLakeOptions
   Long getReadChunkRecords();
 
   void setReadChunkRecords(Long value);
+
+  // No @Default: Beam options are global by name (kafka-to-jdbc's defaults to the table's key).
+  @Description(
+      "Merge by these comma-separated key fields: the newest version of each key (--versionField)"
+          + " replaces the table's row, an older one never does; unset: append every event")
+  List<String> getKeyFields();
+
+  void setKeyFields(List<String> value);
+
+  @Description("Version field: a row is only replaced by a record of a newer version")
+  @Default.String("version")
+  String getVersionField();
+
+  void setVersionField(String value);
 
   @Description(
       "Streaming: how long after the first record of a commit the table commit is made"
