@@ -188,6 +188,18 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
     reread.add("--startReadTime=2000-01-01T00:00:00Z");
     assertOk(run(reread.toArray(String[]::new)));
     assertThat(events(), equalTo(expected("1@3", "2@4", "3@2")));
+
+    // Maintenance never brings a replaced row back: files that deletes apply to are not compacted.
+    assertOk(
+        run(
+            "maintain",
+            "--output=iceberg:lake.events",
+            "--warehouse=" + dir.resolve("warehouse"),
+            "--compact",
+            "--expireSnapshotsOlderThan=PT0S",
+            "--removeOrphans",
+            "--orphanAge=PT0S"));
+    assertThat(events(), equalTo(expected("1@3", "2@4", "3@2")));
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
@@ -40,7 +41,8 @@ public final class IcebergMaintenance {
   /**
    * Rewrites, partition by partition, the data files smaller than {@code targetBytes / 2} into
    * files of about {@code targetBytes}: one {@code RewriteFiles} commit per partition that has two
-   * or more small files. The rows are the same before and after.
+   * or more small files. The rows are the same before and after. Files that delete files apply to
+   * are not rewritten.
    *
    * @return per partition rewritten, {@code "<n> files -> <m> files"}
    */
@@ -55,7 +57,11 @@ public final class IcebergMaintenance {
     try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
-        if (file.fileSizeInBytes() < targetBytes / 2 && file.specId() == spec.specId()) {
+        // A file that delete files apply to (a merged table's replaced rows) is left as it is:
+        // rewritten without them, its deleted rows would come back under a newer sequence number.
+        if (file.fileSizeInBytes() < targetBytes / 2
+            && file.specId() == spec.specId()
+            && task.deletes().isEmpty()) {
           small
               .computeIfAbsent(spec.partitionToPath(file.partition()), k -> new ArrayList<>())
               .add(file);
@@ -171,6 +177,15 @@ public final class IcebergMaintenance {
       for (ManifestFile manifest : snapshot.dataManifests(table.io())) {
         try (ManifestReader<DataFile> files = ManifestFiles.read(manifest, table.io())) {
           for (DataFile file : files) {
+            referenced.add(normalize(file.location()));
+          }
+        }
+      }
+      // A merged table's equality delete files live beside its data files: referenced, too.
+      for (ManifestFile manifest : snapshot.deleteManifests(table.io())) {
+        try (ManifestReader<DeleteFile> files =
+            ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+          for (DeleteFile file : files) {
             referenced.add(normalize(file.location()));
           }
         }
