@@ -166,6 +166,51 @@ class FlinkPortabilityTest extends LauncherCalls {
     }
   }
 
+  /** kafka-to-lake, appended and merged by key: the same table rows whichever runner ran it. */
+  @Test
+  void kafkaToLakeBoundedFillsTheSameIcebergTablesOnEveryRunner() throws Exception {
+    String topic = SharedSandbox.newTopic("portable-lake", 2);
+    SharedSandbox.produce(
+        topic, 0, json(1, 1, "1.00", "NEW"), json(1, 3, "3.00", "SHIPPED"), utf8("{bad"));
+    SharedSandbox.produce(topic, 1, json(1, 2, "2.00", "PAID"), json(2, 1, "5.00", "NEW"));
+    Map<String, String[]> runners = new LinkedHashMap<>();
+    runners.put("direct", new String[0]);
+    runners.putAll(flinkRunners());
+    for (Map.Entry<String, String[]> runner : runners.entrySet()) {
+      String name = runner.getKey();
+      for (String mode : List.of("log", "merged")) {
+        String[] args = {
+          "kafka-to-lake",
+          "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+          "--topic=" + topic,
+          "--bounded",
+          "--output=iceberg:lake.events_" + mode + "_" + name,
+          "--warehouse=" + dir.resolve("warehouse"),
+          "--eventTimeField=created_at",
+          "--runReport=" + dir.resolve(name + "-" + mode + "-report.json"),
+          "--deadLetter=file:" + dir.resolve("dlq-" + mode + "-" + name)
+        };
+        assertOk(
+            run(
+                with(
+                    mode.equals("merged") ? with(args, "--keyFields=order_id") : args,
+                    runner.getValue())));
+        assertBalanced(dir.resolve(name + "-" + mode + "-report.json"));
+        assertThat(name, deadLetters(dir.resolve("dlq-" + mode + "-" + name)).size(), is(1));
+      }
+    }
+    assertThat(icebergRows("lake.events_log_direct").size(), is(4));
+    assertThat(icebergRows("lake.events_merged_direct").size(), is(2));
+    for (String name : flinkRunners().keySet()) {
+      for (String mode : List.of("log", "merged")) {
+        assertThat(
+            name,
+            icebergRows("lake.events_" + mode + "_" + name),
+            equalTo(icebergRows("lake.events_" + mode + "_direct")));
+      }
+    }
+  }
+
   @Test
   void kafkaToJdbcBoundedFillsTheSameTableOnEveryRunner() throws Exception {
     String topic = SharedSandbox.newTopic("portable", 2);

@@ -1,13 +1,24 @@
 package dev.sluice.tests;
 
+import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.runners.sandbox.FlinkCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +66,67 @@ class FlinkStreamingTest extends LauncherCalls {
     assertThat(
         cluster.jobs().stream().filter(j -> j[0].equals(job)).findFirst().orElseThrow()[1],
         is("CANCELED"));
+  }
+
+  /**
+   * kafka-to-lake streaming on the cluster with checkpointing on: each commit interval's events
+   * reach the Iceberg table once, the group's offsets follow the table commits, and the job cancels
+   * cleanly.
+   */
+  @Test
+  void streamsIntoAnIcebergTableAndCommitsOffsetsAfterTheTable() throws Exception {
+    FlinkCluster cluster = SharedFlinkCluster.get();
+    String topic = SharedSandbox.newTopic("flink-lake", 2);
+    String job =
+        submitDetached(
+            "kafka-to-lake",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--consumerGroup=flink-lake",
+            "--output=iceberg:lake.flink_events",
+            "--warehouse=" + dir.resolve("warehouse"),
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--commitInterval=PT2S",
+            "--checkpointingInterval=1000");
+    try {
+      SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+      SharedSandbox.produce(topic, 1, utf8("{oops"), json(3, 1, "3.00", "NEW"));
+      assertThat(
+          StreamingOrders.await(() -> ids(), List.of(1L, 2L, 3L)), equalTo(List.of(1L, 2L, 3L)));
+      assertThat(
+          StreamingOrders.await(
+              () -> SharedSandbox.committedOffsets(topic, "flink-lake"), Map.of(0, 2L, 1, 2L)),
+          equalTo(Map.of(0, 2L, 1, 2L)));
+      SharedSandbox.produce(topic, 0, json(4, 1, "4.00", "NEW"));
+      assertThat(
+          StreamingOrders.await(() -> ids(), List.of(1L, 2L, 3L, 4L)),
+          equalTo(List.of(1L, 2L, 3L, 4L)));
+    } finally {
+      cluster.cancel(job);
+    }
+  }
+
+  /** The order ids in the table, sorted (none while it cannot be read yet). */
+  private List<Long> ids() {
+    try {
+      return new IcebergCatalog(
+              "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
+              dir.resolve("warehouse").toString(),
+              null,
+              null)
+          .using(
+              c -> {
+                List<Long> ids = new ArrayList<>();
+                try (CloseableIterable<Record> rows =
+                    IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.flink_events")))
+                        .build()) {
+                  rows.forEach(r -> ids.add((Long) r.getField("order_id")));
+                }
+                ids.sort(null);
+                return ids;
+              });
+    } catch (Exception e) {
+      return List.of();
+    }
   }
 }
