@@ -277,14 +277,25 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     JdbcConnection connection =
         JdbcConnection.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword())
             .allowingCleartextPassword(options.getAllowCleartextPassword());
-    List<String> keys =
-        options.getKeyFields() != null
-            ? options.getKeyFields().stream().map(String::strip).toList()
-            : primaryKey(connection, options.getTable());
     boolean bounded = replay != null || options.getBounded();
     ReadWindow window = ReadWindow.of(options);
     Long startReadTime = window.start();
     Long stopReadTime = window.stop();
+    WriteSettings write =
+        new WriteSettings(
+            options.getBatchSize(),
+            options.getMaxRetries(),
+            options.getWriteMethod() == WriteMethod.copy);
+    if (options.getEventTimeField() != null) {
+      EventTimeFromField.of(schema, options.getEventTimeField());
+    }
+    Rules rules = Rules.load(options, schema, pipeline, new JdbcReferenceLookup(connection));
+    Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
+    // The database is asked once the options and files are checked.
+    List<String> keys =
+        options.getKeyFields() != null
+            ? options.getKeyFields().stream().map(String::strip).toList()
+            : primaryKey(connection, options.getTable());
     UpsertSql statements =
         UpsertSql.of(
             options.getTable(),
@@ -300,16 +311,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       statements = statements.withDeletedKeys(deletedKeys);
       checkDeletedKeys(connection, statements);
     }
-    WriteSettings write =
-        new WriteSettings(
-            options.getBatchSize(),
-            options.getMaxRetries(),
-            options.getWriteMethod() == WriteMethod.copy);
-    if (options.getEventTimeField() != null) {
-      EventTimeFromField.of(schema, options.getEventTimeField());
-    }
-    Rules rules = Rules.load(options, schema, pipeline, new JdbcReferenceLookup(connection));
-    Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
     checkTable(connection, options.getTable(), schema, keys);
     KafkaTopic kafka =
         new KafkaTopic(
