@@ -72,6 +72,7 @@ public final class BenchChild {
     long start = System.nanoTime();
     switch (scenario) {
       case KAFKA_TO_JDBC_DIRECT, KAFKA_TO_JDBC_FLINK -> kafkaToJdbc(scenario, p);
+      case KAFKA_TO_LAKE_FLINK -> kafkaToLake(p);
       case SINK_SLUICE -> sinkSluice(orders, n, p);
       case SINK_LOOP -> sinkLoop(orders, n, p);
       case SINK_COPY -> sinkCopy(orders, n, p);
@@ -112,6 +113,24 @@ public final class BenchChild {
     if (scenario == Scenario.KAFKA_TO_JDBC_FLINK) {
       args.addAll(List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
     }
+    args.addAll(extra(p));
+    launch(args);
+  }
+
+  private static void kafkaToLake(Map<String, String> p) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "kafka-to-lake",
+                "--bounded",
+                "--bootstrapServers=" + p.get("bootstrapServers"),
+                "--topic=" + p.get("topic"),
+                "--output=iceberg:" + LakeCount.TABLE,
+                "--warehouse=" + p.get("work") + "/warehouse",
+                "--deadLetter=file:" + p.get("work") + "/dlq",
+                "--runReport=" + p.get("work") + "/run-report.json",
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]"));
     args.addAll(extra(p));
     launch(args);
   }

@@ -203,7 +203,8 @@ public final class BenchCommand {
           out.printf("%-22s N=%,d ... ", scenario.id(), n);
           // How long after the child JVM starts the first row is in the table (kafka-to-jdbc).
           String watched =
-              scenario.group.equals("kafka-to-jdbc") || scenario.group.equals("peer")
+              (scenario.group.equals("kafka-to-jdbc") && scenario != Scenario.KAFKA_TO_LAKE_FLINK)
+                      || scenario.group.equals("peer")
                   ? table
                   : null;
           Map<String, Object> result;
@@ -226,7 +227,9 @@ public final class BenchCommand {
             continue;
           }
           long rows =
-              scenario == Scenario.FILES_TO_ICEBERG_DIRECT || scenario == Scenario.ICEBERG_LOOP
+              scenario == Scenario.FILES_TO_ICEBERG_DIRECT
+                      || scenario == Scenario.ICEBERG_LOOP
+                      || scenario == Scenario.KAFKA_TO_LAKE_FLINK
                   ? LakeCount.icebergRows(work)
                   : scenario.group.equals("files-to-lake")
                       ? LakeCount.count(work.resolve("lake"))

@@ -92,6 +92,16 @@ final class BenchReport {
       }
       Double iceberg = seconds(Scenario.FILES_TO_ICEBERG_DIRECT, n);
       Double icebergLoop = seconds(Scenario.ICEBERG_LOOP, n);
+      Double kafkaToLake = seconds(Scenario.KAFKA_TO_LAKE_FLINK, n);
+      if (kafkaToLake != null && icebergLoop != null) {
+        add(
+            ratios,
+            n,
+            "kafka-to-lake-flink speed / iceberg-loop speed",
+            icebergLoop / kafkaToLake,
+            judged ? 0.4 : null,
+            ">=");
+      }
       if (iceberg != null && icebergLoop != null) {
         add(
             ratios,

@@ -6,6 +6,9 @@ import java.util.Locale;
 public enum Scenario {
   KAFKA_TO_JDBC_DIRECT("kafka-to-jdbc", "kafka-to-jdbc --bounded on the Direct runner, end to end"),
   KAFKA_TO_JDBC_FLINK("kafka-to-jdbc", "kafka-to-jdbc --bounded on Flink [local], end to end"),
+  KAFKA_TO_LAKE_FLINK(
+      "kafka-to-jdbc",
+      "kafka-to-lake --bounded on Flink [local] into an Iceberg table (embedded catalog), appended"),
   SINK_SLUICE("jdbc sink", "Sluice's JdbcUpsert alone (Direct runner), generated rows"),
   SINK_LOOP("jdbc sink", "plain pgjdbc batched upsert loop: batch 1000, commit per batch"),
   SINK_COPY("jdbc sink", "plain COPY into an unlogged staging table, then INSERT ... ON CONFLICT"),
