@@ -13,6 +13,7 @@ import dev.sluice.pipelines.kafkatolake.KafkaToLakeOptions;
 import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.schemas.DeadLetter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,6 +201,44 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
             "--removeOrphans",
             "--orphanAge=PT0S"));
     assertThat(events(), equalTo(expected("1@3", "2@4", "3@2")));
+  }
+
+  /** Dead letters replayed after a rules change land in the table once, in one commit. */
+  @Test
+  void replayedDeadLettersAreAppendedOnce() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake-replay", 1);
+    SharedSandbox.produce(topic, 0, json(1, 1, "19.99", "NEW"), json(2, 1, "250.00", "NEW"));
+    Path strict =
+        Files.writeString(
+            dir.resolve("strict.yaml"),
+            "dataset: orders\nrecord_rules:\n  - {rule: range, field: amount, max: 100}\n");
+    Path relaxed =
+        Files.writeString(
+            dir.resolve("relaxed.yaml"),
+            "dataset: orders\nrecord_rules:\n  - {rule: range, field: amount, max: 1000}\n");
+    List<String> load = new ArrayList<>(List.of(bounded(topic, "lake-replay")));
+    load.add("--rules=" + strict);
+    assertOk(run(load.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@1")));
+    assertThat(LakeFiles.readDeadLetters(dir.resolve("dlq")).size(), is(1));
+
+    List<String> replay =
+        new ArrayList<>(
+            List.of(
+                "replay",
+                "--from=file:" + dir.resolve("dlq"),
+                "--pipeline=kafka-to-lake",
+                "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+                "--topic=" + topic,
+                "--output=iceberg:lake.events",
+                "--warehouse=" + dir.resolve("warehouse"),
+                "--deadLetter=file:" + dir.resolve("dlq"),
+                "--rules=" + relaxed));
+    assertOk(run(replay.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@1", "2@1")));
+    // Replayed once: a second replay selects nothing, and the table keeps one copy.
+    assertOk(run(replay.toArray(String[]::new)));
+    assertThat(events(), equalTo(expected("1@1", "2@1")));
   }
 
   @Test
