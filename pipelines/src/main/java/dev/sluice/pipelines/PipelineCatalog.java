@@ -1,6 +1,7 @@
 package dev.sluice.pipelines;
 
 import dev.sluice.pipelines.cdctojdbc.CdcToJdbc;
+import dev.sluice.pipelines.cdctolake.CdcToLake;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
@@ -21,6 +22,7 @@ public final class PipelineCatalog {
     add(new CdcToJdbc());
     add(new JdbcToLake());
     add(new KafkaToLake());
+    add(new CdcToLake());
   }
 
   private PipelineCatalog() {}

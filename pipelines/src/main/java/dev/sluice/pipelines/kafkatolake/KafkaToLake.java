@@ -103,6 +103,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
    * @param commitInterval a streaming run's time between table commits
    * @param deadLetters the checked dead-letter sink, named after the run's input
    * @param runId the run's id, for progress lines
+   * @param pipeline the pipeline's name (kafka-to-lake or cdc-to-lake)
    */
   public record Plan(
       RunPlan run,
@@ -116,7 +117,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       @Nullable String eventTimeField,
       Duration commitInterval,
       DeadLetterSink deadLetters,
-      String runId)
+      String runId,
+      String pipeline)
       implements SluicePipeline.Plan {
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
     public @Nullable Replay replay() {
@@ -166,18 +168,41 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
   }
 
   private Plan plan(KafkaToLakeOptions options, @Nullable Replay replay) {
-    Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     InputFormat format =
         options.getFormat() == null ? InputFormat.JSONL : options.getFormat().input();
     if (format == InputFormat.CSV) {
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
     }
+    return planEvents(
+        options,
+        replay,
+        new Parse.Records(options.getFormat(), null, options.getWriterSchemaVersion()),
+        format,
+        SchemaChoice.of(options.getSchema(), options.getSchemaFile()),
+        options.getVersionField(),
+        NAME);
+  }
+
+  /**
+   * The plan of a run of {@code pipeline} that writes Kafka events into an Iceberg table: parsed by
+   * {@code parse} into {@code schema}, appended, or merged by key and {@code versionField}.
+   */
+  public static Plan planEvents(
+      LakeEventsOptions options,
+      @Nullable Replay replay,
+      Parse parse,
+      InputFormat format,
+      Schema schema,
+      String versionField,
+      String pipeline) {
     if (!options.getOutput().startsWith("iceberg:")) {
       throw new IllegalArgumentException(
           "--output must name an Iceberg table, iceberg:<namespace>.<table>, but was '"
               + options.getOutput()
-              + "' (kafka-to-lake writes tables only)");
+              + "' ("
+              + pipeline
+              + " writes tables only)");
     }
     if (options.getEventTimeField() != null) {
       EventTimeFromField.of(schema, options.getEventTimeField());
@@ -208,7 +233,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       throw new IllegalStateException(
           "cannot read the offsets table " + table.name() + " holds: " + e.getMessage(), e);
     }
-    Rules rules = Rules.load(options, schema, NAME);
+    Rules rules = Rules.load(options, schema, pipeline);
     Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
 
     KafkaOffsets offsets =
@@ -244,7 +269,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         options.getKeyFields() == null
             ? List.of()
             : options.getKeyFields().stream().map(String::strip).toList();
-    checkKeys(schema, keys, options.getVersionField());
+    checkKeys(schema, keys, versionField);
     Sink sink;
     if (bounded) {
       String staging = table.home() + "/pending-" + UUID.randomUUID();
@@ -260,8 +285,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                       table.name(),
                       table.schemaJson(),
                       keys,
-                      options.getVersionField(),
-                      NAME,
+                      versionField,
+                      pipeline,
                       stem,
                       staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST));
       Map<String, String> summary = new LinkedHashMap<>();
@@ -274,7 +299,14 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       run =
           table
               .withCommit(
-                  run, NAME, staging, List.of(), tag, rules != null && rules.gates(), null, summary)
+                  run,
+                  pipeline,
+                  staging,
+                  List.of(),
+                  tag,
+                  rules != null && rules.gates(),
+                  null,
+                  summary)
               .withCleanup(new Steps.DiscardStaging(staging));
       // The group's offsets move only once the table holds what was read before them, and up
       // to the table's on partitions this run had nothing to read.
@@ -297,7 +329,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
               kafka.topic(),
               offsetsKey,
               new GroupOffsets(kafka.bootstrapServers(), kafka.properties(), group, kafka.topic()));
-      LakeTarget lake = table.streamingEvents(NAME, stem, positions);
+      LakeTarget lake = table.streamingEvents(pipeline, stem, positions);
       sink =
           keys.isEmpty()
               ? new Sink.Append(lake)
@@ -308,8 +340,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                       table.name(),
                       table.schemaJson(),
                       keys,
-                      options.getVersionField(),
-                      NAME,
+                      versionField,
+                      pipeline,
                       stem,
                       Map.of(
                           "sluice.inputs",
@@ -338,7 +370,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     return new Plan(
         run,
         schema,
-        new Parse.Records(options.getFormat(), null, options.getWriterSchemaVersion()),
+        parse,
         format,
         kafka,
         read,
@@ -347,7 +379,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         options.getEventTimeField(),
         commitInterval,
         deadLetterSink,
-        UUID.randomUUID().toString());
+        UUID.randomUUID().toString(),
+        pipeline);
   }
 
   /** Merge keys and the version field must be fields of the contract, the version a number. */
@@ -387,21 +420,21 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     DeadLetterRouting.Collector deadLetters =
         DeadLetterRouting.register(
             pipeline,
-            Accounting.of(NAME),
+            Accounting.of(plan.pipeline()),
             replay == null
                 ? plan.deadLetters().writer()
                 : replay.deadLetters(plan.deadLetters().writer()));
     PCollection<Traced<GenericRecord>> records =
         KafkaToJdbc.records(
             pipeline,
-            replay != null ? replay.read(NAME) : source(plan),
+            replay != null ? replay.read(plan.pipeline()) : source(plan),
             plan.schema(),
             plan.parse(),
             plan.format(),
             plan.rules(),
             plan.eventTimeField(),
             !plan.run().bounded(),
-            NAME,
+            plan.pipeline(),
             deadLetters);
     if (!plan.run().bounded()) {
       // One commit per interval after a pane's first record, in processing time: no record is
@@ -418,11 +451,12 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                   .discardingFiredPanes());
     }
     if (replay != null && replay.dryRun()) {
-      records.apply("WriteLake", Replay.dryWrite(NAME));
+      records.apply("WriteLake", Replay.dryWrite(plan.pipeline()));
     } else if (plan.sink() instanceof Sink.Merge merge) {
       records.apply("MergeLake", merge.write());
     } else {
-      records.apply("WriteLake", plan.sink().lake().transform(plan.schema(), NAME, null));
+      records.apply(
+          "WriteLake", plan.sink().lake().transform(plan.schema(), plan.pipeline(), null));
     }
     deadLetters.close();
   }
@@ -430,7 +464,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
   /** The plan's read of the topic. */
   static KafkaSource source(Plan plan) {
     KafkaSource source =
-        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), NAME)
+        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.pipeline())
             .withConsumerGroup(plan.kafka().consumerGroup())
             .withProperties(plan.kafka().properties())
             .withProgressOf(plan.runId())
