@@ -118,20 +118,17 @@ public final class MergeIcebergRows
       String pipeline,
       String stem,
       String listIn) {
-    checkArgument(!keyFields.isEmpty(), "a merge needs key fields");
-    return new MergeIcebergRows(
-        new Spec(
-            catalog,
-            table,
-            schemaJson,
-            List.copyOf(keyFields),
-            versionField,
-            pipeline,
-            stem,
-            UUID.randomUUID().toString().replace("-", "").substring(0, 12),
-            listIn,
-            new LinkedHashMap<>(),
-            null));
+    return create(
+        catalog,
+        table,
+        schemaJson,
+        keyFields,
+        versionField,
+        pipeline,
+        stem,
+        listIn,
+        Map.of(),
+        null);
   }
 
   /**
@@ -148,6 +145,30 @@ public final class MergeIcebergRows
       String stem,
       Map<String, String> summary,
       @Nullable WriteIcebergWindows.Positions positions) {
+    return create(
+        catalog,
+        table,
+        schemaJson,
+        keyFields,
+        versionField,
+        pipeline,
+        stem,
+        null,
+        summary,
+        positions);
+  }
+
+  private static MergeIcebergRows create(
+      IcebergCatalog catalog,
+      String table,
+      @Nullable String schemaJson,
+      List<String> keyFields,
+      String versionField,
+      String pipeline,
+      String stem,
+      @Nullable String listIn,
+      Map<String, String> summary,
+      @Nullable WriteIcebergWindows.Positions positions) {
     checkArgument(!keyFields.isEmpty(), "a merge needs key fields");
     return new MergeIcebergRows(
         new Spec(
@@ -159,7 +180,7 @@ public final class MergeIcebergRows
             pipeline,
             stem,
             UUID.randomUUID().toString().replace("-", "").substring(0, 12),
-            null,
+            listIn,
             new LinkedHashMap<>(summary),
             positions));
   }

@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.cdctojdbc;
 
 import dev.sluice.pipelines.kafkatojdbc.KafkaTableOptions;
+import dev.sluice.pipelines.options.ChangeEventOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -10,26 +11,7 @@ import org.apache.beam.sdk.options.Description;
  * built from the same transforms), and how its Debezium change events are ordered and applied.
  * kafka-to-jdbc's value encoding and version field do not apply, and are not options here.
  */
-public interface CdcToJdbcOptions extends KafkaTableOptions {
-  @Description(
-      "Where each change event's source position is, a dotted path into the event: a row is"
-          + " only changed by an event of a newer position (PostgreSQL: source.lsn)")
-  @Default.String("source.lsn")
-  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$")
-  String getPositionField();
-
-  void setPositionField(String value);
-
-  @Description(
-      "How decimals come in events without the JSON converter's schema, as Debezium's"
-          + " decimal.handling.mode: precise (base64 bytes of the unscaled value, the scale from"
-          + " --schema) or string; events with the schema say it themselves")
-  @Default.String("precise")
-  @OptionPattern("^(precise|string)$")
-  String getDecimalHandling();
-
-  void setDecimalHandling(String value);
-
+public interface CdcToJdbcOptions extends KafkaTableOptions, ChangeEventOptions {
   @Description(
       "soft: a delete marks the row _cdc_deleted and keeps it; hard (bounded runs): the rows a"
           + " run marked deleted are moved into --deletedKeysTable (key and position) once it"

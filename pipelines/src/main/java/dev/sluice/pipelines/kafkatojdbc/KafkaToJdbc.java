@@ -157,7 +157,36 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       String topic,
       @Nullable String consumerGroup,
       KafkaClientProperties properties)
-      implements Serializable {}
+      implements Serializable {
+    /** The read of this topic that {@code read} plans (the stream, or its planned offsets). */
+    public KafkaSource source(Read read, String runId, String pipeline) {
+      KafkaSource source =
+          KafkaSource.of(bootstrapServers, topic, pipeline)
+              .withConsumerGroup(consumerGroup)
+              .withProperties(properties)
+              .withProgressOf(runId);
+      return read instanceof Read.Bounded bounded
+          ? source.withChunkRecords(bounded.chunkRecords()).withOffsets(bounded.offsets())
+          : source;
+    }
+
+    /** What the run reads, for lineage: the topic, or the store of the dead letters replayed. */
+    public LineageDataset lineage(Read read, Schema schema) {
+      return read instanceof Read.Replayed replayed
+          ? replayed.replay().store().lineageDataset()
+          : LineageDataset.kafka(bootstrapServers, topic, schema.toString());
+    }
+
+    /** The consumer group's lag for /metrics, when the run reads the topic under a group. */
+    public Optional<ConsumerLag> lag(Read read) {
+      if (read instanceof Read.Replayed || consumerGroup == null) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new ConsumerLag(
+              topic, () -> KafkaOffsets.lag(bootstrapServers, properties, topic, consumerGroup)));
+    }
+  }
 
   /** How rows are written: rows per batch, retries of a batch, and COPY or INSERT. */
   public record WriteSettings(int batchSize, int maxRetries, boolean copy)
@@ -414,28 +443,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public List<LineageDataset> lineageInputs(Plan plan) {
-    return List.of(
-        plan.replay() != null
-            ? plan.replay().store().lineageDataset()
-            : LineageDataset.kafka(
-                plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.schema().toString()));
+    return List.of(plan.kafka().lineage(plan.read(), plan.schema()));
   }
 
   @Override
   public Optional<ConsumerLag> consumerLag(Plan plan) {
-    KafkaTopic kafka = plan.kafka();
-    if (plan.replay() != null || kafka.consumerGroup() == null) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new ConsumerLag(
-            kafka.topic(),
-            () ->
-                KafkaOffsets.lag(
-                    kafka.bootstrapServers(),
-                    kafka.properties(),
-                    kafka.topic(),
-                    kafka.consumerGroup())));
+    return plan.kafka().lag(plan.read());
   }
 
   @Override
@@ -447,14 +460,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   /** The plan's read of the topic. */
   static KafkaSource source(Plan plan) {
-    KafkaSource source =
-        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.pipeline())
-            .withConsumerGroup(plan.kafka().consumerGroup())
-            .withProperties(plan.kafka().properties())
-            .withProgressOf(plan.runId());
-    return plan.read() instanceof Read.Bounded bounded
-        ? source.withChunkRecords(bounded.chunkRecords()).withOffsets(bounded.offsets())
-        : source;
+    return plan.kafka().source(plan.read(), plan.runId(), plan.pipeline());
   }
 
   /** The plan's write into the table (or its staging table). */

@@ -461,26 +461,16 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     deadLetters.close();
   }
 
-  /** The plan's read of the topic. */
+  /** The plan's read of the topic; the group's offsets are committed after the table's. */
   static KafkaSource source(Plan plan) {
-    KafkaSource source =
-        KafkaSource.of(plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.pipeline())
-            .withConsumerGroup(plan.kafka().consumerGroup())
-            .withProperties(plan.kafka().properties())
-            .withProgressOf(plan.runId())
-            .withOffsetsCommittedBySink();
-    return plan.read() instanceof Read.Bounded bounded
-        ? source.withChunkRecords(bounded.chunkRecords()).withOffsets(bounded.offsets())
-        : source;
+    return plan.kafka()
+        .source(plan.read(), plan.runId(), plan.pipeline())
+        .withOffsetsCommittedBySink();
   }
 
   @Override
   public List<LineageDataset> lineageInputs(Plan plan) {
-    return List.of(
-        plan.replay() != null
-            ? plan.replay().store().lineageDataset()
-            : LineageDataset.kafka(
-                plan.kafka().bootstrapServers(), plan.kafka().topic(), plan.schema().toString()));
+    return List.of(plan.kafka().lineage(plan.read(), plan.schema()));
   }
 
   @Override
@@ -496,18 +486,6 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
 
   @Override
   public Optional<ConsumerLag> consumerLag(Plan plan) {
-    KafkaTopic kafka = plan.kafka();
-    if (plan.replay() != null || kafka.consumerGroup() == null) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new ConsumerLag(
-            kafka.topic(),
-            () ->
-                KafkaOffsets.lag(
-                    kafka.bootstrapServers(),
-                    kafka.properties(),
-                    kafka.topic(),
-                    kafka.consumerGroup())));
+    return plan.kafka().lag(plan.read());
   }
 }
