@@ -81,6 +81,7 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
           equalTo("kafka:" + topic + "/0@" + ORDERS + ",kafka:" + topic + "/1@" + ORDERS));
     } finally {
       cluster.cancel(job);
+      cluster.restartTaskManagers();
     }
   }
 
@@ -129,6 +130,7 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
       assertThat(ids.get(ids.size() - 1), is((long) 2 * ORDERS));
     } finally {
       cluster.cancel(job);
+      cluster.restartTaskManagers();
     }
   }
 

@@ -102,18 +102,11 @@ public final class FlinkCluster implements AutoCloseable {
               "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
               dir.resolve("jobmanager.log"),
               "-D" + PROMETHEUS_PORT + "=" + prometheusPorts.get(0)));
+      cluster.classpath = classpath;
+      cluster.conf = conf;
       for (int i = 0; i < taskManagers; i++) {
-        // Each TaskManager on a port of its own: its id ("localhost:<port>-...") says which it is.
-        processes.add(
-            start(
-                classpath,
-                conf,
-                "GET_TM_RESOURCE_PARAMS",
-                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-                dir.resolve("taskmanager-" + i + ".log"),
-                "-Dtaskmanager.rpc.port=" + (tmRpcLow + i),
-                "-D" + PROMETHEUS_PORT + "=" + prometheusPorts.get(i + 1)));
         cluster.taskManagerPorts.add(tmRpcLow + i);
+        processes.add(cluster.startTaskManager(i));
       }
       cluster.awaitTaskManagers(taskManagers);
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -195,7 +188,7 @@ public final class FlinkCluster implements AutoCloseable {
     }
     command.addAll(Arrays.asList(properties));
     return new ProcessBuilder(command)
-        .redirectOutput(log.toFile())
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .redirectErrorStream(true)
         .start();
   }
@@ -251,6 +244,34 @@ public final class FlinkCluster implements AutoCloseable {
             + STARTUP.toSeconds()
             + " s; logs in "
             + dir);
+  }
+
+  private String classpath;
+  private Path conf;
+
+  /** TaskManager {@code i}, on a port of its own: its id ("localhost:<port>-...") says which. */
+  private Process startTaskManager(int i) throws IOException, InterruptedException {
+    return start(
+        classpath,
+        conf,
+        "GET_TM_RESOURCE_PARAMS",
+        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+        dir.resolve("taskmanager-" + i + ".log"),
+        "-Dtaskmanager.rpc.port=" + taskManagerPorts.get(i),
+        "-D" + PROMETHEUS_PORT + "=" + prometheusPorts.get(i + 1));
+  }
+
+  /**
+   * Starts again the TaskManagers a fault test killed, and waits until the JobManager counts them
+   * all: the cluster is whole for the next test.
+   */
+  public void restartTaskManagers() throws IOException, InterruptedException {
+    for (int i = 0; i < taskManagerPorts.size(); i++) {
+      if (!processes.get(1 + i).isAlive()) {
+        processes.set(1 + i, startTaskManager(i));
+      }
+    }
+    awaitTaskManagers(taskManagerPorts.size());
   }
 
   /**
