@@ -235,13 +235,14 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   /**
    * cdc-to-lake's arguments: the captured topic into Iceberg table {@code table}, merged by key.
    */
-  private String[] lakeArgs(String table, String group, Path out, String... more) {
+  private String[] lakeArgs(
+      String topicName, String table, String group, Path out, String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
                 "cdc-to-lake",
                 "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-                "--topic=" + topic,
+                "--topic=" + topicName,
                 "--consumerGroup=" + group,
                 "--bounded",
                 "--keyFields=order_id",
@@ -315,7 +316,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   @Order(2)
   void cdcToLakeLeavesTheIcebergTableEqualToTheSourceAndAReReadChangesNothing() throws Exception {
     String table = "cdc_" + suffix;
-    assertOk(run(lakeArgs(table, "cdc-lake-" + suffix, dir.resolve("lake-first"))));
+    assertOk(run(lakeArgs(topic, table, "cdc-lake-" + suffix, dir.resolve("lake-first"))));
     long[] first = lakeIntoPostgres(table, "cdc_lake_first_" + suffix);
     assertThat(rows("cdc_lake_first_" + suffix, false), equalTo(rows(source, false)));
     assertThat(first[0], is(SharedSandbox.count("SELECT count(*) FROM " + source)));
@@ -325,6 +326,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     assertOk(
         run(
             lakeArgs(
+                topic,
                 table,
                 "cdc-lake-again-" + suffix,
                 dir.resolve("lake-again"),
@@ -440,6 +442,14 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
             List.of(
                 "kafka:" + shuffled + "/0@" + (events.size() - half) + " parse",
                 "kafka:" + shuffled + "/1@" + half + " schema")));
+
+    // cdc-to-lake on the same shuffled events, bad ones included, converges to the same rows.
+    String lake = "cdc_shuffled_" + suffix;
+    assertOk(
+        run(lakeArgs(shuffled, lake, "cdc-lake-shuffled-" + suffix, dir.resolve("lake-shuffled"))));
+    lakeIntoPostgres(lake, "cdc_lake_shuffled_" + suffix);
+    assertThat(rows("cdc_lake_shuffled_" + suffix, false), equalTo(rows(source, false)));
+    assertBalanced(dir.resolve("lake-shuffled/report.json"));
   }
 
   @Test
