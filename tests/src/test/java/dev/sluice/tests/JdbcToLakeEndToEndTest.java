@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.startsWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.runners.Launcher;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -29,6 +30,11 @@ import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -195,6 +201,110 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
     }
     inIncrement.sort(null);
     assertThat(inIncrement, equalTo(List.of(1L, 3L)));
+  }
+
+  /** The table's rows as {@code id=v}, sorted, at the current snapshot or at {@code snapshot}. */
+  private List<String> icebergRows(String table, Long snapshot) throws Exception {
+    return new IcebergCatalog(
+            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
+            dir.resolve("warehouse").toString(),
+            null,
+            null)
+        .using(
+            c -> {
+              Table loaded = c.loadTable(TableIdentifier.parse(table));
+              IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(loaded);
+              if (snapshot != null) {
+                scan = scan.useSnapshot(snapshot);
+              }
+              List<String> rows = new ArrayList<>();
+              try (CloseableIterable<Record> all = scan.build()) {
+                all.forEach(r -> rows.add(r.getField("id") + "=" + r.getField("v")));
+              }
+              rows.sort(null);
+              return rows;
+            });
+  }
+
+  private long currentSnapshot(String table) throws Exception {
+    return new IcebergCatalog(
+            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
+            dir.resolve("warehouse").toString(),
+            null,
+            null)
+        .using(c -> c.loadTable(TableIdentifier.parse(table)).currentSnapshot().snapshotId());
+  }
+
+  private static List<String> sourceRows(String table) throws Exception {
+    String text =
+        SharedSandbox.text(
+            "SELECT string_agg(id || '=' || v, ',' ORDER BY id || '=' || v) FROM " + table);
+    List<String> rows = new ArrayList<>(text == null ? List.of() : List.of(text.split(",")));
+    rows.sort(null);
+    return rows;
+  }
+
+  /**
+   * Into an Iceberg table, merged by the source's primary key: an initial export, then updates and
+   * inserts in the source and an incremental run leave the table equal to the source; the previous
+   * snapshot still shows the earlier state; --fullRefresh after deletes in the source removes them.
+   * The watermark lives in the table's commits (no state table row is written).
+   */
+  @Test
+  void intoAnIcebergTableIncrementsMergeByKeyAndAFullRefreshAppliesDeletes() throws Exception {
+    String table = "export_merge";
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " SELECT g, 'v' || g, timestamptz '2026-11-25 00:00:00+00' + g * interval '1 hour'"
+            + " FROM generate_series(1, 20) g");
+    String[] iceberg = {
+      "--watermarkColumn=updated_at",
+      "--exportName=merge",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--stateTable=sluice_export_state_unused"
+    };
+    assertOk(run(table, Path.of("iceberg:lake.export_merge"), iceberg));
+    assertThat(icebergRows("lake.export_merge", null), equalTo(sourceRows(table)));
+    long first = currentSnapshot("lake.export_merge");
+    List<String> before = icebergRows("lake.export_merge", null);
+
+    // Updates (a newer updated_at, some into another day) and inserts.
+    SharedSandbox.execute(
+        "UPDATE "
+            + table
+            + " SET v = v || '-b', updated_at = timestamptz '2026-11-27 00:00:00+00' + id * interval"
+            + " '1 minute' WHERE id IN (2, 5, 17)");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " VALUES (21, 'v21', '2026-11-27 12:00:00+00'), (22, 'v22', '2026-11-27 13:00:00+00')");
+    assertOk(run(table, Path.of("iceberg:lake.export_merge"), iceberg));
+    assertThat(icebergRows("lake.export_merge", null), equalTo(sourceRows(table)));
+    assertThat(icebergRows("lake.export_merge", null).size(), is(22));
+    // Time travel: the first export's snapshot shows the earlier state.
+    assertThat(icebergRows("lake.export_merge", first), equalTo(before));
+    // A rerun with nothing changed changes nothing.
+    assertOk(run(table, Path.of("iceberg:lake.export_merge"), iceberg));
+    assertThat(icebergRows("lake.export_merge", null), equalTo(sourceRows(table)));
+
+    // Source deletes apply on --fullRefresh, in one commit.
+    SharedSandbox.execute("DELETE FROM " + table + " WHERE id IN (3, 21)");
+    List<String> full = new ArrayList<>(List.of(iceberg));
+    full.add("--fullRefresh");
+    assertOk(run(table, Path.of("iceberg:lake.export_merge"), full.toArray(String[]::new)));
+    assertThat(icebergRows("lake.export_merge", null), equalTo(sourceRows(table)));
+    assertThat(icebergRows("lake.export_merge", null).size(), is(20));
+    assertThat(
+        SharedSandbox.count(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name ="
+                + " 'sluice_export_state_unused'"),
+        is(0L));
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.sluice.transforms.core.KafkaOrigin;
 import dev.sluice.transforms.core.Traced;
 import java.io.IOException;
 import java.io.Serializable;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -286,7 +287,7 @@ public final class MergeIcebergRows
       // The versions (and partitions) of the rows the table holds for these keys.
       PartitionSpec partitioning = table.spec();
       InternalRecordWrapper wrapper = new InternalRecordWrapper(schema.asStruct());
-      Map<List<Object>, Long> current = new HashMap<>();
+      Map<List<Object>, Object> current = new HashMap<>();
       Map<List<Object>, PartitionKey> where = new HashMap<>();
       if (table.currentSnapshot() != null && !newest.isEmpty()) {
         try (CloseableIterable<Record> rows =
@@ -294,7 +295,7 @@ public final class MergeIcebergRows
           for (Record row : rows) {
             List<Object> key = key(row);
             if (newest.containsKey(key)) {
-              current.merge(key, version(row), Math::max);
+              current.merge(key, version(row), (a, b) -> compare(a, b) >= 0 ? a : b);
               PartitionKey partition = new PartitionKey(partitioning, table.schema());
               partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(row));
               where.put(key, partition);
@@ -304,8 +305,8 @@ public final class MergeIcebergRows
       }
       List<Record> winners = new ArrayList<>();
       for (Map.Entry<List<Object>, Record> entry : newest.entrySet()) {
-        Long held = current.get(entry.getKey());
-        if (held == null || version(entry.getValue()) > held) {
+        boolean held = current.containsKey(entry.getKey());
+        if (!held || compare(version(entry.getValue()), current.get(entry.getKey())) > 0) {
           winners.add(entry.getValue());
         } else {
           accounting.filtered(STALE);
@@ -364,16 +365,27 @@ public final class MergeIcebergRows
       return key;
     }
 
-    private long version(Record record) {
-      Object value = record.getField(spec.versionField());
-      return value == null ? Long.MIN_VALUE : ((Number) value).longValue();
+    /** The record's version: a number, a timestamp or a date (null: older than any). */
+    private @Nullable Object version(Record record) {
+      return record.getField(spec.versionField());
+    }
+
+    /** Orders two versions, null first; numbers by value, others by their natural order. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static int compare(@Nullable Object a, @Nullable Object b) {
+      if (a == null || b == null) {
+        return a == null ? (b == null ? 0 : -1) : 1;
+      }
+      if (a instanceof Number x && b instanceof Number y && !(a instanceof BigDecimal)) {
+        return Long.compare(x.longValue(), y.longValue());
+      }
+      return ((Comparable) a).compareTo(b);
     }
 
     /** Whether {@code a} wins over {@code b}: a newer version, or the same one and a later row. */
     private boolean newer(Record a, Record b) {
-      long va = version(a);
-      long vb = version(b);
-      return va != vb ? va > vb : a.toString().compareTo(b.toString()) >= 0;
+      int c = compare(version(a), version(b));
+      return c != 0 ? c > 0 : a.toString().compareTo(b.toString()) >= 0;
     }
 
     /** Rows whose first key field is one of the keys' (a pre-filter; keys are matched in full). */

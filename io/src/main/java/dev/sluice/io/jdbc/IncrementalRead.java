@@ -32,6 +32,8 @@ import javax.annotation.Nullable;
  * @param state where the committed high-watermark is kept, or null to read everything
  * @param exportName the export's name in {@code state}
  * @param fullRefresh read everything, whatever {@code state} says
+ * @param target the high-watermark the target holds (an Iceberg table's commits), used instead of
+ *     {@code state} when set: {@code Optional.empty()} when it holds none
  */
 public record IncrementalRead(
     @Nullable String table,
@@ -41,8 +43,12 @@ public record IncrementalRead(
     int numPartitions,
     @Nullable ExportState state,
     @Nullable String exportName,
-    boolean fullRefresh)
+    boolean fullRefresh,
+    @Nullable Target target)
     implements Serializable {
+  /** The high-watermark a target keeps itself, or null when it holds none yet. */
+  public record Target(@Nullable String highWatermark) implements Serializable {}
+
   static final Set<String> WATERMARK_TYPES =
       Set.of("timestamptz", "timestamp", "date", "int2", "int4", "int8", "numeric");
   static final Set<String> PARTITION_TYPES =
@@ -51,19 +57,27 @@ public record IncrementalRead(
   /** Reads {@code table} (schema-qualified or not). */
   public static IncrementalRead ofTable(String table) {
     SqlIdentifiers.parts("table", table);
-    return new IncrementalRead(table, null, null, null, 1, null, null, false);
+    return new IncrementalRead(table, null, null, null, 1, null, null, false, null);
   }
 
   /** Reads the rows of one SELECT, checked to be one query. */
   public static IncrementalRead ofQuery(String query) {
     return new IncrementalRead(
-        null, SqlQuery.checkSingleQuery("query", query), null, null, 1, null, null, false);
+        null, SqlQuery.checkSingleQuery("query", query), null, null, 1, null, null, false, null);
   }
 
   public IncrementalRead withWatermarkColumn(String column) {
     SqlIdentifiers.checkPart("watermarkColumn", column, column);
     return new IncrementalRead(
-        table, query, column, partitionColumn, numPartitions, state, exportName, fullRefresh);
+        table,
+        query,
+        column,
+        partitionColumn,
+        numPartitions,
+        state,
+        exportName,
+        fullRefresh,
+        target);
   }
 
   /** Splits the read into {@code partitions} ranges of {@code column} (null: one range). */
@@ -73,14 +87,22 @@ public record IncrementalRead(
     }
     checkArgument(partitions >= 1, "numPartitions must be >= 1, but was %s", partitions);
     return new IncrementalRead(
-        table, query, watermarkColumn, column, partitions, state, exportName, fullRefresh);
+        table, query, watermarkColumn, column, partitions, state, exportName, fullRefresh, target);
   }
 
   /** Reads on from the high-watermark that {@code state} holds for {@code export}. */
   public IncrementalRead withState(ExportState state, String export) {
     checkArgument(export != null && !export.isBlank(), "exportName must be a name");
     return new IncrementalRead(
-        table, query, watermarkColumn, partitionColumn, numPartitions, state, export, fullRefresh);
+        table,
+        query,
+        watermarkColumn,
+        partitionColumn,
+        numPartitions,
+        state,
+        export,
+        fullRefresh,
+        target);
   }
 
   /** Reads every row, whatever was committed before. */
@@ -93,7 +115,26 @@ public record IncrementalRead(
         numPartitions,
         state,
         exportName,
-        fullRefresh);
+        fullRefresh,
+        target);
+  }
+
+  /**
+   * Reads on from the high-watermark the target holds (an Iceberg table's last commit of this
+   * export), not from a state table.
+   */
+  public IncrementalRead withTarget(Target target) {
+    checkArgument(target != null, "target must not be null");
+    return new IncrementalRead(
+        table,
+        query,
+        watermarkColumn,
+        partitionColumn,
+        numPartitions,
+        null,
+        exportName,
+        fullRefresh,
+        target);
   }
 
   /** A range of the read: a predicate with {@code ?} placeholders and their values (as text). */
@@ -194,7 +235,11 @@ public record IncrementalRead(
               + "; it must be a timestamp, date or number");
     }
     String low =
-        fullRefresh || state == null ? null : state.highWatermark(c, exportName).orElse(null);
+        fullRefresh
+            ? null
+            : target != null
+                ? target.highWatermark()
+                : state == null ? null : state.highWatermark(c, exportName).orElse(null);
     String high;
     String w = quote(watermarkColumn);
     try (PreparedStatement s = c.prepareStatement("SELECT max(" + w + ")::text FROM " + relation);

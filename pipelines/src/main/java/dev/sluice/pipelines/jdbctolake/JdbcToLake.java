@@ -2,17 +2,23 @@ package dev.sluice.pipelines.jdbctolake;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.files.LakeNames;
+import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.LocalDirectory;
 import dev.sluice.io.files.WriteLake;
+import dev.sluice.io.iceberg.MergeIcebergRows;
+import dev.sluice.io.iceberg.TableWatermarks;
 import dev.sluice.io.jdbc.ExportState;
 import dev.sluice.io.jdbc.IncrementalRead;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.ReadRanges;
 import dev.sluice.io.jdbc.SqlIdentifiers;
+import dev.sluice.io.jdbc.TableCheck;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
+import dev.sluice.pipelines.plan.Lakehouse;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -62,7 +68,8 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
         + " --numPartitions ranges of --partitionColumn in parallel, maps the columns to Avro,"
         + " dead-letters rows that do not fit to --deadLetter, writes Avro files under"
         + " --output/dt=<date of --partitionField>/, publishes them with a _SUCCESS manifest, then"
-        + " commits the new high-watermark to --stateTable.";
+        + " commits the new high-watermark to --stateTable; or, into --output=iceberg:<table>,"
+        + " merges the rows by key with the high-watermark in the same commit.";
   }
 
   @Override
@@ -76,7 +83,8 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
    * @param run the run's own part, with its steps: publish the staged files, commit the watermark
    * @param connection the source database
    * @param read the planned read: relation, columns, watermark range and ranges
-   * @param lake where the files are written: the run's staging directory
+   * @param sink where the rows go: the run's staging directory of a directory lake, or an Iceberg
+   *     table (appended, or merged by key)
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the export and its range
    */
@@ -84,7 +92,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
       RunPlan run,
       JdbcConnection connection,
       IncrementalRead.Planned read,
-      LakeTarget lake,
+      LakeSink sink,
       @Nullable Rules rules,
       DeadLetterSink deadLetters)
       implements SluicePipeline.Plan {}
@@ -122,7 +130,6 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     String watermark =
         SqlIdentifiers.checkPart(
             "watermarkColumn", options.getWatermarkColumn(), options.getWatermarkColumn());
-    LocalDirectory.checkWritable("output", options.getOutput());
     String export =
         options.getExportName() != null
             ? options.getExportName()
@@ -139,6 +146,25 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
             .withPartitionColumn(options.getPartitionColumn(), options.getNumPartitions())
             .withState(state, export)
             .withFullRefresh(options.getFullRefresh());
+    boolean iceberg = options.getOutput().startsWith("iceberg:");
+    if (iceberg) {
+      // The table's own commits hold the export's high-watermark: the data and the watermark are
+      // one atomic commit. The state table is for the directory lake.
+      String name = options.getOutput().substring("iceberg:".length());
+      try {
+        read =
+            read.withTarget(
+                new IncrementalRead.Target(
+                    TableWatermarks.recorded(
+                            Lakehouse.catalog(options.getOutput(), options), name, export)
+                        .orElse(null)));
+      } catch (IOException e) {
+        throw new IllegalStateException(
+            "cannot read the watermark table " + name + " holds: " + e.getMessage(), e);
+      }
+    } else {
+      LocalDirectory.checkWritable("output", options.getOutput());
+    }
     String partitionField =
         options.getPartitionField() != null ? options.getPartitionField() : watermark;
     IncrementalRead.Planned planned;
@@ -160,6 +186,21 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     List<String> own = List.of(LakeNames.stem(replaceAll ? exportTag : runTag) + "-");
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options).forRun(runTag);
     Rules rules = Rules.load(options, schema, NAME, new JdbcReferenceLookup(connection));
+    if (iceberg) {
+      return planTable(
+          options,
+          connection,
+          planned,
+          export,
+          watermark,
+          partitionField,
+          runTag,
+          replaceAll,
+          stem,
+          own,
+          deadLetterSink,
+          rules);
+    }
     String output = options.getOutput().replaceAll("/+$", "");
     String staging = output + "/_sluice/staging-" + UUID.randomUUID();
     LakeTarget lake =
@@ -194,7 +235,106 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
             .withOnSuccess(
                 new Steps.CommitWatermark(
                     connection, state, export, watermark, planned.committed()));
-    return new Plan(run, connection, planned, lake, rules, deadLetterSink);
+    return new Plan(run, connection, planned, new LakeSink.Append(lake), rules, deadLetterSink);
+  }
+
+  /**
+   * The plan of an export into an Iceberg table: merged by key (the source table's primary key or
+   * --keyFields, the watermark column as version), or appended when there is no key; a full refresh
+   * (or the first export) replaces every row of this export in one commit; the high-watermark goes
+   * into the same commit's summary.
+   */
+  private static Plan planTable(
+      JdbcToLakeOptions options,
+      JdbcConnection connection,
+      IncrementalRead.Planned planned,
+      String export,
+      String watermark,
+      String partitionField,
+      String runTag,
+      boolean replaceAll,
+      String stem,
+      List<String> own,
+      DeadLetterSink deadLetterSink,
+      @Nullable Rules rules) {
+    Schema schema = planned.avro().schema();
+    Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, schema, partitionField);
+    LocalDirectory.checkWritable("warehouse", table.home());
+    List<String> keys = keys(options, connection);
+    for (String key : keys) {
+      if (schema.getField(key) == null) {
+        throw new IllegalArgumentException(
+            "--keyFields: '" + key + "' is not a column of " + planned.label());
+      }
+    }
+    String staging = table.home() + "/pending-" + UUID.randomUUID();
+    LakeTarget lake = table.target(staging, stem);
+    // A full refresh (or the first export) writes every row, replacing this export's files; an
+    // incremental export merges its changed rows by key (or appends them, replacing only a rerun
+    // of the same range).
+    LakeSink sink =
+        keys.isEmpty() || replaceAll
+            ? new LakeSink.Append(lake)
+            : new LakeSink.Merge(
+                lake,
+                MergeIcebergRows.staged(
+                    table.catalog(),
+                    table.name(),
+                    table.schemaJson(),
+                    keys,
+                    watermark,
+                    NAME,
+                    stem,
+                    staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST));
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputs.put("table", options.getOutput());
+    outputs.put("watermark range", "(" + planned.low() + ", " + planned.high() + "]");
+    outputs.put("dead letters", deadLetterSink.location());
+    String report =
+        options.getRunReport() != null ? options.getRunReport() : table.home() + "/run-report.json";
+    RunPlan run =
+        RunPlan.of(true, outputs, report)
+            .withQuality(rules)
+            .withHistory(
+                options.getRunHistory() != null
+                    ? options.getRunHistory()
+                    : table.home() + "/history");
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("sluice.export", export);
+    if (planned.committed() != null) {
+      summary.put(TableWatermarks.key(export), planned.committed());
+    }
+    run =
+        table
+            .withCommit(
+                run,
+                NAME,
+                staging,
+                keys.isEmpty() || replaceAll
+                    ? own.stream().map(o -> o.substring(0, o.length() - 1)).toList()
+                    : List.of(),
+                runTag,
+                rules != null && rules.gates(),
+                null,
+                summary)
+            .withCleanup(new Steps.DiscardStaging(staging));
+    return new Plan(run, connection, planned, sink, rules, deadLetterSink);
+  }
+
+  /** The merge keys: --keyFields, else the source table's primary key (none for a query). */
+  private static List<String> keys(JdbcToLakeOptions options, JdbcConnection connection) {
+    if (options.getKeyFields() != null) {
+      return options.getKeyFields().stream().map(String::strip).toList();
+    }
+    if (options.getTable() == null) {
+      return List.of();
+    }
+    try {
+      return connection.withDirect(c -> TableCheck.primaryKey(c, options.getTable()));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot read the primary key of " + options.getTable() + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
@@ -211,8 +351,13 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
 
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
+    LakeTarget lake = plan.sink().lake();
+    String schema = plan.read().avro().schema().toString();
     return List.of(
-        LineageDataset.files(plan.lake().publishedAt(), plan.read().avro().schema().toString()),
+        lake.table() == null
+            ? LineageDataset.files(lake.publishedAt(), schema)
+            : LineageDataset.iceberg(
+                lake.publishedAt(), lake.catalog().uri(), lake.table(), schema),
         plan.deadLetters().lineageDataset());
   }
 
@@ -235,7 +380,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, false);
     }
-    records.apply("WriteLake", plan.lake().transform(plan.read().avro().schema(), NAME, null));
+    plan.sink().write(records, plan.read().avro().schema(), NAME);
     deadLetters.close();
   }
 }

@@ -1,17 +1,19 @@
 package dev.sluice.pipelines.jdbctolake;
 
 import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.IcebergOptions;
 import dev.sluice.pipelines.options.JdbcOptions;
 import dev.sluice.pipelines.options.LakeFileOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RulesOptions;
+import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code jdbc-to-lake}. */
 public interface JdbcToLakeOptions
-    extends JdbcOptions, DeadLetterOptions, RulesOptions, LakeFileOptions {
+    extends JdbcOptions, DeadLetterOptions, RulesOptions, LakeFileOptions, IcebergOptions {
   @Description("Source table, table or schema.table (or give --query)")
   @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getTable();
@@ -44,11 +46,22 @@ public interface JdbcToLakeOptions
 
   void setWatermarkColumn(String value);
 
-  @Description("Directory of the lake: Avro files under <output>/dt=<yyyy-MM-dd>/, and _SUCCESS")
+  @Description(
+      "Directory of the lake (Avro files under <output>/dt=<yyyy-MM-dd>/, and _SUCCESS), or an"
+          + " Iceberg table, iceberg:<namespace>.<table>, merged by --keyFields")
   @Validation.Required
   String getOutput();
 
   void setOutput(String value);
+
+  // No @Default: Beam options are global by name (kafka-to-lake appends when it is unset).
+  @Description(
+      "With --output=iceberg:...: merge by these comma-separated key columns, each changed row"
+          + " replacing the table's row of its key; default: the source table's primary key"
+          + " (a --query without it is appended)")
+  List<String> getKeyFields();
+
+  void setKeyFields(List<String> value);
 
   // No @Default: Beam options are global by name, and files-to-lake's defaults to created_at.
   @Description(

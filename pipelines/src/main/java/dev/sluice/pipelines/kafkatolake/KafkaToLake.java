@@ -17,6 +17,7 @@ import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Read;
 import dev.sluice.pipelines.options.Durations;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.Lakehouse;
 import dev.sluice.pipelines.plan.Replay;
@@ -32,7 +33,6 @@ import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.io.IOException;
-import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,7 +112,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       InputFormat format,
       KafkaTopic kafka,
       Read read,
-      Sink sink,
+      LakeSink sink,
       @Nullable Rules rules,
       @Nullable String eventTimeField,
       Duration commitInterval,
@@ -124,18 +124,6 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     public @Nullable Replay replay() {
       return read instanceof Read.Replayed replayed ? replayed.replay() : null;
     }
-  }
-
-  /** How records reach the table. */
-  public sealed interface Sink extends Serializable {
-    /** Where the table is, for lineage. */
-    LakeTarget lake();
-
-    /** Every event appended. */
-    record Append(LakeTarget lake) implements Sink {}
-
-    /** The newest version of each key replaces the table's row ({@link MergeIcebergRows}). */
-    record Merge(LakeTarget lake, MergeIcebergRows write) implements Sink {}
   }
 
   @Override
@@ -270,15 +258,15 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
             ? List.of()
             : options.getKeyFields().stream().map(String::strip).toList();
     checkKeys(schema, keys, versionField);
-    Sink sink;
+    LakeSink sink;
     if (bounded) {
       String staging = table.home() + "/pending-" + UUID.randomUUID();
       String stem = "kafka-" + tag;
       LakeTarget lake = table.target(staging, stem);
       sink =
           keys.isEmpty()
-              ? new Sink.Append(lake)
-              : new Sink.Merge(
+              ? new LakeSink.Append(lake)
+              : new LakeSink.Merge(
                   lake,
                   MergeIcebergRows.staged(
                       table.catalog(),
@@ -332,8 +320,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       LakeTarget lake = table.streamingEvents(pipeline, stem, positions);
       sink =
           keys.isEmpty()
-              ? new Sink.Append(lake)
-              : new Sink.Merge(
+              ? new LakeSink.Append(lake)
+              : new LakeSink.Merge(
                   lake,
                   MergeIcebergRows.streaming(
                       table.catalog(),
@@ -452,11 +440,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     }
     if (replay != null && replay.dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(plan.pipeline()));
-    } else if (plan.sink() instanceof Sink.Merge merge) {
-      records.apply("MergeLake", merge.write());
     } else {
-      records.apply(
-          "WriteLake", plan.sink().lake().transform(plan.schema(), plan.pipeline(), null));
+      plan.sink().write(records, plan.schema(), plan.pipeline());
     }
     deadLetters.close();
   }

@@ -166,15 +166,11 @@ public final class Lakehouse {
   public static final String AUDIT_BRANCH_PREFIX = "audit-";
 
   /**
-   * The table {@code output} names, made or checked now; null when {@code output} is a directory.
+   * The catalog of the table {@code output} names: {@code --catalog}, or the embedded SQLite one
+   * under a local {@code --warehouse} (made now).
    */
-  public static @Nullable Table of(
-      String output, IcebergOptions options, Schema contract, @Nullable String partitionField) {
-    if (!output.startsWith("iceberg:")) {
-      return null;
-    }
-    String name = output.substring("iceberg:".length());
-    IcebergTables.identifier(name);
+  public static IcebergCatalog catalog(String output, IcebergOptions options) {
+    IcebergTables.identifier(output.substring("iceberg:".length()));
     String warehouse = options.getWarehouse();
     if (warehouse == null || warehouse.isBlank()) {
       throw new IllegalArgumentException(
@@ -194,8 +190,20 @@ public final class Lakehouse {
       }
       uri = "jdbc:sqlite:" + Path.of(warehouse, "sluice-catalog.db");
     }
-    IcebergCatalog catalog =
-        new IcebergCatalog(uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
+    return new IcebergCatalog(
+        uri, warehouse, options.getCatalogUser(), options.getCatalogPassword());
+  }
+
+  /**
+   * The table {@code output} names, made or checked now; null when {@code output} is a directory.
+   */
+  public static @Nullable Table of(
+      String output, IcebergOptions options, Schema contract, @Nullable String partitionField) {
+    if (!output.startsWith("iceberg:")) {
+      return null;
+    }
+    String name = output.substring("iceberg:".length());
+    IcebergCatalog catalog = catalog(output, options);
     String partitionBy =
         options.getPartitionBy() != null
             ? options.getPartitionBy()
@@ -210,7 +218,7 @@ public final class Lakehouse {
       return new Table(
           catalog,
           name,
-          warehouse,
+          options.getWarehouse(),
           planned.table().location(),
           partitionField,
           contract.getFullName() + (version == null ? "" : " v" + version),

@@ -13,6 +13,7 @@ import dev.sluice.io.jdbc.UpsertSql;
 import dev.sluice.io.kafka.KafkaClientProperties;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -212,8 +213,9 @@ class GraphsWithIoReplacedTest {
             RunPlan.of(true, Map.of(), null),
             DB,
             new IncrementalRead.Planned("\"orders\"", "orders", avro, null, "x", List.of(), "id"),
-            new LakeTarget(
-                staging.toString(), dir.resolve("lake").toString(), "updated_at", 1, "part-t"),
+            new LakeSink.Append(
+                new LakeTarget(
+                    staging.toString(), dir.resolve("lake").toString(), "updated_at", 1, "part-t")),
             null,
             DeadLetterSink.parse(
                 "file:" + dir.resolve("dlq"), null, DeadLetterSink.Targets.none()));

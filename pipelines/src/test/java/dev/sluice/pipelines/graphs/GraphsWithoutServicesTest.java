@@ -18,6 +18,7 @@ import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.jdbctolake.JdbcToLake;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SluicePipeline;
@@ -164,7 +165,8 @@ class GraphsWithoutServicesTest {
                         "2026-02-01 00:00:00+00")),
             DB,
             read,
-            new LakeTarget(staging, dir.resolve("lake").toString(), "updated_at", 1, "part-x"),
+            new LakeSink.Append(
+                new LakeTarget(staging, dir.resolve("lake").toString(), "updated_at", 1, "part-x")),
             null,
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()));
 
