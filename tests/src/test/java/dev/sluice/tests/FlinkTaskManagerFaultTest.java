@@ -6,16 +6,10 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
-import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.runners.sandbox.FlinkCluster;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,25 +130,7 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
 
   /** The order ids of the lake table, sorted, duplicates kept (none while it cannot be read). */
   private List<Long> lakeIds() {
-    try {
-      return new IcebergCatalog(
-              "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
-              dir.resolve("warehouse").toString(),
-              null,
-              null)
-          .using(
-              c -> {
-                List<Long> ids = new ArrayList<>();
-                try (CloseableIterable<Record> rows =
-                    IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.fault_events")))
-                        .build()) {
-                  rows.forEach(r -> ids.add((Long) r.getField("order_id")));
-                }
-                ids.sort(null);
-                return ids;
-              });
-    } catch (Exception e) {
-      return List.of();
-    }
+    return IcebergReads.rowsOrNone(
+        dir.resolve("warehouse"), "lake.fault_events", r -> (Long) r.getField("order_id"));
   }
 }

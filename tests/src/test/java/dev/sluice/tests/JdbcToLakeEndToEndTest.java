@@ -10,7 +10,6 @@ import static org.hamcrest.Matchers.startsWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.io.files.LakePublisher;
-import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.runners.Launcher;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -30,11 +29,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,33 +200,12 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
 
   /** The table's rows as {@code id=v}, sorted, at the current snapshot or at {@code snapshot}. */
   private List<String> icebergRows(String table, Long snapshot) throws Exception {
-    return new IcebergCatalog(
-            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
-            dir.resolve("warehouse").toString(),
-            null,
-            null)
-        .using(
-            c -> {
-              Table loaded = c.loadTable(TableIdentifier.parse(table));
-              IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(loaded);
-              if (snapshot != null) {
-                scan = scan.useSnapshot(snapshot);
-              }
-              List<String> rows = new ArrayList<>();
-              try (CloseableIterable<Record> all = scan.build()) {
-                all.forEach(r -> rows.add(r.getField("id") + "=" + r.getField("v")));
-              }
-              rows.sort(null);
-              return rows;
-            });
+    return IcebergReads.rows(
+        dir.resolve("warehouse"), table, snapshot, r -> r.getField("id") + "=" + r.getField("v"));
   }
 
   private long currentSnapshot(String table) throws Exception {
-    return new IcebergCatalog(
-            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
-            dir.resolve("warehouse").toString(),
-            null,
-            null)
+    return IcebergReads.catalog(dir.resolve("warehouse"))
         .using(c -> c.loadTable(TableIdentifier.parse(table)).currentSnapshot().snapshotId());
   }
 

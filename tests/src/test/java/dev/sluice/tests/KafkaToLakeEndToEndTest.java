@@ -27,9 +27,6 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -76,16 +73,11 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
 
   /** Each event of the table's current snapshot as {@code <order>@<version>}, sorted. */
   private List<String> events() throws Exception {
-    Catalog c = catalog().open();
-    try (CloseableIterable<Record> rows =
-        IcebergGenerics.read(c.loadTable(TableIdentifier.parse("lake.events"))).build()) {
-      List<String> events = new ArrayList<>();
-      rows.forEach(r -> events.add(r.getField("order_id") + "@" + r.getField("version")));
-      events.sort(null);
-      return events;
-    } finally {
-      ((AutoCloseable) c).close();
-    }
+    return IcebergReads.rows(
+        dir.resolve("warehouse"),
+        "lake.events",
+        null,
+        r -> r.getField("order_id") + "@" + r.getField("version"));
   }
 
   /** The snapshots of the table's main branch, oldest first. */
