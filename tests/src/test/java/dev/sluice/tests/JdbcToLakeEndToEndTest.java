@@ -209,6 +209,23 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
         .using(c -> c.loadTable(TableIdentifier.parse(table)).currentSnapshot().snapshotId());
   }
 
+  /** A new source table (id, v, updated_at) of {@code rows} rows, one hour apart. */
+  private static String keyedSource(String table, int rows) throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    SharedSandbox.execute(
+        "CREATE TABLE "
+            + table
+            + " (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO "
+            + table
+            + " SELECT g, 'v' || g, timestamptz '2026-11-25 00:00:00+00' + g * interval '1 hour'"
+            + " FROM generate_series(1, "
+            + rows
+            + ") g");
+    return table;
+  }
+
   private static List<String> sourceRows(String table) throws Exception {
     String text =
         SharedSandbox.text(
@@ -226,17 +243,7 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
    */
   @Test
   void intoAnIcebergTableIncrementsMergeByKeyAndAFullRefreshAppliesDeletes() throws Exception {
-    String table = "export_merge";
-    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
-    SharedSandbox.execute(
-        "CREATE TABLE "
-            + table
-            + " (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL)");
-    SharedSandbox.execute(
-        "INSERT INTO "
-            + table
-            + " SELECT g, 'v' || g, timestamptz '2026-11-25 00:00:00+00' + g * interval '1 hour'"
-            + " FROM generate_series(1, 20) g");
+    String table = keyedSource("export_merge", 20);
     String[] iceberg = {
       "--watermarkColumn=updated_at",
       "--exportName=merge",
@@ -283,16 +290,7 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
 
   @Test
   void rerunningTheSameRangeIsIdempotentAndFullRefreshReplacesEverything() throws Exception {
-    String table = "export_rerun";
-    SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
-    SharedSandbox.execute(
-        "CREATE TABLE "
-            + table
-            + " (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL)");
-    SharedSandbox.execute(
-        "INSERT INTO "
-            + table
-            + " SELECT g, 'v' || g, timestamptz '2026-11-25 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 30) g");
+    String table = keyedSource("export_rerun", 30);
     Path lake = dir.resolve("lake");
     assertOk(run(table, lake, "--exportName=rerun"));
     Map<Long, String> first = lake(lake);

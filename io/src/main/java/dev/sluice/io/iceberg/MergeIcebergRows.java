@@ -41,7 +41,6 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SchemaParser;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -223,18 +222,19 @@ public final class MergeIcebergRows
         PaneInfo pane,
         OutputReceiver<WrittenFile> out)
         throws Exception {
-      Catalog catalog = spec.catalog().open();
-      try {
-        Table table = catalog.loadTable(TableIdentifier.parse(spec.table()));
-        Schema schema =
-            spec.schemaJson() == null ? table.schema() : SchemaParser.fromJson(spec.schemaJson());
-        List<WrittenFile> written = merge(element.getValue(), table, schema, window, pane);
-        written.forEach(out::output);
-      } finally {
-        if (catalog instanceof AutoCloseable closeable) {
-          closeable.close();
-        }
-      }
+      // The catalog is closed whatever happens, a failure to close never hiding the merge's own.
+      List<WrittenFile> written =
+          spec.catalog()
+              .using(
+                  catalog -> {
+                    Table table = catalog.loadTable(TableIdentifier.parse(spec.table()));
+                    Schema schema =
+                        spec.schemaJson() == null
+                            ? table.schema()
+                            : SchemaParser.fromJson(spec.schemaJson());
+                    return merge(element.getValue(), table, schema, window, pane);
+                  });
+      written.forEach(out::output);
     }
 
     private List<WrittenFile> merge(

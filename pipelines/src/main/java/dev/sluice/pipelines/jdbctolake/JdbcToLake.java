@@ -290,15 +290,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     outputs.put("table", options.getOutput());
     outputs.put("watermark range", "(" + planned.low() + ", " + planned.high() + "]");
     outputs.put("dead letters", deadLetterSink.location());
-    String report =
-        options.getRunReport() != null ? options.getRunReport() : table.home() + "/run-report.json";
-    RunPlan run =
-        RunPlan.of(true, outputs, report)
-            .withQuality(rules)
-            .withHistory(
-                options.getRunHistory() != null
-                    ? options.getRunHistory()
-                    : table.home() + "/history");
+    RunPlan run = table.run(true, outputs, options, rules);
     Map<String, String> summary = new LinkedHashMap<>();
     summary.put("sluice.export", export);
     if (planned.committed() != null) {

@@ -244,15 +244,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     if (replay != null) {
       outputs.put("replayed from", replay.from());
     }
-    String report =
-        options.getRunReport() != null ? options.getRunReport() : table.home() + "/run-report.json";
-    RunPlan run =
-        RunPlan.of(bounded, outputs, report)
-            .withQuality(rules)
-            .withHistory(
-                options.getRunHistory() != null
-                    ? options.getRunHistory()
-                    : table.home() + "/history");
+    RunPlan run = table.run(bounded, outputs, options, rules);
     List<String> keys =
         options.getKeyFields() == null
             ? List.of()

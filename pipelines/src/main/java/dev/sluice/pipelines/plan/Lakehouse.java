@@ -5,6 +5,7 @@ import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergTables;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
 import dev.sluice.pipelines.options.IcebergOptions;
+import dev.sluice.pipelines.options.SluiceOptions;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -48,6 +49,24 @@ public final class Lakehouse {
     /** Where the run keeps its own files (report, history, pending lists): under the warehouse. */
     public String home() {
       return warehouse.replaceAll("/+$", "") + "/_sluice/" + name;
+    }
+
+    /**
+     * The run part of a plan writing this table: its report and history under the table's home
+     * unless {@code --runReport} and {@code --runHistory} say otherwise, and its quality rules.
+     */
+    public RunPlan run(
+        boolean bounded,
+        Map<String, String> outputs,
+        SluiceOptions options,
+        @Nullable Rules rules) {
+      return RunPlan.of(
+              bounded,
+              outputs,
+              options.getRunReport() != null ? options.getRunReport() : home() + "/run-report.json")
+          .withQuality(rules)
+          .withHistory(
+              options.getRunHistory() != null ? options.getRunHistory() : home() + "/history");
     }
 
     /** The write of a run whose pending list goes under {@code staging}. */
