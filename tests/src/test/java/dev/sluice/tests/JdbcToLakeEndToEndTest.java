@@ -288,6 +288,58 @@ class JdbcToLakeEndToEndTest extends LauncherCalls {
         is(0L));
   }
 
+  /**
+   * A soft-delete column: a full export leaves the marked rows out, an incremental one removes the
+   * rows of keys marked since, and a key marked again as live comes back.
+   */
+  @Test
+  void aSoftDeleteColumnRemovesTheMarkedKeysFromTheIcebergTable() throws Exception {
+    String table = keyedSource("export_soft", 10);
+    SharedSandbox.execute(
+        "ALTER TABLE " + table + " ADD COLUMN gone boolean NOT NULL DEFAULT false");
+    SharedSandbox.execute("UPDATE " + table + " SET gone = true WHERE id = 4");
+    String[] iceberg = {
+      "--watermarkColumn=updated_at",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--deletedColumn=gone"
+    };
+    assertOk(run(table, Path.of("iceberg:lake.export_soft"), iceberg));
+    assertThat(icebergRows("lake.export_soft", null), equalTo(liveRows(table)));
+    assertThat(icebergRows("lake.export_soft", null).size(), is(9));
+
+    SharedSandbox.execute(
+        "UPDATE "
+            + table
+            + " SET gone = true, updated_at = '2026-11-28 00:00:00+00' WHERE id IN (6, 7)");
+    SharedSandbox.execute(
+        "UPDATE "
+            + table
+            + " SET gone = false, updated_at = '2026-11-28 01:00:00+00' WHERE id = 4");
+    assertOk(run(table, Path.of("iceberg:lake.export_soft"), iceberg));
+    assertThat(icebergRows("lake.export_soft", null), equalTo(liveRows(table)));
+    assertThat(icebergRows("lake.export_soft", null).size(), is(8));
+
+    // Refused before anything is read: the column must be a boolean.
+    String[] wrong = {
+      "--watermarkColumn=updated_at", "--warehouse=" + dir.resolve("warehouse"), "--deletedColumn=v"
+    };
+    assertThat(run(table, Path.of("iceberg:lake.export_soft"), wrong), is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--deletedColumn=v must be a boolean column of export_soft"));
+  }
+
+  private static List<String> liveRows(String table) throws Exception {
+    String text =
+        SharedSandbox.text(
+            "SELECT string_agg(id || '=' || v, ',' ORDER BY id || '=' || v) FROM "
+                + table
+                + " WHERE NOT gone");
+    List<String> rows = new ArrayList<>(List.of(text.split(",")));
+    rows.sort(null);
+    return rows;
+  }
+
   @Test
   void rerunningTheSameRangeIsIdempotentAndFullRefreshReplacesEverything() throws Exception {
     String table = keyedSource("export_rerun", 30);

@@ -78,12 +78,16 @@ public final class MergeIcebergRows
   /** Counted as filtered: a version the table holds already, or an older one. */
   public static final String STALE = "stale_version";
 
+  /** Counted as filtered: a record that deletes its key (see {@link #withDeletes}). */
+  public static final String DELETED = "deleted";
+
   /**
    * What and how to merge.
    *
    * @param run letters and digits naming this run's files and commits
    * @param listIn where a bounded run lists its files for the commit step, or null to commit
    * @param positions the Kafka offsets a stream's commits record, or null
+   * @param deletedField a boolean field that marks a record as a delete of its key, or null
    */
   record Spec(
       IcebergCatalog catalog,
@@ -96,7 +100,8 @@ public final class MergeIcebergRows
       String run,
       @Nullable String listIn,
       LinkedHashMap<String, String> summary,
-      @Nullable WriteIcebergWindows.Positions positions)
+      @Nullable WriteIcebergWindows.Positions positions,
+      @Nullable String deletedField)
       implements Serializable {}
 
   private final Spec spec;
@@ -182,7 +187,31 @@ public final class MergeIcebergRows
             UUID.randomUUID().toString().replace("-", "").substring(0, 12),
             listIn,
             new LinkedHashMap<>(summary),
-            positions));
+            positions,
+            null));
+  }
+
+  /**
+   * Records whose boolean {@code field} is true delete their key: the table's row of the key is
+   * removed (when the record is its newest version), and the record itself is not written (counted
+   * {@code filtered}, reason {@value #DELETED}).
+   */
+  public MergeIcebergRows withDeletes(String field) {
+    checkArgument(field != null && !field.isBlank(), "the deleted field must be a name");
+    return new MergeIcebergRows(
+        new Spec(
+            spec.catalog(),
+            spec.table(),
+            spec.schemaJson(),
+            spec.keyFields(),
+            spec.versionField(),
+            spec.pipeline(),
+            spec.stem(),
+            spec.run(),
+            spec.listIn(),
+            spec.summary(),
+            spec.positions(),
+            field));
   }
 
   @Override
@@ -312,10 +341,20 @@ public final class MergeIcebergRows
           accounting.filtered(STALE);
         }
       }
+      // A winner that marks its key deleted removes the table's row and is not written itself.
+      List<Record> rows = new ArrayList<>();
+      for (Record winner : winners) {
+        if (spec.deletedField() != null
+            && Boolean.TRUE.equals(winner.getField(spec.deletedField()))) {
+          accounting.filtered(DELETED);
+        } else {
+          rows.add(winner);
+        }
+      }
       List<WrittenFile> files = new ArrayList<>();
-      files.addAll(writeData(table, schema, partitioning, wrapper, winners));
+      files.addAll(writeData(table, schema, partitioning, wrapper, rows));
       files.addAll(writeDeletes(table, schema, partitioning, winners, where));
-      accounting.written().inc(winners.size());
+      accounting.written().inc(rows.size());
       if (spec.listIn() != null) {
         return files;
       }
@@ -323,7 +362,7 @@ public final class MergeIcebergRows
       properties.put("sluice.pipeline", spec.pipeline());
       properties.put("sluice.run", spec.run());
       properties.put("sluice.window", window.toString());
-      properties.put("sluice.written", String.valueOf(winners.size()));
+      properties.put("sluice.written", String.valueOf(rows.size()));
       if (!next.isEmpty()) {
         properties.put(positions.summaryKey(), TableOffsets.format(next));
       }

@@ -25,6 +25,7 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
@@ -38,7 +39,9 @@ import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -87,6 +90,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
    *     table (appended, or merged by key)
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the export and its range
+   * @param deletedColumn the boolean column marking soft-deleted rows (Iceberg output), or null
    */
   public record Plan(
       RunPlan run,
@@ -94,8 +98,20 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
       IncrementalRead.Planned read,
       LakeSink sink,
       @Nullable Rules rules,
-      DeadLetterSink deadLetters)
-      implements SluicePipeline.Plan {}
+      DeadLetterSink deadLetters,
+      @Nullable String deletedColumn)
+      implements SluicePipeline.Plan {
+    /** A directory lake's plan: no soft-delete column. */
+    public Plan(
+        RunPlan run,
+        JdbcConnection connection,
+        IncrementalRead.Planned read,
+        LakeSink sink,
+        @Nullable Rules rules,
+        DeadLetterSink deadLetters) {
+      this(run, connection, read, sink, rules, deadLetters, null);
+    }
+  }
 
   /**
    * Refused: jdbc-to-lake's dead letters hold a row's text for people to read, not a record to
@@ -272,20 +288,34 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     // A full refresh (or the first export) writes every row, replacing this export's files; an
     // incremental export merges its changed rows by key (or appends them, replacing only a rerun
     // of the same range).
-    LakeSink sink =
-        keys.isEmpty() || replaceAll
-            ? new LakeSink.Append(lake)
-            : new LakeSink.Merge(
-                lake,
-                MergeIcebergRows.staged(
-                    table.catalog(),
-                    table.name(),
-                    table.schemaJson(),
-                    keys,
-                    watermark,
-                    NAME,
-                    stem,
-                    staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST));
+    String deleted = options.getDeletedColumn();
+    if (deleted != null) {
+      Schema.Field field = schema.getField(deleted);
+      if (field == null || AvroTypes.nonNull(field.schema()).getType() != Schema.Type.BOOLEAN) {
+        throw new IllegalArgumentException(
+            "--deletedColumn="
+                + deleted
+                + " must be a boolean column of "
+                + planned.label()
+                + (field == null ? ", and it has none of that name" : ""));
+      }
+    }
+    LakeSink sink;
+    if (keys.isEmpty() || replaceAll) {
+      sink = new LakeSink.Append(lake);
+    } else {
+      MergeIcebergRows merge =
+          MergeIcebergRows.staged(
+              table.catalog(),
+              table.name(),
+              table.schemaJson(),
+              keys,
+              watermark,
+              NAME,
+              stem,
+              staging.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST);
+      sink = new LakeSink.Merge(lake, deleted == null ? merge : merge.withDeletes(deleted));
+    }
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getOutput());
     outputs.put("watermark range", "(" + planned.low() + ", " + planned.high() + "]");
@@ -310,7 +340,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                 null,
                 summary)
             .withCleanup(new Steps.DiscardStaging(staging));
-    return new Plan(run, connection, planned, sink, rules, deadLetterSink);
+    return new Plan(run, connection, planned, sink, rules, deadLetterSink, deleted);
   }
 
   /** The merge keys: --keyFields, else the source table's primary key (none for a query). */
@@ -372,7 +402,34 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, false);
     }
+    if (plan.deletedColumn() != null && plan.sink() instanceof LakeSink.Append) {
+      // A full export leaves soft-deleted rows out (a merge removes their keys instead).
+      records =
+          records
+              .apply("DropDeleted", ParDo.of(new DropDeletedFn(plan.deletedColumn())))
+              .setCoder(records.getCoder());
+    }
     plan.sink().write(records, plan.read().avro().schema(), NAME);
     deadLetters.close();
+  }
+
+  /** Leaves out the rows whose boolean {@code column} is true, counting them filtered. */
+  static final class DropDeletedFn extends DoFn<Traced<GenericRecord>, Traced<GenericRecord>> {
+    private final String column;
+    private final Accounting accounting = Accounting.of(NAME);
+
+    DropDeletedFn(String column) {
+      this.column = column;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Traced<GenericRecord> row, OutputReceiver<Traced<GenericRecord>> out) {
+      if (Boolean.TRUE.equals(row.value().get(column))) {
+        accounting.filtered(MergeIcebergRows.DELETED);
+      } else {
+        out.output(row);
+      }
+    }
   }
 }

@@ -63,6 +63,14 @@ public interface JdbcToLakeOptions
 
   void setKeyFields(List<String> value);
 
+  @Description(
+      "With --output=iceberg:...: a boolean column marking soft-deleted rows: an incremental"
+          + " export removes their keys' rows from the table, a full one leaves them out")
+  @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*$")
+  String getDeletedColumn();
+
+  void setDeletedColumn(String value);
+
   // No @Default: Beam options are global by name, and files-to-lake's defaults to created_at.
   @Description(
       "Timestamp or date column whose UTC date partitions the files; default: --watermarkColumn")
