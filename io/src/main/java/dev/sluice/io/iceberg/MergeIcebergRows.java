@@ -251,19 +251,27 @@ public final class MergeIcebergRows
         PaneInfo pane,
         OutputReceiver<WrittenFile> out)
         throws Exception {
+      mergeInto(element.getValue(), window, pane).forEach(out::output);
+    }
+
+    /**
+     * Merges one pane's records into the table: the files a bounded run lists, or none when the
+     * pane committed itself.
+     */
+    List<WrittenFile> mergeInto(
+        Iterable<Traced<GenericRecord>> records, BoundedWindow window, PaneInfo pane)
+        throws IOException {
       // The catalog is closed whatever happens, a failure to close never hiding the merge's own.
-      List<WrittenFile> written =
-          spec.catalog()
-              .using(
-                  catalog -> {
-                    Table table = catalog.loadTable(TableIdentifier.parse(spec.table()));
-                    Schema schema =
-                        spec.schemaJson() == null
-                            ? table.schema()
-                            : SchemaParser.fromJson(spec.schemaJson());
-                    return merge(element.getValue(), table, schema, window, pane);
-                  });
-      written.forEach(out::output);
+      return spec.catalog()
+          .using(
+              catalog -> {
+                Table table = catalog.loadTable(TableIdentifier.parse(spec.table()));
+                Schema schema =
+                    spec.schemaJson() == null
+                        ? table.schema()
+                        : SchemaParser.fromJson(spec.schemaJson());
+                return merge(records, table, schema, window, pane);
+              });
     }
 
     private List<WrittenFile> merge(

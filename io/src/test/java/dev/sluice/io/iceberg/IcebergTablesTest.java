@@ -262,6 +262,63 @@ class IcebergTablesTest {
   }
 
   /**
+   * A merging stream's pane replayed after a failure (its commit landed) finds its commit id and
+   * applies nothing; a later pane replaces a key's row only with a newer version (here a
+   * timestamp), never with an older one.
+   */
+  @Test
+  void aReplayedMergePaneAddsNothingAndOnlyNewerVersionsReplace() throws Exception {
+    ensure(ORDER);
+    MergeIcebergRows.MergeFn merge =
+        new MergeIcebergRows.MergeFn(
+            new MergeIcebergRows.Spec(
+                catalog,
+                "lake.orders",
+                null,
+                List.of("order_id"),
+                "created_at",
+                "p",
+                "part-m",
+                "run1",
+                null,
+                new LinkedHashMap<>(),
+                null,
+                null));
+    IntervalWindow window =
+        new IntervalWindow(new org.joda.time.Instant(0), new org.joda.time.Instant(60_000));
+    List<Traced<GenericRecord>> first =
+        List.of(
+            order("/in/a.csv", 1, "1.00", "2026-11-24T09:00:00Z"),
+            order("/in/a.csv", 2, "2.00", "2026-11-24T09:00:00Z"));
+    merge.mergeInto(first, window, PaneInfo.NO_FIRING);
+    assertThat(
+        rows(),
+        containsInAnyOrder("1 1.00 NEW 2026-11-24T09:00Z n1", "2 2.00 NEW 2026-11-24T09:00Z null"));
+    int snapshots = catalog.using(c -> snapshotCount(c.loadTable(ID)));
+
+    // The same pane again, as a retried bundle would run it: its commit id is in the table, so
+    // nothing is applied, not even a version the guard alone would let through.
+    merge.mergeInto(
+        List.of(order("/in/a.csv", 1, "7.00", "2026-11-24T11:00:00Z")), window, PaneInfo.NO_FIRING);
+    assertThat(catalog.using(c -> snapshotCount(c.loadTable(ID))), is(snapshots));
+    assertThat(
+        rows(),
+        containsInAnyOrder("1 1.00 NEW 2026-11-24T09:00Z n1", "2 2.00 NEW 2026-11-24T09:00Z null"));
+
+    IntervalWindow next =
+        new IntervalWindow(new org.joda.time.Instant(60_000), new org.joda.time.Instant(120_000));
+    merge.mergeInto(
+        List.of(
+            order("/in/b.csv", 1, "1.50", "2026-11-24T10:00:00Z"),
+            order("/in/b.csv", 2, "9.99", "2026-11-24T08:00:00Z")),
+        next,
+        PaneInfo.NO_FIRING);
+    assertThat(
+        rows(),
+        containsInAnyOrder("1 1.50 NEW 2026-11-24T10:00Z n1", "2 2.00 NEW 2026-11-24T09:00Z null"));
+  }
+
+  /**
    * A streaming run's window commit replayed after a failure (the runner retries the bundle that
    * committed) finds its id in the table and adds nothing; the next window's commit lands.
    */
