@@ -80,23 +80,23 @@ public final class Lakehouse {
      * with an id of the pipeline, table, run and window (a retried one adds nothing).
      */
     public LakeTarget streaming(String pipeline, String inputs) {
+      return streamingTo(windows(pipeline, inputs));
+    }
+
+    /** The windowed commits of a stream, their summary naming its inputs and the contract. */
+    private WriteIcebergWindows windows(String pipeline, String inputs) {
       String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       LinkedHashMap<String, String> summary = new LinkedHashMap<>();
       summary.put("sluice.inputs", inputs);
       summary.put("sluice.contract", contract);
+      return WriteIcebergWindows.to(catalog, name, pipeline, run)
+          .withSchema(schemaJson)
+          .withSummary(summary);
+    }
+
+    private LakeTarget streamingTo(WriteIcebergWindows windows) {
       return new LakeTarget(
-          location,
-          location,
-          partitionField,
-          1,
-          null,
-          catalog,
-          name,
-          schemaJson,
-          WriteIcebergWindows.to(catalog, name, pipeline, run)
-              .withSchema(schemaJson)
-              .withSummary(summary),
-          null);
+          location, location, partitionField, 1, null, catalog, name, schemaJson, windows, null);
     }
 
     /**
@@ -107,18 +107,7 @@ public final class Lakehouse {
      */
     public LakeTarget streamingEvents(
         String pipeline, String stem, WriteIcebergWindows.Positions positions) {
-      LakeTarget streaming = streaming(pipeline, "kafka:" + positions.topic());
-      return new LakeTarget(
-          location,
-          location,
-          partitionField,
-          1,
-          null,
-          catalog,
-          name,
-          schemaJson,
-          streaming.streaming().ofEvents(stem, positions),
-          null);
+      return streamingTo(windows(pipeline, "kafka:" + positions.topic()).ofEvents(stem, positions));
     }
 
     /**
