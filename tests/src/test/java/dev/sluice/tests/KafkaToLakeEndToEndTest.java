@@ -3,8 +3,10 @@ package dev.sluice.tests;
 import static dev.sluice.tests.Orders.json;
 import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.TableOffsets;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -310,6 +314,35 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
     } finally {
       result.cancel();
       result.waitUntilFinish(Duration.standardSeconds(30));
+    }
+  }
+
+  /**
+   * On Flink a stream's commits need checkpoints (their input is stable only from a completed
+   * checkpoint): without {@code --checkpointingInterval} the run is refused while planning, naming
+   * the option and the commit step; with it, it is built.
+   */
+  @Test
+  void aStreamOnFlinkWithoutCheckpointsIsRefusedNamingTheOption() throws Exception {
+    String topic = SharedSandbox.newTopic("to-lake-flink-plan", 1);
+    for (List<String> keys : List.of(List.<String>of(), List.of("order_id"))) {
+      KafkaToLakeOptions options = PipelineOptionsFactory.as(KafkaToLakeOptions.class);
+      options.setBootstrapServers(SharedSandbox.bootstrapServers());
+      options.setTopic(topic);
+      options.setConsumerGroup("lake-flink-plan");
+      options.setOutput("iceberg:lake.events");
+      options.setWarehouse(dir.resolve("warehouse").toString());
+      options.setDeadLetter("file:" + dir.resolve("dlq"));
+      options.setKeyFields(keys.isEmpty() ? null : keys);
+      options.setRunner(FlinkRunner.class);
+      options.as(FlinkPipelineOptions.class).setFlinkMaster("[local]");
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class, () -> PipelineRun.build(new KafkaToLake(), options));
+      assertThat(refused.getMessage(), containsString("--checkpointingInterval is needed"));
+      assertThat(refused.getMessage(), containsString(keys.isEmpty() ? "/Commit" : "/Merge"));
+      options.as(FlinkPipelineOptions.class).setCheckpointingInterval(1000L);
+      assertThat(PipelineRun.build(new KafkaToLake(), options).plan().run().bounded(), is(false));
     }
   }
 

@@ -14,12 +14,7 @@ import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.runners.Launcher;
 import dev.sluice.runners.sandbox.FlinkCluster;
 import dev.sluice.runners.sandbox.Ports;
-import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,7 +40,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith({SharedSandbox.class, SharedFlinkCluster.class})
 class LiveMetricsEndToEndTest extends LauncherCalls {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final Duration WAIT = Duration.ofMinutes(3);
   private static final String P = "pipeline=\"kafka-to-jdbc\"";
   private static final String READ = "sluice_records_read_total{" + P + "}";
@@ -168,7 +161,8 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
     assertThat("a job was started and cancelled", job != null, is(true));
     assertThat(exit.get(), is(Launcher.RUN_FAILED));
     // The endpoint lasts as long as the run.
-    org.junit.jupiter.api.Assertions.assertThrows(ConnectException.class, () -> scrape(port));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        ConnectException.class, () -> Prometheus.scrape(port));
   }
 
   @Test
@@ -197,32 +191,15 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
       SharedSandbox.produce(topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
       SharedSandbox.produce(topic, 1, json(3, 1, "3.00", "NEW"), utf8("{oops"));
       assertThat(
-          StreamingOrders.await(() -> flinkReporterSum(cluster, "kafka_to_jdbc_read"), 4.0),
+          StreamingOrders.await(() -> Prometheus.flinkSum(cluster, "kafka_to_jdbc_read"), 4.0),
           is(4.0));
       assertThat(
-          StreamingOrders.await(() -> flinkReporterSum(cluster, "kafka_to_jdbc_written"), 3.0),
+          StreamingOrders.await(() -> Prometheus.flinkSum(cluster, "kafka_to_jdbc_written"), 3.0),
           is(3.0));
-      assertThat(flinkReporterSum(cluster, "kafka_to_jdbc_dead_lettered_reason_parse"), is(1.0));
+      assertThat(Prometheus.flinkSum(cluster, "kafka_to_jdbc_dead_lettered_reason_parse"), is(1.0));
     } finally {
       cluster.cancel(job);
     }
-  }
-
-  /**
-   * The sum over the cluster's processes of Flink's Prometheus series for a Beam metric ({@code
-   * flink_taskmanager_job_task_operator_<namespace>_<name>}, one per operator and subtask).
-   */
-  private static double flinkReporterSum(FlinkCluster cluster, String metric) throws Exception {
-    double sum = 0;
-    String name = "flink_taskmanager_job_task_operator_" + metric;
-    for (int port : cluster.prometheusPorts()) {
-      for (Map.Entry<String, Double> e : scrape(port).entrySet()) {
-        if (e.getKey().startsWith(name + "{")) {
-          sum += e.getValue();
-        }
-      }
-    }
-    return sum;
   }
 
   private static String lag(String topic, int partition) {
@@ -247,7 +224,7 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
                 return true;
               }
               try {
-                last.set(scrape(port));
+                last.set(Prometheus.scrape(port));
               } catch (ConnectException e) {
                 return false;
               }
@@ -260,28 +237,5 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
     assertThat("the launcher is still running:\n" + log, launcher == null || launcher.isAlive());
     assertThat("last scrape " + last.get() + "\n" + log, ok && done.test(last.get()), is(true));
     return last.get();
-  }
-
-  /** {@code /metrics} as series (name and labels, as printed) to value. */
-  static Map<String, Double> scrape(int port) throws IOException, InterruptedException {
-    HttpResponse<String> response =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(30))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    Map<String, Double> series = new TreeMap<>();
-    for (String line : response.body().split("\n")) {
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      int space = line.lastIndexOf(' ');
-      try {
-        series.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-      } catch (NumberFormatException e) {
-        // a value such as NaN written differently: not one this test reads
-      }
-    }
-    return series;
   }
 }

@@ -42,6 +42,12 @@ public final class IcebergCommit {
   /** The snapshot summary key of a commit's id. */
   public static final String COMMIT_ID = "sluice.commit-id";
 
+  /** The counter of a stream's commits made. */
+  public static final String COMMITS = "iceberg_commits";
+
+  /** The counter of a stream's commits found in the table already (retried after they landed). */
+  public static final String REPEATED = "iceberg_commits_repeated";
+
   private IcebergCommit() {}
 
   /**

@@ -4,8 +4,8 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WrittenFile;
-import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.KafkaOrigin;
+import dev.sluice.transforms.core.Tally;
 import dev.sluice.transforms.core.Traced;
 import java.io.IOException;
 import java.io.Serializable;
@@ -22,8 +22,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -33,6 +31,9 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
@@ -80,6 +81,9 @@ public final class MergeIcebergRows
 
   /** Counted as filtered: a record that deletes its key (see {@link #withDeletes}). */
   public static final String DELETED = "deleted";
+
+  /** The merge step's files (a bounded run's, listed for its commit step). */
+  static final TupleTag<WrittenFile> FILES = new TupleTag<>("files") {};
 
   /**
    * What and how to merge.
@@ -216,13 +220,17 @@ public final class MergeIcebergRows
 
   @Override
   public PCollection<WrittenFile> expand(PCollection<Traced<GenericRecord>> records) {
-    PCollection<WrittenFile> files =
+    PCollectionTuple merged =
         records
             .apply("ByTable", WithKeys.of(spec.table()))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), records.getCoder()))
             .apply("PerCommit", GroupByKey.create())
-            .apply("Merge", ParDo.of(new MergeFn(spec)))
-            .setCoder(SerializableCoder.of(WrittenFile.class));
+            .apply(
+                "Merge",
+                ParDo.of(new MergeFn(spec)).withOutputTags(FILES, TupleTagList.of(Tally.TAG)));
+    Tally.count(merged);
+    PCollection<WrittenFile> files =
+        merged.get(FILES).setCoder(SerializableCoder.of(WrittenFile.class));
     if (spec.listIn() != null) {
       WriteDataFiles.list(files, spec.listIn());
     }
@@ -233,25 +241,35 @@ public final class MergeIcebergRows
   static final class MergeFn
       extends DoFn<KV<String, Iterable<Traced<GenericRecord>>>, WrittenFile> {
     private final Spec spec;
-    private final Accounting accounting;
-    private final Counter commits;
-    private final Counter repeated;
 
     MergeFn(Spec spec) {
       this.spec = spec;
-      this.accounting = Accounting.of(spec.pipeline());
-      this.commits = Metrics.counter(spec.pipeline(), "iceberg_commits");
-      this.repeated = Metrics.counter(spec.pipeline(), "iceberg_commits_repeated");
     }
 
+    // Stable input: a stream's pane is merged and committed only once a Flink checkpoint holding it
+    // completed, and a restore gives the same pane again (found committed by its id). What it
+    // counts
+    // goes out as a tally (counters are not in scope there on Flink).
     @ProcessElement
+    @RequiresStableInput
     public void process(
         @Element KV<String, Iterable<Traced<GenericRecord>>> element,
         BoundedWindow window,
         PaneInfo pane,
-        OutputReceiver<WrittenFile> out)
+        MultiOutputReceiver out)
         throws Exception {
-      mergeInto(element.getValue(), window, pane).forEach(out::output);
+      Tally tally = Tally.of(spec.pipeline());
+      mergeInto(element.getValue(), window, pane, tally).forEach(out.get(FILES)::output);
+      if (!tally.isEmpty()) {
+        out.get(Tally.TAG).output(tally);
+      }
+    }
+
+    /** As {@link #mergeInto(Iterable, BoundedWindow, PaneInfo, Tally)}, its counts left out. */
+    List<WrittenFile> mergeInto(
+        Iterable<Traced<GenericRecord>> records, BoundedWindow window, PaneInfo pane)
+        throws IOException {
+      return mergeInto(records, window, pane, Tally.of(spec.pipeline()));
     }
 
     /**
@@ -259,7 +277,7 @@ public final class MergeIcebergRows
      * pane committed itself.
      */
     List<WrittenFile> mergeInto(
-        Iterable<Traced<GenericRecord>> records, BoundedWindow window, PaneInfo pane)
+        Iterable<Traced<GenericRecord>> records, BoundedWindow window, PaneInfo pane, Tally tally)
         throws IOException {
       // The catalog is closed whatever happens, a failure to close never hiding the merge's own.
       return spec.catalog()
@@ -270,7 +288,7 @@ public final class MergeIcebergRows
                     spec.schemaJson() == null
                         ? table.schema()
                         : SchemaParser.fromJson(spec.schemaJson());
-                return merge(records, table, schema, window, pane);
+                return merge(records, table, schema, window, pane, tally);
               });
     }
 
@@ -279,7 +297,8 @@ public final class MergeIcebergRows
         Table table,
         Schema schema,
         BoundedWindow window,
-        PaneInfo pane)
+        PaneInfo pane,
+        Tally tally)
         throws IOException {
       String id =
           spec.pipeline()
@@ -303,7 +322,7 @@ public final class MergeIcebergRows
           newest.put(key, record);
         }
         if (other != null) {
-          accounting.filtered(SUPERSEDED);
+          tally.filtered(SUPERSEDED, 1);
         }
         KafkaOrigin origin = KafkaOrigin.parse(traced.source().origin());
         if (origin != null) {
@@ -316,8 +335,7 @@ public final class MergeIcebergRows
       if (spec.listIn() == null
           && IcebergCommit.landed(table, table.currentSnapshot(), id) != null) {
         // A retried commit that landed before: its records are in the table.
-        repeated.inc();
-        accounting.filtered(STALE, newest.size());
+        tally.add(IcebergCommit.REPEATED, 1).filtered(STALE, newest.size());
         afterCommit(positions, next, id);
         return List.of();
       }
@@ -346,7 +364,7 @@ public final class MergeIcebergRows
         if (!held || compare(version(entry.getValue()), current.get(entry.getKey())) > 0) {
           winners.add(entry.getValue());
         } else {
-          accounting.filtered(STALE);
+          tally.filtered(STALE, 1);
         }
       }
       // A winner that marks its key deleted removes the table's row and is not written itself.
@@ -354,7 +372,7 @@ public final class MergeIcebergRows
       for (Record winner : winners) {
         if (spec.deletedField() != null
             && Boolean.TRUE.equals(winner.getField(spec.deletedField()))) {
-          accounting.filtered(DELETED);
+          tally.filtered(DELETED, 1);
         } else {
           rows.add(winner);
         }
@@ -362,7 +380,7 @@ public final class MergeIcebergRows
       List<WrittenFile> files = new ArrayList<>();
       files.addAll(writeData(table, schema, partitioning, wrapper, rows));
       files.addAll(writeDeletes(table, schema, partitioning, winners, where));
-      accounting.written().inc(rows.size());
+      tally.written(rows.size());
       if (spec.listIn() != null) {
         return files;
       }
@@ -381,10 +399,7 @@ public final class MergeIcebergRows
                 spec.table(),
                 new IcebergCommit.Change(files, List.of(), properties, id, spec.schemaJson()),
                 null);
-        commits.inc();
-        if (done.repeated()) {
-          repeated.inc();
-        }
+        tally.add(IcebergCommit.COMMITS, 1).add(IcebergCommit.REPEATED, done.repeated() ? 1 : 0);
       }
       afterCommit(positions, next, id);
       return List.of();

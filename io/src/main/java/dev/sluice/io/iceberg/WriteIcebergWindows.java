@@ -6,6 +6,7 @@ import dev.sluice.io.files.LakeNames;
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WrittenFile;
 import dev.sluice.transforms.core.SourceRecord;
+import dev.sluice.transforms.core.Tally;
 import dev.sluice.transforms.core.Traced;
 import java.io.IOException;
 import java.io.Serializable;
@@ -22,8 +23,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -34,6 +33,9 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.iceberg.SchemaParser;
 
 /**
@@ -49,6 +51,9 @@ import org.apache.iceberg.SchemaParser;
  */
 public final class WriteIcebergWindows
     extends PTransform<PCollection<Traced<GenericRecord>>, PCollection<String>> {
+  /** What each commit did, one line each. */
+  static final TupleTag<String> DONE = new TupleTag<>("done") {};
+
   private final IcebergFiles files;
   private final Commits commits;
 
@@ -150,42 +155,59 @@ public final class WriteIcebergWindows
   public PCollection<String> expand(PCollection<Traced<GenericRecord>> records) {
     String suffix = "-" + commits.run();
     SerializableFunction<SourceRecord, String> of = stem;
-    return records
-        .apply(
-            "WriteDataFiles",
-            WriteDataFiles.unlisted(files, commits.pipeline(), "iceberg:" + commits.table())
-                .withStem(source -> of.apply(source) + suffix))
-        .apply("ByTable", WithKeys.of(commits.table()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(WrittenFile.class)))
-        .apply("WindowFiles", GroupByKey.create())
-        .apply("Commit", ParDo.of(new CommitFn(commits)));
+    PCollectionTuple committed =
+        records
+            .apply(
+                "WriteDataFiles",
+                WriteDataFiles.unlisted(files, commits.pipeline(), "iceberg:" + commits.table())
+                    .withStem(source -> of.apply(source) + suffix))
+            .apply("ByTable", WithKeys.of(commits.table()))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(WrittenFile.class)))
+            .apply("WindowFiles", GroupByKey.create())
+            .apply(
+                "Commit",
+                ParDo.of(new CommitFn(commits)).withOutputTags(DONE, TupleTagList.of(Tally.TAG)));
+    Tally.count(committed);
+    return committed.get(DONE).setCoder(StringUtf8Coder.of());
   }
 
-  /** Commits a window's files in one snapshot. */
+  /**
+   * Commits a window's files in one snapshot. Its input is stable ({@link RequiresStableInput}): on
+   * Flink a pane reaches it only once a checkpoint holding the pane completed, and a restore from
+   * that checkpoint gives it the same pane again, whose commit id the table has if it landed. (Were
+   * the pane made again after a restore, it could hold more or fewer records under the same id.)
+   */
   static final class CommitFn extends DoFn<KV<String, Iterable<WrittenFile>>, String> {
     private final Commits target;
-    private final Counter commits;
-    private final Counter repeated;
 
     CommitFn(Commits target) {
       this.target = target;
-      this.commits = Metrics.counter(target.pipeline(), "iceberg_commits");
-      this.repeated = Metrics.counter(target.pipeline(), "iceberg_commits_repeated");
     }
 
     @ProcessElement
+    @RequiresStableInput
     public void process(
         @Element KV<String, Iterable<WrittenFile>> element,
         BoundedWindow window,
         PaneInfo pane,
-        OutputReceiver<String> out)
+        MultiOutputReceiver out)
         throws IOException {
-      out.output(commit(element.getValue(), window, pane));
-      commits.inc();
+      Tally tally = Tally.of(target.pipeline());
+      out.get(DONE).output(commit(element.getValue(), window, pane, tally));
+      out.get(Tally.TAG).output(tally);
     }
 
-    /** Commits {@code written}, the files of {@code window}'s {@code pane}; what it did. */
+    /** As {@link #commit(Iterable, BoundedWindow, PaneInfo, Tally)}, its counts left out. */
     String commit(Iterable<WrittenFile> written, BoundedWindow window, PaneInfo pane)
+        throws IOException {
+      return commit(written, window, pane, Tally.of(target.pipeline()));
+    }
+
+    /**
+     * Commits {@code written}, the files of {@code window}'s {@code pane}, counting into {@code
+     * tally}; what it did.
+     */
+    String commit(Iterable<WrittenFile> written, BoundedWindow window, PaneInfo pane, Tally tally)
         throws IOException {
       List<WrittenFile> files = new ArrayList<>();
       written.forEach(files::add);
@@ -223,9 +245,7 @@ public final class WriteIcebergWindows
                   target.schemaJson(),
                   keep),
               null);
-      if (done.repeated()) {
-        repeated.inc();
-      }
+      tally.add(IcebergCommit.COMMITS, 1).add(IcebergCommit.REPEATED, done.repeated() ? 1 : 0);
       if (!next.isEmpty()) {
         try {
           positions.after().committed(next);

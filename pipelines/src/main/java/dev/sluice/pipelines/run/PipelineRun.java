@@ -111,6 +111,7 @@ public final class PipelineRun {
     }
     Pipeline pipeline = Pipeline.create(options);
     definition.build(pipeline, plan);
+    StableInput.check(pipeline, options);
     return new Built<>(pipeline, plan);
   }
 
