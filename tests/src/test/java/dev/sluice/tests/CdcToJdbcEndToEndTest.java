@@ -310,7 +310,8 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   /**
    * cdc-to-lake on the same captured workload: the keyed Iceberg table's live rows equal the source
    * by checksum, deletes are tombstones, and re-reading the whole topic under another group changes
-   * nothing (a replayed old insert never brings a deleted row back).
+   * nothing (a replayed old insert never brings a deleted row back); Flink {@code [local]} fills a
+   * table of its own with the same rows.
    */
   @Test
   @Order(2)
@@ -335,6 +336,22 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     assertThat(rows("cdc_lake_again_" + suffix, false), equalTo(rows(source, false)));
     assertThat(again[1], is(first[1]));
     assertBalanced(dir.resolve("lake-again/report.json"));
+
+    // The same topic on Flink [local], into a table of its own: the same live rows and tombstones.
+    String flink = "cdc_flink_" + suffix;
+    assertOk(
+        run(
+            lakeArgs(
+                topic,
+                flink,
+                "cdc-lake-flink-" + suffix,
+                dir.resolve("lake-flink"),
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]")));
+    long[] onFlink = lakeIntoPostgres(flink, "cdc_lake_flink_" + suffix);
+    assertThat(rows("cdc_lake_flink_" + suffix, false), equalTo(rows(source, false)));
+    assertThat(onFlink[1], is(first[1]));
+    assertBalanced(dir.resolve("lake-flink/report.json"));
   }
 
   @Test

@@ -257,6 +257,61 @@ class FlinkPortabilityTest extends LauncherCalls {
     }
   }
 
+  /**
+   * jdbc-to-lake merging by key into an Iceberg table: an initial export, then updates and inserts
+   * in the source and an incremental run; each runner's table equals the source's rows and the
+   * Direct runner's table.
+   */
+  @Test
+  void jdbcToLakeMergesIntoTheSameIcebergTableOnEveryRunner() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS portable_merge");
+    SharedSandbox.execute(
+        "CREATE TABLE portable_merge (id bigint PRIMARY KEY, v text NOT NULL, updated_at timestamptz"
+            + " NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO portable_merge SELECT g, 'v' || g, timestamptz '2026-11-24 12:00:00+00' + g *"
+            + " interval '7 hours' FROM generate_series(1, 20) g");
+    Map<String, String[]> runners = new LinkedHashMap<>();
+    runners.put("direct", new String[0]);
+    runners.putAll(flinkRunners());
+    for (int round = 1; round <= 2; round++) {
+      if (round == 2) {
+        SharedSandbox.execute(
+            "UPDATE portable_merge SET v = v || '-b', updated_at = timestamptz '2026-12-05"
+                + " 00:00:00+00' + id * interval '1 minute' WHERE id IN (2, 5, 17)");
+        SharedSandbox.execute(
+            "INSERT INTO portable_merge VALUES (21, 'v21', '2026-12-05 12:00:00+00'), (22, 'v22',"
+                + " '2026-12-05 13:00:00+00')");
+      }
+      for (Map.Entry<String, String[]> runner : runners.entrySet()) {
+        String name = runner.getKey();
+        Path report = dir.resolve(name + "-merge-" + round + ".json");
+        assertOk(
+            run(
+                with(
+                    new String[] {
+                      "jdbc-to-lake",
+                      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+                      "--jdbcUser=postgres",
+                      "--table=portable_merge",
+                      "--watermarkColumn=updated_at",
+                      "--output=iceberg:lake.merge_" + name.replace('-', '_'),
+                      "--warehouse=" + dir.resolve("warehouse"),
+                      "--runReport=" + report,
+                      "--deadLetter=file:" + dir.resolve("dlq-merge-" + name)
+                    },
+                    runner.getValue())));
+        assertBalanced(report);
+      }
+    }
+    List<String> direct = icebergRows("lake.merge_direct");
+    assertThat(direct.size(), is(22));
+    assertThat(direct.stream().filter(r -> r.contains("-b")).count(), is(3L));
+    for (String name : flinkRunners().keySet()) {
+      assertThat(name, icebergRows("lake.merge_" + name.replace('-', '_')), equalTo(direct));
+    }
+  }
+
   @Test
   void jdbcToLakeExportsTheSameFilesOnEveryRunner() throws Exception {
     SharedSandbox.execute("DROP TABLE IF EXISTS portable_export");

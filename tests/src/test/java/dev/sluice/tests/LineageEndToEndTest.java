@@ -1,6 +1,7 @@
 package dev.sluice.tests;
 
 import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -194,6 +195,84 @@ class LineageEndToEndTest extends LauncherCalls {
       }
     }
     assertThat(stats.get("size").asLong(), is(bytes));
+  }
+
+  /**
+   * kafka-to-lake merging by key: the input is the topic on its broker, the output the Iceberg
+   * table's location with the table in a symlinks facet, and its statistics are the merge commit's
+   * snapshot (the rows it added: the newest version of each key).
+   */
+  @Test
+  void kafkaToLakeNamesItsTopicAndItsTableWithTheMergeSnapshotsStatistics() throws Exception {
+    String topic = SharedSandbox.newTopic("lineage-lake", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        json(1, 1, "1.00", "NEW"),
+        json(1, 2, "2.00", "PAID"),
+        json(2, 1, "3.00", "NEW"),
+        utf8("{bad"));
+    Path warehouse = dir.resolve("warehouse");
+    Path lineage = dir.resolve("lineage");
+    assertOk(
+        run(
+            "kafka-to-lake",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--bounded",
+            "--keyFields=order_id",
+            "--output=iceberg:lake.events",
+            "--warehouse=" + warehouse,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--lineage=file:" + lineage));
+    List<JsonNode> events = fileEvents(lineage);
+    assertThat(events.size(), is(2));
+    events.forEach(e -> assertRunEvent(e, "kafka-to-lake"));
+    JsonNode complete = events.get(1);
+    assertThat(complete.get("eventType").asText(), equalTo("COMPLETE"));
+    String bootstrap = SharedSandbox.bootstrapServers().split(",")[0];
+    assertThat(names(complete.get("inputs")), equalTo("[kafka://" + bootstrap + " " + topic + "]"));
+    JsonNode output = complete.get("outputs").get(0);
+    assertThat(
+        output.get("namespace").asText() + " " + output.get("name").asText(),
+        equalTo("file " + warehouse.toAbsolutePath().resolve("lake/events")));
+    assertThat(
+        output.get("facets").get("symlinks").get("identifiers").get(0).get("name").asText(),
+        equalTo("lake.events"));
+    assertThat(output.get("outputFacets").get("outputStatistics").get("rowCount").asLong(), is(2L));
+  }
+
+  /**
+   * A run that fails while planning (here: its input files never came) is still a run: it sends
+   * START and then FAIL with the error, the same run id on both, and no datasets (none was
+   * resolved), and the launcher says where the events went.
+   */
+  @Test
+  void aRunThatFailsWhilePlanningSendsStartAndFailWithTheError() throws Exception {
+    Path missing = dir.resolve("never-came");
+    Path lineage = dir.resolve("lineage-unplanned");
+    int code =
+        run(
+            "files-to-lake",
+            "--input=" + missing + "/*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--lineage=file:" + lineage);
+    assertThat(code == 0, is(false));
+    List<JsonNode> events = fileEvents(lineage);
+    assertThat(events.size(), is(2));
+    events.forEach(e -> assertRunEvent(e, "files-to-lake"));
+    assertThat(events.get(0).get("eventType").asText(), equalTo("START"));
+    assertThat(events.get(1).get("eventType").asText(), equalTo("FAIL"));
+    assertThat(
+        events.get(1).get("run").get("runId").asText(),
+        equalTo(events.get(0).get("run").get("runId").asText()));
+    JsonNode error = events.get(1).get("run").get("facets").get("errorMessage");
+    assertThat(error.get("message").asText(), containsString(missing.toString()));
+    assertThat(events.get(1).get("inputs").size(), is(0));
+    assertThat(
+        out.toString(StandardCharsets.UTF_8),
+        containsString("(failed before it ran) sent to file:" + lineage));
   }
 
   @Test

@@ -71,6 +71,27 @@ public final class OpenLineageRun {
     if (options.getLineage() == null) {
       return null;
     }
+    return of(definition, options, definition.lineageInputs(plan), definition.lineageOutputs(plan));
+  }
+
+  /**
+   * The events of a run that failed before it had a plan (its input missing, a service unreachable,
+   * a table that does not match): no datasets, as none was resolved; or null without {@code
+   * --lineage}.
+   */
+  static @Nullable OpenLineageRun unplanned(
+      SluicePipeline<?, ?> definition, SluiceOptions options) {
+    return of(definition, options, List.of(), List.of());
+  }
+
+  private static @Nullable OpenLineageRun of(
+      SluicePipeline<?, ?> definition,
+      SluiceOptions options,
+      List<LineageDataset> inputs,
+      List<LineageDataset> outputs) {
+    if (options.getLineage() == null) {
+      return null;
+    }
     String bootstrap = null;
     KafkaClientProperties properties = KafkaClientProperties.fromFile(null);
     if (options instanceof KafkaSourceOptions kafka) {
@@ -99,8 +120,8 @@ public final class OpenLineageRun {
         definition.name(),
         options.getParentRunId(),
         parentJob,
-        definition.lineageInputs(plan),
-        definition.lineageOutputs(plan));
+        inputs,
+        outputs);
   }
 
   public String runId() {

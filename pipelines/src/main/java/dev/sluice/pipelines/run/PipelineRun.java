@@ -135,13 +135,24 @@ public final class PipelineRun {
 
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
       SluicePipeline<O, P> definition, O options, PrintStream out) throws IOException {
-    return run(definition, options, out, definition.plan(options));
+    P planned;
+    try {
+      planned = definition.plan(options);
+    } catch (RuntimeException e) {
+      throw failedUnplanned(definition, options, out, e);
+    }
+    return run(definition, options, out, planned);
   }
 
   /** Runs a plan made already (e.g. a replay's): its steps, the run, its accounting and gate. */
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
       SluicePipeline<O, P> definition, O options, PrintStream out, P planned) throws IOException {
-    Built<P> built = build(definition, options, planned);
+    Built<P> built;
+    try {
+      built = build(definition, options, planned);
+    } catch (RuntimeException e) {
+      throw failedUnplanned(definition, options, out, e);
+    }
     RunPlan plan = built.plan().run();
     OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
     Outcome outcome = new Outcome();
@@ -191,15 +202,7 @@ public final class PipelineRun {
         heartbeat.shutdownNow();
       }
       if (lineage != null) {
-        lineage.finish();
-        out.println(
-            "  lineage: OpenLineage run "
-                + lineage.runId()
-                + " sent to "
-                + Redaction.url(options.getLineage())
-                + (lineage.missed() == 0
-                    ? ""
-                    : " (" + lineage.missed() + " event(s) NOT delivered: see the log)"));
+        finish(lineage, options, out, "");
       }
       if (!(!plan.bounded() && options.getDetached())) {
         for (RunPlan.Step step : plan.cleanup()) {
@@ -214,6 +217,48 @@ public final class PipelineRun {
   }
 
   /** How often a streaming run sends OpenLineage's RUNNING event. */
+  /**
+   * A run that fails before its graph runs (its input missing, a service unreachable, a table that
+   * does not match) is still a run: with {@code --lineage} it sends START and then FAIL with the
+   * error, so that "the upstream files never came" shows in the lineage backend. Returns {@code
+   * failure}, to be thrown; a lineage that cannot be set up is attached to it, never thrown in its
+   * place.
+   */
+  private static RuntimeException failedUnplanned(
+      SluicePipeline<?, ?> definition,
+      SluiceOptions options,
+      PrintStream out,
+      RuntimeException failure) {
+    OpenLineageRun lineage;
+    try {
+      lineage = OpenLineageRun.unplanned(definition, options);
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+      return failure;
+    }
+    if (lineage != null) {
+      lineage.start();
+      lineage.fail(failure, null, null);
+      finish(lineage, options, out, " (failed before it ran)");
+    }
+    return failure;
+  }
+
+  /** Waits for the run's lineage events to go and says where they went (and any missed). */
+  private static void finish(
+      OpenLineageRun lineage, SluiceOptions options, PrintStream out, String what) {
+    lineage.finish();
+    out.println(
+        "  lineage: OpenLineage run "
+            + lineage.runId()
+            + what
+            + " sent to "
+            + Redaction.url(options.getLineage())
+            + (lineage.missed() == 0
+                ? ""
+                : " (" + lineage.missed() + " event(s) NOT delivered: see the log)"));
+  }
+
   static final Duration LINEAGE_RUNNING_EVERY = Duration.ofSeconds(30);
 
   /** What a run produced so far, for the lineage events of its end, however it ends. */
