@@ -326,13 +326,9 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
   void aStreamOnFlinkWithoutCheckpointsIsRefusedNamingTheOption() throws Exception {
     String topic = SharedSandbox.newTopic("to-lake-flink-plan", 1);
     for (List<String> keys : List.of(List.<String>of(), List.of("order_id"))) {
-      KafkaToLakeOptions options = PipelineOptionsFactory.as(KafkaToLakeOptions.class);
-      options.setBootstrapServers(SharedSandbox.bootstrapServers());
-      options.setTopic(topic);
-      options.setConsumerGroup("lake-flink-plan");
-      options.setOutput("iceberg:lake.events");
-      options.setWarehouse(dir.resolve("warehouse").toString());
-      options.setDeadLetter("file:" + dir.resolve("dlq"));
+      KafkaToLakeOptions options =
+          streamOptions(
+              topic, "lake-flink-plan", PipelineOptionsFactory.as(KafkaToLakeOptions.class));
       options.setKeyFields(keys.isEmpty() ? null : keys);
       options.setRunner(FlinkRunner.class);
       options.as(FlinkPipelineOptions.class).setFlinkMaster("[local]");
@@ -358,13 +354,19 @@ class KafkaToLakeEndToEndTest extends LauncherCalls {
     return stream(topic, PipelineOptionsFactory.as(KafkaToLakeOptions.class));
   }
 
-  private PipelineResult stream(String topic, KafkaToLakeOptions options) throws Exception {
+  /** {@code options} for a stream of {@code topic} under {@code group} into lake.events. */
+  private KafkaToLakeOptions streamOptions(String topic, String group, KafkaToLakeOptions options) {
     options.setBootstrapServers(SharedSandbox.bootstrapServers());
     options.setTopic(topic);
-    options.setConsumerGroup("lake-stream");
+    options.setConsumerGroup(group);
     options.setOutput("iceberg:lake.events");
     options.setWarehouse(dir.resolve("warehouse").toString());
     options.setDeadLetter("file:" + dir.resolve("dlq"));
+    return options;
+  }
+
+  private PipelineResult stream(String topic, KafkaToLakeOptions options) throws Exception {
+    streamOptions(topic, "lake-stream", options);
     options.setCommitInterval("PT2S");
     options.as(DirectOptions.class).setBlockOnRun(false);
     PipelineRun.Built<KafkaToLake.Plan> built = PipelineRun.build(new KafkaToLake(), options);
