@@ -27,6 +27,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -62,7 +63,7 @@ import org.junit.jupiter.api.io.TempDir;
  * converge to the same replica; tombstones are counted, bad events dead-lettered with their
  * offsets.
  */
-@ExtendWith(SharedSandbox.class)
+@ExtendWith({SharedSandbox.class, SharedFlinkCluster.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CdcToJdbcEndToEndTest extends LauncherCalls {
@@ -310,8 +311,8 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   /**
    * cdc-to-lake on the same captured workload: the keyed Iceberg table's live rows equal the source
    * by checksum, deletes are tombstones, and re-reading the whole topic under another group changes
-   * nothing (a replayed old insert never brings a deleted row back); Flink {@code [local]} fills a
-   * table of its own with the same rows.
+   * nothing (a replayed old insert never brings a deleted row back); Flink {@code [local]} and the
+   * session cluster each fill a table of their own with the same rows.
    */
   @Test
   @Order(2)
@@ -337,21 +338,27 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     assertThat(again[1], is(first[1]));
     assertBalanced(dir.resolve("lake-again/report.json"));
 
-    // The same topic on Flink [local], into a table of its own: the same live rows and tombstones.
-    String flink = "cdc_flink_" + suffix;
-    assertOk(
-        run(
-            lakeArgs(
-                topic,
-                flink,
-                "cdc-lake-flink-" + suffix,
-                dir.resolve("lake-flink"),
-                "--runner=FlinkRunner",
-                "--flinkMaster=[local]")));
-    long[] onFlink = lakeIntoPostgres(flink, "cdc_lake_flink_" + suffix);
-    assertThat(rows("cdc_lake_flink_" + suffix, false), equalTo(rows(source, false)));
-    assertThat(onFlink[1], is(first[1]));
-    assertBalanced(dir.resolve("lake-flink/report.json"));
+    // The same topic on Flink [local] and on the session cluster, each into a table of its own:
+    // the same live rows and tombstones.
+    Map<String, String[]> flinks = new LinkedHashMap<>();
+    flinks.put("flink", new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]"});
+    flinks.put("cluster", SharedFlinkCluster.args());
+    for (Map.Entry<String, String[]> flink : flinks.entrySet()) {
+      String name = "cdc_" + flink.getKey() + "_" + suffix;
+      Path out = dir.resolve("lake-" + flink.getKey());
+      assertOk(
+          run(
+              lakeArgs(
+                  topic,
+                  name,
+                  "cdc-lake-" + flink.getKey() + "-" + suffix,
+                  out,
+                  flink.getValue())));
+      long[] onFlink = lakeIntoPostgres(name, "copy_" + name);
+      assertThat(flink.getKey(), rows("copy_" + name, false), equalTo(rows(source, false)));
+      assertThat(flink.getKey(), onFlink[1], is(first[1]));
+      assertBalanced(out.resolve("report.json"));
+    }
   }
 
   @Test

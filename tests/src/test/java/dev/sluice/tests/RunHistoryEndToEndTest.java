@@ -6,10 +6,12 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.pipelines.report.RunHistory;
 import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,6 +109,35 @@ class RunHistoryEndToEndTest extends LauncherCalls {
 
     // A closed gate is no baseline: a normal day after it is judged against days 1 to 3 and passes.
     assertOk(load(day(5, 9, 1), lake, rules));
+  }
+
+  /**
+   * A run whose input never came fails while planning, and is still recorded: result {@code
+   * failed_before_run} with the error as its reason, which {@code status} shows.
+   */
+  @Test
+  void aRunThatFailsBeforeItRunsIsRecordedWithItsReason() throws Exception {
+    Path history = dir.resolve("history");
+    Path missing = dir.resolve("never-came");
+    int code =
+        run(
+            "files-to-lake",
+            "--input=" + missing + "/*.csv",
+            "--output=" + dir.resolve("lake"),
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--runHistory=" + history);
+    assertThat(code == 0, is(false));
+    List<RunHistory.Entry> runs = RunHistory.read(history.toString(), "files-to-lake");
+    assertThat(runs.size(), is(1));
+    assertThat(runs.get(0).result(), is("failed_before_run"));
+    assertThat(runs.get(0).reason(), containsString(missing.toString()));
+    assertThat(runs.get(0).baseline(), is(false));
+    out.reset();
+    assertOk(run("status", "--runHistory=" + history));
+    String[] lines = out.toString(StandardCharsets.UTF_8).strip().split("\n");
+    assertThat(lines.length, is(2));
+    assertThat(lines[1], containsString("failed_before_run"));
+    assertThat(lines[1], containsString(missing.toString()));
   }
 
   @Test

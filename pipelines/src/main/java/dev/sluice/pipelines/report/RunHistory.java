@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -40,11 +41,12 @@ public final class RunHistory {
    * One run.
    *
    * @param result {@code succeeded}, {@code quality_gate_closed}, {@code accounting_gap}, {@code
-   *     step_failed} or {@code failed}
+   *     step_failed}, {@code failed} or {@code failed_before_run}
    * @param gateOpen whether its quality gate was open (or it had none)
    * @param counters every counter of the run, by name
    * @param rules each judged rule's name and whether it passed
    * @param snapshot the table snapshot its commit made (or the audit branch it left), or null
+   * @param reason why a run failed before it ran (its error), or null
    */
   public record Entry(
       String pipeline,
@@ -55,8 +57,52 @@ public final class RunHistory {
       boolean gateOpen,
       Map<String, Long> counters,
       Map<String, Boolean> rules,
-      @Nullable String snapshot)
+      @Nullable String snapshot,
+      @Nullable String reason)
       implements Figures.Run {
+    /** A run that ran (its failure, if any, is its result). */
+    public Entry(
+        String pipeline,
+        String runId,
+        Instant startedAt,
+        Instant finishedAt,
+        String result,
+        boolean gateOpen,
+        Map<String, Long> counters,
+        Map<String, Boolean> rules,
+        @Nullable String snapshot) {
+      this(
+          pipeline,
+          runId,
+          startedAt,
+          finishedAt,
+          result,
+          gateOpen,
+          counters,
+          rules,
+          snapshot,
+          null);
+    }
+
+    /**
+     * A run that failed before it ran (its input missing, a service unreachable, a table that does
+     * not match): result {@code failed_before_run}, no counts, and the error as its reason.
+     */
+    public static Entry failedBeforeRun(
+        String pipeline, Instant startedAt, Instant finishedAt, String reason) {
+      return new Entry(
+          pipeline,
+          UUID.randomUUID().toString(),
+          startedAt,
+          finishedAt,
+          "failed_before_run",
+          true,
+          Map.of(),
+          Map.of(),
+          null,
+          reason);
+    }
+
     /** A run that committed no table snapshot. */
     public Entry(
         String pipeline,
@@ -97,6 +143,9 @@ public final class RunHistory {
     new TreeMap<>(entry.rules()).forEach(rules::put);
     if (entry.snapshot() != null) {
       root.put("snapshot", entry.snapshot());
+    }
+    if (entry.reason() != null) {
+      root.put("reason", entry.reason());
     }
     String location =
         base(dir)
@@ -152,7 +201,8 @@ public final class RunHistory {
               root.get("gate_open").asBoolean(),
               counters,
               rules,
-              root.hasNonNull("snapshot") ? root.get("snapshot").asText() : null));
+              root.hasNonNull("snapshot") ? root.get("snapshot").asText() : null,
+              root.hasNonNull("reason") ? root.get("reason").asText() : null));
     }
     entries.sort(Comparator.comparing(Entry::finishedAt));
     return entries;
@@ -186,6 +236,12 @@ public final class RunHistory {
     return null;
   }
 
+  /** {@code text} on one line, at most {@code max} characters. */
+  private static String abbreviate(String text, int max) {
+    String line = text.replaceAll("\\s+", " ").strip();
+    return line.length() <= max ? line : line.substring(0, max - 3) + "...";
+  }
+
   private static String base(String dir) {
     return dir.endsWith("/") ? dir : dir + "/";
   }
@@ -205,7 +261,7 @@ public final class RunHistory {
             "filtered",
             "gate",
             "result",
-            "snapshot"));
+            "snapshot or reason"));
     for (Entry e : entries) {
       out.append(
           String.format(
@@ -219,7 +275,9 @@ public final class RunHistory {
                       e.count("filtered"),
                       e.gateOpen() ? "open" : "CLOSED",
                       e.result(),
-                      e.snapshot() == null ? "" : e.snapshot())
+                      e.snapshot() != null
+                          ? e.snapshot()
+                          : e.reason() == null ? "" : abbreviate(e.reason(), 100))
                   .stripTrailing()
               + System.lineSeparator());
     }

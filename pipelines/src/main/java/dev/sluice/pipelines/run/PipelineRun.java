@@ -135,11 +135,12 @@ public final class PipelineRun {
 
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
       SluicePipeline<O, P> definition, O options, PrintStream out) throws IOException {
+    Instant started = Instant.now();
     P planned;
     try {
       planned = definition.plan(options);
     } catch (RuntimeException e) {
-      throw failedUnplanned(definition, options, out, e);
+      throw failedUnplanned(definition, options, out, e, started);
     }
     return run(definition, options, out, planned);
   }
@@ -147,11 +148,12 @@ public final class PipelineRun {
   /** Runs a plan made already (e.g. a replay's): its steps, the run, its accounting and gate. */
   public static <O extends SluiceOptions, P extends SluicePipeline.Plan> RunSummary run(
       SluicePipeline<O, P> definition, O options, PrintStream out, P planned) throws IOException {
+    Instant started = Instant.now();
     Built<P> built;
     try {
       built = build(definition, options, planned);
     } catch (RuntimeException e) {
-      throw failedUnplanned(definition, options, out, e);
+      throw failedUnplanned(definition, options, out, e, started);
     }
     RunPlan plan = built.plan().run();
     OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
@@ -220,15 +222,24 @@ public final class PipelineRun {
   /**
    * A run that fails before its graph runs (its input missing, a service unreachable, a table that
    * does not match) is still a run: with {@code --lineage} it sends START and then FAIL with the
-   * error, so that "the upstream files never came" shows in the lineage backend. Returns {@code
-   * failure}, to be thrown; a lineage that cannot be set up is attached to it, never thrown in its
-   * place.
+   * error, so that "the upstream files never came" shows in the lineage backend, and with {@code
+   * --runHistory} it is recorded ({@code failed_before_run}, the error as its reason). Returns
+   * {@code failure}, to be thrown; a lineage that cannot be set up is attached to it, never thrown
+   * in its place.
    */
   private static RuntimeException failedUnplanned(
       SluicePipeline<?, ?> definition,
       SluiceOptions options,
       PrintStream out,
-      RuntimeException failure) {
+      RuntimeException failure,
+      Instant started) {
+    if (options.getRunHistory() != null) {
+      record(
+          options.getRunHistory(),
+          RunHistory.Entry.failedBeforeRun(
+              definition.name(), started, Instant.now(), String.valueOf(failure.getMessage())),
+          out);
+    }
     OpenLineageRun lineage;
     try {
       lineage = OpenLineageRun.unplanned(definition, options);
@@ -480,22 +491,28 @@ public final class PipelineRun {
     if (quality != null) {
       quality.results().forEach(r -> rules.put(r.rule(), r.passed()));
     }
+    record(
+        plan.runHistory(),
+        new RunHistory.Entry(
+            pipeline,
+            UUID.randomUUID().toString(),
+            summary.startedAt(),
+            summary.finishedAt(),
+            outcome,
+            quality == null || quality.failedErrors().isEmpty(),
+            summary.counters(),
+            rules,
+            snapshot(summary)),
+        out);
+  }
+
+  /** Records {@code entry} in the run history {@code dir}; a failure to is said, never thrown. */
+  private static void record(String dir, RunHistory.Entry entry, PrintStream out) {
     try {
-      RunHistory.record(
-          plan.runHistory(),
-          new RunHistory.Entry(
-              pipeline,
-              UUID.randomUUID().toString(),
-              summary.startedAt(),
-              summary.finishedAt(),
-              outcome,
-              quality == null || quality.failedErrors().isEmpty(),
-              summary.counters(),
-              rules,
-              snapshot(summary)));
-      out.println("  run history: " + plan.runHistory());
+      RunHistory.record(dir, entry);
+      out.println("  run history: " + dir);
     } catch (IOException | RuntimeException e) {
-      out.println("  run history NOT recorded in " + plan.runHistory() + ": " + e.getMessage());
+      out.println("  run history NOT recorded in " + dir + ": " + e.getMessage());
     }
   }
 

@@ -136,10 +136,13 @@ public final class FlinkCluster implements AutoCloseable {
         "cluster.evenly-spread-out-slots: true",
         "parallelism.default: 1",
         "jobmanager.memory.process.size: 768m",
-        "taskmanager.memory.process.size: 1408m",
         // Each job's classes come with its own class loader (the bundle is large), and JDBC drivers
-        // keep a finished job's loader alive: room for a test suite's jobs.
-        "taskmanager.memory.jvm-metaspace.size: 512m",
+        // keep a finished job's loader alive, with its static state: room in metaspace and heap for
+        // a test suite's jobs (the task heap is what is left after metaspace, network, managed
+        // memory, the framework's share and the JVM overhead: about 0.8 GB here).
+        "taskmanager.memory.process.size: 2560m",
+        "taskmanager.memory.jvm-metaspace.size: 768m",
+        "taskmanager.memory.managed.fraction: 0.2",
         "taskmanager.memory.network.min: 128m",
         "taskmanager.memory.network.max: 128m",
         "taskmanager.network.sort-shuffle.min-buffers: 128",
