@@ -51,6 +51,7 @@ public abstract class LineageTransport implements Serializable {
 
   private final AtomicInteger missed = new AtomicInteger();
   private Duration deadline = DEFAULT_DEADLINE;
+  private String what = "OpenLineage event";
   private transient BlockingQueue<String[]> queue;
   private transient Thread worker;
 
@@ -64,11 +65,7 @@ public abstract class LineageTransport implements Serializable {
       return new ToFile(Path.of(spec.substring(5)));
     }
     if (spec.startsWith("http://") || spec.startsWith("https://")) {
-      try {
-        return new ToHttp(URI.create(spec));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--lineage=" + Redaction.url(spec) + " is no URL");
-      }
+      return http("lineage", spec);
     }
     if (spec.startsWith("kafka:") && spec.length() > 6) {
       if (kafkaBootstrap == null) {
@@ -84,6 +81,29 @@ public abstract class LineageTransport implements Serializable {
             + " was '"
             + Redaction.url(spec)
             + "'");
+  }
+
+  /**
+   * An HTTP(S) endpoint, given by option {@code --<option>}: each event is POSTed as JSON (also the
+   * way {@code --alertWebhook} reaches Alertmanager).
+   */
+  public static LineageTransport http(String option, String url) {
+    try {
+      URI uri = URI.create(url);
+      if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
+        throw new IllegalArgumentException("not http(s)");
+      }
+      return new ToHttp(uri);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--" + option + "=" + Redaction.url(url) + " is no http(s) URL");
+    }
+  }
+
+  /** What this transport delivers, as its warnings name it (default "OpenLineage event"). */
+  public LineageTransport delivering(String what) {
+    this.what = what;
+    return this;
   }
 
   /** Bounds each exchange with the backend, and the wait for delivery at the run's end. */
@@ -103,8 +123,11 @@ public abstract class LineageTransport implements Serializable {
   /** Queues one event (its JSON) for delivery; never blocks, never throws. */
   public final synchronized void send(String runId, String json) {
     if (queue == null) {
-      queue = new LinkedBlockingQueue<>(QUEUE);
-      worker = new Thread(this::deliverQueued, "sluice-lineage");
+      // The worker keeps its own reference: finish() may drop the field before the worker first
+      // reads it (a run that fails at once), and the events queued must still go.
+      BlockingQueue<String[]> events = new LinkedBlockingQueue<>(QUEUE);
+      queue = events;
+      worker = new Thread(() -> deliverQueued(events), "sluice-lineage");
       worker.setDaemon(true);
       worker.start();
     }
@@ -113,18 +136,15 @@ public abstract class LineageTransport implements Serializable {
       pending.decrementAndGet();
       missed.incrementAndGet();
       LOG.warn(
-          "OpenLineage event of run {} not sent to {}: {} events are waiting already",
-          runId,
-          this,
-          QUEUE);
+          "{} of run {} not sent to {}: {} events are waiting already", what, runId, this, QUEUE);
     }
   }
 
-  private void deliverQueued() {
+  private void deliverQueued(BlockingQueue<String[]> events) {
     while (true) {
       String[] event;
       try {
-        event = queue.take();
+        event = events.take();
       } catch (InterruptedException e) {
         return;
       }
@@ -136,8 +156,7 @@ public abstract class LineageTransport implements Serializable {
       } catch (Exception e) {
         missed.incrementAndGet();
         pending.decrementAndGet();
-        LOG.warn(
-            "OpenLineage event of run {} not delivered to {}: {}", event[0], this, e.toString());
+        LOG.warn("{} of run {} not delivered to {}: {}", what, event[0], this, e.toString());
       }
     }
   }
@@ -169,8 +188,9 @@ public abstract class LineageTransport implements Serializable {
     if (left > 0) {
       missed.addAndGet(left);
       LOG.warn(
-          "{} OpenLineage event(s) not delivered to {} within {} s of the run's end",
+          "{} {}(s) not delivered to {} within {} s of the run's end",
           left,
+          what,
           this,
           deadline.toSeconds());
     }

@@ -42,6 +42,17 @@ public interface SluiceOptions extends PipelineOptions {
   void setLineageTimeout(String value);
 
   @Description(
+      "Alertmanager's API v2 (http(s)://host:9093/api/v2/alerts) or any webhook taking its"
+          + " payload: a run that fails (before it runs, while it runs, on a closed quality gate or"
+          + " an accounting gap) sends one alert, labels alertname=SluiceRunFailed, pipeline, job,"
+          + " reason (the run's result) and severity=critical, annotations message and run_id;"
+          + " a webhook that is down never fails the run")
+  @OptionPattern("^https?://.+$")
+  String getAlertWebhook();
+
+  void setAlertWebhook(String value);
+
+  @Description(
       "Run id (a UUID) of the orchestrator's run this one belongs to: sent as OpenLineage's"
           + " parent run facet")
   String getParentRunId();

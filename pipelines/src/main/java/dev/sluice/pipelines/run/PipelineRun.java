@@ -157,6 +157,7 @@ public final class PipelineRun {
     }
     RunPlan plan = built.plan().run();
     OpenLineageRun lineage = OpenLineageRun.of(definition, options, built.plan());
+    RunAlerts alerts = RunAlerts.of(definition.name(), options);
     Outcome outcome = new Outcome();
     outcome.metrics = metricsEndpoint(definition, options, built.plan(), out);
     ScheduledExecutorService heartbeat = null;
@@ -195,8 +196,17 @@ public final class PipelineRun {
       if (lineage != null) {
         lineage.fail(e, outcome.summary, outcome.quality);
       }
+      if (alerts != null) {
+        alerts.failed(
+            outcome.verdict == null ? "failed" : outcome.verdict,
+            e.getMessage(),
+            lineage == null ? UUID.randomUUID().toString() : lineage.runId());
+      }
       throw e;
     } finally {
+      if (alerts != null) {
+        alerts.finish(out);
+      }
       if (outcome.metrics != null) {
         outcome.metrics.close();
       }
@@ -223,9 +233,9 @@ public final class PipelineRun {
    * A run that fails before its graph runs (its input missing, a service unreachable, a table that
    * does not match) is still a run: with {@code --lineage} it sends START and then FAIL with the
    * error, so that "the upstream files never came" shows in the lineage backend, and with {@code
-   * --runHistory} it is recorded ({@code failed_before_run}, the error as its reason). Returns
-   * {@code failure}, to be thrown; a lineage that cannot be set up is attached to it, never thrown
-   * in its place.
+   * --runHistory} it is recorded ({@code failed_before_run}, the error as its reason), and with
+   * {@code --alertWebhook} it alerts as any failed run does. Returns {@code failure}, to be thrown;
+   * a lineage that cannot be set up is attached to it, never thrown in its place.
    */
   private static RuntimeException failedUnplanned(
       SluicePipeline<?, ?> definition,
@@ -241,8 +251,10 @@ public final class PipelineRun {
           out);
     }
     OpenLineageRun lineage;
+    RunAlerts alerts;
     try {
       lineage = OpenLineageRun.unplanned(definition, options);
+      alerts = RunAlerts.of(definition.name(), options);
     } catch (RuntimeException e) {
       failure.addSuppressed(e);
       return failure;
@@ -251,6 +263,13 @@ public final class PipelineRun {
       lineage.start();
       lineage.fail(failure, null, null);
       finish(lineage, options, out, " (failed before it ran)");
+    }
+    if (alerts != null) {
+      alerts.failed(
+          "failed_before_run",
+          failure.getMessage(),
+          lineage == null ? UUID.randomUUID().toString() : lineage.runId());
+      alerts.finish(out);
     }
     return failure;
   }
@@ -277,6 +296,7 @@ public final class PipelineRun {
     RunSummary summary;
     QualityReport quality;
     MetricsEndpoint metrics;
+    String verdict;
   }
 
   /**
@@ -415,6 +435,7 @@ public final class PipelineRun {
       verdict = "succeeded";
       return summary;
     } finally {
+      outcome.verdict = verdict;
       if (plan.bounded() && plan.runHistory() != null && !summary.isReplay()) {
         record(definition.name(), plan, summary, quality, verdict, out);
       }

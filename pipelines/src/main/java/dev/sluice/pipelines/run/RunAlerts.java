@@ -1,0 +1,88 @@
+package dev.sluice.pipelines.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.io.lineage.LineageTransport;
+import dev.sluice.io.secrets.Redaction;
+import dev.sluice.pipelines.options.SluiceOptions;
+import java.io.PrintStream;
+import java.time.Instant;
+import javax.annotation.Nullable;
+
+/**
+ * Alerts on a failed run, sent to {@code --alertWebhook} as Alertmanager's API v2 takes them (a
+ * JSON array of alerts, each with labels and annotations, POSTed to {@code /api/v2/alerts}), so a
+ * real Alertmanager receives them directly and routes them by label. Delivered as lineage events
+ * are: from a queue, each exchange bounded and retried, a webhook that is down never failing the
+ * run nor hiding its error.
+ */
+final class RunAlerts {
+  static final String ALERT_NAME = "SluiceRunFailed";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final LineageTransport transport;
+  private final String webhook;
+  private final String pipeline;
+  private final String job;
+  private int sent;
+
+  private RunAlerts(LineageTransport transport, String webhook, String pipeline, String job) {
+    this.transport = transport;
+    this.webhook = webhook;
+    this.pipeline = pipeline;
+    this.job = job;
+  }
+
+  /** The alerts of a run of {@code pipeline}, or null when {@code --alertWebhook} is not given. */
+  static @Nullable RunAlerts of(String pipeline, SluiceOptions options) {
+    if (options.getAlertWebhook() == null) {
+      return null;
+    }
+    return new RunAlerts(
+        LineageTransport.http("alertWebhook", options.getAlertWebhook()).delivering("alert"),
+        options.getAlertWebhook(),
+        pipeline,
+        options.getJobName() == null ? pipeline : options.getJobName());
+  }
+
+  /**
+   * Sends the alert of a run that failed: {@code reason} is the run's result ({@code failed},
+   * {@code failed_before_run}, {@code quality_gate_closed}, {@code accounting_gap}, {@code
+   * step_failed}).
+   */
+  void failed(String reason, @Nullable String message, String runId) {
+    ArrayNode alerts = JSON.createArrayNode();
+    ObjectNode alert = alerts.addObject();
+    ObjectNode labels = alert.putObject("labels");
+    labels.put("alertname", ALERT_NAME);
+    labels.put("pipeline", pipeline);
+    labels.put("job", job);
+    labels.put("reason", reason);
+    labels.put("severity", "critical");
+    ObjectNode annotations = alert.putObject("annotations");
+    annotations.put(
+        "message",
+        pipeline + " " + reason.replace('_', ' ') + ": " + String.valueOf(message).strip());
+    annotations.put("run_id", runId);
+    alert.put("startsAt", Instant.now().toString());
+    transport.send(runId, alerts.toString());
+    sent++;
+  }
+
+  /** Waits for the alerts to go and says where they went (and any not delivered). */
+  void finish(PrintStream out) {
+    if (sent == 0) {
+      return;
+    }
+    transport.finish();
+    out.println(
+        "  alert: "
+            + sent
+            + " sent to "
+            + Redaction.url(webhook)
+            + (transport.missed() == 0
+                ? ""
+                : " (" + transport.missed() + " NOT delivered: see the log)"));
+  }
+}
