@@ -103,19 +103,6 @@ public final class RunHistory {
           reason);
     }
 
-    /** A run that committed no table snapshot. */
-    public Entry(
-        String pipeline,
-        String runId,
-        Instant startedAt,
-        Instant finishedAt,
-        String result,
-        boolean gateOpen,
-        Map<String, Long> counters,
-        Map<String, Boolean> rules) {
-      this(pipeline, runId, startedAt, finishedAt, result, gateOpen, counters, rules, null);
-    }
-
     @Override
     public long count(String name) {
       return counters.getOrDefault(name, 0L);
