@@ -118,6 +118,28 @@ class AlertsEndToEndTest extends LauncherCalls {
         alert.get("annotations").get("message").asText(), containsString("Quality gate closed"));
   }
 
+  /**
+   * A run whose warn rule fails publishes and succeeds, and sends one warning alert naming the rule
+   * and what it observed.
+   */
+  @Test
+  void aFailedWarnRuleAlertsAsAWarningAndTheRunSucceeds() throws Exception {
+    Path rules =
+        Files.writeString(
+            dir.resolve("warn.yaml"),
+            "dataset: orders\ndataset_rules:\n  - {rule: unique, fields: [order_id], severity:"
+                + " warn}\n");
+    assertOk(load(orders("dupwarn", ROW, ROW), webhook(), "--rules=" + rules));
+    assertThat(received.size(), is(1));
+    JsonNode alert = received.get(0).get(0);
+    assertThat(alert.get("labels").get("alertname").asText(), equalTo("SluiceRuleFailed"));
+    assertThat(alert.get("labels").get("severity").asText(), equalTo("warning"));
+    assertThat(alert.get("labels").get("reason").asText(), equalTo("rule_failed"));
+    assertThat(
+        alert.get("annotations").get("message").asText(),
+        containsString("published with failed warn rule(s): unique(order_id) (observed"));
+  }
+
   @Test
   void aWebhookThatIsDownChangesNothingInTheRunsResult() throws Exception {
     alertmanager.stop(0);

@@ -46,7 +46,8 @@ public interface SluiceOptions extends PipelineOptions {
           + " payload: a run that fails (before it runs, while it runs, on a closed quality gate or"
           + " an accounting gap) sends one alert, labels alertname=SluiceRunFailed, pipeline, job,"
           + " reason (the run's result) and severity=critical, annotations message and run_id;"
-          + " a webhook that is down never fails the run")
+          + " a run that publishes with failed warn rules sends alertname=SluiceRuleFailed,"
+          + " severity=warning; a webhook that is down never fails the run")
   @OptionPattern("^https?://.+$")
   String getAlertWebhook();
 

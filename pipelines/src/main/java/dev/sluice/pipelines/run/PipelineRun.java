@@ -12,6 +12,7 @@ import dev.sluice.pipelines.report.PipelineMetrics;
 import dev.sluice.pipelines.report.QualityReport;
 import dev.sluice.pipelines.report.RunHistory;
 import dev.sluice.pipelines.report.RunSummary;
+import dev.sluice.transforms.rules.Verdict;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -190,6 +191,12 @@ public final class PipelineRun {
       RunSummary summary = run(definition, options, out, built.pipeline(), plan, outcome);
       if (lineage != null && summary != null) {
         lineage.complete(outcome.summary, outcome.quality);
+      }
+      if (alerts != null && outcome.quality != null) {
+        List<Verdict> warned = outcome.quality.results().stream().filter(v -> !v.passed()).toList();
+        if (!warned.isEmpty()) {
+          alerts.warned(warned, lineage == null ? UUID.randomUUID().toString() : lineage.runId());
+        }
       }
       return summary;
     } catch (RuntimeException | IOException e) {

@@ -6,19 +6,22 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.io.lineage.LineageTransport;
 import dev.sluice.io.secrets.Redaction;
 import dev.sluice.pipelines.options.SluiceOptions;
+import dev.sluice.transforms.rules.Verdict;
 import java.io.PrintStream;
 import java.time.Instant;
+import java.util.List;
 import javax.annotation.Nullable;
 
 /**
- * Alerts on a failed run, sent to {@code --alertWebhook} as Alertmanager's API v2 takes them (a
- * JSON array of alerts, each with labels and annotations, POSTed to {@code /api/v2/alerts}), so a
- * real Alertmanager receives them directly and routes them by label. Delivered as lineage events
- * are: from a queue, each exchange bounded and retried, a webhook that is down never failing the
- * run nor hiding its error.
+ * Alerts on a failed run (and on a run whose warn rules failed), sent to {@code --alertWebhook} as
+ * Alertmanager's API v2 takes them (a JSON array of alerts, each with labels and annotations,
+ * POSTed to {@code /api/v2/alerts}), so a real Alertmanager receives them directly and routes them
+ * by label. Delivered as lineage events are: from a queue, each exchange bounded and retried, a
+ * webhook that is down never failing the run nor hiding its error.
  */
 final class RunAlerts {
-  static final String ALERT_NAME = "SluiceRunFailed";
+  static final String FAILED = "SluiceRunFailed";
+  static final String WARNED = "SluiceRuleFailed";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final LineageTransport transport;
@@ -52,18 +55,45 @@ final class RunAlerts {
    * step_failed}).
    */
   void failed(String reason, @Nullable String message, String runId) {
+    send(
+        FAILED,
+        "critical",
+        reason,
+        pipeline + " " + reason.replace('_', ' ') + ": " + String.valueOf(message).strip(),
+        runId);
+  }
+
+  /**
+   * Sends the alert of a run whose warn rules failed (an anomaly such as a row count far from the
+   * last runs'): the run published, and someone should look. Reason {@code rule_failed}, severity
+   * warning, the rules named in its message.
+   */
+  void warned(List<Verdict> failed, String runId) {
+    StringBuilder message = new StringBuilder(pipeline + " published with failed warn rule(s):");
+    for (Verdict verdict : failed) {
+      message
+          .append(' ')
+          .append(verdict.rule())
+          .append(" (observed ")
+          .append(verdict.observed())
+          .append(", required ")
+          .append(verdict.threshold())
+          .append(");");
+    }
+    send(WARNED, "warning", "rule_failed", message.toString(), runId);
+  }
+
+  private void send(String name, String severity, String reason, String message, String runId) {
     ArrayNode alerts = JSON.createArrayNode();
     ObjectNode alert = alerts.addObject();
     ObjectNode labels = alert.putObject("labels");
-    labels.put("alertname", ALERT_NAME);
+    labels.put("alertname", name);
     labels.put("pipeline", pipeline);
     labels.put("job", job);
     labels.put("reason", reason);
-    labels.put("severity", "critical");
+    labels.put("severity", severity);
     ObjectNode annotations = alert.putObject("annotations");
-    annotations.put(
-        "message",
-        pipeline + " " + reason.replace('_', ' ') + ": " + String.valueOf(message).strip());
+    annotations.put("message", message);
     annotations.put("run_id", runId);
     alert.put("startsAt", Instant.now().toString());
     transport.send(runId, alerts.toString());
