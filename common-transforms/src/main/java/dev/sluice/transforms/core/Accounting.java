@@ -18,6 +18,12 @@ public final class Accounting implements Serializable {
   public static final String DEAD_LETTERED = "dead_lettered";
 
   /**
+   * Records an aggregating transform took in: they are accounted for by the aggregate rows written,
+   * so a run that aggregates satisfies {@code read = aggregated + dead_lettered + filtered}.
+   */
+  public static final String AGGREGATED = "aggregated";
+
+  /**
    * Dead letters a replay selected and fed through the pipeline again (each also counts as read).
    */
   public static final String REPLAY_SELECTED = "replay.selected";
@@ -70,6 +76,21 @@ public final class Accounting implements Serializable {
       Metrics.counter(namespace, FILTERED).inc(count);
       Metrics.counter(namespace, FILTERED_BY + cause).inc(count);
     }
+  }
+
+  /**
+   * Adds {@code delta} (which may be negative) to the records filtered for {@code cause}: a step
+   * that cannot see which records it leaves out (a SQL WHERE) counts each record it takes in and
+   * takes back each one that comes out, so that what remains is what it left out.
+   */
+  public void filteredPending(String cause, long delta) {
+    Metrics.counter(namespace, FILTERED).inc(delta);
+    Metrics.counter(namespace, FILTERED_BY + cause).inc(delta);
+  }
+
+  /** Adds {@code delta} (negative for one that failed after all) to the records aggregated. */
+  public void aggregated(long delta) {
+    Metrics.counter(namespace, AGGREGATED).inc(delta);
   }
 
   /** Counts one dead letter, in total and by its step and reason. */

@@ -1,0 +1,232 @@
+package dev.sluice.transforms.sql;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.config.Lex;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlBasicCall;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlCall;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlIdentifier;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlIntervalLiteral;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlJoin;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlKind;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlLiteral;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlNode;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlNodeList;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.SqlSelect;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.parser.SqlParseException;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.parser.SqlParser;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.parser.SqlParserPos;
+import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.parser.SqlParserUtil;
+
+/**
+ * One transform step's query, read before anything runs: which tables it reads (the records as
+ * {@code input}, and lookups), whether it aggregates, its event-time window, and the text Beam SQL
+ * runs, which carries each record's source through a per-record query in a hidden column.
+ *
+ * @param sql the query as written
+ * @param executed the query Beam SQL runs (with the hidden source column when per record)
+ * @param tables the tables it reads, {@code input} first
+ * @param aggregates whether rows are grouped (GROUP BY, DISTINCT, HAVING or aggregate functions)
+ * @param window the GROUP BY's TUMBLE, HOP or SESSION window, or null
+ */
+public record SqlQuery(
+    String sql, String executed, List<String> tables, boolean aggregates, @Nullable Window window)
+    implements Serializable {
+  /** The table the records are. */
+  public static final String INPUT = "input";
+
+  /**
+   * An event-time window of a GROUP BY, in milliseconds.
+   *
+   * @param kind TUMBLE, HOP or SESSION
+   * @param field the timestamp column it windows
+   * @param size the window's size (TUMBLE, HOP) or gap (SESSION)
+   * @param period how often HOP windows start (0 otherwise)
+   */
+  public record Window(String kind, String field, long size, long period) implements Serializable {
+    /** The latest end of a window that an event at {@code timestamp} belongs to. */
+    public long lastEnd(long timestamp) {
+      return switch (kind) {
+        case "TUMBLE" -> Math.floorDiv(timestamp, size) * size + size;
+        case "HOP" -> Math.floorDiv(timestamp, period) * period + size;
+        default -> timestamp + size;
+      };
+    }
+  }
+
+  /** Parses and checks {@code sql}, naming what is wrong in {@code step}'s terms. */
+  public static SqlQuery parse(String step, String sql) {
+    SqlNode node;
+    try {
+      node = SqlParser.create(sql, SqlParser.config().withLex(Lex.JAVA)).parseQuery();
+    } catch (SqlParseException e) {
+      throw new IllegalArgumentException(
+          "transform step '" + step + "': the SQL does not parse: " + firstLine(e.getMessage()), e);
+    }
+    if (node.getKind() == SqlKind.ORDER_BY) {
+      throw new IllegalArgumentException(
+          "transform step '"
+              + step
+              + "': ORDER BY, LIMIT and OFFSET have no meaning for rows loaded into a table;"
+              + " leave them out");
+    }
+    if (!(node instanceof SqlSelect select)) {
+      throw new IllegalArgumentException(
+          "transform step '"
+              + step
+              + "' must be one SELECT … FROM input …, but is a "
+              + node.getKind().sql);
+    }
+    Map<String, String> aliases = new LinkedHashMap<>();
+    from(step, select.getFrom(), aliases);
+    if (!aliases.containsValue(INPUT)) {
+      throw new IllegalArgumentException(
+          "transform step '"
+              + step
+              + "' must read the table input (the records), but reads "
+              + aliases.values());
+    }
+    String inputAlias =
+        aliases.entrySet().stream()
+            .filter(e -> e.getValue().equals(INPUT))
+            .map(Map.Entry::getKey)
+            .findFirst()
+            .orElseThrow();
+    boolean aggregates =
+        select.isDistinct()
+            || (select.getGroup() != null && !select.getGroup().isEmpty())
+            || select.getHaving() != null
+            || select.getSelectList().stream().anyMatch(SqlQuery::aggregates);
+    Window window = null;
+    if (select.getGroup() != null) {
+      for (SqlNode group : select.getGroup()) {
+        Window found = window(step, group);
+        if (found != null) {
+          window = found;
+        }
+      }
+    }
+    List<String> tables = new ArrayList<>();
+    tables.add(INPUT);
+    aliases.values().stream().filter(t -> !t.equals(INPUT)).distinct().forEach(tables::add);
+    String executed =
+        aggregates || selectsAllOf(select.getSelectList(), inputAlias)
+            ? sql
+            : withSourceColumn(sql, select, inputAlias);
+    return new SqlQuery(sql, executed, List.copyOf(tables), aggregates, window);
+  }
+
+  /** The tables a FROM reads, by alias (a table without alias is its own alias). */
+  private static void from(String step, @Nullable SqlNode from, Map<String, String> aliases) {
+    if (from == null) {
+      throw new IllegalArgumentException("transform step '" + step + "' has no FROM input");
+    }
+    if (from instanceof SqlJoin join) {
+      from(step, join.getLeft(), aliases);
+      from(step, join.getRight(), aliases);
+    } else if (from instanceof SqlIdentifier id) {
+      String table = id.names.get(id.names.size() - 1);
+      aliases.put(table, table);
+    } else if (from.getKind() == SqlKind.AS
+        && ((SqlCall) from).operand(0) instanceof SqlIdentifier id) {
+      aliases.put(
+          ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple(),
+          id.names.get(id.names.size() - 1));
+    } else {
+      throw new IllegalArgumentException(
+          "transform step '"
+              + step
+              + "': FROM may name input and lookup tables, joined, but not "
+              + from.getKind().sql
+              + " (write another step instead of a subquery)");
+    }
+  }
+
+  private static boolean aggregates(@Nullable SqlNode node) {
+    if (node instanceof SqlCall call) {
+      if (call.getOperator().isAggregator() && call.getKind() != SqlKind.OVER) {
+        return true;
+      }
+      return call.getOperandList().stream().anyMatch(SqlQuery::aggregates);
+    }
+    return false;
+  }
+
+  private static @Nullable Window window(String step, SqlNode group) {
+    if (!(group instanceof SqlBasicCall call)) {
+      return null;
+    }
+    String kind = call.getOperator().getName().toUpperCase(Locale.ROOT);
+    if (!List.of("TUMBLE", "HOP", "SESSION").contains(kind)) {
+      return null;
+    }
+    List<SqlNode> operands = call.getOperandList();
+    if (!(operands.get(0) instanceof SqlIdentifier field)) {
+      throw new IllegalArgumentException(
+          "transform step '" + step + "': " + kind + " must window a timestamp column");
+    }
+    List<Long> intervals = new ArrayList<>();
+    for (SqlNode operand : operands.subList(1, operands.size())) {
+      if (operand instanceof SqlIntervalLiteral literal) {
+        intervals.add(
+            SqlParserUtil.intervalToMillis(
+                literal.getValueAs(SqlIntervalLiteral.IntervalValue.class)));
+      } else if (!(operand instanceof SqlLiteral)) {
+        throw new IllegalArgumentException(
+            "transform step '" + step + "': " + kind + " takes INTERVAL literals");
+      }
+    }
+    String name = field.names.get(field.names.size() - 1);
+    return switch (kind) {
+      case "TUMBLE" -> new Window(kind, name, intervals.get(0), 0);
+      case "HOP" -> new Window(kind, name, intervals.get(1), intervals.get(0));
+      default -> new Window(kind, name, intervals.get(0), 0);
+    };
+  }
+
+  private static boolean selectsAllOf(SqlNodeList items, String inputAlias) {
+    for (SqlNode item : items) {
+      if (item instanceof SqlIdentifier id
+          && id.isStar()
+          && (id.names.size() == 1 || id.names.get(0).equals(inputAlias))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code sql} with the hidden source column first in its SELECT list. */
+  private static String withSourceColumn(String sql, SqlSelect select, String inputAlias) {
+    SqlParserPos pos = select.getParserPosition();
+    int offset = offset(sql, pos.getLineNum(), pos.getColumnNum());
+    if (!sql.regionMatches(true, offset, "SELECT", 0, 6)) {
+      throw new IllegalStateException("cannot find SELECT at " + pos + " of " + sql);
+    }
+    int after = offset + "SELECT".length();
+    return sql.substring(0, after)
+        + " `"
+        + inputAlias
+        + "`.`"
+        + SqlRows.SOURCE
+        + "`,"
+        + sql.substring(after);
+  }
+
+  private static int offset(String text, int line, int column) {
+    int offset = 0;
+    for (int l = 1; l < line; l++) {
+      offset = text.indexOf('\n', offset) + 1;
+    }
+    return offset + column - 1;
+  }
+
+  private static String firstLine(String message) {
+    int newline = message == null ? -1 : message.indexOf('\n');
+    return newline < 0 ? String.valueOf(message) : message.substring(0, newline);
+  }
+}
