@@ -15,7 +15,12 @@ public enum FailureReason {
   /** A step threw while transforming the record. */
   TRANSFORM,
   /** The sink rejected the record. */
-  SINK;
+  SINK,
+  /**
+   * The event came after its window had closed (the window's end plus the allowed lateness): a
+   * windowed aggregate can no longer count it.
+   */
+  LATE;
 
   /** The lowercase label used in dead letters, counters and reports. */
   public String label() {

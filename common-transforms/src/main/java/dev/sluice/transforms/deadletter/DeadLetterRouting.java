@@ -48,6 +48,17 @@ public final class DeadLetterRouting {
    * with the default trigger, so steps that window or trigger differently (a streaming flush, a
    * watch interval) can still be flattened into the one sink; the sink decides how to batch them.
    */
+  /**
+   * Dead letters of any window (a windowed aggregate's, say) into the global window with the
+   * default trigger, so that those of all steps flatten together.
+   */
+  public static Window<DeadLetter> globalWindow() {
+    return Window.<DeadLetter>into(new GlobalWindows())
+        .triggering(DefaultTrigger.of())
+        .withAllowedLateness(Duration.ZERO)
+        .discardingFiredPanes();
+  }
+
   public static final class Collector implements AutoCloseable {
     private final ErrorHandler<DeadLetter, ?> handler;
     private final List<BeamBadRecords> beamHandlers = new ArrayList<>();
@@ -75,10 +86,7 @@ public final class DeadLetterRouting {
           deadLetters
               .apply(
                   "CollectDeadLetters" + (added++ == 0 ? "" : String.valueOf(added)),
-                  Window.<DeadLetter>into(new GlobalWindows())
-                      .triggering(DefaultTrigger.of())
-                      .withAllowedLateness(Duration.ZERO)
-                      .discardingFiredPanes())
+                  globalWindow())
               .setCoder(DeadLetters.coder()));
     }
 

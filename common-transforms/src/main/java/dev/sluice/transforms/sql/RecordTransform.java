@@ -5,6 +5,7 @@ import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
+import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -29,12 +30,15 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.AfterPane;
+import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.joda.time.Duration;
 
 /**
  * A run's transform, checked and typed before anything is read: each step's query as Beam SQL runs
@@ -230,15 +234,23 @@ public final class RecordTransform implements Serializable {
    *
    * @param lookups the lookup tables, as rows of the schemas the transform was compiled with
    * @param pipeline the pipeline's name (counters and dead letters)
+   * @param allowedLateness how late an event may still update its window (null: not at all)
    */
   public Result apply(
       PCollection<Traced<GenericRecord>> records,
       Map<String, PCollection<Row>> lookups,
-      String pipeline) {
+      String pipeline,
+      @Nullable Duration allowedLateness) {
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     PCollection<Traced<GenericRecord>> current = records;
     for (Compiled step : steps) {
-      StepResult result = applyStep(current, step, lookups, pipeline);
+      StepResult result =
+          applyStep(
+              current,
+              step,
+              lookups,
+              pipeline,
+              allowedLateness == null ? Duration.ZERO : allowedLateness);
       current = result.output();
       deadLetters.addAll(result.deadLetters());
     }
@@ -247,7 +259,14 @@ public final class RecordTransform implements Serializable {
             ? records
                 .getPipeline()
                 .apply("NoTransformDeadLetters", Create.empty(DeadLetters.coder()))
-            : PCollectionList.of(deadLetters).apply("TransformDeadLetters", Flatten.pCollections());
+            : PCollectionList.of(
+                    deadLetters.stream()
+                        .map(
+                            d ->
+                                d.apply(d.getName() + ".Global", DeadLetterRouting.globalWindow())
+                                    .setCoder(DeadLetters.coder()))
+                        .toList())
+                .apply("TransformDeadLetters", Flatten.pCollections());
     return new Result(current, all);
   }
 
@@ -262,8 +281,31 @@ public final class RecordTransform implements Serializable {
       PCollection<Traced<GenericRecord>> records,
       Compiled step,
       Map<String, PCollection<Row>> lookups,
-      String pipeline) {
+      String pipeline,
+      Duration allowedLateness) {
     String prefix = "Transform." + step.name();
+    List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
+    SqlQuery.Window window = step.query().window();
+    if (window != null) {
+      // Fires when the watermark passes a window's end, then again for each late event, each pane
+      // holding every event so far: a late firing upserts the group's whole row again.
+      records =
+          records.apply(
+              prefix + ".Trigger",
+              org.apache.beam.sdk.transforms.windowing.Window.<Traced<GenericRecord>>configure()
+                  .triggering(
+                      AfterWatermark.pastEndOfWindow()
+                          .withLateFirings(AfterPane.elementCountAtLeast(1)))
+                  .withAllowedLateness(allowedLateness)
+                  .accumulatingFiredPanes());
+      if (records.isBounded() == PCollection.IsBounded.UNBOUNDED) {
+        TooLate tooLate =
+            new TooLate(pipeline, step.name(), window, allowedLateness.getMillis(), step.input());
+        PCollectionTuple judged = records.apply(prefix + ".TooLate", tooLate);
+        records = judged.get(tooLate.onTime);
+        deadLetters.add(judged.get(tooLate.late));
+      }
+    }
     Schema inputRows = SqlRows.rowSchema(step.inputSchema(), true);
     PCollection<Row> rows =
         records
@@ -286,7 +328,6 @@ public final class RecordTransform implements Serializable {
                 .withOutputTags(converted, TupleTagList.of(failed)));
     back.get(converted).setCoder(Traced.coder(AvroCoder.of(step.outputSchema())));
     back.get(failed).setCoder(DeadLetters.coder());
-    List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     deadLetters.add(back.get(failed));
     for (int i = 0; i < errors.captured.size(); i++) {
       deadLetters.add(

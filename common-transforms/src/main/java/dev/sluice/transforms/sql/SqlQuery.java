@@ -161,7 +161,8 @@ public record SqlQuery(
     if (!(group instanceof SqlBasicCall call)) {
       return null;
     }
-    String kind = call.getOperator().getName().toUpperCase(Locale.ROOT);
+    // Calcite names its group window functions $TUMBLE, $HOP and $SESSION.
+    String kind = call.getOperator().getName().toUpperCase(Locale.ROOT).replace("$", "");
     if (!List.of("TUMBLE", "HOP", "SESSION").contains(kind)) {
       return null;
     }

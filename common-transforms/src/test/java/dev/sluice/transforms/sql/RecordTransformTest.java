@@ -117,7 +117,8 @@ class RecordTransformTest {
                 order(1, "12.50", "eur", "NEW", null),
                 order(2, "3", "usd", "PAID", null)),
             Map.of(),
-            PIPELINE);
+            PIPELINE,
+            null);
     PAssert.that(rendered(result))
         .containsInAnyOrder(
             "kafka:orders/0@0 {\"id\": 1, \"cur\": \"EUR\", \"cents\": "
@@ -162,7 +163,8 @@ class RecordTransformTest {
                 order(3, "1", "USD", "CANCELLED", null),
                 order(4, "1", "USD", "PAID", null)),
             Map.of(),
-            PIPELINE);
+            PIPELINE,
+            null);
     PAssert.that(rendered(result))
         .containsInAnyOrder(
             "kafka:orders/0@0 {\"order_id\": 1, \"currency\": \"EUR\"}",
@@ -179,7 +181,7 @@ class RecordTransformTest {
     String bad = order(2, "1", "EUR", "NEW", "twelve");
     RecordTransform.Result result =
         transform.apply(
-            orders(pipeline, order(1, "1", "EUR", "NEW", "12"), bad), Map.of(), PIPELINE);
+            orders(pipeline, order(1, "1", "EUR", "NEW", "12"), bad), Map.of(), PIPELINE, null);
     PAssert.that(rendered(result))
         .containsInAnyOrder("kafka:orders/0@0 {\"order_id\": 1, \"pieces\": 12}");
     PAssert.that(
@@ -234,7 +236,8 @@ class RecordTransformTest {
                 order(2, "1", "EUR", "CANCELLED", null),
                 order(3, "1", "USD", "NEW", null)),
             Map.of(),
-            PIPELINE);
+            PIPELINE,
+            null);
     PAssert.that(rendered(result))
         .containsInAnyOrder(
             "kafka:orders/0@0 {\"id\": 1, \"customer_id\": \"7\", \"tag\": \"EUR/7\", \"paid\":"
@@ -329,7 +332,8 @@ class RecordTransformTest {
                 order(2, "2.25", "EUR", "NEW", null),
                 order(3, "4", "USD", "NEW", null)),
             Map.of(),
-            PIPELINE);
+            PIPELINE,
+            null);
     PAssert.that(
             result
                 .output()

@@ -61,6 +61,26 @@ public final class TableCheck {
     return List.copyOf(columns.values());
   }
 
+  /**
+   * The precision and scale of {@code table}'s numeric columns that declare them, by column name:
+   * what a transform's decimal output is rounded to.
+   */
+  public static Map<String, int[]> decimalColumns(Connection connection, String table)
+      throws SQLException {
+    List<String> parts = SqlIdentifiers.parts("table", table);
+    Map<String, int[]> decimals = new java.util.LinkedHashMap<>();
+    columns(connection, parts.size() == 2 ? parts.get(0) : null, parts.get(parts.size() - 1))
+        .forEach(
+            (name, column) -> {
+              if (column.type().equals("numeric") && column.precision() != null) {
+                decimals.put(
+                    name,
+                    new int[] {column.precision(), column.scale() == null ? 0 : column.scale()});
+              }
+            });
+    return decimals;
+  }
+
   public static void verify(
       Connection connection, String table, Schema schema, List<String> keyFields)
       throws SQLException {

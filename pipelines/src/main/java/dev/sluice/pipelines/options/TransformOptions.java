@@ -1,0 +1,37 @@
+package dev.sluice.pipelines.options;
+
+import java.util.List;
+import org.apache.beam.sdk.options.Description;
+
+/** The transform step between the rules and the sink: SQL or mapping steps, and lookups. */
+public interface TransformOptions extends SluiceOptions {
+  @Description(
+      "SQL (Beam SQL, Calcite dialect, `backtick` quoting) over the parsed records as table"
+          + " input, between the rules and the sink, e.g. SELECT order_id, UPPER(currency) AS"
+          + " currency FROM input WHERE status <> 'CANCELLED'; the sink receives its rows"
+          + " (docs/transform.md)")
+  String getSql();
+
+  void setSql(String value);
+
+  @Description(
+      "YAML file of named transform steps, each sql: or a mapping (rename, cast, drop, derive,"
+          + " filter), instead of --sql (docs/transform.md)")
+  String getTransform();
+
+  void setTransform(String value);
+
+  @Description(
+      "Reference table the transform's SQL may join: <name>=jdbc:<table> of the pipeline's"
+          + " database, read once per run; comma-separated for several")
+  List<String> getLookup();
+
+  void setLookup(List<String> value);
+
+  @Description(
+      "Windowed aggregates: how long after a window's end late events still update it (ISO-8601,"
+          + " e.g. PT10M); later events are dead letters with reason late. Unset: none")
+  String getAllowedLateness();
+
+  void setAllowedLateness(String value);
+}

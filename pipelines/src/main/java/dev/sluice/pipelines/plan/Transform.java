@@ -1,0 +1,108 @@
+package dev.sluice.pipelines.plan;
+
+import dev.sluice.io.jdbc.JdbcConnection;
+import dev.sluice.io.jdbc.JdbcLookupTable;
+import dev.sluice.pipelines.options.Durations;
+import dev.sluice.pipelines.options.TransformOptions;
+import dev.sluice.transforms.core.Traced;
+import dev.sluice.transforms.deadletter.DeadLetterRouting;
+import dev.sluice.transforms.sql.RecordTransform;
+import dev.sluice.transforms.sql.TransformSpec;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
+
+/**
+ * A run's planned transform step: the checked steps (their output typed before anything is read),
+ * the lookup tables they join, and the lateness windowed aggregates allow.
+ *
+ * @param steps the checked steps
+ * @param lookups the lookup tables, read from {@code database}
+ * @param database the pipeline's database, or null when there are no lookups
+ * @param allowedLateness how late an event may still update its window, or null for none
+ */
+public record Transform(
+    RecordTransform steps,
+    List<JdbcLookupTable> lookups,
+    @Nullable JdbcConnection database,
+    @Nullable Duration allowedLateness)
+    implements Serializable {
+  public Transform {
+    lookups = List.copyOf(lookups);
+  }
+
+  /**
+   * The transform the options ask for over records of {@code input}, or null when they ask for
+   * none; refused, naming the step and column, when a step does not fit.
+   *
+   * @param database where lookups are read (null: the pipeline has no database)
+   * @param decimals the sink's decimal columns (precision, scale) by name
+   * @param contract the schema the rows must fit (a lake's contract), or null to derive it
+   */
+  public static @Nullable Transform plan(
+      TransformOptions options,
+      Schema input,
+      @Nullable JdbcConnection database,
+      Map<String, int[]> decimals,
+      @Nullable Schema contract) {
+    if (options.getSql() != null && options.getTransform() != null) {
+      throw new IllegalArgumentException("give --sql or --transform, not both");
+    }
+    List<String> lookupOptions = options.getLookup() == null ? List.of() : options.getLookup();
+    if (options.getSql() == null && options.getTransform() == null) {
+      if (!lookupOptions.isEmpty() || options.getAllowedLateness() != null) {
+        throw new IllegalArgumentException(
+            "--lookup and --allowedLateness belong to a transform: give --sql or --transform");
+      }
+      return null;
+    }
+    TransformSpec spec =
+        options.getSql() != null
+            ? TransformSpec.ofSql(options.getSql())
+            : TransformSpec.load(options.getTransform());
+    if (!lookupOptions.isEmpty() && database == null) {
+      throw new IllegalArgumentException(
+          "--lookup reads the pipeline's database, and this pipeline has none");
+    }
+    List<JdbcLookupTable> lookups =
+        lookupOptions.stream().map(o -> JdbcLookupTable.describe(database, o.strip())).toList();
+    Map<String, org.apache.beam.sdk.schemas.Schema> schemas = new LinkedHashMap<>();
+    for (JdbcLookupTable lookup : lookups) {
+      if (schemas.put(lookup.name(), lookup.schema()) != null) {
+        throw new IllegalArgumentException("--lookup names " + lookup.name() + " twice");
+      }
+    }
+    RecordTransform steps = RecordTransform.compile(spec, input, schemas, decimals, contract);
+    return new Transform(
+        steps,
+        lookups,
+        lookups.isEmpty() ? null : database,
+        Durations.parse("allowedLateness", options.getAllowedLateness()));
+  }
+
+  /** The schema of the rows the sink receives. */
+  public Schema output() {
+    return steps.outputSchema();
+  }
+
+  /** Runs the steps over {@code records}; what fails goes to {@code deadLetters}. */
+  public PCollection<Traced<GenericRecord>> apply(
+      PCollection<Traced<GenericRecord>> records,
+      DeadLetterRouting.Collector deadLetters,
+      String pipeline) {
+    Map<String, PCollection<Row>> tables = new LinkedHashMap<>();
+    for (JdbcLookupTable lookup : lookups) {
+      tables.put(lookup.name(), records.getPipeline().apply(lookup.read(database)));
+    }
+    RecordTransform.Result result = steps.apply(records, tables, pipeline, allowedLateness);
+    deadLetters.add(result.deadLetters());
+    return result.output();
+  }
+}
