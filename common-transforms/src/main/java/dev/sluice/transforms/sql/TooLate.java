@@ -165,13 +165,6 @@ final class TooLate extends PTransform<PCollection<Traced<GenericRecord>>, PColl
       long millis = eventMillis(record.value(), field, ((Number) value).longValue());
       long closes = closes(millis);
       Long watermark = passed.read();
-      System.out.println(
-          "DEBUG judge "
-              + new Instant(millis)
-              + " closes "
-              + new Instant(closes)
-              + " passed "
-              + watermark);
       if (watermark != null && closes <= watermark) {
         SourceRecord source = record.source();
         out.get(late)
