@@ -6,6 +6,7 @@ import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RulesOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
+import dev.sluice.pipelines.options.TransformOptions;
 import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -16,7 +17,12 @@ import org.apache.beam.sdk.options.Validation;
  * batches), dead letters and rules.
  */
 public interface KafkaTableOptions
-    extends KafkaSourceOptions, JdbcOptions, DeadLetterOptions, RulesOptions, SchemaOptions {
+    extends KafkaSourceOptions,
+        JdbcOptions,
+        DeadLetterOptions,
+        RulesOptions,
+        SchemaOptions,
+        TransformOptions {
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required
   @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")

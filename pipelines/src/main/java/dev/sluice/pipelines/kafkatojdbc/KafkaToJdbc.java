@@ -22,6 +22,7 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
+import dev.sluice.pipelines.plan.Transform;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
@@ -104,6 +105,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * @param deadLetters the checked dead-letter sink, named after the run's input
    * @param runId the run's id, for progress lines
    * @param pipeline the pipeline's name (kafka-to-jdbc or cdc-to-jdbc)
+   * @param transform the transform step between the rules and the sink, or null
    */
   public record Plan(
       RunPlan run,
@@ -120,8 +122,50 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable String eventTimeField,
       DeadLetterSink deadLetters,
       String runId,
-      String pipeline)
+      String pipeline,
+      @Nullable Transform transform)
       implements SluicePipeline.Plan {
+    /** A plan without a transform step. */
+    public Plan(
+        RunPlan run,
+        Schema schema,
+        Parse parse,
+        InputFormat format,
+        KafkaTopic kafka,
+        Read read,
+        JdbcConnection database,
+        UpsertSql upsert,
+        Target target,
+        WriteSettings write,
+        @Nullable Rules rules,
+        @Nullable String eventTimeField,
+        DeadLetterSink deadLetters,
+        String runId,
+        String pipeline) {
+      this(
+          run,
+          schema,
+          parse,
+          format,
+          kafka,
+          read,
+          database,
+          upsert,
+          target,
+          write,
+          rules,
+          eventTimeField,
+          deadLetters,
+          runId,
+          pipeline,
+          null);
+    }
+
+    /** The schema of the rows the table receives: the transform's output, or the records'. */
+    public Schema sinkSchema() {
+      return transform == null ? schema : transform.output();
+    }
+
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
     public @Nullable Replay replay() {
       return read instanceof Read.Replayed replayed ? replayed.replay() : null;
@@ -325,10 +369,19 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         options.getKeyFields() != null
             ? options.getKeyFields().stream().map(String::strip).toList()
             : primaryKey(connection, options.getTable());
+    Transform transform =
+        Transform.plan(
+            options, schema, connection, decimalColumns(connection, options.getTable()), null);
+    if (transform != null && changes != null) {
+      throw new IllegalArgumentException(
+          "cdc-to-jdbc applies change events to a replica of the source table: it takes no"
+              + " --sql or --transform (load the replica, then transform from it)");
+    }
+    Schema sink = transform == null ? schema : transform.output();
     UpsertSql statements =
         UpsertSql.of(
             options.getTable(),
-            schema,
+            sink,
             keys,
             changes != null ? ChangeEvents.POSITION : records.versionField());
     if (deletedKeys != null) {
@@ -340,7 +393,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       statements = statements.withDeletedKeys(deletedKeys);
       checkDeletedKeys(connection, statements);
     }
-    checkTable(connection, options.getTable(), schema, keys);
+    checkTable(connection, options.getTable(), sink, keys);
     KafkaTopic kafka =
         new KafkaTopic(
             options.getBootstrapServers(),
@@ -424,7 +477,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         options.getEventTimeField(),
         deadLetterSink,
         UUID.randomUUID().toString(),
-        pipeline);
+        pipeline,
+        transform);
   }
 
   @Override
@@ -454,7 +508,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
     return List.of(
-        LineageDataset.postgres(plan.database(), plan.upsert().table(), plan.schema().toString()),
+        LineageDataset.postgres(
+            plan.database(), plan.upsert().table(), plan.sinkSchema().toString()),
         plan.deadLetters().lineageDataset());
   }
 
@@ -500,6 +555,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             !plan.run().bounded(),
             plan.pipeline(),
             deadLetters);
+    if (plan.transform() != null) {
+      records = plan.transform().apply(records, deadLetters, plan.pipeline());
+    }
     // No grouping before the sink: each batch keeps the newest version of its keys, and the
     // version guard orders keys across batches. Rows reach the table as they are read, in bounded
     // and streaming runs alike, and everything read before a checkpoint is written by then.
@@ -628,6 +686,22 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
               + " has no primary key (or does not exist): give --keyFields, its unique key");
     }
     return keys;
+  }
+
+  /** The precision and scale of the table's numeric columns, for a transform's decimals. */
+  private static Map<String, int[]> decimalColumns(JdbcConnection connection, String table) {
+    try {
+      return connection.withDirect(c -> TableCheck.decimalColumns(c, table));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot read the columns of table "
+              + table
+              + " on "
+              + connection.safeUrl()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   /** The table must exist and fit the schema before anything is read. */

@@ -117,6 +117,16 @@ public record RunSummary(
     return count(Accounting.FILTERED);
   }
 
+  /** Records an aggregating transform took in (then {@link #written} counts aggregate rows). */
+  public long aggregated() {
+    return count(Accounting.AGGREGATED);
+  }
+
+  /** Whether the run aggregated its records, so that what it wrote are aggregate rows. */
+  public boolean aggregates() {
+    return counters.containsKey(Accounting.AGGREGATED);
+  }
+
   /** Counters under a prefix, keyed by what follows it (e.g. reasons of dead letters). */
   public Map<String, Long> byPrefix(String prefix) {
     Map<String, Long> out = new TreeMap<>();
@@ -133,6 +143,11 @@ public record RunSummary(
    * {@code read - (written + dead_lettered + filtered)}: zero when every record is accounted for.
    */
   public long accountingGap() {
+    if (aggregates()) {
+      // The records went into aggregate rows; a row the sink rejected is a dead letter of its own.
+      return read()
+          - (aggregated() + deadLettered() - count(Accounting.BY_REASON + "sink") + filtered());
+    }
     return read() - (written() + deadLettered() + filtered());
   }
 
@@ -150,7 +165,12 @@ public record RunSummary(
     StringBuilder out = new StringBuilder();
     out.append("Run summary: ").append(pipeline).append(" ").append(state).append('\n');
     out.append(String.format("  read           %,12d%n", read()));
-    out.append(String.format("  written        %,12d%n", written()));
+    if (aggregates()) {
+      out.append(String.format("  aggregated     %,12d%n", aggregated()));
+      out.append(String.format("  written        %,12d aggregate row(s)%n", written()));
+    } else {
+      out.append(String.format("  written        %,12d%n", written()));
+    }
     out.append(String.format("  dead-lettered  %,12d%n", deadLettered()));
     byPrefix(Accounting.BY_REASON)
         .forEach((reason, n) -> out.append(String.format("    %-12s %,12d%n", reason, n)));
@@ -183,7 +203,9 @@ public record RunSummary(
     out.append("  accounting     ")
         .append(
             gap == 0
-                ? "read = written + dead-lettered + filtered"
+                ? aggregates()
+                    ? "read = aggregated + dead-lettered + filtered"
+                    : "read = written + dead-lettered + filtered"
                 : "GAP of " + gap + " record(s) not accounted for")
         .append('\n');
     out.append(String.format("  duration       %.1f s%n", duration().toMillis() / 1000.0));
@@ -227,6 +249,9 @@ public record RunSummary(
     counts.put("written", written());
     counts.put("dead_lettered", deadLettered());
     counts.put("filtered", filtered());
+    if (aggregates()) {
+      counts.put("aggregated", aggregated());
+    }
     ObjectNode reasons = root.putObject("dead_lettered_by_reason");
     byPrefix(Accounting.BY_REASON).forEach(reasons::put);
     ObjectNode steps = root.putObject("dead_lettered_by_step");

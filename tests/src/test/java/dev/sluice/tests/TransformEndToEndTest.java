@@ -1,0 +1,105 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static dev.sluice.tests.Orders.utf8;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import dev.sluice.runners.Launcher;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kafka-to-jdbc with a SQL transform, on Flink's local cluster, against the sandbox's broker and
+ * PostgreSQL: renamed and derived columns, a WHERE, and an enrichment from a reference table of
+ * currency rates; and a refusal, before anything is read, of SQL whose rows do not fit the table.
+ */
+@ExtendWith(SharedSandbox.class)
+class TransformEndToEndTest extends LauncherCalls {
+  private static final String SQL =
+      "SELECT i.order_id AS id, LOWER(i.currency) AS cur, i.amount * r.rate AS amount_eur,"
+          + " i.version, i.status AS state"
+          + " FROM input i LEFT JOIN rates r ON i.currency = r.currency"
+          + " WHERE i.status <> 'CANCELLED'";
+
+  @TempDir Path dir;
+
+  private static void tables() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS order_totals");
+    SharedSandbox.execute(
+        "CREATE TABLE order_totals (id bigint PRIMARY KEY, cur text NOT NULL,"
+            + " amount_eur numeric(14,2), version bigint NOT NULL, state text NOT NULL)");
+    SharedSandbox.execute("DROP TABLE IF EXISTS currency_rates");
+    SharedSandbox.execute(
+        "CREATE TABLE currency_rates (currency text PRIMARY KEY, rate numeric(10,4) NOT NULL)");
+    SharedSandbox.execute("INSERT INTO currency_rates VALUES ('EUR', 1), ('USD', 0.9)");
+  }
+
+  private String[] args(String topic, String sql) {
+    return new String[] {
+      "kafka-to-jdbc",
+      "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+      "--topic=" + topic,
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--bounded",
+      "--table=order_totals",
+      "--sql=" + sql,
+      "--lookup=rates=jdbc:currency_rates",
+      "--runReport=" + dir.resolve("report.json"),
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--runner=FlinkRunner",
+      "--flinkMaster=[local]",
+      "--parallelism=2"
+    };
+  }
+
+  @Test
+  void sqlRenamesDerivesFiltersAndEnrichesOnFlink() throws Exception {
+    tables();
+    String topic = SharedSandbox.newTopic("transform", 2);
+    SharedSandbox.produce(
+        topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.00", "PAID"), utf8("{bad"));
+    SharedSandbox.produce(
+        topic,
+        1,
+        json(2, 1, "5.00", "USD", "NEW"),
+        json(3, 1, "1.00", "GBP", "NEW"),
+        json(4, 1, "2.00", "EUR", "CANCELLED"));
+    assertOk(run(args(topic, SQL)));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(concat_ws('|', id, cur, coalesce(amount_eur::text, 'null'),"
+                + " version, state), ' ' ORDER BY id) FROM order_totals"),
+        equalTo("1|eur|20.00|2|PAID 2|usd|4.50|1|NEW 3|gbp|null|1|NEW"));
+    assertBalanced(dir.resolve("report.json"));
+    com.fasterxml.jackson.databind.JsonNode report =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(dir.resolve("report.json").toFile());
+    // The cancelled order is what the WHERE left out.
+    assertThat(report.get("filtered_by").get("transform").asLong(), is(1L));
+  }
+
+  @Test
+  void sqlWhoseRowsDoNotFitTheTableIsRefusedBeforeAnythingIsRead() throws Exception {
+    tables();
+    String topic = SharedSandbox.newTopic("transform-refused", 1);
+    SharedSandbox.produce(topic, 0, json(1, 1, "10.00", "NEW"));
+    int exit =
+        run(
+            args(
+                topic,
+                "SELECT i.order_id AS id, i.version FROM input i JOIN rates r USING (currency)"));
+    assertThat(exit, is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        allOf(containsString("order_totals"), containsString("column cur is NOT NULL")));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM order_totals"), is(0L));
+  }
+}
