@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.is;
 import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +54,7 @@ class TransformEndToEndTest extends LauncherCalls {
       "--sql=" + sql,
       "--lookup=rates=jdbc:currency_rates",
       "--runReport=" + dir.resolve("report.json"),
+      "--lineage=file:" + dir.resolve("lineage"),
       "--deadLetter=file:" + dir.resolve("dlq"),
       "--runner=FlinkRunner",
       "--flinkMaster=[local]",
@@ -84,6 +86,31 @@ class TransformEndToEndTest extends LauncherCalls {
             .readTree(dir.resolve("report.json").toFile());
     // The cancelled order is what the WHERE left out.
     assertThat(report.get("filtered_by").get("transform").asLong(), is(1L));
+
+    // Lineage: the rates table is an input, and each column names the fields it comes from.
+    List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("lineage/openlineage.jsonl"));
+    com.fasterxml.jackson.databind.JsonNode complete =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(lines.size() - 1));
+    assertThat(complete.get("eventType").asText(), equalTo("COMPLETE"));
+    List<String> inputs = new java.util.ArrayList<>();
+    complete.get("inputs").forEach(i -> inputs.add(i.get("name").asText()));
+    assertThat(inputs.get(0), equalTo(topic));
+    assertThat(inputs.get(1), containsString("public.currency_rates"));
+    com.fasterxml.jackson.databind.JsonNode columns =
+        complete.get("outputs").get(0).get("facets").get("columnLineage").get("fields");
+    assertThat(fields(columns.get("cur")), equalTo(List.of(topic + ".currency")));
+    assertThat(
+        fields(columns.get("amount_eur")),
+        equalTo(List.of(topic + ".amount", inputs.get(1) + ".rate")));
+    assertThat(fields(columns.get("state")), equalTo(List.of(topic + ".status")));
+  }
+
+  private static List<String> fields(com.fasterxml.jackson.databind.JsonNode column) {
+    List<String> fields = new java.util.ArrayList<>();
+    column
+        .get("inputFields")
+        .forEach(f -> fields.add(f.get("name").asText() + "." + f.get("field").asText()));
+    return fields;
   }
 
   @Test

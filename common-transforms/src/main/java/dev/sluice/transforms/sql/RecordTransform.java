@@ -85,6 +85,40 @@ public final class RecordTransform implements Serializable {
     return steps.get(steps.size() - 1).outputSchema();
   }
 
+  /**
+   * The column lineage of the whole transform: each output column and the columns it is computed
+   * from, as {@code table.column} where table is {@code input} (the records as read) or a lookup.
+   */
+  public Map<String, List<String>> columnLineage() {
+    Map<String, List<String>> lineage = null;
+    for (Compiled step : steps) {
+      Map<String, List<String>> next = new LinkedHashMap<>();
+      for (org.apache.avro.Schema.Field field : step.outputSchema().getFields()) {
+        List<String> sources =
+            step.query()
+                .columns()
+                .getOrDefault(field.name(), List.of(SqlQuery.INPUT + "." + field.name()));
+        List<String> resolved = new ArrayList<>();
+        for (String source : sources) {
+          boolean fromInput = source.startsWith(SqlQuery.INPUT + ".");
+          List<String> earlier =
+              fromInput && lineage != null
+                  ? lineage.getOrDefault(source.substring(SqlQuery.INPUT.length() + 1), List.of())
+                  : List.of(source);
+          earlier.stream().filter(s -> !resolved.contains(s)).forEach(resolved::add);
+        }
+        next.put(field.name(), List.copyOf(resolved));
+      }
+      lineage = next;
+    }
+    return lineage;
+  }
+
+  /** Whether every step only selects columns, renamed or not: one row per record, unchanged. */
+  public boolean projectionOnly() {
+    return steps.stream().allMatch(s -> s.query().projection());
+  }
+
   /** Whether a step groups rows: then the sink receives aggregate rows, not records. */
   public boolean aggregates() {
     return steps.stream().anyMatch(s -> s.query().aggregates());

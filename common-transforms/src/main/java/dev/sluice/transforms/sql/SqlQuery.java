@@ -33,9 +33,19 @@ import org.apache.beam.vendor.calcite.v1_40_0.org.apache.calcite.sql.parser.SqlP
  * @param tables the tables it reads, {@code input} first
  * @param aggregates whether rows are grouped (GROUP BY, DISTINCT, HAVING or aggregate functions)
  * @param window the GROUP BY's TUMBLE, HOP or SESSION window, or null
+ * @param projection whether it only selects columns of input, renamed or not (no expression, WHERE,
+ *     join or grouping): one row per record, its values unchanged
+ * @param columns each named output column and the columns its expression reads, as {@code
+ *     table.column} (input or a lookup): the step's column lineage
  */
 public record SqlQuery(
-    String sql, String executed, List<String> tables, boolean aggregates, @Nullable Window window)
+    String sql,
+    String executed,
+    List<String> tables,
+    boolean aggregates,
+    @Nullable Window window,
+    boolean projection,
+    Map<String, List<String>> columns)
     implements Serializable {
   /** The table the records are. */
   public static final String INPUT = "input";
@@ -118,7 +128,71 @@ public record SqlQuery(
         aggregates || selectsAllOf(select.getSelectList(), inputAlias)
             ? sql
             : withSourceColumn(sql, select, inputAlias);
-    return new SqlQuery(sql, executed, List.copyOf(tables), aggregates, window);
+    boolean projection =
+        !aggregates
+            && select.getWhere() == null
+            && tables.size() == 1
+            && select.getSelectList().stream().allMatch(SqlQuery::isColumn);
+    return new SqlQuery(
+        sql,
+        executed,
+        List.copyOf(tables),
+        aggregates,
+        window,
+        projection,
+        columnSources(select.getSelectList(), aliases));
+  }
+
+  /** Whether a SELECT item is a column (or all columns), renamed or not. */
+  private static boolean isColumn(SqlNode item) {
+    if (item.getKind() == SqlKind.AS) {
+      return ((SqlCall) item).operand(0) instanceof SqlIdentifier;
+    }
+    return item instanceof SqlIdentifier;
+  }
+
+  /**
+   * Each named output column and the columns its expression reads (by their last name part), in
+   * order: the column lineage of the step. A star is left out (its columns are the input's).
+   */
+  private static Map<String, List<String>> columnSources(
+      SqlNodeList items, Map<String, String> aliases) {
+    Map<String, List<String>> sources = new LinkedHashMap<>();
+    for (SqlNode item : items) {
+      SqlNode expression = item;
+      String name = null;
+      if (item.getKind() == SqlKind.AS) {
+        expression = ((SqlCall) item).operand(0);
+        name = ((SqlIdentifier) ((SqlCall) item).operand(1)).getSimple();
+      } else if (item instanceof SqlIdentifier id && !id.isStar()) {
+        name = id.names.get(id.names.size() - 1);
+      }
+      if (name == null) {
+        continue;
+      }
+      List<String> read = new ArrayList<>();
+      identifiers(expression, aliases, read);
+      sources.put(name, List.copyOf(read));
+    }
+    return sources;
+  }
+
+  private static void identifiers(
+      @Nullable SqlNode node, Map<String, String> aliases, List<String> out) {
+    if (node instanceof SqlIdentifier id && !id.isStar()) {
+      String table =
+          id.names.size() > 1
+              ? aliases.getOrDefault(id.names.get(id.names.size() - 2), INPUT)
+              : INPUT;
+      String column = table + "." + id.names.get(id.names.size() - 1);
+      if (!out.contains(column)) {
+        out.add(column);
+      }
+    } else if (node instanceof SqlCall call) {
+      for (SqlNode operand : call.getOperandList()) {
+        identifiers(operand, aliases, out);
+      }
+    }
   }
 
   /** The tables a FROM reads, by alias (a table without alias is its own alias). */

@@ -5,6 +5,9 @@ import dev.sluice.io.secrets.Redaction;
 import java.io.Serializable;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import javax.annotation.Nullable;
 
 /**
@@ -14,10 +17,30 @@ import javax.annotation.Nullable;
  *
  * @param schema the Avro schema of its records, as JSON, or null
  * @param table the table these files are, as its catalog names it, or null
+ * @param columns each column and the columns of other datasets it is computed from (OpenLineage's
+ *     column lineage), or null when not known
  */
 public record LineageDataset(
-    String namespace, String name, @Nullable String schema, @Nullable TableName table)
+    String namespace,
+    String name,
+    @Nullable String schema,
+    @Nullable TableName table,
+    @Nullable Map<String, List<Field>> columns)
     implements Serializable {
+
+  /** A column of a dataset. */
+  public record Field(String namespace, String name, String field) implements Serializable {}
+
+  /** A dataset whose column lineage is not known. */
+  public LineageDataset(
+      String namespace, String name, @Nullable String schema, @Nullable TableName table) {
+    this(namespace, name, schema, table, null);
+  }
+
+  /** The same dataset, with the columns each of its columns is computed from. */
+  public LineageDataset withColumnLineage(Map<String, List<Field>> columns) {
+    return new LineageDataset(namespace, name, schema, table, new LinkedHashMap<>(columns));
+  }
 
   /** A table as its catalog names it: the catalog, and {@code namespace.table}. */
   public record TableName(String namespace, String name) implements Serializable {}

@@ -37,6 +37,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -372,10 +373,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     Transform transform =
         Transform.plan(
             options, schema, connection, decimalColumns(connection, options.getTable()), null);
-    if (transform != null && changes != null) {
+    if (transform != null && changes != null && !transform.steps().projectionOnly()) {
       throw new IllegalArgumentException(
-          "cdc-to-jdbc applies change events to a replica of the source table: it takes no"
-              + " --sql or --transform (load the replica, then transform from it)");
+          "cdc-to-jdbc applies change events to a replica of the source table: its transform may"
+              + " only select columns, renamed or not (SELECT a, b AS c FROM input), with no"
+              + " expression, WHERE, join or aggregate, which would make the replica differ from"
+              + " its source");
     }
     Schema sink = transform == null ? schema : transform.output();
     UpsertSql statements =
@@ -497,7 +500,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public List<LineageDataset> lineageInputs(Plan plan) {
-    return List.of(plan.kafka().lineage(plan.read(), plan.schema()));
+    List<LineageDataset> inputs = new ArrayList<>();
+    inputs.add(plan.kafka().lineage(plan.read(), plan.schema()));
+    if (plan.transform() != null) {
+      inputs.addAll(plan.transform().lookupDatasets());
+    }
+    return inputs;
   }
 
   @Override
@@ -507,10 +515,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
-    return List.of(
+    LineageDataset table =
         LineageDataset.postgres(
-            plan.database(), plan.upsert().table(), plan.sinkSchema().toString()),
-        plan.deadLetters().lineageDataset());
+            plan.database(), plan.upsert().table(), plan.sinkSchema().toString());
+    if (plan.transform() != null) {
+      table =
+          plan.transform()
+              .withColumnLineage(table, plan.kafka().lineage(plan.read(), plan.schema()));
+    }
+    return List.of(table, plan.deadLetters().lineageDataset());
   }
 
   /** The plan's read of the topic. */

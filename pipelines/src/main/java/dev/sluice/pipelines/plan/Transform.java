@@ -2,6 +2,7 @@ package dev.sluice.pipelines.plan;
 
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcLookupTable;
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.options.Durations;
 import dev.sluice.pipelines.options.TransformOptions;
 import dev.sluice.transforms.core.Traced;
@@ -90,6 +91,41 @@ public record Transform(
   /** The schema of the rows the sink receives. */
   public Schema output() {
     return steps.outputSchema();
+  }
+
+  /** The lookup tables as lineage inputs. */
+  public List<LineageDataset> lookupDatasets() {
+    return lookups.stream().map(l -> LineageDataset.postgres(database, l.table(), null)).toList();
+  }
+
+  /**
+   * The sink's dataset with its column lineage: each column and the columns of the input (the
+   * records as read) and of the lookups it is computed from.
+   */
+  public LineageDataset withColumnLineage(LineageDataset sink, LineageDataset input) {
+    Map<String, LineageDataset> tables = new LinkedHashMap<>();
+    tables.put("input", input);
+    List<LineageDataset> datasets = lookupDatasets();
+    for (int i = 0; i < lookups.size(); i++) {
+      tables.put(lookups.get(i).name(), datasets.get(i));
+    }
+    Map<String, List<LineageDataset.Field>> columns = new LinkedHashMap<>();
+    steps
+        .columnLineage()
+        .forEach(
+            (column, sources) ->
+                columns.put(
+                    column,
+                    sources.stream()
+                        .map(
+                            source -> {
+                              int dot = source.indexOf('.');
+                              LineageDataset from = tables.get(source.substring(0, dot));
+                              return new LineageDataset.Field(
+                                  from.namespace(), from.name(), source.substring(dot + 1));
+                            })
+                        .toList()));
+    return sink.withColumnLineage(columns);
   }
 
   /** Runs the steps over {@code records}; what fails goes to {@code deadLetters}. */

@@ -275,6 +275,25 @@ public final class OpenLineageRun {
         }
       }
     }
+    if (d.columns() != null && !d.columns().isEmpty()) {
+      ObjectNode lineage =
+          facet(
+              facets,
+              "columnLineage",
+              "1-0-2/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet");
+      ObjectNode fields = lineage.putObject("fields");
+      d.columns()
+          .forEach(
+              (column, sources) -> {
+                ArrayNode inputs = fields.putObject(column).putArray("inputFields");
+                for (LineageDataset.Field source : sources) {
+                  ObjectNode in = inputs.addObject();
+                  in.put("namespace", source.namespace());
+                  in.put("name", source.name());
+                  in.put("field", source.field());
+                }
+              });
+    }
     return node;
   }
 
