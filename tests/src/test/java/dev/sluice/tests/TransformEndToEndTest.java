@@ -39,7 +39,8 @@ class TransformEndToEndTest extends LauncherCalls {
     SharedSandbox.execute("DROP TABLE IF EXISTS currency_rates");
     SharedSandbox.execute(
         "CREATE TABLE currency_rates (currency text PRIMARY KEY, rate numeric(10,4) NOT NULL)");
-    SharedSandbox.execute("INSERT INTO currency_rates VALUES ('EUR', 1), ('USD', 0.9)");
+    SharedSandbox.execute(
+        "INSERT INTO currency_rates VALUES ('EUR', 1), ('USD', 0.9), ('JPY', 1000)");
   }
 
   private String[] args(String topic, String sql) {
@@ -73,7 +74,10 @@ class TransformEndToEndTest extends LauncherCalls {
         1,
         json(2, 1, "5.00", "USD", "NEW"),
         json(3, 1, "1.00", "GBP", "NEW"),
-        json(4, 1, "2.00", "EUR", "CANCELLED"));
+        json(4, 1, "2.00", "EUR", "CANCELLED"),
+        // 9,999,999,999,990.00 has more digits than amount_eur's numeric(14,2): the table
+        // rejects the row, a sink dead letter.
+        json(5, 1, "9999999999.99", "JPY", "NEW"));
     assertOk(run(args(topic, SQL)));
     assertThat(
         SharedSandbox.text(
@@ -84,6 +88,8 @@ class TransformEndToEndTest extends LauncherCalls {
     com.fasterxml.jackson.databind.JsonNode report =
         new com.fasterxml.jackson.databind.ObjectMapper()
             .readTree(dir.resolve("report.json").toFile());
+    assertThat(report.get("dead_lettered_by_reason").get("sink").asLong(), is(1L));
+    assertThat(report.get("dead_lettered_by_reason").get("parse").asLong(), is(1L));
     // The cancelled order is what the WHERE left out.
     assertThat(report.get("filtered_by").get("transform").asLong(), is(1L));
 

@@ -58,8 +58,11 @@ public final class RecordTransform implements Serializable {
    * @param query its query
    * @param input the Avro schema of the records it receives (JSON)
    * @param output the Avro schema of the records it gives (JSON)
+   * @param checked whether its rows must fit a contract, which they may fail (an enum symbol, a
+   *     decimal's precision): such a row is a {@code transform} dead letter. Otherwise the schema
+   *     is the rows' own, and a decimal too long for its column is left to the sink to reject.
    */
-  public record Compiled(String name, SqlQuery query, String input, String output)
+  public record Compiled(String name, SqlQuery query, String input, String output, boolean checked)
       implements Serializable {
     org.apache.avro.Schema inputSchema() {
       return new org.apache.avro.Schema.Parser().parse(input);
@@ -164,7 +167,9 @@ public final class RecordTransform implements Serializable {
       } else {
         output = SqlRows.avroSchema(rows, step.name(), last ? decimals : Map.of());
       }
-      compiled.add(new Compiled(step.name(), query, records.toString(), output.toString()));
+      compiled.add(
+          new Compiled(
+              step.name(), query, records.toString(), output.toString(), last && contract != null));
       records = output;
     }
     return new RecordTransform(compiled);
@@ -353,16 +358,22 @@ public final class RecordTransform implements Serializable {
     PCollection<Row> out =
         tables.apply(
             prefix, SqlTransform.query(step.query().executed()).withErrorsTransformer(errors));
-    TupleTag<Traced<GenericRecord>> converted = new TupleTag<>() {};
-    TupleTag<DeadLetter> failed = new TupleTag<>() {};
-    PCollectionTuple back =
-        out.apply(
-            prefix + ".FromRows",
-            ParDo.of(new FromRowFn(pipeline, step, converted, failed))
-                .withOutputTags(converted, TupleTagList.of(failed)));
-    back.get(converted).setCoder(Traced.coder(AvroCoder.of(step.outputSchema())));
-    back.get(failed).setCoder(DeadLetters.coder());
-    deadLetters.add(back.get(failed));
+    PCollection<Traced<GenericRecord>> converted;
+    if (step.checked()) {
+      TupleTag<Traced<GenericRecord>> fit = new TupleTag<>() {};
+      TupleTag<DeadLetter> failed = new TupleTag<>() {};
+      PCollectionTuple back =
+          out.apply(
+              prefix + ".FromRows",
+              ParDo.of(new CheckedFromRowFn(pipeline, step, fit, failed))
+                  .withOutputTags(fit, TupleTagList.of(failed)));
+      converted = back.get(fit);
+      deadLetters.add(back.get(failed).setCoder(DeadLetters.coder()));
+    } else {
+      // One output: on Flink each further output of a step costs a copy of every row.
+      converted = out.apply(prefix + ".FromRows", ParDo.of(new FromRowFn(pipeline, step)));
+    }
+    converted.setCoder(Traced.coder(AvroCoder.of(step.outputSchema())));
     for (int i = 0; i < errors.captured.size(); i++) {
       deadLetters.add(
           errors
@@ -371,7 +382,7 @@ public final class RecordTransform implements Serializable {
               .apply(prefix + ".Errors" + (i == 0 ? "" : i), ParDo.of(new ErrorFn(pipeline, step)))
               .setCoder(DeadLetters.coder()));
     }
-    return new StepResult(back.get(converted), deadLetters);
+    return new StepResult(converted, deadLetters);
   }
 
   /** Keeps the rows Beam SQL reports as failed, for {@link ErrorFn}. */
@@ -429,17 +440,36 @@ public final class RecordTransform implements Serializable {
     private final Accounting accounting;
     private final boolean aggregates;
     private final Schema schema;
+    private final String inputSchema;
+    private transient org.apache.avro.Schema[] types;
+    private transient long taken;
 
     ToRowFn(String pipeline, Compiled step, Schema schema) {
       this.accounting = Accounting.of(pipeline);
       this.aggregates = step.query().aggregates();
       this.schema = schema;
+      this.inputSchema = step.input();
+    }
+
+    @Setup
+    public void setup() {
+      types = SqlRows.fieldTypes(new org.apache.avro.Schema.Parser().parse(inputSchema));
+    }
+
+    @StartBundle
+    public void start() {
+      taken = 0;
     }
 
     @ProcessElement
     public void process(@Element Traced<GenericRecord> record, OutputReceiver<Row> out) {
-      count(accounting, aggregates, 1);
-      out.output(SqlRows.toRow(record.value(), schema, encode(record.source())));
+      taken++;
+      out.output(SqlRows.toRow(record.value(), types, schema, encode(record.source())));
+    }
+
+    @FinishBundle
+    public void finish() {
+      count(accounting, aggregates, taken);
     }
   }
 
@@ -451,29 +481,25 @@ public final class RecordTransform implements Serializable {
     }
   }
 
-  /** Makes each output row a record of the step's output schema, with its record's source. */
-  private static final class FromRowFn extends DoFn<Row, Traced<GenericRecord>> {
+  /**
+   * Makes each output row a record of the step's output schema, with its record's source (or, for
+   * an aggregate row, a source named after the step), and takes back the filtered count of each
+   * record that came out.
+   */
+  private abstract static class RowsToRecords<O> extends DoFn<Row, O> {
     private final Accounting accounting;
     private final boolean aggregates;
-    private final String step;
+    final String step;
     private final String schemaJson;
-    private final DeadLetters deadLetters;
-    private final TupleTag<Traced<GenericRecord>> converted;
-    private final TupleTag<DeadLetter> failed;
-    private transient org.apache.avro.Schema schema;
+    transient org.apache.avro.Schema schema;
+    private transient int[] positions;
+    private transient long given;
 
-    FromRowFn(
-        String pipeline,
-        Compiled step,
-        TupleTag<Traced<GenericRecord>> converted,
-        TupleTag<DeadLetter> failed) {
+    RowsToRecords(String pipeline, Compiled step) {
       this.accounting = Accounting.of(pipeline);
       this.aggregates = step.query().aggregates();
       this.step = step.name();
       this.schemaJson = step.output();
-      this.deadLetters = DeadLetters.forStep(pipeline, "Transform." + step.name());
-      this.converted = converted;
-      this.failed = failed;
     }
 
     @Setup
@@ -481,18 +507,68 @@ public final class RecordTransform implements Serializable {
       schema = new org.apache.avro.Schema.Parser().parse(schemaJson);
     }
 
+    @StartBundle
+    public void start() {
+      given = 0;
+    }
+
+    @FinishBundle
+    public void finish() {
+      if (!aggregates) {
+        count(accounting, false, -given);
+      }
+    }
+
+    SourceRecord source(Row row) {
+      given++;
+      return row.getSchema().hasField(SqlRows.SOURCE)
+          ? decode(row.getBytes(SqlRows.SOURCE))
+          : sourceOf(step, row);
+    }
+
+    GenericRecord record(Row row, boolean checked) {
+      if (positions == null) {
+        positions = SqlRows.positions(schema, row.getSchema());
+      }
+      return SqlRows.toRecord(row, schema, positions, checked);
+    }
+  }
+
+  /** Rows of the step's own schema: they always fit. */
+  private static final class FromRowFn extends RowsToRecords<Traced<GenericRecord>> {
+    FromRowFn(String pipeline, Compiled step) {
+      super(pipeline, step);
+    }
+
+    @ProcessElement
+    public void process(@Element Row row, OutputReceiver<Traced<GenericRecord>> out) {
+      out.output(Traced.of(source(row), record(row, false)));
+    }
+  }
+
+  /** Rows that must fit a contract: one that does not is a {@code transform} dead letter. */
+  private static final class CheckedFromRowFn extends RowsToRecords<Traced<GenericRecord>> {
+    private final DeadLetters deadLetters;
+    private final TupleTag<Traced<GenericRecord>> fit;
+    private final TupleTag<DeadLetter> failed;
+
+    CheckedFromRowFn(
+        String pipeline,
+        Compiled step,
+        TupleTag<Traced<GenericRecord>> fit,
+        TupleTag<DeadLetter> failed) {
+      super(pipeline, step);
+      this.deadLetters = DeadLetters.forStep(pipeline, "Transform." + step.name());
+      this.fit = fit;
+      this.failed = failed;
+    }
+
     @ProcessElement
     public void process(@Element Row row, MultiOutputReceiver out) {
-      SourceRecord source =
-          row.getSchema().hasField(SqlRows.SOURCE)
-              ? decode(row.getBytes(SqlRows.SOURCE))
-              : sourceOf(step, row);
-      if (!aggregates) {
-        count(accounting, false, -1);
-      }
+      SourceRecord source = source(row);
       GenericRecord record;
       try {
-        record = SqlRows.toRecord(row, schema);
+        record = record(row, true);
       } catch (RuntimeException e) {
         out.get(failed)
             .output(
@@ -503,13 +579,13 @@ public final class RecordTransform implements Serializable {
                         "transform step '"
                             + step
                             + "' gave a row that does not fit "
-                            + schema.getName()
+                            + schema.getFullName()
                             + ": "
                             + e.getMessage(),
                         e)));
         return;
       }
-      out.get(converted).output(Traced.of(source, record));
+      out.get(fit).output(Traced.of(source, record));
     }
   }
 

@@ -84,12 +84,30 @@ public final class SqlRows implements Serializable {
     };
   }
 
+  /** The non-null type of each field of {@code avro}, in order, for {@link #toRow}. */
+  public static org.apache.avro.Schema[] fieldTypes(org.apache.avro.Schema avro) {
+    return avro.getFields().stream()
+        .map(f -> AvroTypes.nonNull(f.schema()))
+        .toArray(org.apache.avro.Schema[]::new);
+  }
+
   /** The row of a raw Avro record, in {@code schema} (from {@link #rowSchema}). */
   public static Row toRow(GenericRecord record, Schema schema, @Nullable byte[] source) {
-    org.apache.avro.Schema avro = record.getSchema();
+    return toRow(record, fieldTypes(record.getSchema()), schema, source);
+  }
+
+  /**
+   * The row of a raw Avro record whose fields have the non-null {@code types} ({@link
+   * #fieldTypes}), in {@code schema}.
+   */
+  public static Row toRow(
+      GenericRecord record,
+      org.apache.avro.Schema[] types,
+      Schema schema,
+      @Nullable byte[] source) {
     List<Object> values = new ArrayList<>(schema.getFieldCount());
-    for (org.apache.avro.Schema.Field field : avro.getFields()) {
-      values.add(toSql(record.get(field.pos()), AvroTypes.nonNull(field.schema())));
+    for (int i = 0; i < types.length; i++) {
+      values.add(toSql(record.get(i), types[i]));
     }
     if (source != null) {
       values.add(source);
@@ -192,25 +210,41 @@ public final class SqlRows implements Serializable {
    * target's scale (as the database rounds them), and refused when they exceed its precision.
    */
   public static GenericRecord toRecord(Row row, org.apache.avro.Schema avro) {
+    return toRecord(row, avro, positions(avro, row.getSchema()), true);
+  }
+
+  /** Where each field of {@code avro} is in rows of {@code rows}, for {@link #toRecord}. */
+  public static int[] positions(org.apache.avro.Schema avro, Schema rows) {
+    return avro.getFields().stream().mapToInt(f -> rows.indexOf(f.name())).toArray();
+  }
+
+  /**
+   * The same, with the positions of the fields in the row given ({@link #positions}); unless {@code
+   * checked}, a decimal is not checked against its precision (the sink's column is).
+   */
+  public static GenericRecord toRecord(
+      Row row, org.apache.avro.Schema avro, int[] positions, boolean checked) {
     GenericData.Record record = new GenericData.Record(avro);
     for (org.apache.avro.Schema.Field field : avro.getFields()) {
-      Object value = row.getValue(field.name());
+      Object value = row.getValue(positions[field.pos()]);
       if (value == null) {
         if (!AvroTypes.isOptional(field.schema())) {
           throw new IllegalArgumentException("column " + field.name() + " is null");
         }
         continue;
       }
-      record.put(field.pos(), toAvro(field.name(), value, AvroTypes.nonNull(field.schema())));
+      record.put(
+          field.pos(), toAvro(field.name(), value, AvroTypes.nonNull(field.schema()), checked));
     }
     return record;
   }
 
-  private static Object toAvro(String name, Object value, org.apache.avro.Schema type) {
+  private static Object toAvro(
+      String name, Object value, org.apache.avro.Schema type, boolean checked) {
     LogicalType logical = type.getLogicalType();
     if (logical instanceof LogicalTypes.Decimal decimal) {
       BigDecimal scaled = ((BigDecimal) value).setScale(decimal.getScale(), RoundingMode.HALF_UP);
-      if (scaled.precision() > decimal.getPrecision()) {
+      if (checked && scaled.precision() > decimal.getPrecision()) {
         throw new ArithmeticException(
             "column "
                 + name

@@ -71,7 +71,8 @@ public final class BenchChild {
     SyntheticOrders orders = new SyntheticOrders(Long.parseLong(p.get("seed")));
     long start = System.nanoTime();
     switch (scenario) {
-      case KAFKA_TO_JDBC_DIRECT, KAFKA_TO_JDBC_FLINK -> kafkaToJdbc(scenario, p);
+      case KAFKA_TO_JDBC_DIRECT, KAFKA_TO_JDBC_FLINK, KAFKA_TO_JDBC_SQL_FLINK ->
+          kafkaToJdbc(scenario, p);
       case KAFKA_TO_LAKE_FLINK -> kafkaToLake(p);
       case SINK_SLUICE -> sinkSluice(orders, n, p);
       case SINK_LOOP -> sinkLoop(orders, n, p);
@@ -97,6 +98,18 @@ public final class BenchChild {
     System.exit(0);
   }
 
+  /** kafka-to-jdbc-sql-flink's transform: every order passes the filter, so all N rows land. */
+  static final String SQL =
+      "SELECT order_id, customer_id, amount, CAST(amount * 100 AS BIGINT) AS amount_cents,"
+          + " LOWER(currency) AS currency, status, version, updated_at FROM input"
+          + " WHERE amount >= 0 AND status <> 'LOST'";
+
+  /** The table kafka-to-jdbc-sql-flink writes: the transform's columns. */
+  static final String SQL_TABLE =
+      "(order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount numeric(12,2) NOT NULL,"
+          + " amount_cents bigint NOT NULL, currency text NOT NULL, status text NOT NULL,"
+          + " version bigint NOT NULL, updated_at timestamptz NOT NULL)";
+
   private static void kafkaToJdbc(Scenario scenario, Map<String, String> p) {
     List<String> args =
         new ArrayList<>(
@@ -110,8 +123,11 @@ public final class BenchChild {
                 "--table=" + p.get("table"),
                 "--deadLetter=file:" + p.get("work") + "/dlq",
                 "--runReport=" + p.get("work") + "/run-report.json"));
-    if (scenario == Scenario.KAFKA_TO_JDBC_FLINK) {
+    if (scenario == Scenario.KAFKA_TO_JDBC_FLINK || scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK) {
       args.addAll(List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
+    }
+    if (scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK) {
+      args.add("--sql=" + SQL);
     }
     args.addAll(extra(p));
     launch(args);

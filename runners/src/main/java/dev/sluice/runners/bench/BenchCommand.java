@@ -180,7 +180,13 @@ public final class BenchCommand {
           }
           String table = "bench_orders";
           execute(jdbcUrl, "DROP TABLE IF EXISTS " + table);
-          execute(jdbcUrl, "CREATE TABLE " + table + " (LIKE orders INCLUDING ALL)");
+          execute(
+              jdbcUrl,
+              "CREATE TABLE "
+                  + table
+                  + (scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK
+                      ? " " + BenchChild.SQL_TABLE
+                      : " (LIKE orders INCLUDING ALL)"));
           Path work = data.resolve(scenario.id());
           LocalFiles.deleteTree(work);
           Files.createDirectories(work);

@@ -56,6 +56,16 @@ final class BenchReport {
             judged ? 0.4 : null,
             ">=");
       }
+      Double sql = seconds(Scenario.KAFKA_TO_JDBC_SQL_FLINK, n);
+      if (sql != null && flink != null) {
+        add(
+            ratios,
+            n,
+            "kafka-to-jdbc --sql on Flink [local] speed / kafka-to-jdbc on Flink [local] speed",
+            flink / sql,
+            judged ? 0.75 : null,
+            ">=");
+      }
       if (direct != null && copy != null) {
         add(
             ratios,

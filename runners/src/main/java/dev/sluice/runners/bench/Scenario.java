@@ -6,6 +6,10 @@ import java.util.Locale;
 public enum Scenario {
   KAFKA_TO_JDBC_DIRECT("kafka-to-jdbc", "kafka-to-jdbc --bounded on the Direct runner, end to end"),
   KAFKA_TO_JDBC_FLINK("kafka-to-jdbc", "kafka-to-jdbc --bounded on Flink [local], end to end"),
+  KAFKA_TO_JDBC_SQL_FLINK(
+      "kafka-to-jdbc",
+      "kafka-to-jdbc --bounded on Flink [local] with --sql: a projection, a filter and derived"
+          + " columns, into a table of its own shape"),
   KAFKA_TO_LAKE_FLINK(
       "kafka-to-jdbc",
       "kafka-to-lake --bounded on Flink [local] into an Iceberg table (embedded catalog), appended"),
