@@ -305,6 +305,48 @@ class RecordTransformTest {
   }
 
   @Test
+  void aRowThatDoesNotFitTheContractIsATransformDeadLetter(TestPipeline pipeline) {
+    org.apache.avro.Schema contract =
+        org.apache.avro.SchemaBuilder.record("Statuses")
+            .namespace("dev.sluice.schemas")
+            .fields()
+            .requiredLong("order_id")
+            .name("status")
+            .type(Order.getClassSchema().getField("status").schema())
+            .noDefault()
+            .endRecord();
+    RecordTransform transform =
+        RecordTransform.compile(
+            TransformSpec.ofSql(
+                "SELECT order_id, CASE WHEN order_id = 2 THEN 'LOST' ELSE status END AS status"
+                    + " FROM input"),
+            Order.getClassSchema(),
+            Map.of(),
+            Map.of(),
+            contract);
+    RecordTransform.Result result =
+        transform.apply(
+            orders(pipeline, order(1, "1", "EUR", "NEW", null), order(2, "1", "EUR", "NEW", null)),
+            Map.of(),
+            PIPELINE,
+            null);
+    PAssert.that(rendered(result))
+        .containsInAnyOrder("kafka:orders/0@0 {\"order_id\": 1, \"status\": \"NEW\"}");
+    PAssert.that(
+            result
+                .deadLetters()
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via((DeadLetter d) -> d.getOrigin() + " " + d.getErrorMessage())))
+        .containsInAnyOrder(
+            "kafka:orders/0@1 transform step 'sql' gave a row that does not fit"
+                + " dev.sluice.schemas.Statuses: column status is 'LOST', not one of NEW, PAID,"
+                + " SHIPPED, CANCELLED");
+    Map<String, Long> counters = counters(pipeline.run());
+    assertThat(counters.getOrDefault("filtered", 0L), equalTo(0L));
+  }
+
+  @Test
   void aStepReadingAnUnknownTableNamesTheLookupItNeeds() {
     IllegalArgumentException e =
         assertThrows(
