@@ -20,6 +20,7 @@ public final class Schemas {
   static {
     register(Order.getClassSchema(), "order");
     register(Customer.getClassSchema(), "customer");
+    register(OrderAmount.getClassSchema(), "order_amount");
   }
 
   private Schemas() {}

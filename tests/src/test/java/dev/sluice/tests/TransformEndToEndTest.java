@@ -111,6 +111,77 @@ class TransformEndToEndTest extends LauncherCalls {
     assertThat(fields(columns.get("state")), equalTo(List.of(topic + ".status")));
   }
 
+  /**
+   * kafka-to-lake with --sql into an Iceberg table whose columns are the OrderAmount contract:
+   * derived columns, a filter, the newest version per key merged; a rerun adds nothing.
+   */
+  @Test
+  void sqlShapesRowsIntoALakeTableOfItsContract() throws Exception {
+    String topic = SharedSandbox.newTopic("transform-lake", 2);
+    SharedSandbox.produce(
+        topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.50", "PAID"), utf8("{bad"));
+    SharedSandbox.produce(
+        topic, 1, json(2, 1, "5.00", "USD", "NEW"), json(3, 1, "2.00", "EUR", "CANCELLED"));
+    String[] args = {
+      "kafka-to-lake",
+      "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+      "--topic=" + topic,
+      "--consumerGroup=transform-lake",
+      "--bounded",
+      "--output=iceberg:lake.order_amounts",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--keyFields=order_id",
+      "--eventTimeField=updated_at",
+      "--outputSchema=OrderAmount",
+      "--sql=SELECT order_id, LOWER(currency) AS currency, amount,"
+          + " CAST(amount * 100 AS BIGINT) AS amount_cents, updated_at, version FROM input"
+          + " WHERE status <> 'CANCELLED'",
+      "--runReport=" + dir.resolve("lake-report.json"),
+      "--deadLetter=file:" + dir.resolve("lake-dlq")
+    };
+    assertOk(run(args));
+    assertBalanced(dir.resolve("lake-report.json"));
+    List<String> expected = List.of("1 eur 20.50 2050 2", "2 usd 5.00 500 1");
+    assertThat(lakeRows(), equalTo(expected));
+    // The group's offsets moved: a rerun reads nothing and the table stays as it is.
+    assertOk(run(args));
+    assertThat(lakeRows(), equalTo(expected));
+  }
+
+  private List<String> lakeRows() throws Exception {
+    return IcebergReads.rows(
+        dir.resolve("warehouse"),
+        "lake.order_amounts",
+        null,
+        r ->
+            r.getField("order_id")
+                + " "
+                + r.getField("currency")
+                + " "
+                + r.getField("amount")
+                + " "
+                + r.getField("amount_cents")
+                + " "
+                + r.getField("version"));
+  }
+
+  @Test
+  void aLakeTransformWithoutAnOutputContractIsRefused() throws Exception {
+    String topic = SharedSandbox.newTopic("transform-lake-refused", 1);
+    int exit =
+        run(
+            "kafka-to-lake",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--bounded",
+            "--output=iceberg:lake.refused",
+            "--warehouse=" + dir.resolve("warehouse"),
+            "--sql=SELECT order_id FROM input",
+            "--deadLetter=file:" + dir.resolve("refused-dlq"));
+    assertThat(exit, is(Launcher.USAGE));
+    assertThat(err.toString(StandardCharsets.UTF_8), containsString("needs --outputSchema"));
+  }
+
   private static List<String> fields(com.fasterxml.jackson.databind.JsonNode column) {
     List<String> fields = new java.util.ArrayList<>();
     column

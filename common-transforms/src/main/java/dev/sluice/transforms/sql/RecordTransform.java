@@ -32,6 +32,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -331,11 +332,13 @@ public final class RecordTransform implements Serializable {
       records =
           records.apply(
               prefix + ".Trigger",
-              org.apache.beam.sdk.transforms.windowing.Window.<Traced<GenericRecord>>configure()
+              Window.<Traced<GenericRecord>>configure()
                   .triggering(
                       AfterWatermark.pastEndOfWindow()
                           .withLateFirings(AfterPane.elementCountAtLeast(1)))
                   .withAllowedLateness(allowedLateness)
+                  // No empty on-time pane (Flink made one: a group row of no events).
+                  .withOnTimeBehavior(Window.OnTimeBehavior.FIRE_IF_NON_EMPTY)
                   .accumulatingFiredPanes());
       if (records.isBounded() == PCollection.IsBounded.UNBOUNDED) {
         TooLate tooLate =
@@ -345,7 +348,9 @@ public final class RecordTransform implements Serializable {
         deadLetters.add(judged.get(tooLate.late));
       }
     }
-    Schema inputRows = SqlRows.rowSchema(step.inputSchema(), true);
+    // An aggregate reads nullable columns (see rowSchema); its output is typed as planned over
+    // the contract's own nullability.
+    Schema inputRows = SqlRows.rowSchema(step.inputSchema(), true, step.query().aggregates());
     PCollection<Row> rows =
         records
             .apply(prefix + ".ToRows", ParDo.of(new ToRowFn(pipeline, step, inputRows)))

@@ -41,11 +41,21 @@ public final class SqlRows implements Serializable {
 
   /** The SQL row schema of Avro records of {@code avro}, with the hidden source column. */
   public static Schema rowSchema(org.apache.avro.Schema avro, boolean withSource) {
+    return rowSchema(avro, withSource, false);
+  }
+
+  /**
+   * The same; {@code allNullable} makes every column nullable, as an aggregate's input must be on
+   * Flink: Beam SQL keeps a SUM's running value in state under the column's type, and a NOT NULL
+   * type cannot hold the empty start.
+   */
+  public static Schema rowSchema(
+      org.apache.avro.Schema avro, boolean withSource, boolean allNullable) {
     Schema.Builder builder = Schema.builder();
     for (org.apache.avro.Schema.Field field : avro.getFields()) {
       builder.addField(
           Schema.Field.of(field.name(), fieldType(field.name(), field.schema()))
-              .withNullable(AvroTypes.isOptional(field.schema())));
+              .withNullable(allNullable || AvroTypes.isOptional(field.schema())));
     }
     if (withSource) {
       builder.addByteArrayField(SOURCE);

@@ -372,7 +372,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             : primaryKey(connection, options.getTable());
     Transform transform =
         Transform.plan(
-            options, schema, connection, decimalColumns(connection, options.getTable()), null);
+            options, schema, connection, decimalColumns(connection, options.getTable()), false);
     if (transform != null && changes != null && !transform.steps().projectionOnly()) {
       throw new IllegalArgumentException(
           "cdc-to-jdbc applies change events to a replica of the source table: its transform may"

@@ -16,6 +16,7 @@ import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Parse;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Read;
 import dev.sluice.pipelines.options.Durations;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.options.TransformOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
@@ -26,6 +27,7 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
+import dev.sluice.pipelines.plan.Transform;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Traced;
@@ -104,6 +106,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
    * @param deadLetters the checked dead-letter sink, named after the run's input
    * @param runId the run's id, for progress lines
    * @param pipeline the pipeline's name (kafka-to-lake or cdc-to-lake)
+   * @param transform the transform step between the rules and the table, or null
    */
   public record Plan(
       RunPlan run,
@@ -118,8 +121,14 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       Duration commitInterval,
       DeadLetterSink deadLetters,
       String runId,
-      String pipeline)
+      String pipeline,
+      @Nullable Transform transform)
       implements SluicePipeline.Plan {
+    /** The schema of the rows the table receives: the transform's output, or the records'. */
+    public Schema sinkSchema() {
+      return transform == null ? schema : transform.output();
+    }
+
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
     public @Nullable Replay replay() {
       return read instanceof Read.Replayed replayed ? replayed.replay() : null;
@@ -169,6 +178,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         format,
         SchemaChoice.of(options.getSchema(), options.getSchemaFile()),
         options.getVersionField(),
+        options,
         NAME);
   }
 
@@ -183,6 +193,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       InputFormat format,
       Schema schema,
       String versionField,
+      @Nullable TransformOptions transformOptions,
       String pipeline) {
     if (!options.getOutput().startsWith("iceberg:")) {
       throw new IllegalArgumentException(
@@ -204,8 +215,24 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     }
     KafkaToJdbc.ReadWindow window = KafkaToJdbc.ReadWindow.of(options);
     Duration commitInterval = Durations.parse("commitInterval", options.getCommitInterval());
+    Transform transform =
+        transformOptions == null
+            ? null
+            : Transform.plan(transformOptions, schema, null, Map.of(), true);
+    // The table holds the transform's rows when there is one: its contract is the table's.
+    Schema rows = transform == null ? schema : transform.output();
+    if (transform != null
+        && options.getEventTimeField() != null
+        && rows.getField(options.getEventTimeField()) == null) {
+      throw new IllegalArgumentException(
+          "--eventTimeField "
+              + options.getEventTimeField()
+              + " partitions the table by day, but the transform's rows ("
+              + rows.getFullName()
+              + ") have no such column: keep it in the output, or leave out --eventTimeField");
+    }
     Lakehouse.Table table =
-        Lakehouse.of(options.getOutput(), options, schema, options.getEventTimeField());
+        Lakehouse.of(options.getOutput(), options, rows, options.getEventTimeField());
     LocalDirectory.checkWritable("warehouse", table.home());
     KafkaTopic kafka =
         new KafkaTopic(
@@ -249,7 +276,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         options.getKeyFields() == null
             ? List.of()
             : options.getKeyFields().stream().map(String::strip).toList();
-    checkKeys(schema, keys, versionField);
+    checkKeys(rows, keys, versionField);
     LakeSink sink;
     if (bounded) {
       String staging = table.home() + "/pending-" + UUID.randomUUID();
@@ -360,7 +387,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         commitInterval,
         deadLetterSink,
         UUID.randomUUID().toString(),
-        pipeline);
+        pipeline,
+        transform);
   }
 
   /** Merge keys and the version field must be fields of the contract, the version a number. */
@@ -416,6 +444,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
             !plan.run().bounded(),
             plan.pipeline(),
             deadLetters);
+    if (plan.transform() != null) {
+      records = plan.transform().apply(records, deadLetters, plan.pipeline());
+    }
     if (!plan.run().bounded()) {
       // One commit per interval after a pane's first record, in processing time: no record is
       // ever late for it, whatever its event time.
@@ -433,7 +464,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     if (replay != null && replay.dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(plan.pipeline()));
     } else {
-      plan.sink().write(records, plan.schema(), plan.pipeline());
+      plan.sink().write(records, plan.sinkSchema(), plan.pipeline());
     }
     deadLetters.close();
   }
@@ -452,13 +483,18 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
 
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
-    return List.of(
+    LineageDataset table =
         LineageDataset.iceberg(
             plan.sink().lake().publishedAt(),
             plan.sink().lake().catalog().uri(),
             plan.sink().lake().table(),
-            plan.schema().toString()),
-        plan.deadLetters().lineageDataset());
+            plan.sinkSchema().toString());
+    if (plan.transform() != null) {
+      table =
+          plan.transform()
+              .withColumnLineage(table, plan.kafka().lineage(plan.read(), plan.schema()));
+    }
+    return List.of(table, plan.deadLetters().lineageDataset());
   }
 
   @Override

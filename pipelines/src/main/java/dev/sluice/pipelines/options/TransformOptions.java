@@ -22,6 +22,21 @@ public interface TransformOptions extends SluiceOptions {
   void setTransform(String value);
 
   @Description(
+      "The contract of the transform's rows, a schema of schemas/ (e.g. OrderAmount): required"
+          + " into a lake table, whose columns it gives; kafka-to-jdbc checks its rows against it"
+          + " when given")
+  String getOutputSchema();
+
+  void setOutputSchema(String value);
+
+  @Description(
+      "A version of --outputSchema's contract in a file (a released one, or the next, checked for"
+          + " compatibility like --schemaFile)")
+  String getOutputSchemaFile();
+
+  void setOutputSchemaFile(String value);
+
+  @Description(
       "Reference table the transform's SQL may join: <name>=jdbc:<table> of the pipeline's"
           + " database, read once per run; comma-separated for several")
   List<String> getLookup();

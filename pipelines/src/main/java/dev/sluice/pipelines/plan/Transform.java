@@ -41,18 +41,39 @@ public record Transform(
 
   /**
    * The transform the options ask for over records of {@code input}, or null when they ask for
-   * none; refused, naming the step and column, when a step does not fit.
+   * none; refused, naming the step and column, when a step does not fit. Its rows fit {@code
+   * --outputSchema} when that is given.
    *
    * @param database where lookups are read (null: the pipeline has no database)
    * @param decimals the sink's decimal columns (precision, scale) by name
-   * @param contract the schema the rows must fit (a lake's contract), or null to derive it
+   * @param needsContract whether the sink takes its columns from {@code --outputSchema} (a lake
+   *     table), so that a transform without one is refused
    */
   public static @Nullable Transform plan(
       TransformOptions options,
       Schema input,
       @Nullable JdbcConnection database,
       Map<String, int[]> decimals,
-      @Nullable Schema contract) {
+      boolean needsContract) {
+    Schema contract =
+        options.getOutputSchema() == null
+            ? null
+            : SchemaChoice.of(options.getOutputSchema(), options.getOutputSchemaFile());
+    if (contract == null && options.getOutputSchemaFile() != null) {
+      throw new IllegalArgumentException("--outputSchemaFile needs --outputSchema, its contract");
+    }
+    if (contract != null && options.getSql() == null && options.getTransform() == null) {
+      throw new IllegalArgumentException(
+          "--outputSchema is the contract of a transform's rows: give --sql or --transform");
+    }
+    if (needsContract
+        && contract == null
+        && (options.getSql() != null || options.getTransform() != null)) {
+      throw new IllegalArgumentException(
+          "a transform into a lake table needs --outputSchema, the contract of its rows (a schema"
+              + " of schemas/, e.g. OrderAmount): the table's columns are a contract, held to"
+              + " the same compatibility rules as the input's");
+    }
     if (options.getSql() != null && options.getTransform() != null) {
       throw new IllegalArgumentException("give --sql or --transform, not both");
     }
