@@ -126,42 +126,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       String pipeline,
       @Nullable Transform transform)
       implements SluicePipeline.Plan {
-    /** A plan without a transform step. */
-    public Plan(
-        RunPlan run,
-        Schema schema,
-        Parse parse,
-        InputFormat format,
-        KafkaTopic kafka,
-        Read read,
-        JdbcConnection database,
-        UpsertSql upsert,
-        Target target,
-        WriteSettings write,
-        @Nullable Rules rules,
-        @Nullable String eventTimeField,
-        DeadLetterSink deadLetters,
-        String runId,
-        String pipeline) {
-      this(
-          run,
-          schema,
-          parse,
-          format,
-          kafka,
-          read,
-          database,
-          upsert,
-          target,
-          write,
-          rules,
-          eventTimeField,
-          deadLetters,
-          runId,
-          pipeline,
-          null);
-    }
-
     /** The schema of the rows the table receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
       return transform == null ? schema : transform.output();

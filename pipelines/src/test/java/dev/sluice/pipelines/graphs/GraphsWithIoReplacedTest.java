@@ -125,7 +125,8 @@ class GraphsWithIoReplacedTest {
         eventTimeField,
         sink,
         "run",
-        KafkaToJdbc.NAME);
+        KafkaToJdbc.NAME,
+        null);
   }
 
   private static Replay replay(DeadLetterSink store, boolean dryRun, SourceRecord... records) {

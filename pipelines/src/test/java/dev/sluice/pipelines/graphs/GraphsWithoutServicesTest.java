@@ -85,7 +85,8 @@ class GraphsWithoutServicesTest {
             "created_at",
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
             "run-1",
-            KafkaToJdbc.NAME);
+            KafkaToJdbc.NAME,
+            null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
 
@@ -114,7 +115,8 @@ class GraphsWithoutServicesTest {
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
-            KafkaToJdbc.NAME);
+            KafkaToJdbc.NAME,
+            null);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);
 
