@@ -165,6 +165,49 @@ class TransformEndToEndTest extends LauncherCalls {
                 + r.getField("version"));
   }
 
+  /** files-to-lake with --sql: lake files of the OrderAmount contract, the WHERE counted. */
+  @Test
+  void sqlShapesCsvFilesIntoLakeFilesOfItsContract() throws Exception {
+    Path in = java.nio.file.Files.createDirectories(dir.resolve("in"));
+    java.nio.file.Files.writeString(
+        in.resolve("orders.csv"),
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n"
+            + "1,10,1.25,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:30:00Z,1,a\n"
+            + "2,20,2.00,USD,CANCELLED,2026-11-25T09:00:00Z,2026-11-25T09:30:00Z,1,\n"
+            + "3,x,3.00,EUR,NEW,2026-11-25T09:00:00Z,2026-11-25T09:30:00Z,1,\n"
+            + "4,40,4.50,GBP,PAID,2026-11-25T09:00:00Z,2026-11-25T10:30:00Z,2,\n");
+    Path lake = dir.resolve("files-lake");
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + in + "/*.csv",
+            "--output=" + lake,
+            "--partitionField=updated_at",
+            "--outputSchema=OrderAmount",
+            "--sql=SELECT order_id, LOWER(currency) AS currency, amount,"
+                + " CAST(amount * 100 AS BIGINT) AS amount_cents, updated_at, version FROM input"
+                + " WHERE status <> 'CANCELLED'",
+            "--deadLetter=file:" + dir.resolve("files-dlq")));
+    assertBalanced(lake.resolve("_sluice/run-report.json"));
+    List<String> rows = new java.util.ArrayList<>();
+    LakeFiles.readAvroByInput(lake, dev.sluice.schemas.OrderAmount.class)
+        .values()
+        .forEach(
+            amounts ->
+                amounts.forEach(
+                    a ->
+                        rows.add(
+                            a.getOrderId()
+                                + " "
+                                + a.getCurrency()
+                                + " "
+                                + a.getAmount()
+                                + " "
+                                + a.getAmountCents())));
+    rows.sort(null);
+    assertThat(rows, equalTo(List.of("1 eur 1.25 125", "4 gbp 4.50 450")));
+  }
+
   @Test
   void aLakeTransformWithoutAnOutputContractIsRefused() throws Exception {
     String topic = SharedSandbox.newTopic("transform-lake-refused", 1);

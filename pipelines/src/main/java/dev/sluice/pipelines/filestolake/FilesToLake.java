@@ -18,6 +18,7 @@ import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
+import dev.sluice.pipelines.plan.Transform;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -103,8 +104,14 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       List<String> excluded,
       LakeTarget lake,
       @Nullable Rules rules,
-      DeadLetterSink deadLetters)
+      DeadLetterSink deadLetters,
+      @Nullable Transform transform)
       implements SluicePipeline.Plan {
+    /** The schema of the rows the lake receives: the transform's output, or the records'. */
+    public Schema sinkSchema() {
+      return transform == null ? schema : transform.output();
+    }
+
     /** The replay whose dead letters the run reads, or null when it reads files. */
     public @Nullable Replay replay() {
       return read instanceof Read.Replayed replayed ? replayed.replay() : null;
@@ -175,8 +182,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     Duration watch = Durations.parse("watch", options.getWatch());
     String partitionField =
         options.getPartitionField() == null ? "created_at" : options.getPartitionField();
-    WriteLake.checkPartitionField(schema, partitionField);
-    Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, schema, partitionField);
+    Transform transform = Transform.plan(options, schema, null, Map.of(), true);
+    // The lake holds the transform's rows when there is one: its contract is the lake's.
+    Schema rows = transform == null ? schema : transform.output();
+    WriteLake.checkPartitionField(rows, partitionField);
+    Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, rows, partitionField);
     LocalDirectory.checkWritable(
         table == null ? "output" : "warehouse", table == null ? options.getOutput() : table.home());
     // Bounded runs into a local lake or a table are write-audit-publish: files are staged (or
@@ -260,7 +270,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         run =
             (unchanged == null ? run : run.withOnSuccess(unchanged))
                 .withOnSuccess(
-                    new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest));
+                    new Steps.PublishLake(NAME, rows.toString(), staging, output, own, manifest));
       } else {
         run =
             table.withCommit(
@@ -299,7 +309,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         List.copyOf(excluded),
         lake,
         rules,
-        deadLetterSink);
+        deadLetterSink,
+        transform);
   }
 
   @Override
@@ -351,10 +362,13 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, plan.watch() != null);
     }
+    if (plan.transform() != null) {
+      records = plan.transform().apply(records, deadLetters, NAME);
+    }
     if (plan.replay() != null && plan.replay().dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(NAME));
     } else {
-      records.apply("WriteLake", plan.lake().transform(plan.schema(), NAME, progress));
+      records.apply("WriteLake", plan.lake().transform(plan.sinkSchema(), NAME, progress));
     }
     deadLetters.close();
   }
@@ -369,15 +383,16 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
 
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
-    return List.of(
+    String rows = plan.sinkSchema().toString();
+    LineageDataset lake =
         plan.lake().table() == null
-            ? LineageDataset.files(plan.lake().publishedAt(), plan.schema().toString())
+            ? LineageDataset.files(plan.lake().publishedAt(), rows)
             : LineageDataset.iceberg(
-                plan.lake().publishedAt(),
-                plan.lake().catalog().uri(),
-                plan.lake().table(),
-                plan.schema().toString()),
-        plan.deadLetters().lineageDataset());
+                plan.lake().publishedAt(), plan.lake().catalog().uri(), plan.lake().table(), rows);
+    if (plan.transform() != null) {
+      lake = plan.transform().withColumnLineage(lake, lineageInputs(plan).get(0));
+    }
+    return List.of(lake, plan.deadLetters().lineageDataset());
   }
 
   private static List<FileListing.Listed> planInputs(

@@ -7,13 +7,19 @@ import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.options.RulesOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
+import dev.sluice.pipelines.options.TransformOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code files-to-lake}. */
 public interface FilesToLakeOptions
-    extends DeadLetterOptions, RulesOptions, IcebergOptions, LakeFileOptions, SchemaOptions {
+    extends DeadLetterOptions,
+        RulesOptions,
+        IcebergOptions,
+        LakeFileOptions,
+        SchemaOptions,
+        TransformOptions {
   @Description("Glob of the input files, e.g. /data/in/orders-*.csv")
   @Validation.Required
   String getInput();

@@ -197,7 +197,8 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("kafka:orders-dlq", null, targets()));
+            DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
+            null);
 
     List<String> names = build(new FilesToLake(), plan, true);
 
@@ -228,7 +229,8 @@ class GraphsWithoutServicesTest {
                 1,
                 null),
             null,
-            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()));
+            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()),
+            null);
 
     List<String> names = build(new FilesToLake(), plan, false);
 

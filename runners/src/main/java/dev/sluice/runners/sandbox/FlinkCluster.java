@@ -63,10 +63,35 @@ public final class FlinkCluster implements AutoCloseable {
     this.dir = dir;
   }
 
-  /** Starts a JobManager and {@code taskManagers} TaskManagers with {@code slots} slots each. */
+  /**
+   * Starts a JobManager and {@code taskManagers} TaskManagers with {@code slots} slots each. A
+   * cluster whose process exits while it starts (a port taken between choosing and binding it) is
+   * started once more, on other ports, in a directory of its own; the first one's logs stay.
+   */
   public static FlinkCluster start(Path workDir, int taskManagers, int slots)
       throws IOException, InterruptedException {
-    Path dir = Files.createDirectories(workDir.resolve("flink"));
+    try {
+      return start(workDir, "flink", taskManagers, slots);
+    } catch (ProcessExited first) {
+      try {
+        return start(workDir, "flink-again", taskManagers, slots);
+      } catch (ProcessExited again) {
+        again.addSuppressed(first);
+        throw again;
+      }
+    }
+  }
+
+  /** A cluster process exited while the cluster started. */
+  private static final class ProcessExited extends IOException {
+    ProcessExited(String message) {
+      super(message);
+    }
+  }
+
+  private static FlinkCluster start(Path workDir, String name, int taskManagers, int slots)
+      throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(workDir.resolve(name));
     Path conf = Files.createDirectories(dir.resolve("conf"));
     int restPort = Ports.free();
     int rpcPort = Ports.free();
@@ -227,7 +252,7 @@ public final class FlinkCluster implements AutoCloseable {
     while (Instant.now().isBefore(deadline)) {
       for (Process process : processes) {
         if (!process.isAlive()) {
-          throw new IOException(
+          throw new ProcessExited(
               "A Flink process exited with code " + process.exitValue() + "; logs in " + dir);
         }
       }
