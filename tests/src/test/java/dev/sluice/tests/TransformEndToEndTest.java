@@ -150,19 +150,7 @@ class TransformEndToEndTest extends LauncherCalls {
 
   private List<String> lakeRows() throws Exception {
     return IcebergReads.rows(
-        dir.resolve("warehouse"),
-        "lake.order_amounts",
-        null,
-        r ->
-            r.getField("order_id")
-                + " "
-                + r.getField("currency")
-                + " "
-                + r.getField("amount")
-                + " "
-                + r.getField("amount_cents")
-                + " "
-                + r.getField("version"));
+        dir.resolve("warehouse"), "lake.order_amounts", null, TransformEndToEndTest::amount);
   }
 
   /** files-to-lake with --sql: lake files of the OrderAmount contract, the WHERE counted. */
@@ -206,6 +194,64 @@ class TransformEndToEndTest extends LauncherCalls {
                                 + a.getAmountCents())));
     rows.sort(null);
     assertThat(rows, equalTo(List.of("1 eur 1.25 125", "4 gbp 4.50 450")));
+  }
+
+  /**
+   * jdbc-to-lake with --sql merging into an Iceberg table of the OrderAmount contract: the first
+   * export, then an update and an insert merged by the table's key, versioned by the watermark.
+   */
+  @Test
+  void sqlShapesATableExportMergedIntoTheLake() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS transform_src");
+    SharedSandbox.execute(
+        "CREATE TABLE transform_src (order_id bigint PRIMARY KEY, currency text NOT NULL,"
+            + " amount numeric(12,2) NOT NULL, status text NOT NULL, updated_at timestamptz NOT"
+            + " NULL, version bigint NOT NULL)");
+    SharedSandbox.execute(
+        "INSERT INTO transform_src VALUES (1, 'EUR', 1.25, 'NEW', '2026-11-24 09:00+00', 1),"
+            + " (2, 'USD', 2.00, 'CANCELLED', '2026-11-24 10:00+00', 1),"
+            + " (3, 'GBP', 3.50, 'NEW', '2026-11-24 11:00+00', 1)");
+    String[] args = {
+      "jdbc-to-lake",
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--table=transform_src",
+      "--watermarkColumn=updated_at",
+      "--output=iceberg:lake.jdbc_amounts",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--outputSchema=OrderAmount",
+      "--sql=SELECT order_id, LOWER(currency) AS currency, amount,"
+          + " CAST(amount * 100 AS BIGINT) AS amount_cents, updated_at, version FROM input"
+          + " WHERE status <> 'CANCELLED'",
+      "--deadLetter=file:" + dir.resolve("jdbc-dlq")
+    };
+    assertOk(run(args));
+    List<String> first =
+        IcebergReads.rows(
+            dir.resolve("warehouse"), "lake.jdbc_amounts", null, TransformEndToEndTest::amount);
+    assertThat(first, equalTo(List.of("1 eur 1.25 125 1", "3 gbp 3.50 350 1")));
+    SharedSandbox.execute(
+        "UPDATE transform_src SET amount = 9.99, version = 2, updated_at = '2026-11-25 09:00+00'"
+            + " WHERE order_id = 1");
+    SharedSandbox.execute(
+        "INSERT INTO transform_src VALUES (4, 'EUR', 4.00, 'PAID', '2026-11-25 10:00+00', 1)");
+    assertOk(run(args));
+    assertThat(
+        IcebergReads.rows(
+            dir.resolve("warehouse"), "lake.jdbc_amounts", null, TransformEndToEndTest::amount),
+        equalTo(List.of("1 eur 9.99 999 2", "3 gbp 3.50 350 1", "4 eur 4.00 400 1")));
+  }
+
+  private static String amount(org.apache.iceberg.data.Record r) {
+    return r.getField("order_id")
+        + " "
+        + r.getField("currency")
+        + " "
+        + r.getField("amount")
+        + " "
+        + r.getField("amount_cents")
+        + " "
+        + r.getField("version");
   }
 
   @Test

@@ -24,6 +24,7 @@ import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
+import dev.sluice.pipelines.plan.Transform;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Result;
@@ -91,6 +92,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the export and its range
    * @param deletedColumn the boolean column marking soft-deleted rows (Iceberg output), or null
+   * @param transform the transform step between the rules and the lake, or null
    */
   public record Plan(
       RunPlan run,
@@ -99,17 +101,12 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
       LakeSink sink,
       @Nullable Rules rules,
       DeadLetterSink deadLetters,
-      @Nullable String deletedColumn)
+      @Nullable String deletedColumn,
+      @Nullable Transform transform)
       implements SluicePipeline.Plan {
-    /** A directory lake's plan: no soft-delete column. */
-    public Plan(
-        RunPlan run,
-        JdbcConnection connection,
-        IncrementalRead.Planned read,
-        LakeSink sink,
-        @Nullable Rules rules,
-        DeadLetterSink deadLetters) {
-      this(run, connection, read, sink, rules, deadLetters, null);
+    /** The schema of the rows the lake receives: the transform's output, or the rows read. */
+    public Schema sinkSchema() {
+      return transform == null ? read.avro().schema() : transform.output();
     }
   }
 
@@ -191,7 +188,10 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
           "Cannot plan the export from " + connection.safeUrl() + ": " + e.getMessage(), e);
     }
     Schema schema = planned.avro().schema();
-    WriteLake.checkPartitionField(schema, partitionField);
+    Transform transform = Transform.plan(options, schema, connection, Map.of(), true);
+    // The lake holds the transform's rows when there is one: its contract is the lake's.
+    Schema rows = transform == null ? schema : transform.output();
+    WriteLake.checkPartitionField(rows, partitionField);
     // Files are named after the export and the range read: a rerun of the same range replaces its
     // own files, a full refresh replaces every file of this export, and other exports into the
     // same lake are never touched.
@@ -215,7 +215,8 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
           stem,
           own,
           deadLetterSink,
-          rules);
+          rules,
+          transform);
     }
     String output = options.getOutput().replaceAll("/+$", "");
     String staging = output + "/_sluice/staging-" + UUID.randomUUID();
@@ -246,12 +247,20 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                     ? options.getRunHistory()
                     : output + "/_sluice/history")
             .withOnSuccess(
-                new Steps.PublishLake(NAME, schema.toString(), staging, output, own, manifest))
+                new Steps.PublishLake(NAME, rows.toString(), staging, output, own, manifest))
             .withCleanup(new Steps.DiscardStaging(staging))
             .withOnSuccess(
                 new Steps.CommitWatermark(
                     connection, state, export, watermark, planned.committed()));
-    return new Plan(run, connection, planned, new LakeSink.Append(lake), rules, deadLetterSink);
+    return new Plan(
+        run,
+        connection,
+        planned,
+        new LakeSink.Append(lake),
+        rules,
+        deadLetterSink,
+        null,
+        transform);
   }
 
   /**
@@ -272,8 +281,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
       String stem,
       List<String> own,
       DeadLetterSink deadLetterSink,
-      @Nullable Rules rules) {
-    Schema schema = planned.avro().schema();
+      @Nullable Rules rules,
+      @Nullable Transform transform) {
+    Schema schema = transform == null ? planned.avro().schema() : transform.output();
     Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, schema, partitionField);
     LocalDirectory.checkWritable("warehouse", table.home());
     List<String> keys = keys(options, connection);
@@ -299,6 +309,14 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                 + planned.label()
                 + (field == null ? ", and it has none of that name" : ""));
       }
+    }
+    if (!keys.isEmpty() && schema.getField(watermark) == null) {
+      throw new IllegalArgumentException(
+          "a merge by key orders versions by --watermarkColumn "
+              + watermark
+              + ", which the transform's rows ("
+              + schema.getFullName()
+              + ") do not keep: keep it in the output");
     }
     LakeSink sink;
     if (keys.isEmpty() || replaceAll) {
@@ -340,7 +358,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
                 null,
                 summary)
             .withCleanup(new Steps.DiscardStaging(staging));
-    return new Plan(run, connection, planned, sink, rules, deadLetterSink, deleted);
+    return new Plan(run, connection, planned, sink, rules, deadLetterSink, deleted, transform);
   }
 
   /** The merge keys: --keyFields, else the source table's primary key (none for a query). */
@@ -374,13 +392,16 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
     LakeTarget lake = plan.sink().lake();
-    String schema = plan.read().avro().schema().toString();
-    return List.of(
+    String schema = plan.sinkSchema().toString();
+    LineageDataset output =
         lake.table() == null
             ? LineageDataset.files(lake.publishedAt(), schema)
             : LineageDataset.iceberg(
-                lake.publishedAt(), lake.catalog().uri(), lake.table(), schema),
-        plan.deadLetters().lineageDataset());
+                lake.publishedAt(), lake.catalog().uri(), lake.table(), schema);
+    if (plan.transform() != null) {
+      output = plan.transform().withColumnLineage(output, lineageInputs(plan).get(0));
+    }
+    return List.of(output, plan.deadLetters().lineageDataset());
   }
 
   @Override
@@ -402,6 +423,9 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
     if (plan.rules() != null) {
       records = plan.rules().apply(records, deadLetters, false);
     }
+    if (plan.transform() != null) {
+      records = plan.transform().apply(records, deadLetters, NAME);
+    }
     if (plan.deletedColumn() != null && plan.sink() instanceof LakeSink.Append) {
       // A full export leaves soft-deleted rows out (a merge removes their keys instead).
       records =
@@ -409,7 +433,7 @@ public final class JdbcToLake implements SluicePipeline<JdbcToLakeOptions, JdbcT
               .apply("DropDeleted", ParDo.of(new DropDeletedFn(plan.deletedColumn())))
               .setCoder(records.getCoder());
     }
-    plan.sink().write(records, plan.read().avro().schema(), NAME);
+    plan.sink().write(records, plan.sinkSchema(), NAME);
     deadLetters.close();
   }
 

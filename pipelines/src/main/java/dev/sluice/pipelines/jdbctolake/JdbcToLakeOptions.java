@@ -6,6 +6,7 @@ import dev.sluice.pipelines.options.JdbcOptions;
 import dev.sluice.pipelines.options.LakeFileOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.TransformOptions;
 import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -13,7 +14,12 @@ import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code jdbc-to-lake}. */
 public interface JdbcToLakeOptions
-    extends JdbcOptions, DeadLetterOptions, RulesOptions, LakeFileOptions, IcebergOptions {
+    extends JdbcOptions,
+        DeadLetterOptions,
+        RulesOptions,
+        LakeFileOptions,
+        IcebergOptions,
+        TransformOptions {
   @Description("Source table, table or schema.table (or give --query)")
   @OptionPattern("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$")
   String getTable();

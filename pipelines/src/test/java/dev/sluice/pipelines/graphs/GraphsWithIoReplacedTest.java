@@ -218,8 +218,9 @@ class GraphsWithIoReplacedTest {
                 new LakeTarget(
                     staging.toString(), dir.resolve("lake").toString(), "updated_at", 1, "part-t")),
             null,
-            DeadLetterSink.parse(
-                "file:" + dir.resolve("dlq"), null, DeadLetterSink.Targets.none()));
+            DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, DeadLetterSink.Targets.none()),
+            null,
+            null);
     GenericRecord day1 = row(schema, 1, 1_764_064_800_000_000L); // 2025-11-25
     GenericRecord day2 = row(schema, 2, 1_764_151_200_000_000L); // 2025-11-26
 

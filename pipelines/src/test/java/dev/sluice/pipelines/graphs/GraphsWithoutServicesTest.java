@@ -170,7 +170,9 @@ class GraphsWithoutServicesTest {
             new LakeSink.Append(
                 new LakeTarget(staging, dir.resolve("lake").toString(), "updated_at", 1, "part-x")),
             null,
-            DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()));
+            DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
+            null,
+            null);
 
     List<String> names = build(new JdbcToLake(), plan, false);
 
