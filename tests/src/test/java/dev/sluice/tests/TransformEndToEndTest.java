@@ -255,6 +255,27 @@ class TransformEndToEndTest extends LauncherCalls {
   }
 
   @Test
+  void cdcToJdbcTakesAProjectionOnly() throws Exception {
+    tables();
+    String topic = SharedSandbox.newTopic("transform-cdc", 1);
+    int exit =
+        run(
+            "cdc-to-jdbc",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+            "--jdbcUser=postgres",
+            "--bounded",
+            "--table=order_totals",
+            "--sql=SELECT order_id, amount * 2 AS amount, _cdc_position, _cdc_deleted FROM input",
+            "--deadLetter=file:" + dir.resolve("cdc-dlq"));
+    assertThat(exit, is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("its transform may only select columns, renamed or not"));
+  }
+
+  @Test
   void aLakeTransformWithoutAnOutputContractIsRefused() throws Exception {
     String topic = SharedSandbox.newTopic("transform-lake-refused", 1);
     int exit =
