@@ -254,6 +254,67 @@ class TransformEndToEndTest extends LauncherCalls {
         + r.getField("version");
   }
 
+  /** A Debezium change event of an order (the JSON converter without schemas). */
+  private static byte[] change(String op, long id, String amount, long version, long lsn) {
+    String row =
+        "{\"order_id\":"
+            + id
+            + ",\"customer_id\":7,\"amount\":\""
+            + java.util.Base64.getEncoder()
+                .encodeToString(new java.math.BigDecimal(amount).unscaledValue().toByteArray())
+            + "\",\"currency\":\"EUR\",\"status\":\"NEW\","
+            + "\"created_at\":\"2026-11-30T10:00:00.000000Z\",\"updated_at\":1764496800123000,"
+            + "\"version\":"
+            + version
+            + ",\"note\":null,\"channel\":\"web\"}";
+    return utf8(
+        "{\"before\":"
+            + (op.equals("d") ? row : "null")
+            + ",\"after\":"
+            + (op.equals("d") ? "null" : row)
+            + ",\"source\":{\"connector\":\"postgresql\",\"lsn\":"
+            + lsn
+            + "},\"op\":\""
+            + op
+            + "\",\"ts_ms\":1}");
+  }
+
+  /** cdc-to-jdbc with a projection: a replica of some columns, renamed, deletes kept as flags. */
+  @Test
+  void cdcToJdbcAppliesAProjectionToItsReplica() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS order_totals_replica");
+    SharedSandbox.execute(
+        "CREATE TABLE order_totals_replica (order_id bigint PRIMARY KEY, total numeric(12,2) NOT"
+            + " NULL, version bigint NOT NULL, _cdc_position bigint NOT NULL, _cdc_deleted boolean"
+            + " NOT NULL)");
+    String topic = SharedSandbox.newTopic("transform-cdc-projection", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        change("c", 1, "10.00", 1, 100),
+        change("c", 2, "5.00", 1, 101),
+        change("u", 1, "12.50", 2, 102),
+        change("d", 2, "5.00", 1, 103));
+    assertOk(
+        run(
+            "cdc-to-jdbc",
+            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+            "--topic=" + topic,
+            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+            "--jdbcUser=postgres",
+            "--bounded",
+            "--table=order_totals_replica",
+            "--sql=SELECT order_id, amount AS total, version, _cdc_position, _cdc_deleted FROM input",
+            "--runReport=" + dir.resolve("cdc-report.json"),
+            "--deadLetter=file:" + dir.resolve("cdc-projection-dlq")));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(concat_ws('|', order_id, total, version, _cdc_position,"
+                + " _cdc_deleted), ' ' ORDER BY order_id) FROM order_totals_replica"),
+        equalTo("1|12.50|2|102|f 2|5.00|1|103|t"));
+    assertBalanced(dir.resolve("cdc-report.json"));
+  }
+
   @Test
   void cdcToJdbcTakesAProjectionOnly() throws Exception {
     tables();
