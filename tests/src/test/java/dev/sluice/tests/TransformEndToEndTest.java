@@ -279,6 +279,22 @@ class TransformEndToEndTest extends LauncherCalls {
             + "\",\"ts_ms\":1}");
   }
 
+  /** A bounded cdc-to-jdbc run of {@code sql} into {@code table}, its files named {@code name}. */
+  private String[] cdcArgs(String topic, String table, String sql, String name) {
+    return new String[] {
+      "cdc-to-jdbc",
+      "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+      "--topic=" + topic,
+      "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
+      "--jdbcUser=postgres",
+      "--bounded",
+      "--table=" + table,
+      "--sql=" + sql,
+      "--runReport=" + dir.resolve(name + "-report.json"),
+      "--deadLetter=file:" + dir.resolve(name + "-dlq")
+    };
+  }
+
   /** cdc-to-jdbc with a projection: a replica of some columns, renamed, deletes kept as flags. */
   @Test
   void cdcToJdbcAppliesAProjectionToItsReplica() throws Exception {
@@ -297,22 +313,17 @@ class TransformEndToEndTest extends LauncherCalls {
         change("d", 2, "5.00", 1, 103));
     assertOk(
         run(
-            "cdc-to-jdbc",
-            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-            "--topic=" + topic,
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--bounded",
-            "--table=order_totals_replica",
-            "--sql=SELECT order_id, amount AS total, version, _cdc_position, _cdc_deleted FROM input",
-            "--runReport=" + dir.resolve("cdc-report.json"),
-            "--deadLetter=file:" + dir.resolve("cdc-projection-dlq")));
+            cdcArgs(
+                topic,
+                "order_totals_replica",
+                "SELECT order_id, amount AS total, version, _cdc_position, _cdc_deleted FROM input",
+                "cdc-projection")));
     assertThat(
         SharedSandbox.text(
             "SELECT string_agg(concat_ws('|', order_id, total, version, _cdc_position,"
                 + " _cdc_deleted), ' ' ORDER BY order_id) FROM order_totals_replica"),
         equalTo("1|12.50|2|102|f 2|5.00|1|103|t"));
-    assertBalanced(dir.resolve("cdc-report.json"));
+    assertBalanced(dir.resolve("cdc-projection-report.json"));
   }
 
   @Test
@@ -321,15 +332,11 @@ class TransformEndToEndTest extends LauncherCalls {
     String topic = SharedSandbox.newTopic("transform-cdc", 1);
     int exit =
         run(
-            "cdc-to-jdbc",
-            "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
-            "--topic=" + topic,
-            "--jdbcUrl=" + SharedSandbox.jdbcUrl(),
-            "--jdbcUser=postgres",
-            "--bounded",
-            "--table=order_totals",
-            "--sql=SELECT order_id, amount * 2 AS amount, _cdc_position, _cdc_deleted FROM input",
-            "--deadLetter=file:" + dir.resolve("cdc-dlq"));
+            cdcArgs(
+                topic,
+                "order_totals",
+                "SELECT order_id, amount * 2 AS amount, _cdc_position, _cdc_deleted FROM input",
+                "cdc-refused"));
     assertThat(exit, is(Launcher.USAGE));
     assertThat(
         err.toString(StandardCharsets.UTF_8),
