@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
 import dev.sluice.io.files.LakePublisher;
-import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.schemas.Order;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,23 +108,8 @@ class FlinkPortabilityTest extends LauncherCalls {
 
   /** The rows of Iceberg table {@code table} of the warehouse's embedded catalog, sorted. */
   private List<String> icebergRows(String table) throws Exception {
-    return new IcebergCatalog(
-            "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
-            dir.resolve("warehouse").toString(),
-            null,
-            null)
-        .using(
-            c -> {
-              List<String> rows = new ArrayList<>();
-              try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> all =
-                  org.apache.iceberg.data.IcebergGenerics.read(
-                          c.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(table)))
-                      .build()) {
-                all.forEach(r -> rows.add(r.toString()));
-              }
-              rows.sort(null);
-              return rows;
-            });
+    return IcebergReads.rows(
+        dir.resolve("warehouse"), table, null, org.apache.iceberg.data.Record::toString);
   }
 
   /** files-to-lake into an Iceberg table: the same rows whichever runner wrote the data files. */

@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 
-import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.runners.sandbox.FlinkCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -235,11 +234,7 @@ class FlinkTaskManagerFaultTest extends LauncherCalls {
   /** How many snapshots the lake table has (none while it cannot be read). */
   private long snapshots() {
     try {
-      return new IcebergCatalog(
-              "jdbc:sqlite:" + dir.resolve("warehouse/sluice-catalog.db"),
-              dir.resolve("warehouse").toString(),
-              null,
-              null)
+      return IcebergReads.catalog(dir.resolve("warehouse"))
           .using(
               c -> {
                 long n = 0;
