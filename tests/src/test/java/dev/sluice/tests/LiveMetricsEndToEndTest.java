@@ -196,7 +196,11 @@ class LiveMetricsEndToEndTest extends LauncherCalls {
       assertThat(
           StreamingOrders.await(() -> Prometheus.flinkSum(cluster, "kafka_to_jdbc_written"), 3.0),
           is(3.0));
-      assertThat(Prometheus.flinkSum(cluster, "kafka_to_jdbc_dead_lettered_reason_parse"), is(1.0));
+      // Each operator's counters reach the reporter on their own schedule: await this one too.
+      assertThat(
+          StreamingOrders.await(
+              () -> Prometheus.flinkSum(cluster, "kafka_to_jdbc_dead_lettered_reason_parse"), 1.0),
+          is(1.0));
     } finally {
       cluster.cancel(job);
     }
