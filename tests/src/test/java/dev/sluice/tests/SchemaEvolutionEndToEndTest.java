@@ -86,7 +86,8 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 "4 orders channel",
                 "5 export state",
                 "6 dead letters once",
-                "7 dead letters replay")));
+                "7 dead letters replay",
+                "8 schema changes")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
@@ -94,7 +95,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         out.toString(StandardCharsets.UTF_8),
         containsString(
-            "Rolled back: [7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
+            "Rolled back: [8 schema changes, 7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -118,7 +119,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
         out.toString(StandardCharsets.UTF_8),
         containsString(
             "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once,"
-                + " 7 dead letters replay]"));
+                + " 7 dead letters replay, 8 schema changes]"));
     assertThat(migrations.apply(), equalTo(List.of()));
   }
 }

@@ -12,12 +12,17 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.StringSet;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -50,6 +55,8 @@ public abstract class ParseRecords
 
   abstract @Nullable ChangeEvents changes();
 
+  abstract SchemaChanges.Policy onSchemaChange();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -64,13 +71,33 @@ public abstract class ParseRecords
 
     abstract Builder setChanges(@Nullable ChangeEvents changes);
 
+    abstract Builder setOnSchemaChange(SchemaChanges.Policy policy);
+
     abstract ParseRecords build();
   }
 
   public static ParseRecords of(Schema schema, InputFormat format) {
     checkArgument(schema != null, "schema must not be null");
     checkArgument(format != null, "format must not be null");
-    return new AutoValue_ParseRecords.Builder().setSchema(schema).setFormat(format).build();
+    return new AutoValue_ParseRecords.Builder()
+        .setSchema(schema)
+        .setFormat(format)
+        .setOnSchemaChange(SchemaChanges.Policy.dead_letter)
+        .build();
+  }
+
+  /**
+   * What a field the contract lacks does: dead-letter its record (the default), stop the run, or
+   * (with an {@link SchemaChanges#open open} schema) ride along to a sink that adds it as a column.
+   * Each new field is reported once per worker: a log line naming it, its type and the first
+   * origin, and the {@link SchemaChanges#METRIC} string set.
+   */
+  public ParseRecords withSchemaChanges(SchemaChanges.Policy policy) {
+    checkArgument(policy != null, "policy must not be null");
+    checkArgument(
+        (policy == SchemaChanges.Policy.add_columns) == SchemaChanges.isOpen(schema()),
+        "add_columns needs an open schema (SchemaChanges.open), and only it");
+    return toBuilder().setOnSchemaChange(policy).build();
   }
 
   /** The pipeline whose counters and dead letters this step reports under. */
@@ -125,7 +152,14 @@ public abstract class ParseRecords
     PCollectionTuple out =
         input.apply(
             "ParseLines",
-            ParDo.of(new ParseFn(parser, Accounting.of(pipeline), deadLetters, parsed, failed))
+            ParDo.of(
+                    new ParseFn(
+                        parser,
+                        Accounting.of(pipeline),
+                        deadLetters,
+                        parsed,
+                        failed,
+                        onSchemaChange()))
                 .withOutputTags(parsed, TupleTagList.of(failed)));
     out.get(parsed).setCoder(Traced.coder(AvroCoder.of(parser.schema())));
     out.get(failed).setCoder(DeadLetters.coder());
@@ -139,14 +173,22 @@ public abstract class ParseRecords
     private final DeadLetters deadLetters;
     private final TupleTag<Traced<GenericRecord>> parsed;
     private final TupleTag<DeadLetter> failed;
+    private final SchemaChanges.Policy onSchemaChange;
+    private final Counter changed;
+    private final StringSet changes;
     private transient Set<String> loggedFiltered;
+    private transient Set<String> reportedChanges;
 
     ParseFn(
         RecordParser parser,
         Accounting accounting,
         DeadLetters deadLetters,
         TupleTag<Traced<GenericRecord>> parsed,
-        TupleTag<DeadLetter> failed) {
+        TupleTag<DeadLetter> failed,
+        SchemaChanges.Policy onSchemaChange) {
+      this.onSchemaChange = onSchemaChange;
+      this.changed = Metrics.counter(accounting.namespace(), SchemaChanges.CHANGED_RECORDS);
+      this.changes = Metrics.stringSet(accounting.namespace(), SchemaChanges.METRIC);
       this.parser = parser;
       this.accounting = accounting;
       this.deadLetters = deadLetters;
@@ -157,6 +199,31 @@ public abstract class ParseRecords
     @Setup
     public void setup() {
       loggedFiltered = new HashSet<>();
+      reportedChanges = new HashSet<>();
+    }
+
+    /** Counts a record carrying new fields, and reports each field the first time it is seen. */
+    private void report(SourceRecord record, List<SchemaChanges.NewField> fields) {
+      changed.inc();
+      for (SchemaChanges.NewField field : fields) {
+        if (reportedChanges.add(field.name())) {
+          SchemaChanges.Change change =
+              new SchemaChanges.Change(field.name(), field.type(), record.origin());
+          changes.add(change.metric());
+          LOG.warn(
+              "schema change: {}; --onSchemaChange={}: {}",
+              change.describe(parser.schema().getName()),
+              onSchemaChange,
+              switch (onSchemaChange) {
+                case fail -> "the run stops";
+                case dead_letter -> "its records are dead letters (reason schema)";
+                case add_columns ->
+                    field.scalar()
+                        ? "added as a nullable column"
+                        : "not addable, its records are dead letters (reason schema)";
+              });
+        }
+      }
     }
 
     @ProcessElement
@@ -166,7 +233,26 @@ public abstract class ParseRecords
         return;
       }
       try {
-        out.get(parsed).output(Traced.of(record, parser.parse(record)));
+        GenericRecord value = parser.parse(record);
+        if (onSchemaChange == SchemaChanges.Policy.add_columns
+            && value.get(SchemaChanges.EXTRA) != null) {
+          List<SchemaChanges.NewField> fields = new ArrayList<>();
+          SchemaChanges.extras(value)
+              .forEach(
+                  (n, v) -> fields.add(new SchemaChanges.NewField(n, SchemaChanges.inferType(v))));
+          report(record, fields);
+        }
+        out.get(parsed).output(Traced.of(record, value));
+      } catch (SchemaChanges.SchemaChangeException e) {
+        report(record, e.fields());
+        if (onSchemaChange == SchemaChanges.Policy.fail && !e.fields().isEmpty()) {
+          SchemaChanges.NewField first = e.fields().get(0);
+          throw new IllegalStateException(
+              SchemaChanges.failure(
+                  new SchemaChanges.Change(first.name(), first.type(), record.origin()),
+                  parser.schema().getName()));
+        }
+        out.get(failed).output(deadLetters.of(record, e));
       } catch (RecordFiltered e) {
         accounting.filtered(e.cause());
         if (loggedFiltered.add(e.cause())) {

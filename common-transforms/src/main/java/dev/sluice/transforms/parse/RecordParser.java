@@ -314,7 +314,8 @@ public final class RecordParser implements Serializable {
   private GenericRecord parseJson(byte[] bytes) throws RecordException {
     Schema schema = schema();
     JsonNode[] values = new JsonNode[schema.getFields().size()];
-    String unknown = null;
+    boolean open = SchemaChanges.isOpen(schema);
+    Map<String, JsonNode> unknown = null;
     try (JsonParser p = mapper().getFactory().createParser(bytes)) {
       JsonToken token = p.nextToken();
       if (token != JsonToken.START_OBJECT) {
@@ -333,10 +334,11 @@ public final class RecordParser implements Serializable {
         JsonToken value = p.nextToken();
         Schema.Field field = schema.getField(name);
         JsonNode node = node(p, value);
-        if (field == null) {
+        if (field == null || (open && field.name().equals(SchemaChanges.EXTRA))) {
           if (unknown == null) {
-            unknown = name;
+            unknown = new java.util.LinkedHashMap<>();
           }
+          unknown.putIfAbsent(name, node);
         } else {
           values[field.pos()] = node;
         }
@@ -353,19 +355,57 @@ public final class RecordParser implements Serializable {
     } catch (IOException e) {
       throw new RecordException(FailureReason.PARSE, "invalid JSON: " + e.getMessage(), e);
     }
-    if (unknown != null) {
-      throw new RecordException(
-          FailureReason.SCHEMA,
-          "unknown field '"
-              + AvroValues.shorten(unknown)
-              + "' is not in schema "
-              + schema.getName());
-    }
+    String extra = unknown == null ? null : newFields(schema, unknown, open);
     GenericData.Record out = new GenericData.Record(schema);
     for (Schema.Field field : schema.getFields()) {
-      out.put(field.pos(), AvroValues.fromJson(field, values[field.pos()]));
+      if (open && field.name().equals(SchemaChanges.EXTRA)) {
+        out.put(field.pos(), extra);
+      } else {
+        out.put(field.pos(), AvroValues.fromJson(field, values[field.pos()]));
+      }
     }
     return out;
+  }
+
+  /**
+   * The fields the contract lacks: refused, naming them, unless the schema is open ({@link
+   * SchemaChanges#open}), which keeps their values (scalars only; a null tells nothing) as the JSON
+   * object of its hidden field.
+   */
+  private static @Nullable String newFields(
+      Schema schema, Map<String, JsonNode> unknown, boolean open)
+      throws SchemaChanges.SchemaChangeException {
+    List<SchemaChanges.NewField> fields = new ArrayList<>();
+    Map<String, JsonNode> kept = new java.util.LinkedHashMap<>();
+    SchemaChanges.NewField refused = null;
+    for (Map.Entry<String, JsonNode> e : unknown.entrySet()) {
+      SchemaChanges.NewField field =
+          new SchemaChanges.NewField(e.getKey(), SchemaChanges.inferType(e.getValue()));
+      fields.add(field);
+      if (field.type().equals("null")) {
+        continue;
+      }
+      if (!field.scalar() && refused == null) {
+        refused = field;
+      }
+      kept.put(e.getKey(), e.getValue());
+    }
+    if (!open) {
+      String first = unknown.keySet().iterator().next();
+      throw new SchemaChanges.SchemaChangeException(
+          fields,
+          "unknown field '" + AvroValues.shorten(first) + "' is not in schema " + schema.getName());
+    }
+    if (refused != null) {
+      throw new SchemaChanges.SchemaChangeException(
+          fields,
+          "new field '"
+              + AvroValues.shorten(refused.name())
+              + "' holds a "
+              + refused.type()
+              + ": only a string, number or boolean can be added as a column");
+    }
+    return kept.isEmpty() ? null : SchemaChanges.extraJson(kept);
   }
 
   /** The current value as a node: scalars built directly, objects and arrays read as trees. */
@@ -384,9 +424,16 @@ public final class RecordParser implements Serializable {
       case VALUE_TRUE -> nodes.booleanNode(true);
       case VALUE_FALSE -> nodes.booleanNode(false);
       case VALUE_NULL -> nodes.nullNode();
-      default -> (JsonNode) mapper().readTree(p);
+      // A nested value is one tree in the middle of the object: read without the check for
+      // trailing tokens, which would take the rest of the object for garbage.
+      default -> SUBTREES.readTree(p);
     };
   }
+
+  private static final ObjectMapper SUBTREES =
+      new ObjectMapper()
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
 
   private ObjectMapper mapper() {
     if (json == null) {

@@ -2,6 +2,7 @@ package dev.sluice.io.jdbc;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.auto.value.AutoValue;
 import dev.sluice.io.lineage.ReportLineage;
 import dev.sluice.schemas.DeadLetter;
@@ -14,6 +15,7 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.dedupe.NewestPerKey;
+import dev.sluice.transforms.parse.SchemaChanges;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -25,12 +27,15 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -85,6 +90,8 @@ public abstract class JdbcUpsert
 
   abstract @Nullable String runId();
 
+  abstract @Nullable SchemaChangeLog addColumns();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -106,6 +113,8 @@ public abstract class JdbcUpsert
     abstract Builder setCopy(boolean copy);
 
     abstract Builder setRunId(@Nullable String runId);
+
+    abstract Builder setAddColumns(@Nullable SchemaChangeLog log);
 
     abstract JdbcUpsert build();
   }
@@ -140,6 +149,21 @@ public abstract class JdbcUpsert
         staging.table(),
         published());
     return toBuilder().setStatements(statements().into(staging.staging())).build();
+  }
+
+  /**
+   * Records of an {@link SchemaChanges#open open} schema carry fields the contract lacks: each new
+   * one is added to the table as a nullable column (and recorded in {@code log}) before the first
+   * batch that carries it is written, and from then on every row is written with the added columns
+   * (null where a record has no value). A value that does not fit its column's type is a {@code
+   * schema} dead letter naming the field. Not with a staging table.
+   */
+  public JdbcUpsert withAddColumns(SchemaChangeLog log) {
+    checkArgument(
+        statements().table().equals(published()), "new columns cannot be added through staging");
+    checkArgument(
+        log.table().equals(published()), "the log is of %s, not %s", log.table(), published());
+    return toBuilder().setAddColumns(log).build();
   }
 
   /** Rows written count toward the progress lines of this run (see {@link Progress}). */
@@ -196,7 +220,8 @@ public abstract class JdbcUpsert
       int batchSize,
       JdbcRetry retry,
       boolean copy,
-      @Nullable String runId)
+      @Nullable String runId,
+      @Nullable SchemaChangeLog addColumns)
       implements Serializable {}
 
   @Override
@@ -213,7 +238,8 @@ public abstract class JdbcUpsert
             JdbcRetry.on(connection(), statements().table())
                 .withRetries(maxRetries(), initialBackoffMillis()),
             copy(),
-            runId());
+            runId(),
+            addColumns());
     PCollectionTuple out =
         input.apply(
             "WriteBatches",
@@ -228,6 +254,8 @@ public abstract class JdbcUpsert
     /** The temporary batch table's column holding each row's place in its batch. */
     static final String BATCH_ROW = "sluice_row";
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UpsertFn.class);
+
     /** The sessions (backend process id and table) whose temporary batch table exists. */
     private static final Set<String> TEMPORARY_TABLES = ConcurrentHashMap.newKeySet();
 
@@ -236,7 +264,9 @@ public abstract class JdbcUpsert
     private final TupleTag<DeadLetter> failed;
     private final Accounting accounting;
     private final DeadLetters deadLetters;
+    private transient UpsertSql statements;
     private transient Schema schema;
+    private transient Map<String, String> added;
     private transient String sql;
     private transient String columns;
     private transient String temporary;
@@ -259,15 +289,136 @@ public abstract class JdbcUpsert
     @Setup
     public void setup() {
       UpsertSql statements = spec.statements();
-      schema = statements.avroSchema();
-      sql = statements.values();
-      columns = String.join(", ", statements.columns());
-      temporary = "sluice_batch_" + Integer.toHexString(statements.table().hashCode() & 0x7fffffff);
-      merge = statements.mergeFrom(temporary, false);
-      mergeDistinct = statements.mergeFrom(temporary, true);
+      if (spec.addColumns() != null) {
+        statements = statements.withSchema(SchemaChanges.closed(statements.avroSchema()));
+      }
+      added = new LinkedHashMap<>();
+      shape(statements);
       newest = NewestPerKey.of(statements.keyFields(), statements.versionField());
       progress =
           spec.runId() == null ? null : Progress.of(spec.pipeline(), spec.runId(), 0, "rows");
+    }
+
+    /** The statements and their SQL for rows of {@code statements}' schema. */
+    private void shape(UpsertSql statements) {
+      this.statements = statements;
+      schema = statements.avroSchema();
+      sql = statements.values();
+      columns = String.join(", ", statements.columns());
+      // The temporary batch table is shaped like the table when it is made: once columns were
+      // added, a new one is made, with another name.
+      String name = statements.table() + (added.isEmpty() ? "" : ":" + columns);
+      temporary = "sluice_batch_" + Integer.toHexString(name.hashCode() & 0x7fffffff);
+      merge = statements.mergeFrom(temporary, false);
+      mergeDistinct = statements.mergeFrom(temporary, true);
+    }
+
+    /**
+     * The batch with the new fields its records carry as columns: new ones are added to the table
+     * first, and every record becomes a row of the table's columns; a value that does not fit its
+     * column is a dead letter.
+     */
+    private List<Pending<Traced<GenericRecord>>> withNewColumns(
+        List<Pending<Traced<GenericRecord>>> pending, Emitter out) throws Exception {
+      List<Map<String, JsonNode>> extras = new ArrayList<>(pending.size());
+      Map<String, SchemaChanges.Change> fresh = new LinkedHashMap<>();
+      boolean any = false;
+      for (Pending<Traced<GenericRecord>> p : pending) {
+        Map<String, JsonNode> values;
+        try {
+          values = SchemaChanges.extras(p.element().value());
+        } catch (RecordException e) {
+          values = null;
+        }
+        extras.add(values);
+        if (values == null) {
+          continue;
+        }
+        any |= !values.isEmpty();
+        for (Map.Entry<String, JsonNode> e : values.entrySet()) {
+          if (!added.containsKey(e.getKey()) && schema.getField(e.getKey()) == null) {
+            fresh.putIfAbsent(
+                e.getKey(),
+                new SchemaChanges.Change(
+                    e.getKey(),
+                    SchemaChanges.inferType(e.getValue()),
+                    p.element().source().origin()));
+          }
+        }
+      }
+      if (!any && added.isEmpty()) {
+        return pending;
+      }
+      Map<String, String> before = Map.copyOf(added);
+      List<SchemaChanges.Change> addable = new ArrayList<>();
+      for (SchemaChanges.Change change : fresh.values()) {
+        if (SqlIdentifiers.isPart(change.field())) {
+          addable.add(change);
+        }
+      }
+      SchemaChangeLog log = spec.addColumns();
+      Map<String, String> recorded =
+          spec.retry()
+              .inTransaction(
+                  () -> "adding columns " + fresh.keySet() + " to " + log.table(),
+                  connection ->
+                      log.add(connection, addable, spec.pipeline(), String.valueOf(spec.runId())));
+      added.putAll(recorded);
+      if (!added.equals(before)) {
+        UpsertSql base =
+            spec.statements().withSchema(SchemaChanges.closed(spec.statements().avroSchema()));
+        shape(base.withSchema(SchemaChanges.withColumns(base.avroSchema(), added)));
+        String candidate = log.writeCandidate(added);
+        LOG.warn(
+            "{}: columns {} of {} now hold the fields the contract lacks{}",
+            spec.pipeline(),
+            added,
+            log.table(),
+            candidate == null ? "" : "; candidate contract written to " + candidate);
+      }
+      List<Pending<Traced<GenericRecord>>> rows = new ArrayList<>(pending.size());
+      for (int i = 0; i < pending.size(); i++) {
+        Pending<Traced<GenericRecord>> p = pending.get(i);
+        try {
+          rows.add(
+              new Pending<>(
+                  p.element().withValue(row(p.element().value(), extras.get(i))),
+                  p.window(),
+                  p.timestamp()));
+        } catch (RecordException e) {
+          out.emit(failed, deadLetters.of(p.element().source(), e), p);
+        }
+      }
+      return rows;
+    }
+
+    /** A record as a row of the current columns: its fields, then the new fields' values. */
+    private GenericRecord row(GenericRecord record, @Nullable Map<String, JsonNode> extras)
+        throws RecordException {
+      if (extras == null) {
+        extras = SchemaChanges.extras(record);
+      }
+      for (String name : extras.keySet()) {
+        if (schema.getField(name) == null) {
+          throw new RecordException(
+              FailureReason.SCHEMA,
+              "new field '"
+                  + name
+                  + "' cannot be a column of "
+                  + statements.table()
+                  + ": not a plain identifier (letters, digits, _; at most 63 characters)");
+        }
+      }
+      GenericData.Record row = new GenericData.Record(schema);
+      for (Schema.Field field : schema.getFields()) {
+        Schema.Field own = record.getSchema().getField(field.name());
+        if (own != null) {
+          row.put(field.pos(), record.get(own.pos()));
+        } else {
+          row.put(field.pos(), SchemaChanges.value(field, extras.get(field.name())));
+        }
+      }
+      return row;
     }
 
     @Override
@@ -281,6 +432,12 @@ public abstract class JdbcUpsert
       if (!reported) {
         ReportLineage.report(false, "jdbc", spec.connection().safeUrl() + "/" + spec.published());
         reported = true;
+      }
+      if (spec.addColumns() != null) {
+        pending = withNewColumns(pending, out);
+        if (pending.isEmpty()) {
+          return;
+        }
       }
       Outcome outcome = write(pending);
       for (int i = 0; i < outcome.rejected.size(); i++) {
@@ -308,7 +465,7 @@ public abstract class JdbcUpsert
       NewestPerKey.Kept<Pending<Traced<GenericRecord>>> kept =
           newest.keep(pending, p -> p.element().value());
       List<Pending<Traced<GenericRecord>>> batch = kept.newest();
-      String table = spec.statements().table();
+      String table = statements.table();
       Outcome outcome =
           spec.retry()
               .inTransaction(
@@ -403,7 +560,7 @@ public abstract class JdbcUpsert
                 new RecordException(
                     FailureReason.SINK,
                     "rejected by "
-                        + spec.statements().table()
+                        + statements.table()
                         + " (SQLState "
                         + e.getSQLState()
                         + "): "
@@ -433,11 +590,10 @@ public abstract class JdbcUpsert
         }
         copy(connection.unwrap(PGConnection.class), outcome.batch, candidates);
       }
-      String table = spec.statements().table();
+      String table = statements.table();
       try (Statement statement = connection.createStatement();
           ResultSet rows =
-              statement.executeQuery(
-                  spec.statements().notApplied(temporary, "sluice_b." + BATCH_ROW))) {
+              statement.executeQuery(statements.notApplied(temporary, "sluice_b." + BATCH_ROW))) {
         while (rows.next()) {
           outcome.rejected.add(outcome.batch.get(rows.getInt(1)));
           outcome.errors.add(
@@ -489,7 +645,7 @@ public abstract class JdbcUpsert
             "CREATE TEMP TABLE IF NOT EXISTS "
                 + temporary
                 + " (LIKE "
-                + SqlIdentifiers.quote("table", spec.statements().table())
+                + SqlIdentifiers.quote("table", statements.table())
                 + " INCLUDING DEFAULTS, "
                 + BATCH_ROW
                 + " integer) ON COMMIT DELETE ROWS");

@@ -45,6 +45,11 @@ public final class SqlIdentifiers {
     return part;
   }
 
+  /** Whether {@code part} is one valid identifier. */
+  public static boolean isPart(String part) {
+    return PART.matcher(part).matches();
+  }
+
   /** The quoted form of a validated name: {@code "schema"."table"}. */
   public static String quote(String option, String name) {
     List<String> parts = parts(option, name);

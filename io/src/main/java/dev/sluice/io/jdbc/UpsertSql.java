@@ -70,6 +70,11 @@ public record UpsertSql(
     return new UpsertSql(table, schema.toString(), keys, version, null);
   }
 
+  /** The same upsert of records of another schema (one with more columns) into the same table. */
+  public UpsertSql withSchema(Schema other) {
+    return new UpsertSql(table, other.toString(), keyFields, versionField, deletedKeys);
+  }
+
   /** The same upsert into another table shaped like this one (a run's staging table). */
   public UpsertSql into(String other) {
     return new UpsertSql(other, schema, keyFields, versionField, deletedKeys);

@@ -5,6 +5,7 @@ import dev.sluice.pipelines.options.JdbcOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
 import dev.sluice.pipelines.options.TransformOptions;
 import java.util.List;
@@ -22,6 +23,7 @@ public interface KafkaTableOptions
         DeadLetterOptions,
         RulesOptions,
         SchemaOptions,
+        SchemaChangeOptions,
         TransformOptions {
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required

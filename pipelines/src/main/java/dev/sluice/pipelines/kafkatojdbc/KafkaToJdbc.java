@@ -4,6 +4,7 @@ import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.JdbcUpsert;
+import dev.sluice.io.jdbc.SchemaChangeLog;
 import dev.sluice.io.jdbc.SqlIdentifiers;
 import dev.sluice.io.jdbc.StagingTable;
 import dev.sluice.io.jdbc.TableCheck;
@@ -32,6 +33,7 @@ import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
+import dev.sluice.transforms.parse.SchemaChanges;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.io.IOException;
 import java.io.Serializable;
@@ -107,6 +109,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * @param runId the run's id, for progress lines
    * @param pipeline the pipeline's name (kafka-to-jdbc or cdc-to-jdbc)
    * @param transform the transform step between the rules and the sink, or null
+   * @param addColumns where the columns of new fields are recorded ({@code
+   *     --onSchemaChange=add_columns}), or null
    */
   public record Plan(
       RunPlan run,
@@ -124,7 +128,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       DeadLetterSink deadLetters,
       String runId,
       String pipeline,
-      @Nullable Transform transform)
+      @Nullable Transform transform,
+      @Nullable SchemaChangeLog addColumns)
       implements SluicePipeline.Plan {
     /** The schema of the rows the table receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
@@ -234,10 +239,22 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
      *
      * @param format the values' encoding (null: JSON)
      * @param writerSchemaVersion the version plain Avro values were written with (null: current)
+     * @param onSchemaChange what a field the contract lacks does (add_columns: the schema parsed
+     *     into is {@link SchemaChanges#open open})
      */
     record Records(
-        @Nullable RecordFormat format, String versionField, @Nullable Integer writerSchemaVersion)
-        implements Parse {}
+        @Nullable RecordFormat format,
+        String versionField,
+        @Nullable Integer writerSchemaVersion,
+        SchemaChanges.Policy onSchemaChange)
+        implements Parse {
+      public Records(
+          @Nullable RecordFormat format,
+          String versionField,
+          @Nullable Integer writerSchemaVersion) {
+        this(format, versionField, writerSchemaVersion, SchemaChanges.Policy.dead_letter);
+      }
+    }
 
     /**
      * cdc-to-jdbc's Debezium change events onto a replica table ({@link
@@ -267,7 +284,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
 
   private static Parse records(KafkaToJdbcOptions options) {
     return new Parse.Records(
-        options.getFormat(), options.getVersionField(), options.getWriterSchemaVersion());
+        options.getFormat(),
+        options.getVersionField(),
+        options.getWriterSchemaVersion(),
+        options.getOnSchemaChange());
   }
 
   /**
@@ -300,8 +320,19 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             : null;
     Parse.Records records = parse instanceof Parse.Records r ? r : null;
     Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    Schema contract = schema;
+    SchemaChanges.Policy onSchemaChange = options.getOnSchemaChange();
     if (changes != null) {
       schema = ChangeEvents.replicaSchema(schema);
+      if (onSchemaChange != SchemaChanges.Policy.dead_letter) {
+        throw new IllegalArgumentException(
+            "--onSchemaChange="
+                + onSchemaChange
+                + " is not available in "
+                + pipeline
+                + " yet: a column the replica lacks is a schema dead letter (--onSchemaChange="
+                + "dead_letter); add it to the contract and replay them");
+      }
     }
     InputFormat format =
         changes != null
@@ -343,6 +374,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
               + " only select columns, renamed or not (SELECT a, b AS c FROM input), with no"
               + " expression, WHERE, join or aggregate, which would make the replica differ from"
               + " its source");
+    }
+    SchemaChangeLog addColumns = null;
+    if (onSchemaChange == SchemaChanges.Policy.add_columns) {
+      addColumns = addColumns(options, format, transform, connection, contract);
+      // The columns earlier runs added are part of the contract from now on.
+      schema = SchemaChanges.withColumns(schema, recorded(connection, addColumns));
     }
     Schema sink = transform == null ? schema : transform.output();
     UpsertSql statements =
@@ -387,15 +424,26 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("table", options.getTable());
     outputs.put("dead letters", deadLetterSink.location());
+    if (addColumns != null && addColumns.candidates() != null) {
+      outputs.put("candidate contracts", addColumns.candidates());
+    }
     if (replay != null) {
       outputs.put("replayed from", replay.from());
     }
     // Write-audit-publish: a bounded run judged by rules writes to a staging copy of the table and
     // merges it into the table only once the quality gate is open.
-    StagingTable stage =
-        bounded && rules != null && rules.gates()
-            ? StagingTable.next(connection, options.getTable())
-            : null;
+    // So does a bounded run that stops at a schema change: it publishes nothing.
+    boolean staged =
+        bounded
+            && ((rules != null && rules.gates()) || onSchemaChange == SchemaChanges.Policy.fail);
+    if (staged && addColumns != null) {
+      throw new IllegalArgumentException(
+          "--onSchemaChange=add_columns cannot add columns through the staging table of a quality"
+              + " gate (--rules with error rules in a bounded run): run the gate with"
+              + " --onSchemaChange=dead_letter, then replay the schema dead letters with"
+              + " add_columns");
+    }
+    StagingTable stage = staged ? StagingTable.next(connection, options.getTable()) : null;
     if (stage != null) {
       outputs.put("staged in", stage.staging());
     }
@@ -445,7 +493,57 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         deadLetterSink,
         UUID.randomUUID().toString(),
         pipeline,
-        transform);
+        transform,
+        addColumns);
+  }
+
+  /**
+   * The ledger of added columns for an add_columns run, checked: JSON values, no transform, and the
+   * candidate contracts' directory.
+   */
+  private static SchemaChangeLog addColumns(
+      KafkaTableOptions options,
+      InputFormat format,
+      @Nullable Transform transform,
+      JdbcConnection connection,
+      Schema contract) {
+    if (format != InputFormat.JSONL) {
+      throw new IllegalArgumentException(
+          "--onSchemaChange=add_columns needs JSON values (--format=json): an Avro value is read"
+              + " through a released version of the contract, so the fields it lacks never reach"
+              + " the run");
+    }
+    if (transform != null) {
+      throw new IllegalArgumentException(
+          "--onSchemaChange=add_columns cannot be combined with --sql or --transform: the"
+              + " transform's output, not the events, gives the table its columns");
+    }
+    String candidates = options.getCandidateSchemas();
+    if (candidates == null) {
+      String report = options.getRunReport();
+      candidates =
+          report != null && report.contains("/")
+              ? report.replaceFirst("[^/]*$", "candidate-schemas")
+              : "candidate-schemas";
+    }
+    return new SchemaChangeLog(
+        options.getSchemaChangeLog(), options.getTable(), contract.toString(), candidates);
+  }
+
+  /** The columns earlier add_columns runs added to the table; the ledger must exist. */
+  private static Map<String, String> recorded(JdbcConnection connection, SchemaChangeLog log) {
+    try {
+      return connection.withDirect(log::recorded);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--onSchemaChange=add_columns records the columns it adds in "
+              + log.ledger()
+              + " (--schemaChangeLog), which cannot be read on "
+              + connection.safeUrl()
+              + " (run the migrations: sluice migrate): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   @Override
@@ -503,6 +601,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             .withBatchSize(plan.write().batchSize())
             .withRetries(plan.write().maxRetries(), 200)
             .withCopy(plan.write().copy());
+    if (plan.addColumns() != null) {
+      upsert = upsert.withAddColumns(plan.addColumns());
+    }
     return plan.target() instanceof Target.Staged staged
         ? upsert.withStaging(staged.stage())
         : upsert;
@@ -566,8 +667,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             "Parse",
             (parse instanceof Parse.Changes changes
                     ? ParseRecords.changes(schema, changes.events())
-                    : ParseRecords.of(schema, format)
-                        .withWriterVersion(((Parse.Records) parse).writerSchemaVersion()))
+                    : parseRecords(schema, format, (Parse.Records) parse))
                 .withPipeline(name));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();
@@ -578,6 +678,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       records = records.apply("EventTime", EventTimeFromField.of(schema, eventTimeField));
     }
     return records;
+  }
+
+  /** The parse of kafka-to-jdbc's records, under its schema-change policy. */
+  private static ParseRecords parseRecords(Schema schema, InputFormat format, Parse.Records parse) {
+    boolean open = parse.onSchemaChange() == SchemaChanges.Policy.add_columns;
+    return ParseRecords.of(open ? SchemaChanges.open(schema) : schema, format)
+        .withWriterVersion(parse.writerSchemaVersion())
+        .withSchemaChanges(parse.onSchemaChange());
   }
 
   /**

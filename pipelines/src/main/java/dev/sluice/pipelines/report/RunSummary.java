@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.transforms.core.Accounting;
+import dev.sluice.transforms.parse.SchemaChanges;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -34,7 +35,8 @@ public record RunSummary(
     Map<String, Long> counters,
     Map<String, String> outputs,
     Set<String> lineageSources,
-    Set<String> lineageSinks) {
+    Set<String> lineageSinks,
+    List<SchemaChanges.Change> schemaChanges) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -65,7 +67,15 @@ public record RunSummary(
     Map<String, String> all = new LinkedHashMap<>(outputs);
     all.putAll(more);
     return new RunSummary(
-        pipeline, state, startedAt, finishedAt, counters, all, lineageSources, lineageSinks);
+        pipeline,
+        state,
+        startedAt,
+        finishedAt,
+        counters,
+        all,
+        lineageSources,
+        lineageSinks,
+        schemaChanges);
   }
 
   /** Reads the pipeline's counters (committed where the runner has them) and lineage. */
@@ -76,16 +86,30 @@ public record RunSummary(
       Instant finishedAt,
       MetricResults metrics,
       Map<String, String> outputs) {
-    Map<String, Long> counters = new PipelineMetrics(metrics, pipeline).counters();
+    PipelineMetrics figures = new PipelineMetrics(metrics, pipeline);
     return new RunSummary(
         pipeline,
         state,
         startedAt,
         finishedAt,
-        counters,
+        figures.counters(),
         outputs,
         lineage(metrics, Lineage.Type.SOURCE, Lineage.Type.SOURCEV2),
-        lineage(metrics, Lineage.Type.SINK, Lineage.Type.SINKV2));
+        lineage(metrics, Lineage.Type.SINK, Lineage.Type.SINKV2),
+        schemaChanges(figures.strings(SchemaChanges.METRIC)));
+  }
+
+  /**
+   * The schema changes the workers reported, one per field: each worker names the first origin it
+   * saw; the earliest named (in order) stands for the field.
+   */
+  static List<SchemaChanges.Change> schemaChanges(List<String> reported) {
+    Map<String, SchemaChanges.Change> byField = new TreeMap<>();
+    for (String value : reported) {
+      SchemaChanges.Change change = SchemaChanges.Change.fromMetric(value);
+      byField.putIfAbsent(change.field(), change);
+    }
+    return List.copyOf(byField.values());
   }
 
   /** Lineage reported through Beam's {@code Lineage} metrics (string sets or bounded tries). */
@@ -208,6 +232,14 @@ public record RunSummary(
                     : "read = written + dead-lettered + filtered"
                 : "GAP of " + gap + " record(s) not accounted for")
         .append('\n');
+    if (!schemaChanges.isEmpty()) {
+      out.append("  schema changes (fields the contract lacks)\n");
+      schemaChanges.forEach(
+          c ->
+              out.append(
+                  String.format(
+                      "    %-20s %-8s first seen at %s%n", c.field(), c.type(), c.origin())));
+    }
     out.append(String.format("  duration       %.1f s%n", duration().toMillis() / 1000.0));
     outputs.forEach(
         (label, where) -> out.append("  ").append(label).append(": ").append(where).append('\n'));
@@ -270,6 +302,13 @@ public record RunSummary(
       replay.put("dead_lettered_again", deadLettered());
       replay.put("filtered", filtered());
       replay.put("balanced", read() == count(Accounting.REPLAY_SELECTED) && accountingGap() == 0);
+    }
+    var changes = root.putArray("schema_changes");
+    for (SchemaChanges.Change c : schemaChanges) {
+      ObjectNode change = changes.addObject();
+      change.put("field", c.field());
+      change.put("type", c.type());
+      change.put("first_origin", c.origin());
     }
     ObjectNode outs = root.putObject("outputs");
     outputs.forEach(outs::put);

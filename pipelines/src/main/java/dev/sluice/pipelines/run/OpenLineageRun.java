@@ -13,6 +13,7 @@ import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.report.QualityReport;
 import dev.sluice.pipelines.report.RunSummary;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import dev.sluice.transforms.parse.SchemaChanges;
 import dev.sluice.transforms.rules.DatasetRule;
 import dev.sluice.transforms.rules.Verdict;
 import java.security.SecureRandom;
@@ -219,10 +220,13 @@ public final class OpenLineageRun {
     jobNode.put("name", job);
     jobNode.putObject("facets");
     ArrayNode in = event.putArray("inputs");
-    for (LineageDataset d : inputs) {
-      ObjectNode node = dataset(in, d);
+    for (int i = 0; i < inputs.size(); i++) {
+      ObjectNode node = dataset(in, inputs.get(i));
       if (summary != null && quality != null) {
         qualityFacets(node, summary, quality);
+      }
+      if (summary != null && i == 0 && !summary.schemaChanges().isEmpty()) {
+        schemaChanges(node, summary.schemaChanges());
       }
     }
     ArrayNode out = event.putArray("outputs");
@@ -245,6 +249,26 @@ public final class OpenLineageRun {
       }
     }
     return event;
+  }
+
+  /**
+   * The fields the source's events carried beyond the contract, added to its schema facet (the
+   * input as it really was), each described as a schema change with its first origin.
+   */
+  private static void schemaChanges(ObjectNode input, List<SchemaChanges.Change> changes) {
+    ObjectNode facets = (ObjectNode) input.get("facets");
+    ObjectNode schema =
+        facets.has("schema")
+            ? (ObjectNode) facets.get("schema")
+            : facet(facets, "schema", "1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");
+    ArrayNode fields =
+        schema.has("fields") ? (ArrayNode) schema.get("fields") : schema.putArray("fields");
+    for (SchemaChanges.Change change : changes) {
+      ObjectNode f = fields.addObject();
+      f.put("name", change.field());
+      f.put("type", change.type());
+      f.put("description", "schema change: not in the contract; first seen at " + change.origin());
+    }
   }
 
   private static ObjectNode dataset(ArrayNode list, LineageDataset d) {

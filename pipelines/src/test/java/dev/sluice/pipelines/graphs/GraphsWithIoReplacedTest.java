@@ -126,6 +126,7 @@ class GraphsWithIoReplacedTest {
         sink,
         "run",
         KafkaToJdbc.NAME,
+        null,
         null);
   }
 

@@ -86,6 +86,7 @@ class GraphsWithoutServicesTest {
             DeadLetterSink.parse("jdbc:sluice_dead_letters", null, targets()),
             "run-1",
             KafkaToJdbc.NAME,
+            null,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
@@ -116,6 +117,7 @@ class GraphsWithoutServicesTest {
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
             KafkaToJdbc.NAME,
+            null,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, true);

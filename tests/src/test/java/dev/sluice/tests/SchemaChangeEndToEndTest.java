@@ -1,0 +1,220 @@
+package dev.sluice.tests;
+
+import static dev.sluice.tests.Orders.json;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.runners.Launcher;
+import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.SchemaCompatibilityCheck;
+import dev.sluice.schemas.Schemas;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.avro.Schema;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A field appears mid-topic that the contract lacks, on a real broker and database: reported once
+ * under every policy; dead-lettered (the default), stopping the run before it publishes, or added
+ * as a nullable column whose old rows read NULL.
+ */
+@ExtendWith(SharedSandbox.class)
+class SchemaChangeEndToEndTest extends LauncherCalls {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  /** The order's JSON with one more field. */
+  private static byte[] with(byte[] order, String field, String valueJson) {
+    String text = new String(order, StandardCharsets.UTF_8);
+    return (text.substring(0, text.length() - 1) + ",\"" + field + "\":" + valueJson + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Two plain orders, then two that carry a coupon (and one also points): offsets 2 and 3. */
+  private static String topicWithANewField(String name) throws Exception {
+    String topic = SharedSandbox.newTopic(name, 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        json(1, 1, "1.00", "NEW"),
+        json(2, 1, "2.00", "NEW"),
+        with(with(json(3, 1, "3.00", "NEW"), "coupon", "\"WELCOME\""), "points", "7"),
+        with(json(1, 2, "1.50", "PAID"), "coupon", "\"SPRING\""));
+    return topic;
+  }
+
+  private String[] args(String topic, String table, String... more) {
+    return KafkaToJdbcArgs.with(
+        KafkaToJdbcArgs.of(
+            topic,
+            table,
+            "--consumerGroup=" + topic,
+            "--deadLetter=file:" + dir.resolve("dlq"),
+            "--runReport=" + dir.resolve("report.json"),
+            "--bounded"),
+        more);
+  }
+
+  private JsonNode report() throws Exception {
+    return JSON.readTree(dir.resolve("report.json").toFile());
+  }
+
+  @Test
+  void underTheDefaultTheRecordsAreDeadLettersAndTheChangeIsReportedOnce() throws Exception {
+    String topic = topicWithANewField("change-dead-letter");
+    String table = SharedSandbox.newTableLike("orders", "orders_change_dead_letter");
+    assertOk(run(args(topic, table)));
+
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(order_id || '@' || version, ',' ORDER BY order_id) FROM " + table),
+        equalTo("1@1,2@1"));
+    List<DeadLetter> letters = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    assertThat(letters.size(), is(2));
+    for (DeadLetter letter : letters) {
+      assertThat(letter.getReason(), equalTo("schema"));
+      assertThat(
+          letter.getErrorMessage(),
+          containsString("unknown field 'coupon' is not in schema Order"));
+    }
+    JsonNode changes = report().get("schema_changes");
+    assertThat(changes.size(), is(2));
+    assertThat(
+        changes.get(0).toString(),
+        equalTo(
+            "{\"field\":\"coupon\",\"type\":\"string\",\"first_origin\":\"kafka:"
+                + topic
+                + "/0@2\"}"));
+    assertThat(
+        changes.get(1).toString(),
+        equalTo(
+            "{\"field\":\"points\",\"type\":\"long\",\"first_origin\":\"kafka:"
+                + topic
+                + "/0@2\"}"));
+    assertThat(report().get("counters").get("dead_lettered").asLong(), is(2L));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("schema changes"));
+    assertBalanced(dir.resolve("report.json"));
+  }
+
+  @Test
+  void underFailABoundedRunStopsAndPublishesNothing() throws Exception {
+    String topic = topicWithANewField("change-fail");
+    String table = SharedSandbox.newTableLike("orders", "orders_change_fail");
+    assertThat(run(args(topic, table, "--onSchemaChange=fail")), is(Launcher.RUN_FAILED));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "schema change: field 'coupon' (string) is not in schema Order; first seen at kafka:"
+                + topic
+                + "/0@2. --onSchemaChange=fail stops the run"));
+    // The rows read before the change were staged, never merged: the table holds nothing.
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(0L));
+  }
+
+  @Test
+  void underAddColumnsTheFieldBecomesANullableColumnAndACandidateContract() throws Exception {
+    String topic = topicWithANewField("change-add");
+    String table = SharedSandbox.newTableLike("orders", "orders_change_add");
+    assertOk(run(args(topic, table, "--onSchemaChange=add_columns")));
+
+    // Old rows read NULL, new rows carry the value; order 1's newer version brought a coupon.
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(order_id || ':' || version || ':' || coalesce(coupon, 'NULL') || ':'"
+                + " || coalesce(points::text, 'NULL'), ',' ORDER BY order_id) FROM "
+                + table),
+        equalTo("1:2:SPRING:NULL,2:1:NULL:NULL,3:1:WELCOME:7"));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_name) FROM"
+                + " information_schema.columns WHERE table_name = '"
+                + table
+                + "' AND column_name IN ('coupon', 'points')"),
+        equalTo("coupon text,points bigint"));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(column_name || ' ' || avro_type || ' ' || first_origin || ' '"
+                + " || pipeline, ',' ORDER BY column_name) FROM sluice_schema_changes WHERE"
+                + " table_name = '"
+                + table
+                + "'"),
+        equalTo(
+            "coupon string kafka:"
+                + topic
+                + "/0@2 kafka-to-jdbc,points long kafka:"
+                + topic
+                + "/0@2 kafka-to-jdbc"));
+    assertThat(report().get("schema_changes").size(), is(2));
+    // Order 1's two versions share a batch: the older one is superseded there.
+    assertThat(report().get("counters").get("written").asLong(), is(3L));
+    assertThat(report().get("filtered_by").get("superseded").asLong(), is(1L));
+    assertBalanced(dir.resolve("report.json"));
+
+    // The candidate contract: the next version, which the build's compatibility check accepts.
+    Path candidate = dir.resolve("candidate-schemas/order/v3.avsc");
+    Schema next = new Schema.Parser().parse(Files.readString(candidate));
+    assertThat(Schemas.version(next), is(3));
+    assertThat(next.getField("coupon").schema().toString(), equalTo("[\"null\",\"string\"]"));
+    assertThat(next.getField("points").schema().toString(), equalTo("[\"null\",\"long\"]"));
+    SortedMap<Integer, Schema> versions = new TreeMap<>(Schemas.history("Order").versions());
+    versions.put(3, next);
+    assertThat(SchemaCompatibilityCheck.violations("Order", versions), equalTo(List.of()));
+
+    // The next run reads the added columns as part of its contract: no change to report.
+    SharedSandbox.produce(
+        topic,
+        0,
+        with(json(4, 1, "4.00", "NEW"), "coupon", "\"LATER\""),
+        json(3, 2, "3.50", "PAID"));
+    out.reset();
+    assertOk(run(args(topic, table, "--onSchemaChange=add_columns")));
+    assertThat(report().get("schema_changes").size(), is(0));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(order_id || ':' || version || ':' || coalesce(coupon, 'NULL') || ':'"
+                + " || coalesce(points::text, 'NULL'), ',' ORDER BY order_id) FROM "
+                + table),
+        equalTo("1:2:SPRING:NULL,2:1:NULL:NULL,3:2:NULL:NULL,4:1:LATER:NULL"));
+  }
+
+  @Test
+  void addColumnsIsRefusedWhereItCannotSeeOrKeepTheNewFields() throws Exception {
+    String table = "orders";
+    assertThat(
+        run(
+            KafkaToJdbcArgs.of(
+                "no-topic",
+                table,
+                "--deadLetter=file:" + dir.resolve("dlq"),
+                "--format=avro",
+                "--onSchemaChange=add_columns")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--onSchemaChange=add_columns needs JSON values (--format=json)"));
+    err.reset();
+    assertThat(
+        run(
+            KafkaToJdbcArgs.of(
+                "no-topic",
+                table,
+                "--deadLetter=file:" + dir.resolve("dlq"),
+                "--sql=SELECT order_id, version FROM input",
+                "--onSchemaChange=add_columns")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("cannot be combined with --sql or --transform"));
+  }
+}
