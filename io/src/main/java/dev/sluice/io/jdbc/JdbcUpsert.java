@@ -92,6 +92,8 @@ public abstract class JdbcUpsert
 
   abstract @Nullable SchemaChangeLog addColumns();
 
+  abstract @Nullable HistorySql history();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -115,6 +117,8 @@ public abstract class JdbcUpsert
     abstract Builder setRunId(@Nullable String runId);
 
     abstract Builder setAddColumns(@Nullable SchemaChangeLog log);
+
+    abstract Builder setHistory(@Nullable HistorySql history);
 
     abstract JdbcUpsert build();
   }
@@ -164,6 +168,23 @@ public abstract class JdbcUpsert
     checkArgument(
         log.table().equals(published()), "the log is of %s, not %s", log.table(), published());
     return toBuilder().setAddColumns(log).build();
+  }
+
+  /**
+   * Keeps SCD type 2 history ({@link HistorySql}): the records are upserted into its ledger (key
+   * and version), and in the same transaction the history rows of the batch's keys are rebuilt from
+   * the ledger, under advisory locks of those keys. PostgreSQL only; not with a staging table.
+   */
+  public JdbcUpsert withHistory(HistorySql history) {
+    checkArgument(
+        statements().table().equals(published()), "history cannot be written through staging");
+    checkArgument(
+        statements().table().equals(history.ledger())
+            && statements().keyFields().equals(history.ledgerKey()),
+        "the upsert must write the history's ledger %s on %s",
+        history.ledger(),
+        history.ledgerKey());
+    return toBuilder().setHistory(history).setPublished(history.history()).build();
   }
 
   /** Rows written count toward the progress lines of this run (see {@link Progress}). */
@@ -221,7 +242,8 @@ public abstract class JdbcUpsert
       JdbcRetry retry,
       boolean copy,
       @Nullable String runId,
-      @Nullable SchemaChangeLog addColumns)
+      @Nullable SchemaChangeLog addColumns,
+      @Nullable HistorySql history)
       implements Serializable {}
 
   @Override
@@ -239,7 +261,8 @@ public abstract class JdbcUpsert
                 .withRetries(maxRetries(), initialBackoffMillis()),
             copy(),
             runId(),
-            addColumns());
+            addColumns(),
+            history());
     PCollectionTuple out =
         input.apply(
             "WriteBatches",
@@ -273,6 +296,10 @@ public abstract class JdbcUpsert
     private transient String merge;
     private transient String mergeDistinct;
     private transient boolean reported;
+
+    /** Whether the batch written last is whole in the temporary batch table (COPY path). */
+    private transient boolean batchInTemporary;
+
     private transient NewestPerKey newest;
     private transient Progress progress;
 
@@ -470,7 +497,15 @@ public abstract class JdbcUpsert
           spec.retry()
               .inTransaction(
                   () -> "writing a batch of " + batch.size() + " rows to " + table,
-                  connection -> writeBatch(connection, batch, kept.unique()));
+                  connection -> {
+                    if (spec.history() == null) {
+                      return writeBatch(connection, batch, kept.unique());
+                    }
+                    lockKeys(connection, batch);
+                    Outcome written = writeBatch(connection, batch, kept.unique());
+                    rebuildHistory(connection, batch);
+                    return written;
+                  });
       accounting.filtered("superseded", kept.superseded());
       accounting.written().inc(outcome.written);
       if (progress != null) {
@@ -490,6 +525,7 @@ public abstract class JdbcUpsert
         Connection connection, List<Pending<Traced<GenericRecord>>> batch, boolean unique)
         throws SQLException {
       boolean postgres = connection.isWrapperFor(PGConnection.class);
+      batchInTemporary = false;
       if (postgres) {
         ensureTemporaryTable(connection);
       }
@@ -498,6 +534,7 @@ public abstract class JdbcUpsert
         try {
           Outcome outcome = new Outcome(batch);
           outcome.written = copyAndMerge(connection, batch, unique);
+          batchInTemporary = true;
           if (outcome.written < batch.size()) {
             rejectNotApplied(connection, outcome, null);
           }
@@ -570,6 +607,51 @@ public abstract class JdbcUpsert
         }
         rejectNotApplied(connection, isolated, unwritten);
         return isolated;
+      }
+    }
+
+    /**
+     * Takes the transaction's advisory locks of the batch's keys, in the order of their hashes, so
+     * that two writers rebuild a key's history one after the other from the ledger they both see.
+     */
+    private void lockKeys(Connection connection, List<Pending<Traced<GenericRecord>>> batch)
+        throws SQLException {
+      if (!connection.isWrapperFor(PGConnection.class)) {
+        throw new SQLException("SCD2 history needs PostgreSQL", "0A000");
+      }
+      // Made (and committed) first: the locks are the transaction's, until it ends.
+      ensureTemporaryTable(connection);
+      java.util.TreeSet<Integer> hashes = new java.util.TreeSet<>();
+      for (Pending<Traced<GenericRecord>> p : batch) {
+        StringBuilder key = new StringBuilder();
+        for (String k : spec.history().keyFields()) {
+          key.append(p.element().value().get(k)).append('\u0000');
+        }
+        hashes.add(key.toString().hashCode());
+      }
+      try (PreparedStatement lock = connection.prepareStatement(spec.history().lockKeys())) {
+        lock.setArray(1, connection.createArrayOf("integer", hashes.toArray(Integer[]::new)));
+        lock.execute();
+      }
+    }
+
+    /**
+     * Rebuilds the history rows of the batch's keys from the ledger: the batch's rows are in the
+     * session's temporary batch table after a COPY; otherwise (the statement paths) they are copied
+     * there first.
+     */
+    private void rebuildHistory(Connection connection, List<Pending<Traced<GenericRecord>>> batch)
+        throws SQLException {
+      try (Statement statement = connection.createStatement()) {
+        if (!batchInTemporary) {
+          statement.execute("DELETE FROM " + temporary);
+          copy(
+              connection.unwrap(PGConnection.class),
+              batch,
+              IntStream.range(0, batch.size()).boxed().toList());
+        }
+        statement.executeUpdate(spec.history().deleteKeys(temporary));
+        statement.executeUpdate(spec.history().rebuild(temporary));
       }
     }
 
