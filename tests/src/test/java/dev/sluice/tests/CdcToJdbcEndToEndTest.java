@@ -225,6 +225,186 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     return args;
   }
 
+  /** The captured topic's events, in order; a tombstone is an empty array. */
+  private List<byte[]> capturedEvents() {
+    List<byte[]> events = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = partitions(consumer, topic);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long expected = endOffsets(topic);
+      while (events.size() < expected) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          events.add(r.value() == null ? new byte[0] : r.value());
+        }
+      }
+    }
+    return events;
+  }
+
+  /** The events on a new topic of {@code partitions}, spread over them in turn. */
+  private static String produce(String name, int partitions, List<byte[]> events) {
+    String target = SharedSandbox.newTopic(name, partitions);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      int i = 0;
+      for (byte[] event : events) {
+        producer.send(
+            new ProducerRecord<>(target, i++ % partitions, null, event.length == 0 ? null : event));
+      }
+      producer.flush();
+    }
+    return target;
+  }
+
+  /** An SCD2 history table of the replica's shape, and its ledger. */
+  private static String historyTables(String name) throws Exception {
+    String ledger = replica(name + "_versions");
+    SharedSandbox.execute(
+        "ALTER TABLE "
+            + ledger
+            + " DROP CONSTRAINT "
+            + ledger
+            + "_pkey, ADD PRIMARY KEY (order_id,"
+            + " _cdc_position)");
+    String history = replica(name);
+    SharedSandbox.execute(
+        "ALTER TABLE "
+            + history
+            + " DROP CONSTRAINT "
+            + history
+            + "_pkey, ADD COLUMN valid_from bigint NOT NULL, ADD COLUMN valid_to bigint, ADD COLUMN"
+            + " is_current boolean NOT NULL, ADD COLUMN is_deleted boolean NOT NULL, ADD PRIMARY"
+            + " KEY (order_id, valid_from)");
+    return history;
+  }
+
+  /**
+   * The properties every SCD2 history must have: a key's intervals follow one another without
+   * overlap, one current row per live key and none for a deleted one, the current rows equal to the
+   * source.
+   */
+  private void assertHistory(String history) throws Exception {
+    assertThat(
+        "overlapping intervals",
+        SharedSandbox.count(
+            "SELECT count(*) FROM "
+                + history
+                + " a JOIN "
+                + history
+                + " b ON a.order_id = b.order_id AND a.valid_from < b.valid_from AND (a.valid_to"
+                + " IS NULL OR a.valid_to > b.valid_from)"),
+        is(0L));
+    assertThat(
+        "gaps between intervals",
+        SharedSandbox.count(
+            "SELECT count(*) FROM "
+                + history
+                + " a WHERE a.valid_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                + history
+                + " b WHERE b.order_id = a.order_id AND b.valid_from = a.valid_to)"),
+        is(0L));
+    assertThat(
+        SharedSandbox.count(
+            "SELECT count(DISTINCT order_id) FROM " + history + " WHERE is_current"),
+        is(SharedSandbox.count("SELECT count(*) FROM " + source)));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + history + " WHERE is_current"),
+        is(SharedSandbox.count("SELECT count(*) FROM " + source)));
+    assertThat(
+        "a deleted key with a current row",
+        SharedSandbox.count(
+            "SELECT count(*) FROM "
+                + history
+                + " h WHERE is_current AND NOT EXISTS (SELECT 1 FROM "
+                + source
+                + " s WHERE s.order_id = h.order_id)"),
+        is(0L));
+    assertThat(
+        SharedSandbox.count("SELECT count(*) FROM " + history + " WHERE is_deleted"),
+        greaterThan(0L));
+    assertThat(
+        rows("(SELECT * FROM " + history + " WHERE is_current) AS current_rows", false),
+        equalTo(rows(source, false)));
+  }
+
+  /**
+   * SCD2 history from the captured workload (updates, deletes, keys inserted again): the same
+   * history table by checksum in order, shuffled over two partitions in small batches, read twice,
+   * and streaming on Flink {@code [local]}.
+   */
+  @Test
+  @Order(6)
+  void scd2HistoryIsTheSameInOrderShuffledTwiceAndStreaming(@TempDir Path work) throws Exception {
+    String inOrder = historyTables("cdc_history_" + suffix);
+    String[] scd2 = {"--history=scd2"};
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(topic, inOrder, "cdc-history-" + suffix, dir.resolve("history")), scd2)));
+    assertHistory(inOrder);
+    assertBalanced(dir.resolve("history/report.json"));
+    String key = "order_id, valid_from";
+    String expected = SharedSandbox.checksum(inOrder, key);
+
+    List<byte[]> events = capturedEvents();
+    Collections.shuffle(events, new Random(11));
+    String shuffled = produce("cdc-history-shuffled", 2, events);
+    String again = historyTables("cdc_history_shuffled_" + suffix);
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(shuffled, again, "cdc-history-shuffled-" + suffix, dir.resolve("hs")),
+                "--history=scd2",
+                "--batchSize=40")));
+    assertThat(SharedSandbox.checksum(again, key), equalTo(expected));
+
+    // Twice: the whole topic again under a new group changes nothing.
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(topic, again, "cdc-history-twice-" + suffix, dir.resolve("ht")), scd2)));
+    assertThat(SharedSandbox.checksum(again, key), equalTo(expected));
+
+    // Streaming on Flink [local], from the shuffled topic: it converges to the same table.
+    String streamed = historyTables("cdc_history_streamed_" + suffix);
+    List<String> streaming =
+        new ArrayList<>(
+            List.of(
+                KafkaToJdbcArgs.of(
+                    shuffled,
+                    streamed,
+                    "--consumerGroup=cdc-history-streamed-" + suffix,
+                    "--deadLetter=file:" + work.resolve("dlq"),
+                    "--history=scd2",
+                    "--batchSize=100",
+                    "--runner=FlinkRunner",
+                    "--flinkMaster=[local]",
+                    "--checkpointingInterval=1000")));
+    streaming.set(0, "cdc-to-jdbc");
+    Process launcher = launch(streaming, work.resolve("launcher.log"));
+    try {
+      boolean converged =
+          Poll.until(
+              Duration.ofMinutes(3),
+              () -> !launcher.isAlive() || SharedSandbox.checksum(streamed, key).equals(expected));
+      assertThat(
+          "history converged while streaming; launcher log:\n"
+              + Files.readString(work.resolve("launcher.log")),
+          converged && launcher.isAlive(),
+          is(true));
+    } finally {
+      launcher.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
   private static JsonNode counters(Path report) throws Exception {
     return JSON.readTree(report.toFile()).get("counters");
   }
@@ -399,22 +579,7 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   @Test
   @Order(2)
   void shuffledEventsWithBadOnesAmongThemConvergeToTheSameReplica() throws Exception {
-    List<byte[]> events = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = partitions(consumer, topic);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long expected = endOffsets(topic);
-      while (events.size() < expected) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          events.add(r.value() == null ? new byte[0] : r.value());
-        }
-      }
-    }
+    List<byte[]> events = capturedEvents();
     Collections.shuffle(events, new Random(7));
     String shuffled = SharedSandbox.newTopic("cdc-shuffled", 2);
     // An insert whose status is no symbol of the schema's enum: a value that does not fit.

@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.kafkatojdbc;
 
 import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.HistoryOptions;
 import dev.sluice.pipelines.options.JdbcOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.OptionPattern;
@@ -24,6 +25,7 @@ public interface KafkaTableOptions
         RulesOptions,
         SchemaOptions,
         SchemaChangeOptions,
+        HistoryOptions,
         TransformOptions {
   @Description("Target table, table or schema.table; it must exist and fit the schema")
   @Validation.Required

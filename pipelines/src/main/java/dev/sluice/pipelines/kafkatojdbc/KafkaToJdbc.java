@@ -1,6 +1,7 @@
 package dev.sluice.pipelines.kafkatojdbc;
 
 import dev.sluice.io.deadletter.DeadLetterSink;
+import dev.sluice.io.jdbc.HistorySql;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.io.jdbc.JdbcReferenceLookup;
 import dev.sluice.io.jdbc.JdbcUpsert;
@@ -14,6 +15,7 @@ import dev.sluice.io.kafka.KafkaOffsets;
 import dev.sluice.io.kafka.KafkaSource;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.io.metrics.ConsumerLag;
+import dev.sluice.pipelines.options.HistoryOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
@@ -111,6 +113,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    * @param transform the transform step between the rules and the sink, or null
    * @param addColumns where the columns of new fields are recorded ({@code
    *     --onSchemaChange=add_columns}), or null
+   * @param history the SCD2 history the run keeps ({@code --history=scd2}; {@link #upsert} then
+   *     writes its ledger), or null
    */
   public record Plan(
       RunPlan run,
@@ -129,7 +133,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       String runId,
       String pipeline,
       @Nullable Transform transform,
-      @Nullable SchemaChangeLog addColumns)
+      @Nullable SchemaChangeLog addColumns,
+      @Nullable HistorySql history)
       implements SluicePipeline.Plan {
     /** The schema of the rows the table receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
@@ -361,10 +366,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     Rules rules = Rules.load(options, schema, pipeline, new JdbcReferenceLookup(connection));
     Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
     // The database is asked once the options and files are checked.
+    boolean scd2 = options.getHistory() == HistoryOptions.History.scd2;
     List<String> keys =
         options.getKeyFields() != null
             ? options.getKeyFields().stream().map(String::strip).toList()
-            : primaryKey(connection, options.getTable());
+            : primaryKey(connection, options.getTable()).stream()
+                // A history table's primary key is the record's key and valid_from.
+                .filter(k -> !scd2 || !k.equals(HistorySql.VALID_FROM))
+                .toList();
     Transform transform =
         Transform.plan(
             options, schema, connection, decimalColumns(connection, options.getTable()), false);
@@ -382,12 +391,15 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       schema = SchemaChanges.withColumns(schema, recorded(connection, addColumns));
     }
     Schema sink = transform == null ? schema : transform.output();
+    String versionField = changes != null ? ChangeEvents.POSITION : records.versionField();
+    HistorySql history =
+        scd2
+            ? history(options, sink, keys, versionField, changes != null, deletedKeys, addColumns)
+            : null;
     UpsertSql statements =
-        UpsertSql.of(
-            options.getTable(),
-            sink,
-            keys,
-            changes != null ? ChangeEvents.POSITION : records.versionField());
+        history != null
+            ? UpsertSql.of(history.ledger(), sink, history.ledgerKey(), versionField)
+            : UpsertSql.of(options.getTable(), sink, keys, versionField);
     if (deletedKeys != null) {
       if (!bounded) {
         throw new IllegalArgumentException(
@@ -397,7 +409,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       statements = statements.withDeletedKeys(deletedKeys);
       checkDeletedKeys(connection, statements);
     }
-    checkTable(connection, options.getTable(), sink, keys);
+    if (history != null) {
+      checkHistoryTables(connection, history, sink);
+    } else {
+      checkTable(connection, options.getTable(), sink, keys);
+    }
     KafkaTopic kafka =
         new KafkaTopic(
             options.getBootstrapServers(),
@@ -422,7 +438,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                 replay != null ? "replay-" + replay.tag() : bounded ? offsets.startTag() : null);
 
     Map<String, String> outputs = new LinkedHashMap<>();
-    outputs.put("table", options.getTable());
+    outputs.put(history != null ? "history" : "table", options.getTable());
+    if (history != null) {
+      outputs.put("history versions", history.ledger());
+    }
     outputs.put("dead letters", deadLetterSink.location());
     if (addColumns != null && addColumns.candidates() != null) {
       outputs.put("candidate contracts", addColumns.candidates());
@@ -436,6 +455,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     boolean staged =
         bounded
             && ((rules != null && rules.gates()) || onSchemaChange == SchemaChanges.Policy.fail);
+    if (staged && history != null) {
+      throw new IllegalArgumentException(
+          "--history=scd2 cannot write through a staging table (a bounded run with error rules,"
+              + " or --onSchemaChange=fail): the history is rebuilt from its ledger as it is"
+              + " written. Judge the events with warn rules, or without --bounded");
+    }
     if (staged && addColumns != null) {
       throw new IllegalArgumentException(
           "--onSchemaChange=add_columns cannot add columns through the staging table of a quality"
@@ -494,7 +519,63 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         UUID.randomUUID().toString(),
         pipeline,
         transform,
-        addColumns);
+        addColumns,
+        history);
+  }
+
+  /** The SCD2 history of the run's records, checked against the other options. */
+  private static HistorySql history(
+      KafkaTableOptions options,
+      Schema sink,
+      List<String> keys,
+      String versionField,
+      boolean changes,
+      @Nullable String deletedKeys,
+      @Nullable SchemaChangeLog addColumns) {
+    if (deletedKeys != null) {
+      throw new IllegalArgumentException(
+          "--history=scd2 keeps deletes as history rows (is_deleted): leave out --deleteMode=hard");
+    }
+    if (addColumns != null) {
+      throw new IllegalArgumentException(
+          "--history=scd2 cannot be combined with --onSchemaChange=add_columns yet: add the field"
+              + " to the contract and migrate both history tables");
+    }
+    List<String> tracked =
+        options.getHistoryColumns() == null
+            ? List.of()
+            : options.getHistoryColumns().stream().map(String::strip).toList();
+    String ledger =
+        options.getHistoryVersions() != null
+            ? options.getHistoryVersions()
+            : options.getTable() + "_versions";
+    return HistorySql.of(
+        options.getTable(),
+        ledger,
+        sink,
+        keys,
+        versionField,
+        tracked,
+        changes ? ChangeEvents.DELETED : null);
+  }
+
+  /**
+   * The history table (the records' columns and the four history columns, keyed by the key and
+   * valid_from) and its ledger (the records' columns, keyed by the key and version) must exist.
+   */
+  private static void checkHistoryTables(
+      JdbcConnection connection, HistorySql history, Schema sink) {
+    try {
+      checkTable(connection, history.ledger(), sink, history.ledgerKey());
+      checkTable(
+          connection, history.history(), HistorySql.historySchema(sink), history.historyKey());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          e.getMessage()
+              + ". --history=scd2 writes two tables; for a target shaped like table T they are: "
+              + history.ddl("T"),
+          e);
+    }
   }
 
   /**
@@ -578,8 +659,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   @Override
   public List<LineageDataset> lineageOutputs(Plan plan) {
     LineageDataset table =
-        LineageDataset.postgres(
-            plan.database(), plan.upsert().table(), plan.sinkSchema().toString());
+        plan.history() != null
+            ? LineageDataset.postgres(
+                plan.database(),
+                plan.history().history(),
+                HistorySql.historySchema(plan.sinkSchema()).toString())
+            : LineageDataset.postgres(
+                plan.database(), plan.upsert().table(), plan.sinkSchema().toString());
     if (plan.transform() != null) {
       table =
           plan.transform()
@@ -603,6 +689,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             .withCopy(plan.write().copy());
     if (plan.addColumns() != null) {
       upsert = upsert.withAddColumns(plan.addColumns());
+    }
+    if (plan.history() != null) {
+      upsert = upsert.withHistory(plan.history());
     }
     return plan.target() instanceof Target.Staged staged
         ? upsert.withStaging(staged.stage())

@@ -127,6 +127,7 @@ class GraphsWithIoReplacedTest {
         "run",
         KafkaToJdbc.NAME,
         null,
+        null,
         null);
   }
 

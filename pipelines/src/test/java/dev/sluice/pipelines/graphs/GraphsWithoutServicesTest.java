@@ -87,6 +87,7 @@ class GraphsWithoutServicesTest {
             "run-1",
             KafkaToJdbc.NAME,
             null,
+            null,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
@@ -117,6 +118,7 @@ class GraphsWithoutServicesTest {
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
             KafkaToJdbc.NAME,
+            null,
             null,
             null);
 
