@@ -39,7 +39,9 @@ class ReadmeTest {
   void readmeTransformExamplesPlanOverOrders() throws Exception {
     String readme = Files.readString(ROOT.resolve("README.md"));
     String section =
-        readme.substring(readme.indexOf("## Transform"), readme.indexOf("## Documentation"));
+        readme.substring(
+            readme.indexOf("## Transform"),
+            readme.indexOf("\n## ", readme.indexOf("## Transform") + 1));
     java.util.regex.Matcher sql =
         java.util.regex.Pattern.compile("```sql\n(.*?)```", java.util.regex.Pattern.DOTALL)
             .matcher(section);

@@ -167,12 +167,13 @@ public record HistorySql(
     String deleted = deletedColumn == null ? "false" : "sluice_l." + q(deletedColumn);
     String partition =
         "PARTITION BY " + keyList("sluice_l.") + " ORDER BY sluice_l." + q(versionField);
+    // The tracked values as one row value, compared field by field (no text of it is made).
     String state =
-        "md5(ROW("
+        "ROW("
             + String.join(", ", tracked.stream().map(c -> "sluice_l." + q(c)).toList())
             + ", "
             + deleted
-            + ")::text)";
+            + ")";
     String cols = String.join(", ", columns.stream().map(HistorySql::q).toList());
     String ledgerCols = String.join(", ", columns.stream().map(c -> "sluice_l." + q(c)).toList());
     List<String> match = new ArrayList<>();
@@ -210,13 +211,15 @@ public record HistorySql(
         + state
         + ") OVER ("
         + partition
-        + ") AS sluice_p FROM "
+        + ") AS sluice_p, ROW_NUMBER() OVER ("
+        + partition
+        + ") AS sluice_n FROM "
         + SqlIdentifiers.quote("historyVersions", ledger)
         + " AS sluice_l WHERE EXISTS (SELECT 1 FROM "
         + batch
         + " AS sluice_k WHERE "
         + String.join(" AND ", match)
-        + ")) AS sluice_x WHERE sluice_p IS NULL OR sluice_p <> sluice_s";
+        + ")) AS sluice_x WHERE sluice_n = 1 OR sluice_p IS DISTINCT FROM sluice_s";
   }
 
   /** The DDL of the two tables for a target shaped like {@code like}, for error messages. */

@@ -71,7 +71,10 @@ public final class BenchChild {
     SyntheticOrders orders = new SyntheticOrders(Long.parseLong(p.get("seed")));
     long start = System.nanoTime();
     switch (scenario) {
-      case KAFKA_TO_JDBC_DIRECT, KAFKA_TO_JDBC_FLINK, KAFKA_TO_JDBC_SQL_FLINK ->
+      case KAFKA_TO_JDBC_DIRECT,
+          KAFKA_TO_JDBC_FLINK,
+          KAFKA_TO_JDBC_SQL_FLINK,
+          KAFKA_TO_JDBC_SCD2_FLINK ->
           kafkaToJdbc(scenario, p);
       case KAFKA_TO_LAKE_FLINK -> kafkaToLake(p);
       case SINK_SLUICE -> sinkSluice(orders, n, p);
@@ -110,6 +113,13 @@ public final class BenchChild {
           + " amount_cents bigint NOT NULL, currency text NOT NULL, status text NOT NULL,"
           + " version bigint NOT NULL, updated_at timestamptz NOT NULL)";
 
+  /** kafka-to-jdbc-scd2-flink's history table and its ledger, for a table named {@code %1$s}. */
+  static final String SCD2_TABLES =
+      "CREATE TABLE %1$s (LIKE orders INCLUDING DEFAULTS, valid_from bigint NOT NULL, valid_to"
+          + " bigint, is_current boolean NOT NULL, is_deleted boolean NOT NULL, PRIMARY KEY"
+          + " (order_id, valid_from)); CREATE TABLE %1$s_versions (LIKE orders INCLUDING DEFAULTS,"
+          + " PRIMARY KEY (order_id, version))";
+
   private static void kafkaToJdbc(Scenario scenario, Map<String, String> p) {
     List<String> args =
         new ArrayList<>(
@@ -123,8 +133,11 @@ public final class BenchChild {
                 "--table=" + p.get("table"),
                 "--deadLetter=file:" + p.get("work") + "/dlq",
                 "--runReport=" + p.get("work") + "/run-report.json"));
-    if (scenario == Scenario.KAFKA_TO_JDBC_FLINK || scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK) {
+    if (scenario != Scenario.KAFKA_TO_JDBC_DIRECT) {
       args.addAll(List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
+    }
+    if (scenario == Scenario.KAFKA_TO_JDBC_SCD2_FLINK) {
+      args.add("--history=scd2");
     }
     if (scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK) {
       args.add("--sql=" + SQL);

@@ -179,14 +179,16 @@ public final class BenchCommand {
             continue;
           }
           String table = "bench_orders";
-          execute(jdbcUrl, "DROP TABLE IF EXISTS " + table);
+          execute(jdbcUrl, "DROP TABLE IF EXISTS " + table + ", " + table + "_versions");
           execute(
               jdbcUrl,
-              "CREATE TABLE "
-                  + table
-                  + (scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK
-                      ? " " + BenchChild.SQL_TABLE
-                      : " (LIKE orders INCLUDING ALL)"));
+              scenario == Scenario.KAFKA_TO_JDBC_SCD2_FLINK
+                  ? String.format(BenchChild.SCD2_TABLES, table)
+                  : "CREATE TABLE "
+                      + table
+                      + (scenario == Scenario.KAFKA_TO_JDBC_SQL_FLINK
+                          ? " " + BenchChild.SQL_TABLE
+                          : " (LIKE orders INCLUDING ALL)"));
           Path work = data.resolve(scenario.id());
           LocalFiles.deleteTree(work);
           Files.createDirectories(work);

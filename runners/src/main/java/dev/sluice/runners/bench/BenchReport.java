@@ -66,6 +66,17 @@ final class BenchReport {
             judged ? 0.75 : null,
             ">=");
       }
+      Double scd2 = seconds(Scenario.KAFKA_TO_JDBC_SCD2_FLINK, n);
+      if (scd2 != null && flink != null) {
+        add(
+            ratios,
+            n,
+            "kafka-to-jdbc --history=scd2 on Flink [local] speed / kafka-to-jdbc on Flink [local]"
+                + " speed",
+            flink / scd2,
+            judged ? 0.5 : null,
+            ">=");
+      }
       if (direct != null && copy != null) {
         add(
             ratios,

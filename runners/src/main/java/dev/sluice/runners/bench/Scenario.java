@@ -10,6 +10,10 @@ public enum Scenario {
       "kafka-to-jdbc",
       "kafka-to-jdbc --bounded on Flink [local] with --sql: a projection, a filter and derived"
           + " columns, into a table of its own shape"),
+  KAFKA_TO_JDBC_SCD2_FLINK(
+      "kafka-to-jdbc",
+      "kafka-to-jdbc --bounded --history=scd2 on Flink [local]: every version into the ledger, the"
+          + " batch's keys' history rebuilt from it in the same transaction"),
   KAFKA_TO_LAKE_FLINK(
       "kafka-to-jdbc",
       "kafka-to-lake --bounded on Flink [local] into an Iceberg table (embedded catalog), appended"),
