@@ -405,6 +405,117 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     }
   }
 
+  /**
+   * A column added at the source ({@code ALTER TABLE ... ADD COLUMN}) reaches the change events
+   * through Debezium: reported once under every policy; schema dead letters by default; a bounded
+   * run that stops and publishes nothing under fail; under add_columns the replica gains the
+   * columns, older rows read NULL and newer ones carry the values.
+   */
+  @Test
+  @Order(7)
+  void aColumnAddedAtTheSourceIsReportedRefusedOrAdded(@TempDir Path work) throws Exception {
+    String table = "cdc_alter_source_" + suffix;
+    createSource(table);
+    String alterPrefix = "cdca" + suffix;
+    String changes = DebeziumCapture.topic(alterPrefix, table);
+    Random random = new Random(5);
+    try (ConnectWorker capture =
+        DebeziumCapture.start(
+            work,
+            SharedSandbox.bootstrapServers(),
+            SharedSandbox.get().postgres(),
+            DebeziumCapture.Settings.of(alterPrefix, table))) {
+      SharedSandbox.execute(insert(table, 1, 1, random));
+      SharedSandbox.execute(insert(table, 2, 1, random));
+      // Captured before the change, so they carry the old columns.
+      assertThat(StreamingOrders.await(() -> endOffsets(changes), 2L), is(2L));
+      SharedSandbox.execute(
+          "ALTER TABLE " + table + " ADD COLUMN coupon text, ADD COLUMN points bigint");
+      SharedSandbox.execute(
+          "UPDATE "
+              + table
+              + " SET version = 2, coupon = 'WELCOME', points = 7 WHERE order_id = 1");
+      SharedSandbox.execute(insert(table, 3, 1, random));
+      SharedSandbox.execute(
+          "UPDATE " + table + " SET version = 2, coupon = 'SPRING' WHERE order_id = 3");
+      assertThat(StreamingOrders.await(() -> endOffsets(changes), 5L), is(5L));
+    } finally {
+      SharedSandbox.execute("DROP TABLE IF EXISTS " + table);
+    }
+
+    // dead_letter (the default): the three events after the change are schema dead letters.
+    String kept = replica("cdc_alter_dead_letter_" + suffix);
+    Path out = dir.resolve("alter-dead-letter");
+    assertOk(run(args(changes, kept, "cdc-alter-dl-" + suffix, out)));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + kept), is(2L));
+    JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+    assertThat(report.path("dead_lettered_by_reason").path("schema").asLong(), is(3L));
+    // The first event whose row has the new column (offsets need not be contiguous).
+    long first = -1;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = partitions(consumer, changes);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      while (first < 0) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          if (first < 0
+              && r.value() != null
+              && JSON.readTree(r.value()).path("payload").path("after").has("coupon")) {
+            first = r.offset();
+          }
+        }
+      }
+    }
+    String origin = "kafka:" + changes + "/0@" + first;
+    assertThat(
+        report.path("schema_changes").toString(),
+        equalTo(
+            "[{\"field\":\"coupon\",\"type\":\"string\",\"first_origin\":\""
+                + origin
+                + "\"},{\"field\":\"points\",\"type\":\"long\",\"first_origin\":\""
+                + origin
+                + "\"}]"));
+
+    // fail: the bounded run stops, and the replica stays empty.
+    String stopped = replica("cdc_alter_fail_" + suffix);
+    assertThat(
+        run(
+            KafkaToJdbcArgs.with(
+                args(changes, stopped, "cdc-alter-fail-" + suffix, dir.resolve("alter-fail")),
+                "--onSchemaChange=fail")),
+        is(Launcher.RUN_FAILED));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("schema change: field 'coupon' (string) is not in schema Order"));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + stopped), is(0L));
+
+    // add_columns: the replica gains both columns; the rows carry what the source holds.
+    String added = replica("cdc_alter_added_" + suffix);
+    assertOk(
+        run(
+            KafkaToJdbcArgs.with(
+                args(changes, added, "cdc-alter-add-" + suffix, dir.resolve("alter-add")),
+                "--onSchemaChange=add_columns")));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(concat_ws(':', order_id, version, coalesce(coupon, '-'),"
+                + " coalesce(points::text, '-')), ',' ORDER BY order_id) FROM "
+                + added),
+        equalTo("1:2:WELCOME:7,2:1:-:-,3:2:SPRING:-"));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_name) FROM"
+                + " information_schema.columns WHERE table_name = '"
+                + added
+                + "' AND column_name IN ('coupon', 'points')"),
+        equalTo("coupon text,points bigint"));
+    assertBalanced(dir.resolve("alter-add/report.json"));
+  }
+
   private static JsonNode counters(Path report) throws Exception {
     return JSON.readTree(report.toFile()).get("counters");
   }

@@ -141,15 +141,32 @@ public final class ChangeEvents implements Serializable {
       throw new RecordException(
           FailureReason.PARSE, "a change event with op '" + op + "' has no '" + side + "' row");
     }
+    boolean open = SchemaChanges.isOpen(replica);
     List<String> unknown = new ArrayList<>();
+    List<String> named = new ArrayList<>();
+    List<String> reserved = new ArrayList<>();
     row.fieldNames()
         .forEachRemaining(
             name -> {
-              if (replica.getField(name) == null || name.equals(POSITION) || name.equals(DELETED)) {
-                unknown.add(AvroValues.shorten(name));
+              boolean bookkeeping =
+                  name.equals(POSITION) || name.equals(DELETED) || name.equals(SchemaChanges.EXTRA);
+              if (bookkeeping) {
+                reserved.add(name);
+              } else if (replica.getField(name) == null) {
+                unknown.add(name);
+              }
+              if (bookkeeping || replica.getField(name) == null) {
+                named.add(AvroValues.shorten(name));
               }
             });
-    if (!unknown.isEmpty()) {
+    Map<String, JsonNode> columnSchemas =
+        wrapped ? columnSchemas(root.get("schema"), side) : Map.of();
+    String extra = null;
+    if (reserved.isEmpty() && !unknown.isEmpty()) {
+      extra = newColumns(row, unknown, columnSchemas, side, replica, open);
+    } else if (!reserved.isEmpty()) {
+      unknown.clear();
+      unknown.addAll(named);
       // The replica is held to a reviewed contract: a column it lacks is a schema change to review,
       // never a value to drop.
       throw new RecordException(
@@ -166,8 +183,6 @@ public final class ChangeEvents implements Serializable {
               + replica.getName()
               + ": the source table has columns the contract lacks");
     }
-    Map<String, JsonNode> columnSchemas =
-        wrapped ? columnSchemas(root.get("schema"), side) : Map.of();
     JsonNode position = event;
     for (String part : positionPath) {
       position = position.path(part);
@@ -187,6 +202,8 @@ public final class ChangeEvents implements Serializable {
         record.put(field.pos(), position.longValue());
       } else if (field.name().equals(DELETED)) {
         record.put(field.pos(), delete);
+      } else if (open && field.name().equals(SchemaChanges.EXTRA)) {
+        record.put(field.pos(), extra);
       } else {
         JsonNode value = row.get(field.name());
         if (delete && (value == null || value.isNull()) && !AvroValues.isOptional(field.schema())) {
@@ -204,6 +221,91 @@ public final class ChangeEvents implements Serializable {
       }
     }
     return record;
+  }
+
+  /**
+   * The row's columns the replica lacks: refused naming them (with the types their Connect schemas,
+   * or else their values, give), unless the replica is open ({@link SchemaChanges#open}): then the
+   * values of new string, number and boolean columns are kept as the JSON object of its hidden
+   * field, and any other new column is refused.
+   */
+  private static @Nullable String newColumns(
+      JsonNode row,
+      List<String> unknown,
+      Map<String, JsonNode> columnSchemas,
+      String side,
+      Schema replica,
+      boolean open)
+      throws SchemaChanges.SchemaChangeException {
+    List<SchemaChanges.NewField> fields = new ArrayList<>();
+    Map<String, JsonNode> kept = new java.util.LinkedHashMap<>();
+    SchemaChanges.NewField refused = null;
+    for (String name : unknown) {
+      JsonNode value = row.get(name);
+      SchemaChanges.NewField field =
+          new SchemaChanges.NewField(name, connectType(columnSchemas.get(name), value));
+      fields.add(field);
+      if (field.type().equals("null")) {
+        continue;
+      }
+      if (!field.scalar() && refused == null) {
+        refused = field;
+      }
+      if (value != null && !value.isNull()) {
+        kept.put(name, value);
+      }
+    }
+    if (!open) {
+      throw new SchemaChanges.SchemaChangeException(
+          fields,
+          "unknown column"
+              + (unknown.size() == 1 ? " '" : "s '")
+              + String.join(
+                  "', '",
+                  unknown.subList(0, Math.min(unknown.size(), 10)).stream()
+                      .map(AvroValues::shorten)
+                      .toList())
+              + (unknown.size() > 10 ? "' and " + (unknown.size() - 10) + " more" : "'")
+              + " in the event's '"
+              + side
+              + "' row "
+              + (unknown.size() == 1 ? "is" : "are")
+              + " not in schema "
+              + replica.getName()
+              + ": the source table has columns the contract lacks");
+    }
+    if (refused != null) {
+      throw new SchemaChanges.SchemaChangeException(
+          fields,
+          "new column '"
+              + AvroValues.shorten(refused.name())
+              + "' holds a "
+              + refused.type()
+              + ": only a string, number or boolean can be added as a column");
+    }
+    return kept.isEmpty() ? null : SchemaChanges.extraJson(kept);
+  }
+
+  /**
+   * The Avro type of a new column: from its Connect schema (integers are {@code long}, floats
+   * {@code double}; a named semantic type, e.g. a Debezium timestamp or decimal, is its name, which
+   * cannot be added), else from its value.
+   */
+  static String connectType(@Nullable JsonNode connect, @Nullable JsonNode value) {
+    if (connect == null) {
+      return SchemaChanges.inferType(value);
+    }
+    String name = connect.path("name").asText("");
+    if (!name.isEmpty()) {
+      return name;
+    }
+    return switch (connect.path("type").asText("")) {
+      case "int8", "int16", "int32", "int64" -> "long";
+      case "float32", "float64" -> "double";
+      case "boolean" -> "boolean";
+      case "string" -> "string";
+      default -> connect.path("type").asText("unknown");
+    };
   }
 
   /** The Connect schemas of the row's columns ({@code before} or {@code after}), by name. */

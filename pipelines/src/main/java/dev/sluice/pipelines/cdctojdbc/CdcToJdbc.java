@@ -69,7 +69,8 @@ public final class CdcToJdbc implements SluicePipeline<CdcToJdbcOptions, KafkaTo
                     : options.getTable() + "_deleted_keys");
     return new KafkaToJdbc.Parse.Changes(
         ChangeEvents.of(options.getPositionField(), options.getDecimalHandling().equals("precise")),
-        deletes);
+        deletes,
+        options.getOnSchemaChange());
   }
 
   @Override

@@ -266,8 +266,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
      * ChangeEvents#replicaSchema}), ordered by their source position.
      *
      * @param deletes soft deletes keep the row marked deleted; hard ones move it to a table
+     * @param onSchemaChange what a column the replica lacks does
      */
-    record Changes(ChangeEvents events, Deletes deletes) implements Parse {}
+    record Changes(ChangeEvents events, Deletes deletes, SchemaChanges.Policy onSchemaChange)
+        implements Parse {
+      public Changes(ChangeEvents events, Deletes deletes) {
+        this(events, deletes, SchemaChanges.Policy.dead_letter);
+      }
+    }
   }
 
   /** What a delete does to its row. */
@@ -329,15 +335,6 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     SchemaChanges.Policy onSchemaChange = options.getOnSchemaChange();
     if (changes != null) {
       schema = ChangeEvents.replicaSchema(schema);
-      if (onSchemaChange != SchemaChanges.Policy.dead_letter) {
-        throw new IllegalArgumentException(
-            "--onSchemaChange="
-                + onSchemaChange
-                + " is not available in "
-                + pipeline
-                + " yet: a column the replica lacks is a schema dead letter (--onSchemaChange="
-                + "dead_letter); add it to the contract and replay them");
-      }
     }
     InputFormat format =
         changes != null
@@ -588,7 +585,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable Transform transform,
       JdbcConnection connection,
       Schema contract) {
-    if (format != InputFormat.JSONL) {
+    if (format != InputFormat.JSONL && format != InputFormat.DEBEZIUM) {
       throw new IllegalArgumentException(
           "--onSchemaChange=add_columns needs JSON values (--format=json): an Avro value is read"
               + " through a released version of the contract, so the fields it lacks never reach"
@@ -755,7 +752,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         raw.apply(
             "Parse",
             (parse instanceof Parse.Changes changes
-                    ? ParseRecords.changes(schema, changes.events())
+                    ? ParseRecords.changes(open(schema, changes.onSchemaChange()), changes.events())
+                        .withSchemaChanges(changes.onSchemaChange())
                     : parseRecords(schema, format, (Parse.Records) parse))
                 .withPipeline(name));
     deadLetters.add(parsed.deadLetters());
@@ -769,10 +767,14 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     return records;
   }
 
+  /** The schema records are parsed into: open to new fields under add_columns. */
+  private static Schema open(Schema schema, SchemaChanges.Policy policy) {
+    return policy == SchemaChanges.Policy.add_columns ? SchemaChanges.open(schema) : schema;
+  }
+
   /** The parse of kafka-to-jdbc's records, under its schema-change policy. */
   private static ParseRecords parseRecords(Schema schema, InputFormat format, Parse.Records parse) {
-    boolean open = parse.onSchemaChange() == SchemaChanges.Policy.add_columns;
-    return ParseRecords.of(open ? SchemaChanges.open(schema) : schema, format)
+    return ParseRecords.of(open(schema, parse.onSchemaChange()), format)
         .withWriterVersion(parse.writerSchemaVersion())
         .withSchemaChanges(parse.onSchemaChange());
   }
