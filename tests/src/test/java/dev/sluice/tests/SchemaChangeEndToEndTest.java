@@ -74,7 +74,8 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
   void underTheDefaultTheRecordsAreDeadLettersAndTheChangeIsReportedOnce() throws Exception {
     String topic = topicWithANewField("change-dead-letter");
     String table = SharedSandbox.newTableLike("orders", "orders_change_dead_letter");
-    assertOk(run(args(topic, table)));
+    Path lineage = dir.resolve("lineage");
+    assertOk(run(args(topic, table, "--lineage=file:" + lineage)));
 
     assertThat(
         SharedSandbox.text(
@@ -105,6 +106,19 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
     assertThat(report().get("counters").get("dead_lettered").asLong(), is(2L));
     assertThat(out.toString(StandardCharsets.UTF_8), containsString("schema changes"));
     assertBalanced(dir.resolve("report.json"));
+
+    // The input's schema facet at completion lists the new fields as schema changes.
+    List<String> events = Files.readAllLines(lineage.resolve("openlineage.jsonl"));
+    JsonNode complete = JSON.readTree(events.get(events.size() - 1));
+    assertThat(complete.get("eventType").asText(), equalTo("COMPLETE"));
+    JsonNode fields = complete.get("inputs").get(0).get("facets").get("schema").get("fields");
+    JsonNode last = fields.get(fields.size() - 1);
+    assertThat(last.get("name").asText(), equalTo("points"));
+    assertThat(last.get("type").asText(), equalTo("long"));
+    assertThat(
+        last.get("description").asText(),
+        equalTo("schema change: not in the contract; first seen at kafka:" + topic + "/0@2"));
+    assertThat(fields.get(fields.size() - 2).get("name").asText(), equalTo("coupon"));
   }
 
   @Test
