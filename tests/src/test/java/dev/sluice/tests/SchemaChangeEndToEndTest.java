@@ -202,6 +202,51 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
         equalTo("1:2:SPRING:NULL,2:1:NULL:NULL,3:2:NULL:NULL,4:1:LATER:NULL"));
   }
 
+  /**
+   * files-to-lake (JSON lines) reports a new field the same way; under fail the bounded run stops
+   * before it publishes a file, and add_columns is refused for the lake.
+   */
+  @Test
+  void filesToLakeReportsANewFieldAndFailPublishesNothing() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(
+        in.resolve("orders.jsonl"),
+        List.of(
+            new String(json(1, 1, "1.00", "NEW"), StandardCharsets.UTF_8),
+            new String(
+                with(json(2, 1, "2.00", "NEW"), "coupon", "\"X\""), StandardCharsets.UTF_8)));
+    String[] base = {
+      "files-to-lake",
+      "--input=" + in + "/*.jsonl",
+      "--format=jsonl",
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--runReport=" + dir.resolve("report.json")
+    };
+    Path kept = dir.resolve("lake-kept");
+    assertOk(run(KafkaToJdbcArgs.with(base, "--output=" + kept)));
+    assertThat(
+        report().get("schema_changes").toString(),
+        equalTo(
+            "[{\"field\":\"coupon\",\"type\":\"string\",\"first_origin\":\"file:"
+                + in.resolve("orders.jsonl")
+                + "#2\"}]"));
+    assertThat(report().get("counters").get("written").asLong(), is(1L));
+
+    Path stopped = dir.resolve("lake-stopped");
+    assertThat(
+        run(KafkaToJdbcArgs.with(base, "--output=" + stopped, "--onSchemaChange=fail")),
+        is(Launcher.RUN_FAILED));
+    assertThat(LakeFiles.files(stopped, ".avro"), equalTo(List.of()));
+
+    err.reset();
+    assertThat(
+        run(KafkaToJdbcArgs.with(base, "--output=" + stopped, "--onSchemaChange=add_columns")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("--onSchemaChange=add_columns is not available in files-to-lake yet"));
+  }
+
   @Test
   void addColumnsIsRefusedWhereItCannotSeeOrKeepTheNewFields() throws Exception {
     String table = "orders";

@@ -9,6 +9,7 @@ import dev.sluice.io.files.ReadLines;
 import dev.sluice.io.files.WriteLake;
 import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.pipelines.options.Durations;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.Lakehouse;
@@ -27,6 +28,7 @@ import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.RecordParser;
+import dev.sluice.transforms.parse.SchemaChanges;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -105,7 +107,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       LakeTarget lake,
       @Nullable Rules rules,
       DeadLetterSink deadLetters,
-      @Nullable Transform transform)
+      @Nullable Transform transform,
+      SchemaChanges.Policy onSchemaChange)
       implements SluicePipeline.Plan {
     /** The schema of the rows the lake receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
@@ -175,6 +178,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
   }
 
   private Plan plan(FilesToLakeOptions options, @Nullable Replay replay) {
+    SchemaChangeOptions.refuseAddColumns(options, NAME);
     Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     InputFormat format =
         options.getFormat() == null ? InputFormat.CSV : options.getFormat().input();
@@ -310,7 +314,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         lake,
         rules,
         deadLetterSink,
-        transform);
+        transform,
+        options.getOnSchemaChange());
   }
 
   @Override
@@ -356,7 +361,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       lines = files.output();
     }
     Result<Traced<GenericRecord>> parsed =
-        lines.apply("Parse", ParseRecords.of(plan.schema(), plan.format()).withPipeline(NAME));
+        lines.apply(
+            "Parse",
+            ParseRecords.of(plan.schema(), plan.format())
+                .withSchemaChanges(plan.onSchemaChange())
+                .withPipeline(NAME));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();
     if (plan.rules() != null) {

@@ -6,6 +6,7 @@ import dev.sluice.pipelines.options.LakeFileOptions;
 import dev.sluice.pipelines.options.OptionPattern;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.options.RulesOptions;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.options.SchemaOptions;
 import dev.sluice.pipelines.options.TransformOptions;
 import org.apache.beam.sdk.options.Default;
@@ -19,6 +20,7 @@ public interface FilesToLakeOptions
         IcebergOptions,
         LakeFileOptions,
         SchemaOptions,
+        SchemaChangeOptions,
         TransformOptions {
   @Description("Glob of the input files, e.g. /data/in/orders-*.csv")
   @Validation.Required

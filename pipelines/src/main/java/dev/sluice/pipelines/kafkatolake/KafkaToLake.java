@@ -16,6 +16,7 @@ import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Parse;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc.Read;
 import dev.sluice.pipelines.options.Durations;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.options.TransformOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeSink;
@@ -171,10 +172,15 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
     }
+    SchemaChangeOptions.refuseAddColumns(options, NAME);
     return planEvents(
         options,
         replay,
-        new Parse.Records(options.getFormat(), null, options.getWriterSchemaVersion()),
+        new Parse.Records(
+            options.getFormat(),
+            null,
+            options.getWriterSchemaVersion(),
+            options.getOnSchemaChange()),
         format,
         SchemaChoice.of(options.getSchema(), options.getSchemaFile()),
         options.getVersionField(),

@@ -7,6 +7,21 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** What a run does with a field the events carry and the contract lacks (a schema change). */
 public interface SchemaChangeOptions extends PipelineOptions {
+  /**
+   * Refuses add_columns where the sink cannot add columns yet (the lake's tables), naming what to
+   * do instead.
+   */
+  static void refuseAddColumns(SchemaChangeOptions options, String pipeline) {
+    if (options.getOnSchemaChange() == SchemaChanges.Policy.add_columns) {
+      throw new IllegalArgumentException(
+          "--onSchemaChange=add_columns is not available in "
+              + pipeline
+              + " yet: run with dead_letter (the records are kept, and the change reported), add"
+              + " the field to the contract as a new optional version (an Iceberg table gains it"
+              + " at the next commit), then replay the schema dead letters");
+    }
+  }
+
   @Description(
       "A field the events carry and the contract lacks: dead_letter (its records are schema dead"
           + " letters, to replay), fail (the run stops; a bounded one publishes nothing), or"

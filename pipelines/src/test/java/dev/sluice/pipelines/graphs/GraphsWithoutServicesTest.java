@@ -204,7 +204,8 @@ class GraphsWithoutServicesTest {
                 null),
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
-            null);
+            null,
+            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter);
 
     List<String> names = build(new FilesToLake(), plan, true);
 
@@ -236,7 +237,8 @@ class GraphsWithoutServicesTest {
                 null),
             null,
             DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()),
-            null);
+            null,
+            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter);
 
     List<String> names = build(new FilesToLake(), plan, false);
 
