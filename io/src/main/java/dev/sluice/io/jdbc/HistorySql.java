@@ -178,7 +178,7 @@ public record HistorySql(
     String ledgerCols = String.join(", ", columns.stream().map(c -> "sluice_l." + q(c)).toList());
     List<String> match = new ArrayList<>();
     for (String k : keyFields) {
-      match.add("sluice_k." + q(k) + " = sluice_l." + q(k));
+      match.add("sluice_k." + q(k) + " = sluice_e." + q(k));
     }
     String next = "LEAD(sluice_v) OVER (PARTITION BY " + keyList("") + " ORDER BY sluice_v)";
     return "INSERT INTO "
@@ -214,12 +214,18 @@ public record HistorySql(
         + ") AS sluice_p, ROW_NUMBER() OVER ("
         + partition
         + ") AS sluice_n FROM "
-        + SqlIdentifiers.quote("historyVersions", ledger)
-        + " AS sluice_l WHERE EXISTS (SELECT 1 FROM "
+        + "(SELECT DISTINCT "
+        + keyList("")
+        + " FROM "
         + batch
-        + " AS sluice_k WHERE "
+        // LATERAL, fenced by OFFSET 0 so that it is not flattened into a join: the batch's keys
+        // drive, each looking its events up by the ledger's key (the planner would otherwise walk
+        // the whole ledger in key order to spare the window a sort).
+        + ") AS sluice_k CROSS JOIN LATERAL (SELECT * FROM "
+        + SqlIdentifiers.quote("historyVersions", ledger)
+        + " AS sluice_e WHERE "
         + String.join(" AND ", match)
-        + ")) AS sluice_x WHERE sluice_n = 1 OR sluice_p IS DISTINCT FROM sluice_s";
+        + " OFFSET 0) AS sluice_l) AS sluice_x WHERE sluice_n = 1 OR sluice_p IS DISTINCT FROM sluice_s";
   }
 
   /** The DDL of the two tables for a target shaped like {@code like}, for error messages. */

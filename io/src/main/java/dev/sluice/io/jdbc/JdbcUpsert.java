@@ -650,6 +650,12 @@ public abstract class JdbcUpsert
               batch,
               IntStream.range(0, batch.size()).boxed().toList());
         }
+        // The batch table has no statistics, and those of the history and ledger lag behind them:
+        // left alone, the planner may scan either table whole for a batch's few keys. Each lookup
+        // is by the tables' primary keys, so the rest of this transaction looks them up by index.
+        statement.execute(
+            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+                + " SET LOCAL enable_seqscan = off");
         statement.executeUpdate(spec.history().deleteKeys(temporary));
         statement.executeUpdate(spec.history().rebuild(temporary));
       }
