@@ -92,6 +92,9 @@ public final class Launcher {
     return arg.equals("--help") || arg.equals("-h") || arg.equals("help");
   }
 
+  private static final String SUPPRESS_RESTARTS =
+      "org.apache.flink.runtime.execution.SuppressRestartsException";
+
   /**
    * The first message in the cause chain that says something of its own: runners wrap user errors
    * in exceptions whose message is only the cause's {@code toString()}.
@@ -101,6 +104,8 @@ public final class Launcher {
     while (cause.getCause() != null
         && cause.getCause() != cause
         && (cause.getMessage() == null
+            // Flink's wrapper of a failure that must not be retried says only that.
+            || cause.getClass().getName().equals(SUPPRESS_RESTARTS)
             || cause.getMessage().equals(cause.getCause().toString())
             || cause.getMessage().startsWith(cause.getCause().getClass().getName()))) {
       cause = cause.getCause();

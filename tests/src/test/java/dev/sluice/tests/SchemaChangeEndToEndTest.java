@@ -136,6 +136,44 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
     assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(0L));
   }
 
+  /**
+   * A streaming run on Flink {@code [local]} with checkpointing (whose restart strategy would
+   * restart a failed job again and again) stops at the first record with a new field, naming it.
+   */
+  @Test
+  void underFailAStreamingRunOnFlinkStopsAtOnce() throws Exception {
+    String topic = topicWithANewField("change-fail-streaming");
+    String table = SharedSandbox.newTableLike("orders", "orders_change_fail_streaming");
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                KafkaToJdbcArgs.of(
+                    topic,
+                    table,
+                    "--consumerGroup=" + topic,
+                    "--deadLetter=file:" + dir.resolve("dlq"),
+                    "--onSchemaChange=fail",
+                    "--runner=FlinkRunner",
+                    "--flinkMaster=[local]",
+                    "--checkpointingInterval=1000")));
+    Path log = dir.resolve("launcher.log");
+    Process launcher = launch(args, log);
+    try {
+      assertThat(
+          "the launcher ended; its log:\n" + Files.readString(log),
+          launcher.waitFor(3, java.util.concurrent.TimeUnit.MINUTES),
+          is(true));
+      assertThat(launcher.exitValue(), is(Launcher.RUN_FAILED));
+      assertThat(
+          Files.readString(log),
+          containsString(
+              "IllegalStateException: schema change: field 'coupon' (string) is not in schema"
+                  + " Order"));
+    } finally {
+      launcher.destroyForcibly().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void underAddColumnsTheFieldBecomesANullableColumnAndACandidateContract() throws Exception {
     String topic = topicWithANewField("change-add");

@@ -247,7 +247,7 @@ public abstract class ParseRecords
         report(record, e.fields());
         if (onSchemaChange == SchemaChanges.Policy.fail && !e.fields().isEmpty()) {
           SchemaChanges.NewField first = e.fields().get(0);
-          throw new IllegalStateException(
+          throw SchemaChanges.stop(
               SchemaChanges.failure(
                   new SchemaChanges.Change(first.name(), first.type(), record.origin()),
                   parser.schema().getName()));

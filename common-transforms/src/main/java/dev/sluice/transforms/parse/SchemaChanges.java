@@ -247,6 +247,23 @@ public final class SchemaChanges {
   }
 
   /**
+   * What a worker throws to stop a run under {@code --onSchemaChange=fail}: an {@link
+   * IllegalStateException} with {@code message}, wrapped, where Flink's runtime is on the
+   * classpath, in its {@code SuppressRestartsException}, so that a streaming job fails at once
+   * instead of being restarted by its restart strategy to fail again at the same record.
+   */
+  public static RuntimeException stop(String message) {
+    IllegalStateException stop = new IllegalStateException(message);
+    try {
+      Class<?> suppress =
+          Class.forName("org.apache.flink.runtime.execution.SuppressRestartsException");
+      return (RuntimeException) suppress.getConstructor(Throwable.class).newInstance(stop);
+    } catch (ReflectiveOperationException | LinkageError | ClassCastException notOnFlink) {
+      return stop;
+    }
+  }
+
+  /**
    * The message a run under {@code --onSchemaChange=fail} stops with: the change, and what to do.
    */
   public static String failure(Change change, String contract) {
