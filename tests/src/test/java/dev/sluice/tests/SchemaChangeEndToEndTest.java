@@ -286,32 +286,26 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
   }
 
   @Test
-  void addColumnsIsRefusedWhereItCannotSeeOrKeepTheNewFields() throws Exception {
-    String table = "orders";
-    assertThat(
-        run(
-            KafkaToJdbcArgs.of(
-                "no-topic",
-                table,
-                "--deadLetter=file:" + dir.resolve("dlq"),
-                "--format=avro",
-                "--onSchemaChange=add_columns")),
-        is(Launcher.USAGE));
-    assertThat(
-        err.toString(StandardCharsets.UTF_8),
-        containsString("--onSchemaChange=add_columns needs JSON values (--format=json)"));
+  void addColumnsIsRefusedWhereItCannotSeeOrKeepTheNewFields() {
+    assertRefused(
+        "--format=avro", "--onSchemaChange=add_columns needs JSON values (--format=json)");
+    assertRefused(
+        "--sql=SELECT order_id, version FROM input",
+        "cannot be combined with --sql or --transform");
+  }
+
+  /** kafka-to-jdbc under add_columns with {@code option} is a usage error saying {@code why}. */
+  private void assertRefused(String option, String why) {
     err.reset();
     assertThat(
         run(
             KafkaToJdbcArgs.of(
                 "no-topic",
-                table,
+                "orders",
                 "--deadLetter=file:" + dir.resolve("dlq"),
-                "--sql=SELECT order_id, version FROM input",
+                option,
                 "--onSchemaChange=add_columns")),
         is(Launcher.USAGE));
-    assertThat(
-        err.toString(StandardCharsets.UTF_8),
-        containsString("cannot be combined with --sql or --transform"));
+    assertThat(err.toString(StandardCharsets.UTF_8), containsString(why));
   }
 }

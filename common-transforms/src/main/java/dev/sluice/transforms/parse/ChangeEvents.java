@@ -169,19 +169,7 @@ public final class ChangeEvents implements Serializable {
       unknown.addAll(named);
       // The replica is held to a reviewed contract: a column it lacks is a schema change to review,
       // never a value to drop.
-      throw new RecordException(
-          FailureReason.SCHEMA,
-          "unknown column"
-              + (unknown.size() == 1 ? " '" : "s '")
-              + String.join("', '", unknown.subList(0, Math.min(unknown.size(), 10)))
-              + (unknown.size() > 10 ? "' and " + (unknown.size() - 10) + " more" : "'")
-              + " in the event's '"
-              + side
-              + "' row "
-              + (unknown.size() == 1 ? "is" : "are")
-              + " not in schema "
-              + replica.getName()
-              + ": the source table has columns the contract lacks");
+      throw new RecordException(FailureReason.SCHEMA, unknownColumns(unknown, side, replica));
     }
     JsonNode position = event;
     for (String part : positionPath) {
@@ -258,21 +246,7 @@ public final class ChangeEvents implements Serializable {
     if (!open) {
       throw new SchemaChanges.SchemaChangeException(
           fields,
-          "unknown column"
-              + (unknown.size() == 1 ? " '" : "s '")
-              + String.join(
-                  "', '",
-                  unknown.subList(0, Math.min(unknown.size(), 10)).stream()
-                      .map(AvroValues::shorten)
-                      .toList())
-              + (unknown.size() > 10 ? "' and " + (unknown.size() - 10) + " more" : "'")
-              + " in the event's '"
-              + side
-              + "' row "
-              + (unknown.size() == 1 ? "is" : "are")
-              + " not in schema "
-              + replica.getName()
-              + ": the source table has columns the contract lacks");
+          unknownColumns(unknown.stream().map(AvroValues::shorten).toList(), side, replica));
     }
     if (refused != null) {
       throw new SchemaChanges.SchemaChangeException(
@@ -284,6 +258,21 @@ public final class ChangeEvents implements Serializable {
               + ": only a string, number or boolean can be added as a column");
     }
     return kept.isEmpty() ? null : SchemaChanges.extraJson(kept);
+  }
+
+  /** Names the row's columns the replica lacks (the first ten). */
+  private static String unknownColumns(List<String> unknown, String side, Schema replica) {
+    return "unknown column"
+        + (unknown.size() == 1 ? " '" : "s '")
+        + String.join("', '", unknown.subList(0, Math.min(unknown.size(), 10)))
+        + (unknown.size() > 10 ? "' and " + (unknown.size() - 10) + " more" : "'")
+        + " in the event's '"
+        + side
+        + "' row "
+        + (unknown.size() == 1 ? "is" : "are")
+        + " not in schema "
+        + replica.getName()
+        + ": the source table has columns the contract lacks";
   }
 
   /**
