@@ -259,19 +259,25 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   }
 
   /** The events on a new topic of {@code partitions}, spread over them in turn. */
-  private static String produce(String name, int partitions, List<byte[]> events) {
+  private static String produce(String name, int partitions, List<byte[]> events) throws Exception {
     String target = SharedSandbox.newTopic(name, partitions);
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(
             Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       int i = 0;
       for (byte[] event : events) {
-        producer.send(
-            new ProducerRecord<>(target, i++ % partitions, null, event.length == 0 ? null : event));
+        sent.add(
+            producer.send(
+                new ProducerRecord<>(
+                    target, i++ % partitions, null, event.length == 0 ? null : event)));
       }
       producer.flush();
+      for (java.util.concurrent.Future<?> f : sent) {
+        f.get();
+      }
     }
     return target;
   }
@@ -713,16 +719,24 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
             Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       int i = 0;
       for (byte[] event : events) {
-        producer.send(
-            new ProducerRecord<>(shuffled, i++ % 2, null, event.length == 0 ? null : event));
+        sent.add(
+            producer.send(
+                new ProducerRecord<>(shuffled, i++ % 2, null, event.length == 0 ? null : event)));
       }
-      producer.send(
-          new ProducerRecord<>(shuffled, 0, null, "{oops".getBytes(StandardCharsets.UTF_8)));
-      producer.send(
-          new ProducerRecord<>(shuffled, 1, null, unfit.getBytes(StandardCharsets.UTF_8)));
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(shuffled, 0, null, "{oops".getBytes(StandardCharsets.UTF_8))));
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(shuffled, 1, null, unfit.getBytes(StandardCharsets.UTF_8))));
       producer.flush();
+      // A send that failed (a batch expired) must fail here, not as missing offsets later.
+      for (java.util.concurrent.Future<?> f : sent) {
+        f.get();
+      }
     }
     String table = replica("cdc_shuffled_" + suffix);
     Path out = dir.resolve("shuffled");

@@ -181,8 +181,38 @@ public final class KafkaBroker implements AutoCloseable {
           .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
           .all()
           .get(30, TimeUnit.SECONDS);
+      awaitLeaders(admin, topic, partitions);
     } catch (Exception e) {
       throw new IllegalStateException("cannot create topic " + topic, e);
+    }
+  }
+
+  /**
+   * Waits until the broker leads every partition of a new topic. The controller has committed the
+   * topic when {@code createTopics} returns, but the broker may not have taken the leadership yet:
+   * a producer's first batch then gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer's later
+   * batches are refused as out of sequence until the first one expires, lost. Offsets are served by
+   * the leader only, so a partition whose offsets can be listed is ready.
+   */
+  private static void awaitLeaders(Admin admin, String topic, int partitions) throws Exception {
+    java.util.Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
+        wanted = new java.util.HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      wanted.put(
+          new org.apache.kafka.common.TopicPartition(topic, p),
+          org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        admin.listOffsets(wanted).all().get(10, TimeUnit.SECONDS);
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 
