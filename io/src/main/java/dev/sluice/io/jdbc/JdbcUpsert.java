@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -290,6 +291,8 @@ public abstract class JdbcUpsert
     private transient UpsertSql statements;
     private transient Schema schema;
     private transient Map<String, String> added;
+    private transient long checkedAt;
+    private transient int baseColumns;
     private transient String sql;
     private transient String columns;
     private transient String temporary;
@@ -320,7 +323,9 @@ public abstract class JdbcUpsert
         statements = statements.withSchema(SchemaChanges.closed(statements.avroSchema()));
       }
       added = new LinkedHashMap<>();
+      checkedAt = System.nanoTime();
       shape(statements);
+      baseColumns = schema.getFields().size();
       newest = NewestPerKey.of(statements.keyFields(), statements.versionField());
       progress =
           spec.runId() == null ? null : Progress.of(spec.pipeline(), spec.runId(), 0, "rows");
@@ -373,28 +378,35 @@ public abstract class JdbcUpsert
           }
         }
       }
-      if (!any && added.isEmpty()) {
+      // Columns another worker added are looked up every few seconds, so that this worker's rows
+      // also set them (to NULL when a record lacks the field) rather than leave them as they were.
+      boolean stale = System.nanoTime() - checkedAt > TimeUnit.SECONDS.toNanos(5);
+      if (!any && !stale && added.isEmpty()) {
         return pending;
       }
       Map<String, String> before = Map.copyOf(added);
-      List<SchemaChanges.Change> addable = new ArrayList<>();
-      for (SchemaChanges.Change change : fresh.values()) {
-        if (SqlIdentifiers.isPart(change.field())) {
-          addable.add(change);
-        }
-      }
       SchemaChangeLog log = spec.addColumns();
-      Map<String, String> recorded =
-          spec.retry()
-              .inTransaction(
-                  () -> "adding columns " + fresh.keySet() + " to " + log.table(),
-                  connection ->
-                      log.add(connection, addable, spec.pipeline(), String.valueOf(spec.runId())));
-      added.putAll(recorded);
-      if (!added.equals(before)) {
-        UpsertSql base =
-            spec.statements().withSchema(SchemaChanges.closed(spec.statements().avroSchema()));
-        shape(base.withSchema(SchemaChanges.withColumns(base.avroSchema(), added)));
+      if (!fresh.isEmpty() || stale) {
+        List<SchemaChanges.Change> addable = new ArrayList<>();
+        for (SchemaChanges.Change change : fresh.values()) {
+          if (SqlIdentifiers.isPart(change.field())) {
+            addable.add(change);
+          }
+        }
+        added.putAll(
+            spec.retry()
+                .inTransaction(
+                    () -> "adding columns " + fresh.keySet() + " to " + log.table(),
+                    connection ->
+                        log.add(
+                            connection, addable, spec.pipeline(), String.valueOf(spec.runId()))));
+        checkedAt = System.nanoTime();
+      }
+      UpsertSql base =
+          spec.statements().withSchema(SchemaChanges.closed(spec.statements().avroSchema()));
+      Schema wider = SchemaChanges.withColumns(base.avroSchema(), added);
+      if (!added.equals(before) && wider.getFields().size() != schema.getFields().size()) {
+        shape(base.withSchema(wider));
         String candidate = log.writeCandidate(added);
         LOG.warn(
             "{}: columns {} of {} now hold the fields the contract lacks{}",
@@ -402,6 +414,11 @@ public abstract class JdbcUpsert
             added,
             log.table(),
             candidate == null ? "" : "; candidate contract written to " + candidate);
+      }
+      if (!any && schema.getFields().size() == baseColumns) {
+        // No new field in the batch, and every column is the plan's: the records are rows as
+        // they are.
+        return pending;
       }
       List<Pending<Traced<GenericRecord>>> rows = new ArrayList<>(pending.size());
       for (int i = 0; i < pending.size(); i++) {
