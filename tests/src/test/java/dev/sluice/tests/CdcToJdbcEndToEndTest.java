@@ -261,25 +261,41 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
   /** The events on a new topic of {@code partitions}, spread over them in turn. */
   private static String produce(String name, int partitions, List<byte[]> events) throws Exception {
     String target = SharedSandbox.newTopic(name, partitions);
+    send(spread(target, partitions, events));
+    return target;
+  }
+
+  /** The events as records of {@code topic}, spread over its partitions in turn. */
+  private static List<ProducerRecord<byte[], byte[]>> spread(
+      String topic, int partitions, List<byte[]> events) {
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (byte[] event : events) {
+      records.add(
+          new ProducerRecord<>(
+              topic, records.size() % partitions, null, event.length == 0 ? null : event));
+    }
+    return records;
+  }
+
+  /**
+   * Sends the records in order and waits for each acknowledgement: a send that failed (a batch
+   * expired) fails here, not as missing offsets later.
+   */
+  private static void send(List<ProducerRecord<byte[], byte[]>> records) throws Exception {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(
             Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
       List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-      int i = 0;
-      for (byte[] event : events) {
-        sent.add(
-            producer.send(
-                new ProducerRecord<>(
-                    target, i++ % partitions, null, event.length == 0 ? null : event)));
+      for (ProducerRecord<byte[], byte[]> record : records) {
+        sent.add(producer.send(record));
       }
       producer.flush();
       for (java.util.concurrent.Future<?> f : sent) {
         f.get();
       }
     }
-    return target;
   }
 
   /** An SCD2 history table of the replica's shape, and its ledger. */
@@ -714,30 +730,10 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
     payload.put("op", "c");
     ((com.fasterxml.jackson.databind.node.ObjectNode) payload.get("after")).put("status", "LOST");
     String unfit = JSON.writeValueAsString(unfitEvent);
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.of("bootstrap.servers", SharedSandbox.bootstrapServers(), "acks", "all"),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
-      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-      int i = 0;
-      for (byte[] event : events) {
-        sent.add(
-            producer.send(
-                new ProducerRecord<>(shuffled, i++ % 2, null, event.length == 0 ? null : event)));
-      }
-      sent.add(
-          producer.send(
-              new ProducerRecord<>(shuffled, 0, null, "{oops".getBytes(StandardCharsets.UTF_8))));
-      sent.add(
-          producer.send(
-              new ProducerRecord<>(shuffled, 1, null, unfit.getBytes(StandardCharsets.UTF_8))));
-      producer.flush();
-      // A send that failed (a batch expired) must fail here, not as missing offsets later.
-      for (java.util.concurrent.Future<?> f : sent) {
-        f.get();
-      }
-    }
+    List<ProducerRecord<byte[], byte[]>> records = spread(shuffled, 2, events);
+    records.add(new ProducerRecord<>(shuffled, 0, null, "{oops".getBytes(StandardCharsets.UTF_8)));
+    records.add(new ProducerRecord<>(shuffled, 1, null, unfit.getBytes(StandardCharsets.UTF_8)));
+    send(records);
     String table = replica("cdc_shuffled_" + suffix);
     Path out = dir.resolve("shuffled");
     assertOk(run(args(shuffled, table, "cdc-shuffled-" + suffix, out)));
