@@ -83,6 +83,16 @@ interface Command {
                   + " audit branches (--output=iceberg:<table> --warehouse=<dir>)",
               (args, out, err) -> MaintainCommand.run(args, out)),
           of(
+              "pii-keyset",
+              "Writes a new keyset for personal-data policies and sealed dead letters"
+                  + " (--output=<file>; --rotate=file:<old>: the old keys plus new primary ones)",
+              (args, out, err) -> PiiCommand.keyset(args, out)),
+          of(
+              "detokenize",
+              "Recovers the values of tokens (sluice.pii: token) with the keyset that made them"
+                  + " (--piiKeyset=file:<keyset> tok_…)",
+              (args, out, err) -> PiiCommand.detokenize(args, out)),
+          of(
               "bench",
               "Benchmarks the pipelines against plain-Java baselines on the sandbox (see"
                   + " docs/benchmarks.md)",

@@ -3,8 +3,10 @@ package dev.sluice.runners;
 import dev.sluice.io.deadletter.DeadLetterSink;
 import dev.sluice.io.deadletter.ReplayFilter;
 import dev.sluice.pipelines.options.DeadLetterOptions;
+import dev.sluice.pipelines.options.SchemaOptions;
 import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.PersonalData;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.report.RunSummary;
@@ -14,6 +16,8 @@ import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.RunTag;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import dev.sluice.transforms.pii.Pii;
+import dev.sluice.transforms.pii.PiiKeysSource;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -25,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.PipelineResult;
 
 /**
@@ -154,7 +159,10 @@ final class ReplayCommand {
       out.println("Nothing to replay." + othersHeld(store, filter, pipeline.name(), from));
       return Exit.OK;
     }
-    Replay replay = replayOf(store, held, dryRun);
+    // Sealed dead letters (a contract with personal data) are opened with the run's keyset.
+    PiiKeysSource keys =
+        options instanceof SchemaOptions schemaOptions ? PersonalData.keys(schemaOptions) : null;
+    Replay replay = replayOf(store, held, dryRun, keys);
     P plan = pipeline.planReplay(options, replay);
     if (dryRun) {
       return dryRun(pipeline, options, plan, out);
@@ -175,14 +183,23 @@ final class ReplayCommand {
    * The records to feed: one per record (origin and bytes), at the latest attempt any of its
    * selected dead letters failed at; every selected dead letter is marked once the run succeeds.
    */
-  static Replay replayOf(DeadLetterSink store, List<DeadLetterSink.Held> held, boolean dryRun) {
+  static Replay replayOf(
+      DeadLetterSink store,
+      List<DeadLetterSink.Held> held,
+      boolean dryRun,
+      @Nullable PiiKeysSource piiKeys) {
     Map<String, SourceRecord> records = new LinkedHashMap<>();
     Map<String, Integer> attempts = new LinkedHashMap<>();
     List<String> keys = new ArrayList<>();
     for (DeadLetterSink.Held h : held) {
       DeadLetter d = h.letter();
-      SourceRecord record = DeadLetters.source(d);
-      String key = Replay.recordKey(record.origin(), record.payload());
+      SourceRecord stored = DeadLetters.source(d);
+      SourceRecord record =
+          new SourceRecord(
+              stored.origin(), Pii.payload(d, piiKeys), stored.sourceTimestamp(), stored.header());
+      // Keyed by the bytes as stored: a record that fails again is sealed the same way (the
+      // seal is deterministic), so its next dead letter finds its last attempt.
+      String key = Replay.recordKey(stored.origin(), stored.payload());
       records.putIfAbsent(key, record);
       attempts.merge(key, d.getAttempt(), Math::max);
       keys.add(h.key());

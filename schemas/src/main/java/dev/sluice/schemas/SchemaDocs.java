@@ -33,8 +33,8 @@ public final class SchemaDocs {
       if (latest.getDoc() != null) {
         out.append(latest.getDoc()).append("\n\n");
       }
-      out.append("| field | type | required | default | since | description |\n");
-      out.append("|---|---|---|---|---|---|\n");
+      out.append("| field | type | required | default | since | personal data | description |\n");
+      out.append("|---|---|---|---|---|---|---|\n");
       for (Schema.Field field : latest.getFields()) {
         int since = versions.lastKey();
         for (Map.Entry<Integer, Schema> version : versions.entrySet()) {
@@ -58,11 +58,29 @@ public final class SchemaDocs {
             .append(" | v")
             .append(since)
             .append(" | ")
+            .append(personalData(field.name(), versions))
+            .append(" | ")
             .append(field.doc() == null ? "" : field.doc().replace("|", "\\|"))
             .append(" |\n");
       }
     }
     return out.toString();
+  }
+
+  /** {@code token (since v2)}: the field's policy in the newest version, and since when. */
+  private static String personalData(String field, SortedMap<Integer, Schema> versions) {
+    PiiPolicy policy = PiiPolicy.of(versions.get(versions.lastKey())).get(field);
+    if (policy == null) {
+      return "";
+    }
+    int since = versions.lastKey();
+    for (Map.Entry<Integer, Schema> version : versions.entrySet()) {
+      if (PiiPolicy.of(version.getValue()).get(field) == policy) {
+        since = version.getKey();
+        break;
+      }
+    }
+    return "`" + policy + "` (since v" + since + ")";
   }
 
   private static String defaultText(Schema.Field field) {

@@ -18,7 +18,9 @@ class SchemaDocsTest {
     if (Boolean.getBoolean("sluice.writeSchemaDocs")) {
       Files.writeString(DOCS, generated, StandardCharsets.UTF_8);
     }
-    assertThat(generated, containsString("| `channel` | string | yes | `\"web\"` | v2 |"));
+    assertThat(generated, containsString("| `channel` | string | yes | `\"web\"` | v2 |  |"));
+    assertThat(
+        generated, containsString("| `email` | string | no | `null` | v1 | `token` (since v2) |"));
     assertThat(
         "schemas/README.md is stale: rerun this test with -Dsluice.writeSchemaDocs=true",
         Files.readString(DOCS, StandardCharsets.UTF_8),

@@ -87,7 +87,9 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 "5 export state",
                 "6 dead letters once",
                 "7 dead letters replay",
-                "8 schema changes")));
+                "8 schema changes",
+                "9 personal data",
+                "10 roles")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
@@ -95,7 +97,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         out.toString(StandardCharsets.UTF_8),
         containsString(
-            "Rolled back: [8 schema changes, 7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
+            "Rolled back: [10 roles, 9 personal data, 8 schema changes, 7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -119,7 +121,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
         out.toString(StandardCharsets.UTF_8),
         containsString(
             "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once,"
-                + " 7 dead letters replay, 8 schema changes]"));
+                + " 7 dead letters replay, 8 schema changes, 9 personal data, 10 roles]"));
     assertThat(migrations.apply(), equalTo(List.of()));
   }
 }

@@ -45,6 +45,9 @@ public final class DeadLetterJson {
         d.getPayloadHeader() == null
             ? null
             : Base64.getEncoder().encodeToString(bytes(d.getPayloadHeader())));
+    node.put(
+        "payload_encryption",
+        d.getPayloadEncryption() == null ? null : d.getPayloadEncryption().toString());
     try {
       return MAPPER.writeValueAsString(node);
     } catch (JsonProcessingException e) {
@@ -97,6 +100,7 @@ public final class DeadLetterJson {
                 ? null
                 : ByteBuffer.wrap(
                     Base64.getDecoder().decode(n.get("payload_header_base64").asText())))
+        .setPayloadEncryption(text(n, "payload_encryption"))
         .build();
   }
 

@@ -3,8 +3,10 @@ package dev.sluice.transforms.deadletter;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.FailureReason;
+import dev.sluice.transforms.pii.Pii;
 import java.util.ArrayList;
 import java.util.List;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -38,9 +40,21 @@ public final class DeadLetterRouting {
       Pipeline pipeline,
       Accounting accounting,
       PTransform<PCollection<DeadLetter>, ? extends POutput> sink) {
+    return register(pipeline, accounting, sink, null);
+  }
+
+  /**
+   * The same, sealing every dead letter with {@code pii} (when its contract holds personal data)
+   * before the sink sees it: none is stored with personal data in clear, whichever step made it.
+   */
+  public static Collector register(
+      Pipeline pipeline,
+      Accounting accounting,
+      PTransform<PCollection<DeadLetter>, ? extends POutput> sink,
+      @Nullable Pii pii) {
     return new Collector(
         new ErrorHandler.PTransformErrorHandler<>(
-            new CountThenWrite<>(accounting, sink), pipeline, DeadLetters.coder()));
+            new CountThenWrite<>(accounting, sink, pii), pipeline, DeadLetters.coder()));
   }
 
   /**
@@ -158,11 +172,16 @@ public final class DeadLetterRouting {
       extends PTransform<PCollection<DeadLetter>, OutputT> {
     private final Accounting accounting;
     private final PTransform<PCollection<DeadLetter>, OutputT> sink;
+    private final @Nullable Pii pii;
 
-    CountThenWrite(Accounting accounting, PTransform<PCollection<DeadLetter>, OutputT> sink) {
+    CountThenWrite(
+        Accounting accounting,
+        PTransform<PCollection<DeadLetter>, OutputT> sink,
+        @Nullable Pii pii) {
       super("DeadLetters");
       this.accounting = accounting;
       this.sink = sink;
+      this.pii = pii;
     }
 
     @Override
@@ -173,10 +192,28 @@ public final class DeadLetterRouting {
 
     @Override
     public OutputT expand(PCollection<DeadLetter> deadLetters) {
-      return deadLetters
-          .apply("Count", ParDo.of(new CountFn(accounting)))
-          .setCoder(DeadLetters.coder())
-          .apply("Write", sink);
+      PCollection<DeadLetter> counted =
+          deadLetters
+              .apply("Count", ParDo.of(new CountFn(accounting)))
+              .setCoder(DeadLetters.coder());
+      if (pii != null) {
+        counted = counted.apply("Seal", ParDo.of(new SealFn(pii))).setCoder(DeadLetters.coder());
+      }
+      return counted.apply("Write", sink);
+    }
+  }
+
+  /** Seals each dead letter: its payload encrypted, its preview and messages redacted. */
+  static final class SealFn extends DoFn<DeadLetter, DeadLetter> {
+    private final Pii pii;
+
+    SealFn(Pii pii) {
+      this.pii = pii;
+    }
+
+    @ProcessElement
+    public void process(@Element DeadLetter deadLetter, OutputReceiver<DeadLetter> out) {
+      out.output(pii.seal(deadLetter));
     }
   }
 

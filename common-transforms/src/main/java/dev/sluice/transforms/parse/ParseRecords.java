@@ -12,6 +12,8 @@ import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetters;
+import dev.sluice.transforms.pii.Pii;
+import dev.sluice.transforms.pii.PiiKeysSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -57,6 +59,8 @@ public abstract class ParseRecords
 
   abstract SchemaChanges.Policy onSchemaChange();
 
+  abstract @Nullable PiiKeysSource piiKeys();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -72,6 +76,8 @@ public abstract class ParseRecords
     abstract Builder setChanges(@Nullable ChangeEvents changes);
 
     abstract Builder setOnSchemaChange(SchemaChanges.Policy policy);
+
+    abstract Builder setPiiKeys(@Nullable PiiKeysSource keys);
 
     abstract ParseRecords build();
   }
@@ -98,6 +104,21 @@ public abstract class ParseRecords
         (policy == SchemaChanges.Policy.add_columns) == SchemaChanges.isOpen(schema()),
         "add_columns needs an open schema (SchemaChanges.open), and only it");
     return toBuilder().setOnSchemaChange(policy).build();
+  }
+
+  /**
+   * Applies the schema's personal-data policies ({@code sluice.pii}) to each parsed record with
+   * these keys, so that rules, transform and sink see tokens, hashes and masks, never the clear
+   * values; the output is {@link Pii#published} (dropped fields left out). Required when the schema
+   * declares policies: {@link #expand} refuses to parse personal data without keys.
+   */
+  public ParseRecords withPii(@Nullable PiiKeysSource keys) {
+    return toBuilder().setPiiKeys(keys).build();
+  }
+
+  /** The schema of the records this step outputs: the parsed one, after its PII policies. */
+  public Schema outputSchema() {
+    return dev.sluice.schemas.PiiPolicy.published(schema());
   }
 
   /** The pipeline whose counters and dead letters this step reports under. */
@@ -149,6 +170,7 @@ public abstract class ParseRecords
             : writerVersion == null
                 ? RecordParser.of(schema, format)
                 : RecordParser.of(schema, format).withWriterVersion(writerVersion);
+    Pii pii = Pii.of(parser.schema(), piiKeys());
     PCollectionTuple out =
         input.apply(
             "ParseLines",
@@ -159,9 +181,11 @@ public abstract class ParseRecords
                         deadLetters,
                         parsed,
                         failed,
-                        onSchemaChange()))
+                        onSchemaChange(),
+                        pii))
                 .withOutputTags(parsed, TupleTagList.of(failed)));
-    out.get(parsed).setCoder(Traced.coder(AvroCoder.of(parser.schema())));
+    out.get(parsed)
+        .setCoder(Traced.coder(AvroCoder.of(pii == null ? parser.schema() : pii.published())));
     out.get(failed).setCoder(DeadLetters.coder());
     return Result.of(out, parsed, failed);
   }
@@ -176,6 +200,7 @@ public abstract class ParseRecords
     private final SchemaChanges.Policy onSchemaChange;
     private final Counter changed;
     private final StringSet changes;
+    private final @Nullable Pii pii;
     private transient Set<String> loggedFiltered;
     private transient Set<String> reportedChanges;
 
@@ -185,8 +210,10 @@ public abstract class ParseRecords
         DeadLetters deadLetters,
         TupleTag<Traced<GenericRecord>> parsed,
         TupleTag<DeadLetter> failed,
-        SchemaChanges.Policy onSchemaChange) {
+        SchemaChanges.Policy onSchemaChange,
+        @Nullable Pii pii) {
       this.onSchemaChange = onSchemaChange;
+      this.pii = pii;
       this.changed = Metrics.counter(accounting.namespace(), SchemaChanges.CHANGED_RECORDS);
       this.changes = Metrics.stringSet(accounting.namespace(), SchemaChanges.METRIC);
       this.parser = parser;
@@ -198,6 +225,10 @@ public abstract class ParseRecords
 
     @Setup
     public void setup() {
+      if (pii != null) {
+        // A keyset that cannot be read is the run's fault, not the records': fail here, loudly.
+        pii.keys().keys();
+      }
       loggedFiltered = new HashSet<>();
       reportedChanges = new HashSet<>();
     }
@@ -242,7 +273,7 @@ public abstract class ParseRecords
                   (n, v) -> fields.add(new SchemaChanges.NewField(n, SchemaChanges.inferType(v))));
           report(record, fields);
         }
-        out.get(parsed).output(Traced.of(record, value));
+        out.get(parsed).output(Traced.of(record, pii == null ? value : pii.apply(value)));
       } catch (SchemaChanges.SchemaChangeException e) {
         report(record, e.fields());
         if (onSchemaChange == SchemaChanges.Policy.fail && !e.fields().isEmpty()) {

@@ -480,7 +480,7 @@ public final class RecordParser implements Serializable {
    * double quote runs to the next lone double quote, doubled quotes inside it standing for one; a
    * quote inside an unquoted cell is kept. One pass over the line, no parser object per line.
    */
-  static List<String> csvCells(String line) throws RecordException {
+  public static List<String> csvCells(String line) throws RecordException {
     List<String> cells = new ArrayList<>();
     StringBuilder cell = new StringBuilder();
     int n = line.length();

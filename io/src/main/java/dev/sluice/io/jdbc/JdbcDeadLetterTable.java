@@ -78,9 +78,10 @@ public final class JdbcDeadLetterTable {
     String sql =
         "SELECT "
             + COLUMNS
-            + " FROM "
+            // V9's column, read so that a table made before it still replays.
+            + ", to_jsonb(d) ->> 'payload_encryption' AS payload_encryption FROM "
             + SqlIdentifiers.quote("from", table)
-            + " WHERE pipeline = ? AND replayed_at IS NULL"
+            + " d WHERE pipeline = ? AND replayed_at IS NULL"
             + (since == null ? "" : " AND failed_at >= ?")
             + (until == null ? "" : " AND failed_at < ?")
             + " ORDER BY failed_at, id";
@@ -141,6 +142,7 @@ public final class JdbcDeadLetterTable {
         .setSchemaVersion(noVersion ? null : version)
         .setSourceTimestamp(source == null ? null : source.toInstant())
         .setPayloadHeader(header == null ? null : ByteBuffer.wrap(header))
+        .setPayloadEncryption(rs.getString("payload_encryption"))
         .build();
   }
 

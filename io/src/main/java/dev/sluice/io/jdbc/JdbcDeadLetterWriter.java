@@ -38,13 +38,18 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
     return new JdbcDeadLetterWriter(connection, table);
   }
 
-  String sql() {
+  /** The insert; {@code sealed}: with the payload_encryption column (migration V9). */
+  String sql(boolean sealed) {
     return "INSERT INTO "
         + SqlIdentifiers.quote("deadLetter", table)
         + " (pipeline, step, origin, reason, payload, payload_preview, error_class, error_message,"
         + " stack_trace, rule, attempt, failed_at, schema_name, schema_version, source_timestamp,"
-        + " payload_header)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + " payload_header"
+        // Only a sealed dead letter names the column, so a table made before V9 still takes the
+        // clear ones; a sealed one needs it (and a missing column fails, loudly).
+        + (sealed ? ", payload_encryption)" : ")")
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        + (sealed ? ", ?)" : ")")
         // The migration's unique index keeps a dead letter met again by a rerun once; a table
         // without it takes every row.
         + " ON CONFLICT DO NOTHING";
@@ -61,7 +66,8 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
 
   @Override
   public PDone expand(PCollection<DeadLetter> input) {
-    input.apply("InsertDeadLetters", ParDo.of(new InsertFn(connection, table, sql())));
+    input.apply(
+        "InsertDeadLetters", ParDo.of(new InsertFn(connection, table, sql(false), sql(true))));
     return PDone.in(input.getPipeline());
   }
 
@@ -69,12 +75,14 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
     private final JdbcRetry retry;
     private final String table;
     private final String sql;
+    private final String sealedSql;
 
-    InsertFn(JdbcConnection connection, String table, String sql) {
+    InsertFn(JdbcConnection connection, String table, String sql, String sealedSql) {
       super(BATCH);
       this.retry = JdbcRetry.on(connection, table).withRetries(RETRIES, 200);
       this.table = table;
       this.sql = sql;
+      this.sealedSql = sealedSql;
     }
 
     @Override
@@ -82,9 +90,14 @@ public final class JdbcDeadLetterWriter extends PTransform<PCollection<DeadLette
       retry.inTransaction(
           () -> "storing " + batch.size() + " dead letters in " + table,
           c -> {
-            try (PreparedStatement statement = c.prepareStatement(sql)) {
+            boolean sealed =
+                batch.stream().anyMatch(d -> d.element().getPayloadEncryption() != null);
+            try (PreparedStatement statement = c.prepareStatement(sealed ? sealedSql : sql)) {
               for (Pending<DeadLetter> d : batch) {
                 bind(statement, d.element());
+                if (sealed) {
+                  statement.setString(17, text(d.element().getPayloadEncryption()));
+                }
                 statement.addBatch();
               }
               return statement.executeBatch();

@@ -13,6 +13,7 @@ import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.Lakehouse;
+import dev.sluice.pipelines.plan.PersonalData;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -20,6 +21,7 @@ import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.pipelines.plan.Transform;
+import dev.sluice.schemas.PiiPolicy;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -29,6 +31,8 @@ import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.RecordParser;
 import dev.sluice.transforms.parse.SchemaChanges;
+import dev.sluice.transforms.pii.Pii;
+import dev.sluice.transforms.pii.PiiKeysSource;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -94,6 +98,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
    * @param lake where the files are written
    * @param rules the checked rules, or null
    * @param deadLetters the checked dead-letter sink, named after the run's input
+   * @param piiKeys the keys of the contract's personal-data policies, or null when it has none
    */
   public record Plan(
       RunPlan run,
@@ -108,11 +113,17 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
       @Nullable Rules rules,
       DeadLetterSink deadLetters,
       @Nullable Transform transform,
-      SchemaChanges.Policy onSchemaChange)
+      SchemaChanges.Policy onSchemaChange,
+      @Nullable PiiKeysSource piiKeys)
       implements SluicePipeline.Plan {
     /** The schema of the rows the lake receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
-      return transform == null ? schema : transform.output();
+      return transform == null ? PiiPolicy.published(schema) : transform.output();
+    }
+
+    @Override
+    public Map<String, String> personalData() {
+      return PersonalData.applied(schema);
     }
 
     /** The replay whose dead letters the run reads, or null when it reads files. */
@@ -186,9 +197,13 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     Duration watch = Durations.parse("watch", options.getWatch());
     String partitionField =
         options.getPartitionField() == null ? "created_at" : options.getPartitionField();
-    Transform transform = Transform.plan(options, schema, null, Map.of(), true);
+    // Personal data is tokenized, hashed, masked or dropped right after parsing: the rules, the
+    // transform and the lake see the published schema.
+    PiiKeysSource piiKeys = PersonalData.forContract(schema, options);
+    Schema published = PiiPolicy.published(schema);
+    Transform transform = Transform.plan(options, published, null, Map.of(), true);
     // The lake holds the transform's rows when there is one: its contract is the lake's.
-    Schema rows = transform == null ? schema : transform.output();
+    Schema rows = transform == null ? published : transform.output();
     WriteLake.checkPartitionField(rows, partitionField);
     Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, rows, partitionField);
     LocalDirectory.checkWritable(
@@ -218,7 +233,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
             : watch != null
                 ? table.streaming(NAME, options.getInput())
                 : table.target(staging, replayStem);
-    Rules rules = Rules.load(options, schema, NAME);
+    Rules rules = Rules.load(options, published, NAME);
     // A staged run reads the files its glob matches when it starts, and names what it writes
     // after them: its lake files after each input file, its dead-letter file after the set. Other
     // runs (a remote lake, a template, watching) match the glob as they run, and name their
@@ -256,6 +271,9 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
                 options.getRunHistory() != null ? options.getRunHistory() : home + "/history");
     if (staged) {
       LinkedHashMap<String, Object> manifest = new LinkedHashMap<>();
+      if (!PiiPolicy.of(schema).isEmpty()) {
+        manifest.put("personal_data", PersonalData.applied(schema));
+      }
       List<String> own;
       if (replay != null) {
         manifest.put("replayed_from", replay.from());
@@ -315,7 +333,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
         rules,
         deadLetterSink,
         transform,
-        options.getOnSchemaChange());
+        options.getOnSchemaChange(),
+        piiKeys);
   }
 
   @Override
@@ -326,7 +345,8 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
             Accounting.of(NAME),
             plan.replay() == null
                 ? plan.deadLetters().writer()
-                : plan.replay().deadLetters(plan.deadLetters().writer()));
+                : plan.replay().deadLetters(plan.deadLetters().writer()),
+            Pii.of(plan.schema(), plan.piiKeys()));
     RecordParser parser = RecordParser.of(plan.schema(), plan.format());
     ReadLines read =
         (plan.read() instanceof Read.Listed listed
@@ -365,6 +385,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
             "Parse",
             ParseRecords.of(plan.schema(), plan.format())
                 .withSchemaChanges(plan.onSchemaChange())
+                .withPii(plan.piiKeys())
                 .withPipeline(NAME));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();

@@ -19,6 +19,7 @@ import dev.sluice.pipelines.options.HistoryOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.RecordFormat;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
+import dev.sluice.pipelines.plan.PersonalData;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -27,6 +28,7 @@ import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.pipelines.plan.Transform;
 import dev.sluice.schemas.DeadLetter;
+import dev.sluice.schemas.PiiPolicy;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.SourceRecord;
@@ -36,6 +38,8 @@ import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.parse.ParseRecords;
 import dev.sluice.transforms.parse.SchemaChanges;
+import dev.sluice.transforms.pii.Pii;
+import dev.sluice.transforms.pii.PiiKeysSource;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.io.IOException;
 import java.io.Serializable;
@@ -115,6 +119,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
    *     --onSchemaChange=add_columns}), or null
    * @param history the SCD2 history the run keeps ({@code --history=scd2}; {@link #upsert} then
    *     writes its ledger), or null
+   * @param piiKeys the keys of the contract's personal-data policies, or null when it has none
    */
   public record Plan(
       RunPlan run,
@@ -134,11 +139,17 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       String pipeline,
       @Nullable Transform transform,
       @Nullable SchemaChangeLog addColumns,
-      @Nullable HistorySql history)
+      @Nullable HistorySql history,
+      @Nullable PiiKeysSource piiKeys)
       implements SluicePipeline.Plan {
     /** The schema of the rows the table receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
-      return transform == null ? schema : transform.output();
+      return transform == null ? PiiPolicy.published(schema) : transform.output();
+    }
+
+    @Override
+    public Map<String, String> personalData() {
+      return PersonalData.applied(schema);
     }
 
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
@@ -336,6 +347,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     if (changes != null) {
       schema = ChangeEvents.replicaSchema(schema);
     }
+    // Personal data is tokenized, hashed, masked or dropped right after parsing: the rules, the
+    // transform and the table see the published schema.
+    PiiKeysSource piiKeys = PersonalData.forContract(contract, options);
     InputFormat format =
         changes != null
             ? InputFormat.DEBEZIUM
@@ -358,9 +372,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             options.getMaxRetries(),
             options.getWriteMethod() == WriteMethod.copy);
     if (options.getEventTimeField() != null) {
-      EventTimeFromField.of(schema, options.getEventTimeField());
+      EventTimeFromField.of(PiiPolicy.published(schema), options.getEventTimeField());
     }
-    Rules rules = Rules.load(options, schema, pipeline, new JdbcReferenceLookup(connection));
+    Rules rules =
+        Rules.load(
+            options, PiiPolicy.published(schema), pipeline, new JdbcReferenceLookup(connection));
     Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
     // The database is asked once the options and files are checked.
     boolean scd2 = options.getHistory() == HistoryOptions.History.scd2;
@@ -373,7 +389,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                 .toList();
     Transform transform =
         Transform.plan(
-            options, schema, connection, decimalColumns(connection, options.getTable()), false);
+            options,
+            PiiPolicy.published(schema),
+            connection,
+            decimalColumns(connection, options.getTable()),
+            false);
     if (transform != null && changes != null && !transform.steps().projectionOnly()) {
       throw new IllegalArgumentException(
           "cdc-to-jdbc applies change events to a replica of the source table: its transform may"
@@ -387,7 +407,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       // The columns earlier runs added are part of the contract from now on.
       schema = SchemaChanges.withColumns(schema, recorded(connection, addColumns));
     }
-    Schema sink = transform == null ? schema : transform.output();
+    Schema sink = transform == null ? PiiPolicy.published(schema) : transform.output();
     String versionField = changes != null ? ChangeEvents.POSITION : records.versionField();
     HistorySql history =
         scd2
@@ -517,7 +537,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
         pipeline,
         transform,
         addColumns,
-        history);
+        history,
+        piiKeys);
   }
 
   /** The SCD2 history of the run's records, checked against the other options. */
@@ -706,7 +727,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       PTransform<PCollection<Traced<GenericRecord>>, Result<Long>> write,
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetterSink) {
     DeadLetterRouting.Collector deadLetters =
-        DeadLetterRouting.register(pipeline, Accounting.of(plan.pipeline()), deadLetterSink);
+        DeadLetterRouting.register(
+            pipeline,
+            Accounting.of(plan.pipeline()),
+            deadLetterSink,
+            Pii.of(plan.schema(), plan.piiKeys()));
     PCollection<Traced<GenericRecord>> records =
         records(
             pipeline,
@@ -718,7 +743,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             plan.eventTimeField(),
             !plan.run().bounded(),
             plan.pipeline(),
-            deadLetters);
+            deadLetters,
+            plan.piiKeys());
     if (plan.transform() != null) {
       records = plan.transform().apply(records, deadLetters, plan.pipeline());
     }
@@ -731,10 +757,12 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
   }
 
   /**
-   * The steps every Kafka pipeline runs before its sink: read, parse (records or change events),
-   * rules and event time; what fails goes to {@code deadLetters}.
+   * The steps every Kafka pipeline runs before its sink: read, parse (records or change events)
+   * with the contract's personal-data policies, rules and event time; what fails goes to {@code
+   * deadLetters}.
    *
    * @param streaming whether dataset rules are judged per window rather than once
+   * @param piiKeys the keys of the contract's personal-data policies, or null when it has none
    */
   public static PCollection<Traced<GenericRecord>> records(
       Pipeline pipeline,
@@ -746,7 +774,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable String eventTimeField,
       boolean streaming,
       String name,
-      DeadLetterRouting.Collector deadLetters) {
+      DeadLetterRouting.Collector deadLetters,
+      @Nullable PiiKeysSource piiKeys) {
     PCollection<SourceRecord> raw = pipeline.apply("ReadKafka", read);
     Result<Traced<GenericRecord>> parsed =
         raw.apply(
@@ -755,6 +784,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                     ? ParseRecords.changes(open(schema, changes.onSchemaChange()), changes.events())
                         .withSchemaChanges(changes.onSchemaChange())
                     : parseRecords(schema, format, (Parse.Records) parse))
+                .withPii(piiKeys)
                 .withPipeline(name));
     deadLetters.add(parsed.deadLetters());
     PCollection<Traced<GenericRecord>> records = parsed.output();
@@ -762,7 +792,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       records = rules.apply(records, deadLetters, streaming);
     }
     if (eventTimeField != null) {
-      records = records.apply("EventTime", EventTimeFromField.of(schema, eventTimeField));
+      records =
+          records.apply(
+              "EventTime", EventTimeFromField.of(PiiPolicy.published(schema), eventTimeField));
     }
     return records;
   }

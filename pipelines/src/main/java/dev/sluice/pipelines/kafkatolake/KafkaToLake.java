@@ -22,6 +22,7 @@ import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.LakeSink;
 import dev.sluice.pipelines.plan.LakeTarget;
 import dev.sluice.pipelines.plan.Lakehouse;
+import dev.sluice.pipelines.plan.PersonalData;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.Rules;
 import dev.sluice.pipelines.plan.RunPlan;
@@ -29,11 +30,14 @@ import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.pipelines.plan.Steps;
 import dev.sluice.pipelines.plan.Transform;
+import dev.sluice.schemas.PiiPolicy;
 import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.InputFormat;
+import dev.sluice.transforms.pii.Pii;
+import dev.sluice.transforms.pii.PiiKeysSource;
 import dev.sluice.transforms.time.EventTimeFromField;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -123,11 +127,17 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       DeadLetterSink deadLetters,
       String runId,
       String pipeline,
-      @Nullable Transform transform)
+      @Nullable Transform transform,
+      @Nullable PiiKeysSource piiKeys)
       implements SluicePipeline.Plan {
     /** The schema of the rows the table receives: the transform's output, or the records'. */
     public Schema sinkSchema() {
-      return transform == null ? schema : transform.output();
+      return transform == null ? PiiPolicy.published(schema) : transform.output();
+    }
+
+    @Override
+    public Map<String, String> personalData() {
+      return PersonalData.applied(schema);
     }
 
     /** The replay whose dead letters the run reads, or null when it reads the topic. */
@@ -209,8 +219,12 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
               + pipeline
               + " writes tables only)");
     }
+    // Personal data is tokenized, hashed, masked or dropped right after parsing: the rules, the
+    // transform and the table see the published schema.
+    PiiKeysSource piiKeys = PersonalData.forContract(schema, options);
+    Schema published = PiiPolicy.published(schema);
     if (options.getEventTimeField() != null) {
-      EventTimeFromField.of(schema, options.getEventTimeField());
+      EventTimeFromField.of(published, options.getEventTimeField());
     }
     boolean bounded = replay != null || options.getBounded();
     String group = options.getConsumerGroup();
@@ -224,9 +238,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     Transform transform =
         transformOptions == null
             ? null
-            : Transform.plan(transformOptions, schema, null, Map.of(), true);
+            : Transform.plan(transformOptions, published, null, Map.of(), true);
     // The table holds the transform's rows when there is one: its contract is the table's.
-    Schema rows = transform == null ? schema : transform.output();
+    Schema rows = transform == null ? published : transform.output();
     if (transform != null
         && options.getEventTimeField() != null
         && rows.getField(options.getEventTimeField()) == null) {
@@ -254,7 +268,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       throw new IllegalStateException(
           "cannot read the offsets table " + table.name() + " holds: " + e.getMessage(), e);
     }
-    Rules rules = Rules.load(options, schema, pipeline);
+    Rules rules = Rules.load(options, published, pipeline);
     Rules.checkHistory(rules == null ? null : rules.file(), options.getRunHistory());
 
     KafkaOffsets offsets =
@@ -356,11 +370,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                       versionField,
                       pipeline,
                       stem,
-                      Map.of(
-                          "sluice.inputs",
-                          "kafka:" + kafka.topic(),
-                          "sluice.contract",
-                          table.contract()),
+                      streamSummary(kafka.topic(), table),
                       positions));
       // A group that lags the table (a run that died after a table commit, before its offset
       // commit) is moved up to the table before the stream starts from the group's offsets.
@@ -394,7 +404,16 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
         deadLetterSink,
         UUID.randomUUID().toString(),
         pipeline,
-        transform);
+        transform,
+        piiKeys);
+  }
+
+  /** What each streaming merge's snapshot summary says of its input and contract. */
+  private static Map<String, String> streamSummary(String topic, Lakehouse.Table table) {
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("sluice.inputs", "kafka:" + topic);
+    summary.putAll(table.contractSummary());
+    return summary;
   }
 
   /** Merge keys and the version field must be fields of the contract, the version a number. */
@@ -437,7 +456,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
             Accounting.of(plan.pipeline()),
             replay == null
                 ? plan.deadLetters().writer()
-                : replay.deadLetters(plan.deadLetters().writer()));
+                : replay.deadLetters(plan.deadLetters().writer()),
+            Pii.of(plan.schema(), plan.piiKeys()));
     PCollection<Traced<GenericRecord>> records =
         KafkaToJdbc.records(
             pipeline,
@@ -449,7 +469,8 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
             plan.eventTimeField(),
             !plan.run().bounded(),
             plan.pipeline(),
-            deadLetters);
+            deadLetters,
+            plan.piiKeys());
     if (plan.transform() != null) {
       records = plan.transform().apply(records, deadLetters, plan.pipeline());
     }

@@ -19,4 +19,13 @@ public interface SchemaOptions extends PipelineOptions {
   String getSchemaFile();
 
   void setSchemaFile(String value);
+
+  @Description(
+      "The keyset that applies the contract's personal-data policies (sluice.pii: token, hash)"
+          + " and seals the dead letters of a contract with personal data: file:<path> or"
+          + " env:<NAME>, confined like the passwords (SLUICE_SECRET_DIRS); make one with sluice"
+          + " pii-keyset. Required when the contract marks personal data")
+  String getPiiKeyset();
+
+  void setPiiKeyset(String value);
 }

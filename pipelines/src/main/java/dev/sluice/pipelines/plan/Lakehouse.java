@@ -6,6 +6,7 @@ import dev.sluice.io.iceberg.IcebergTables;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
 import dev.sluice.pipelines.options.IcebergOptions;
 import dev.sluice.pipelines.options.SluiceOptions;
+import dev.sluice.schemas.PiiPolicy;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -44,8 +45,22 @@ public final class Lakehouse {
       String location,
       @Nullable String partitionField,
       String contract,
-      String schemaJson)
+      String schemaJson,
+      String personalData)
       implements Serializable {
+    /**
+     * What a commit's snapshot summary says besides its own: the contract, and which personal-data
+     * policy applied to which field ({@code sluice.pii}), when any did.
+     */
+    public LinkedHashMap<String, String> contractSummary() {
+      LinkedHashMap<String, String> summary = new LinkedHashMap<>();
+      summary.put("sluice.contract", contract);
+      if (!personalData.isEmpty()) {
+        summary.put("sluice.pii", personalData);
+      }
+      return summary;
+    }
+
     /** Where the run keeps its own files (report, history, pending lists): under the warehouse. */
     public String home() {
       return warehouse.replaceAll("/+$", "") + "/_sluice/" + name;
@@ -88,7 +103,7 @@ public final class Lakehouse {
       String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       LinkedHashMap<String, String> summary = new LinkedHashMap<>();
       summary.put("sluice.inputs", inputs);
-      summary.put("sluice.contract", contract);
+      summary.putAll(contractSummary());
       return WriteIcebergWindows.to(catalog, name, pipeline, run)
           .withSchema(schemaJson)
           .withSummary(summary);
@@ -145,7 +160,7 @@ public final class Lakehouse {
       LinkedHashMap<String, String> summary = new LinkedHashMap<>(properties);
       summary.put("sluice.pipeline", pipeline);
       summary.put("sluice.inputs", inputTag);
-      summary.put("sluice.contract", contract);
+      summary.putAll(contractSummary());
       String id = UUID.randomUUID().toString();
       String commitId = pipeline + "/" + name + "/" + id;
       summary.put("sluice.run", commitId);
@@ -230,7 +245,8 @@ public final class Lakehouse {
           planned.table().location(),
           partitionField,
           contract.getFullName() + (version == null ? "" : " v" + version),
-          org.apache.iceberg.SchemaParser.toJson(planned.schema()));
+          org.apache.iceberg.SchemaParser.toJson(planned.schema()),
+          PiiPolicy.summary(PiiPolicy.of(contract)));
     } catch (IOException e) {
       throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
     }

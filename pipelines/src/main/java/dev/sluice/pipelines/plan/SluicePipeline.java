@@ -5,6 +5,7 @@ import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.SluiceOptions;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
 
@@ -26,6 +27,14 @@ public interface SluicePipeline<O extends SluiceOptions, P extends SluicePipelin
   /** A pipeline's plan: what {@link #build} needs, and the run's own part. */
   interface Plan extends Serializable {
     RunPlan run();
+
+    /**
+     * Which personal-data policy the run applies to which field ({@code email -> token}), in the
+     * contract's order; empty when its contract has none.
+     */
+    default Map<String, String> personalData() {
+      return Map.of();
+    }
   }
 
   /** The name users type, e.g. {@code files-to-lake}; also the namespace of its counters. */

@@ -36,7 +36,8 @@ public record RunSummary(
     Map<String, String> outputs,
     Set<String> lineageSources,
     Set<String> lineageSinks,
-    List<SchemaChanges.Change> schemaChanges) {
+    List<SchemaChanges.Change> schemaChanges,
+    Map<String, String> personalData) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -75,7 +76,26 @@ public record RunSummary(
         all,
         lineageSources,
         lineageSinks,
-        schemaChanges);
+        schemaChanges,
+        personalData);
+  }
+
+  /**
+   * The same summary saying which personal-data policy applied to which field ({@code email ->
+   * token}), as the contract declares them.
+   */
+  public RunSummary withPersonalData(Map<String, String> policies) {
+    return new RunSummary(
+        pipeline,
+        state,
+        startedAt,
+        finishedAt,
+        counters,
+        outputs,
+        lineageSources,
+        lineageSinks,
+        schemaChanges,
+        java.util.Collections.unmodifiableMap(new LinkedHashMap<>(policies)));
   }
 
   /** Reads the pipeline's counters (committed where the runner has them) and lineage. */
@@ -96,7 +116,8 @@ public record RunSummary(
         outputs,
         lineage(metrics, Lineage.Type.SOURCE, Lineage.Type.SOURCEV2),
         lineage(metrics, Lineage.Type.SINK, Lineage.Type.SINKV2),
-        schemaChanges(figures.strings(SchemaChanges.METRIC)));
+        schemaChanges(figures.strings(SchemaChanges.METRIC)),
+        Map.of());
   }
 
   /**
@@ -240,6 +261,14 @@ public record RunSummary(
                   String.format(
                       "    %-20s %-8s first seen at %s%n", c.field(), c.type(), c.origin())));
     }
+    if (!personalData.isEmpty()) {
+      out.append("  personal data  ");
+      StringBuilder line = new StringBuilder();
+      personalData.forEach(
+          (field, policy) ->
+              line.append(line.length() == 0 ? "" : ", ").append(field + " " + policy));
+      out.append(line).append('\n');
+    }
     out.append(String.format("  duration       %.1f s%n", duration().toMillis() / 1000.0));
     outputs.forEach(
         (label, where) -> out.append("  ").append(label).append(": ").append(where).append('\n'));
@@ -309,6 +338,10 @@ public record RunSummary(
       change.put("field", c.field());
       change.put("type", c.type());
       change.put("first_origin", c.origin());
+    }
+    if (!personalData.isEmpty()) {
+      ObjectNode policies = root.putObject("personal_data");
+      personalData.forEach(policies::put);
     }
     ObjectNode outs = root.putObject("outputs");
     outputs.forEach(outs::put);

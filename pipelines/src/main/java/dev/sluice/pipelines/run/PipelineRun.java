@@ -188,7 +188,15 @@ public final class PipelineRun {
               definition.name() + " could not " + step.name() + ": " + e.getMessage(), e);
         }
       }
-      RunSummary summary = run(definition, options, out, built.pipeline(), plan, outcome);
+      RunSummary summary =
+          run(
+              definition,
+              options,
+              out,
+              built.pipeline(),
+              plan,
+              outcome,
+              built.plan().personalData());
       if (lineage != null && summary != null) {
         lineage.complete(outcome.summary, outcome.quality);
       }
@@ -345,7 +353,8 @@ public final class PipelineRun {
       PrintStream out,
       Pipeline pipeline,
       RunPlan plan,
-      Outcome outcome)
+      Outcome outcome,
+      Map<String, String> personalData)
       throws IOException {
     Instant started = Instant.now();
     if (outcome.metrics != null) {
@@ -376,12 +385,13 @@ public final class PipelineRun {
     }
     RunSummary summary =
         RunSummary.from(
-            definition.name(),
-            String.valueOf(state),
-            started,
-            finished,
-            result.metrics(),
-            plan.outputs());
+                definition.name(),
+                String.valueOf(state),
+                started,
+                finished,
+                result.metrics(),
+                plan.outputs())
+            .withPersonalData(personalData);
     out.print(summary.toText());
     outcome.summary = summary;
     String verdict = "failed";

@@ -128,6 +128,7 @@ class GraphsWithIoReplacedTest {
         KafkaToJdbc.NAME,
         null,
         null,
+        null,
         null);
   }
 

@@ -88,6 +88,7 @@ class GraphsWithoutServicesTest {
             KafkaToJdbc.NAME,
             null,
             null,
+            null,
             null);
 
     List<String> names = build(new KafkaToJdbc(), plan, false);
@@ -118,6 +119,7 @@ class GraphsWithoutServicesTest {
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             "run-2",
             KafkaToJdbc.NAME,
+            null,
             null,
             null,
             null);
@@ -205,7 +207,8 @@ class GraphsWithoutServicesTest {
             null,
             DeadLetterSink.parse("kafka:orders-dlq", null, targets()),
             null,
-            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter);
+            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter,
+            null);
 
     List<String> names = build(new FilesToLake(), plan, true);
 
@@ -238,7 +241,8 @@ class GraphsWithoutServicesTest {
             null,
             DeadLetterSink.parse("file:" + dir.resolve("dlq"), null, targets()),
             null,
-            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter);
+            dev.sluice.transforms.parse.SchemaChanges.Policy.dead_letter,
+            null);
 
     List<String> names = build(new FilesToLake(), plan, false);
 
