@@ -105,7 +105,7 @@ class DeadLetterSinksEndToEndTest extends LauncherCalls {
     assertThat(parse.getSchemaName() + " v" + parse.getSchemaVersion(), equalTo("Order v2"));
   }
 
-  private static List<ConsumerRecord<String, byte[]>> consumeAll(String topic, int expected) {
+  static List<ConsumerRecord<String, byte[]>> consumeAll(String topic, int expected) {
     List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(

@@ -312,6 +312,77 @@ class PersonalDataEndToEndTest extends LauncherCalls {
   }
 
   /**
+   * A Kafka dead-letter topic, the run history that {@code status} prints and the lineage hold no
+   * clear value; the lineage says which policy made which column.
+   */
+  @Test
+  void kafkaDeadLettersStatusAndLineageHoldNoClearValue() throws Exception {
+    String topic = SharedSandbox.newTopic("pii-kafka-dlq", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        customer(1, "Alice Martin", "alice@example.com", "FR", "+33 6 12 34 56 78"),
+        customer(4, "Erin Secret", "erin@example.com", "ES", "+34 600 000 000"));
+    String table = SharedSandbox.newTableLike("customers", "customers_pii_kafka");
+    String dlq = SharedSandbox.newTopic("pii-dlq", 1);
+    List<String> options = kafkaToJdbc(topic, table, "unused", "postgres");
+    options.removeIf(o -> o.startsWith("--deadLetter="));
+    Path lineage = dir.resolve("lineage");
+    Path history = dir.resolve("history");
+    assertOk(
+        load(
+            options,
+            "--deadLetter=kafka:" + dlq,
+            "--rules=" + rules("FR, DE"),
+            "--lineage=file:" + lineage,
+            "--runHistory=" + history));
+    List<byte[]> values = new ArrayList<>();
+    for (var record : DeadLetterSinksEndToEndTest.consumeAll(dlq, 1)) {
+      values.add(record.value());
+      DeadLetter letter =
+          dev.sluice.transforms.deadletter.DeadLetterBinary.fromBytes(record.value());
+      assertThat(letter.getPayloadEncryption().toString(), equalTo("tink-aes-siv"));
+      assertThat(letter.getPayloadPreview().toString(), containsString("\"email\":\"***\""));
+    }
+    assertThat(values.size(), is(1));
+    assertNoClearValue(
+        "the dead-letter topic", new String(values.get(0), StandardCharsets.ISO_8859_1));
+
+    out.reset();
+    assertOk(run("status", "--runHistory=" + history));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("kafka-to-jdbc"));
+    assertNoClearValue("status", printed());
+    StringBuilder stored = new StringBuilder();
+    for (Path file : LakeFiles.files(history, "")) {
+      if (Files.isRegularFile(file)) {
+        stored.append(Files.readString(file));
+      }
+    }
+    assertThat(stored.length() > 0, is(true));
+    assertNoClearValue("the run history", stored.toString());
+
+    String events = Files.readString(lineage.resolve("openlineage.jsonl"));
+    assertNoClearValue("the lineage", events);
+    List<String> lines = Files.readAllLines(lineage.resolve("openlineage.jsonl"));
+    JsonNode complete = JSON.readTree(lines.get(lines.size() - 1));
+    JsonNode email =
+        complete
+            .get("outputs")
+            .get(0)
+            .get("facets")
+            .get("columnLineage")
+            .get("fields")
+            .get("email")
+            .get("inputFields")
+            .get(0);
+    assertThat(email.get("name").asText(), equalTo(topic));
+    assertThat(email.get("field").asText(), equalTo("email"));
+    JsonNode masking = email.get("transformations").get(0);
+    assertThat(masking.get("masking").asBoolean(), is(true));
+    assertThat(masking.get("description").asText(), startsWith("sluice.pii token: tokenized"));
+  }
+
+  /**
    * The migrations' {@code sluice_loader} role loads (rows and dead letters) but changes no schema;
    * {@code sluice_reader} only reads.
    */

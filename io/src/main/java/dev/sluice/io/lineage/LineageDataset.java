@@ -28,8 +28,16 @@ public record LineageDataset(
     @Nullable Map<String, List<Field>> columns)
     implements Serializable {
 
-  /** A column of a dataset. */
-  public record Field(String namespace, String name, String field) implements Serializable {}
+  /**
+   * A column of a dataset; {@code masking} describes a masking transformation (a personal-data
+   * policy) between it and the column computed from it, or is null.
+   */
+  public record Field(String namespace, String name, String field, @Nullable String masking)
+      implements Serializable {
+    public Field(String namespace, String name, String field) {
+      this(namespace, name, field, null);
+    }
+  }
 
   /** A dataset whose column lineage is not known. */
   public LineageDataset(

@@ -422,6 +422,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (plan.transform() != null) {
       lake = plan.transform().withColumnLineage(lake, lineageInputs(plan).get(0));
     }
+    lake = PersonalData.withColumnLineage(lake, lineageInputs(plan).get(0), plan.schema());
     return List.of(lake, plan.deadLetters().lineageDataset());
   }
 

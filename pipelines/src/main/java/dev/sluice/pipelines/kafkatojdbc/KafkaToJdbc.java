@@ -689,6 +689,9 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
           plan.transform()
               .withColumnLineage(table, plan.kafka().lineage(plan.read(), plan.schema()));
     }
+    table =
+        PersonalData.withColumnLineage(
+            table, plan.kafka().lineage(plan.read(), plan.schema()), plan.schema());
     return List.of(table, plan.deadLetters().lineageDataset());
   }
 

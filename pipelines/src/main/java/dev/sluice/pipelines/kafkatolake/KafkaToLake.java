@@ -521,6 +521,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
           plan.transform()
               .withColumnLineage(table, plan.kafka().lineage(plan.read(), plan.schema()));
     }
+    table =
+        PersonalData.withColumnLineage(
+            table, plan.kafka().lineage(plan.read(), plan.schema()), plan.schema());
     return List.of(table, plan.deadLetters().lineageDataset());
   }
 

@@ -1,11 +1,13 @@
 package dev.sluice.pipelines.plan;
 
+import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.io.secrets.Secrets;
 import dev.sluice.pipelines.options.SchemaOptions;
 import dev.sluice.schemas.PiiPolicy;
 import dev.sluice.transforms.pii.Pii;
 import dev.sluice.transforms.pii.PiiKeysSource;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -56,6 +58,52 @@ public final class PersonalData {
   public static @Nullable PiiKeysSource forContract(Schema contract, SchemaOptions options) {
     PiiKeysSource keys = keys(options);
     return Pii.of(contract, keys) == null ? null : keys;
+  }
+
+  /**
+   * The sink's dataset with the columns a personal-data policy produced in its column lineage, each
+   * from its input field through a masking transformation that names the policy (OpenLineage's
+   * {@code masking}); a column lineage the sink has already (a transform's) gets the same on the
+   * input fields that are personal data.
+   */
+  public static LineageDataset withColumnLineage(
+      LineageDataset sink, LineageDataset input, Schema contract) {
+    Map<String, PiiPolicy> policies = PiiPolicy.of(contract);
+    if (policies.isEmpty()) {
+      return sink;
+    }
+    Map<String, List<LineageDataset.Field>> columns = new LinkedHashMap<>();
+    if (sink.columns() != null) {
+      sink.columns()
+          .forEach(
+              (column, sources) ->
+                  columns.put(
+                      column,
+                      sources.stream()
+                          .map(
+                              f ->
+                                  f.namespace().equals(input.namespace())
+                                          && f.name().equals(input.name())
+                                          && policies.containsKey(f.field())
+                                      ? masked(input, f.field(), policies.get(f.field()))
+                                      : f)
+                          .toList()));
+    } else {
+      Schema published = sink.schema() == null ? null : new Schema.Parser().parse(sink.schema());
+      policies.forEach(
+          (field, policy) -> {
+            if (policy != PiiPolicy.drop
+                && (published == null || published.getField(field) != null)) {
+              columns.put(field, List.of(masked(input, field, policy)));
+            }
+          });
+    }
+    return sink.withColumnLineage(columns);
+  }
+
+  private static LineageDataset.Field masked(LineageDataset input, String field, PiiPolicy policy) {
+    return new LineageDataset.Field(
+        input.namespace(), input.name(), field, "sluice.pii " + policy + ": " + policy.describe());
   }
 
   /** Which policy applied to which field, for reports: {@code email -> token (…)}. */

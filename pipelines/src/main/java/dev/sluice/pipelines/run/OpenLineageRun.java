@@ -304,7 +304,7 @@ public final class OpenLineageRun {
           facet(
               facets,
               "columnLineage",
-              "1-0-2/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet");
+              "1-1-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet");
       ObjectNode fields = lineage.putObject("fields");
       d.columns()
           .forEach(
@@ -315,6 +315,13 @@ public final class OpenLineageRun {
                   in.put("namespace", source.namespace());
                   in.put("name", source.name());
                   in.put("field", source.field());
+                  if (source.masking() != null) {
+                    ObjectNode t = in.putArray("transformations").addObject();
+                    t.put("type", "DIRECT");
+                    t.put("subtype", "TRANSFORMATION");
+                    t.put("description", source.masking());
+                    t.put("masking", true);
+                  }
                 }
               });
     }
