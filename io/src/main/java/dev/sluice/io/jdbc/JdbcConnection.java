@@ -28,6 +28,9 @@ import javax.sql.DataSource;
  * would end up in logs, reports and templates. Messages never echo a URL beyond {@link #safeUrl}.
  */
 public final class JdbcConnection implements Serializable {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(JdbcConnection.class);
+
   private static final Map<JdbcConnection, HikariDataSource> POOLS = new ConcurrentHashMap<>();
 
   /**
@@ -77,6 +80,7 @@ public final class JdbcConnection implements Serializable {
     }
     checkNoCredentials(urlOption, url, optionPrefix + "Password");
     Secrets.checkReference(optionPrefix + "Password", passwordReference);
+    transportWarning(urlOption, url).ifPresent(LOG::warn);
     return new JdbcConnection(url, user, passwordReference, 4, optionPrefix + "Password", false);
   }
 
@@ -119,6 +123,52 @@ public final class JdbcConnection implements Serializable {
     }
   }
 
+  /**
+   * A warning when {@code url} turns TLS off ({@code sslmode=disable}, or {@code ssl=false}) for a
+   * host that is not this machine: the connection is accepted, but its password exchange and rows
+   * cross the network in clear. Empty for a loopback host or a URL that leaves TLS on.
+   */
+  public static java.util.Optional<String> transportWarning(String option, String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    int query = indexOfAny(lower, '?', ';');
+    String parameters = query < 0 ? "" : lower.substring(query + 1);
+    boolean off = false;
+    for (String parameter : parameters.split("[&;]")) {
+      String p = parameter.strip();
+      off |= p.equals("sslmode=disable") || p.equals("ssl=false");
+    }
+    if (!off) {
+      return java.util.Optional.empty();
+    }
+    String authority = query < 0 ? lower : lower.substring(0, query);
+    int slashes = authority.indexOf("//");
+    String host = slashes < 0 ? "" : authority.substring(slashes + 2);
+    int end = host.indexOf('/');
+    host = end < 0 ? host : host.substring(0, end);
+    host = host.substring(host.indexOf('@') + 1);
+    if (host.startsWith("[")) {
+      host = host.substring(1, Math.max(1, host.indexOf(']')));
+    } else if (host.contains(":")) {
+      host = host.substring(0, host.indexOf(':'));
+    }
+    boolean loopback =
+        host.isEmpty()
+            || host.equals("localhost")
+            || host.startsWith("127.")
+            || host.equals("::1")
+            || host.equals("0:0:0:0:0:0:0:1");
+    if (loopback) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        "--"
+            + option
+            + " turns TLS off (sslmode=disable) for "
+            + host
+            + ", which is not this machine: the login and every row cross the network in clear."
+            + " Use sslmode=verify-full with sslrootcert=<the server's CA certificate>");
+  }
+
   private static int indexOfAny(String text, char a, char b) {
     int i = text.indexOf(a);
     int j = text.indexOf(b);
@@ -157,7 +207,11 @@ public final class JdbcConnection implements Serializable {
   }
 
   public Connection open() throws SQLException {
-    return dataSource().getConnection();
+    try {
+      return dataSource().getConnection();
+    } catch (SQLException e) {
+      throw explainTls(e);
+    }
   }
 
   /**
@@ -175,7 +229,12 @@ public final class JdbcConnection implements Serializable {
 
   /** A connection outside the pool, for one-off checks at startup (fails fast, no pool left). */
   public Connection openDirect() throws SQLException {
-    Connection connection = driver().connect(url, properties());
+    Connection connection;
+    try {
+      connection = driver().connect(url, properties());
+    } catch (SQLException e) {
+      throw explainTls(e);
+    }
     if (connection == null) {
       throw new SQLException("The JDBC driver refused the URL " + safeUrl());
     }
@@ -185,6 +244,42 @@ public final class JdbcConnection implements Serializable {
       }
     }
     return connection;
+  }
+
+  /**
+   * A failed TLS handshake, said in terms of what to fix: the option, whether the server's
+   * certificate is not signed by the CA {@code sslrootcert} names or does not name the URL's host,
+   * and the driver's own words; any other error as it is.
+   */
+  SQLException explainTls(SQLException e) {
+    Throwable ssl = e;
+    while (ssl != null && !(ssl instanceof javax.net.ssl.SSLException)) {
+      ssl = ssl.getCause();
+    }
+    String message = String.valueOf(e.getMessage());
+    if (ssl == null && !message.startsWith("SSL error")) {
+      return e;
+    }
+    String why =
+        message.contains("PKIX") || message.contains("certification path")
+            ? "the server's certificate is not signed by the CA that sslrootcert names"
+            : message.contains("subject alternative") || message.contains("hostname")
+                ? "the server's certificate does not name the URL's host (sslmode=verify-full"
+                    + " checks it)"
+                : "the TLS handshake failed";
+    return new SQLException(
+        "--"
+            + passwordOption.replace("Password", "Url")
+            + ": TLS with "
+            + safeUrl()
+            + " failed: "
+            + why
+            + "; give the certificate of the CA that signed the server's as sslrootcert=<file>"
+            + " (the driver said: "
+            + message
+            + ")",
+        e.getSQLState(),
+        e);
   }
 
   /** Work done with a connection. */

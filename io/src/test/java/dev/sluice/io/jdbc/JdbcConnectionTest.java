@@ -74,4 +74,31 @@ class JdbcConnectionTest {
     IOException e = assertThrows(IOException.class, () -> db.probe("SELECT id FROM missing"));
     assertThat(e.getMessage(), containsString("missing"));
   }
+
+  @Test
+  void turningTlsOffForAHostThatIsNotThisMachineIsWarnedAbout() {
+    assertThat(
+        JdbcConnection.transportWarning(
+                "jdbcUrl", "jdbc:postgresql://db.example.com:5432/app?sslmode=disable")
+            .orElseThrow(),
+        equalTo(
+            "--jdbcUrl turns TLS off (sslmode=disable) for db.example.com, which is not this"
+                + " machine: the login and every row cross the network in clear. Use"
+                + " sslmode=verify-full with sslrootcert=<the server's CA certificate>"));
+    assertThat(
+        JdbcConnection.transportWarning("jdbcUrl", "jdbc:postgresql://10.0.0.7/app?ssl=false")
+            .isPresent(),
+        equalTo(true));
+    for (String quiet :
+        new String[] {
+          "jdbc:postgresql://localhost:5432/app?sslmode=disable",
+          "jdbc:postgresql://127.0.0.1/app?sslmode=disable",
+          "jdbc:postgresql://[::1]:5432/app?sslmode=disable",
+          "jdbc:postgresql://db.example.com/app?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+          "jdbc:postgresql://db.example.com/app"
+        }) {
+      assertThat(
+          quiet, JdbcConnection.transportWarning("jdbcUrl", quiet).isPresent(), equalTo(false));
+    }
+  }
 }
