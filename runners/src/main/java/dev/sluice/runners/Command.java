@@ -56,7 +56,7 @@ interface Command {
           of(
               "sandbox",
               "Starts a local PostgreSQL and Kafka broker (--flink: and a Flink cluster; --cdc: and"
-                  + " Debezium capturing cdc_orders) until Ctrl-C",
+                  + " Debezium capturing cdc_orders; --secure: TLS and SASL_SSL) until Ctrl-C",
               (args, out, err) -> SandboxCommand.run(args, out)),
           of(
               "migrate",

@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code sluice sandbox [--workDir=<dir>] [--flink] [--cdc]}: starts the sandbox (with {@code
- * --flink} a Flink session cluster of a JobManager and two TaskManagers; with {@code --cdc}
+ * {@code sluice sandbox [--workDir=<dir>] [--flink] [--cdc] [--secure]}: starts the sandbox (with
+ * {@code --secure} PostgreSQL over TLS and Kafka on SASL_SSL, see {@link Sandbox#startSecure}; with
+ * {@code --flink} a Flink session cluster of a JobManager and two TaskManagers; with {@code --cdc}
  * Debezium capturing the source table {@code cdc_orders} into {@code sluice.public.cdc_orders}) and
  * keeps it up until Ctrl-C.
  */
@@ -27,9 +28,12 @@ final class SandboxCommand {
   private SandboxCommand() {}
 
   static int run(String[] args, PrintStream out) throws Exception {
-    Flags flags = Flags.parse(args, List.of("workDir", "flink", "cdc"));
+    Flags flags = Flags.parse(args, List.of("workDir", "flink", "cdc", "secure"));
     Path workDir = Path.of(flags.get("workDir", "target/sluice-sandbox")).toAbsolutePath();
-    Sandbox sandbox = Sandbox.start(workDir);
+    Sandbox sandbox =
+        Boolean.parseBoolean(flags.get("secure", "false"))
+            ? Sandbox.startSecure(workDir)
+            : Sandbox.start(workDir);
     if (Boolean.parseBoolean(flags.get("cdc", "false"))) {
       try (Connection c = sandbox.postgres().connect();
           Statement s = c.createStatement()) {

@@ -8,14 +8,18 @@ import static org.hamcrest.Matchers.not;
 
 import dev.sluice.runners.Launcher;
 import dev.sluice.runners.sandbox.Certificates;
+import dev.sluice.runners.sandbox.KafkaBroker;
 import dev.sluice.runners.sandbox.Postgres;
+import dev.sluice.runners.sandbox.Sandbox;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Properties;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,26 +27,115 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Encrypted connections: a PostgreSQL server with a certificate signed by a CA of the test's own
- * (made with the JDK's keytool), reached with {@code sslmode=verify-full}.
+ * Encrypted, authenticated connections, on what {@code sluice sandbox --secure} starts: PostgreSQL
+ * with a certificate signed by the sandbox's own CA (the JDK's keytool), reached with {@code
+ * sslmode=verify-full}; Kafka on a SASL_SSL listener (SCRAM-SHA-512, TLS with a trust store).
  */
 @ExtendWith(SharedSandbox.class)
 class SecureTransportTest extends LauncherCalls {
   @TempDir static Path dir;
+
+  /** What {@code sluice sandbox --secure} starts. */
+  private static Sandbox secure;
+
   private static Postgres server;
+  private static KafkaBroker broker;
   private static Certificates certificates;
 
   @BeforeAll
-  static void startATlsServer() throws Exception {
-    certificates = Certificates.in(dir.resolve("tls"), "Sluice Test CA");
-    server = Postgres.startWithTls(dir.resolve("pg"), certificates);
+  static void startTheSecureSandbox() throws Exception {
+    secure = Sandbox.startSecure(dir.resolve("secure"));
+    server = secure.postgres();
+    broker = secure.kafka();
+    certificates = Certificates.in(dir.resolve("secure/secrets/tls"), "unused: made already");
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
+  static void stop() {
+    if (secure != null) {
+      secure.close();
     }
+  }
+
+  /** The secure sandbox's generated Kafka password, as its JAAS file holds it. */
+  private static String password() throws Exception {
+    String jaas = Files.readString(dir.resolve("secure/secrets/kafka-jaas.conf"));
+    return jaas.replaceAll("(?s).*password=\"([^\"]*)\".*", "$1");
+  }
+
+  /** The sandbox's client settings with another password. */
+  private static Path withPassword(String password) throws Exception {
+    Path jaas =
+        Files.writeString(
+            dir.resolve("bad.jaas"),
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"sluice\""
+                + " password=\""
+                + password
+                + "\";");
+    return Files.writeString(
+        dir.resolve("bad.properties"),
+        Files.readString(secure.kafkaProperties())
+            .replaceAll("sasl.jaas.config=.*", "sasl.jaas.config=file:" + jaas));
+  }
+
+  @Test
+  void kafkaToJdbcReadsFromASaslSslListenerAndAWrongPasswordFailsNamingTheListener()
+      throws Exception {
+    String topic = "tls-orders-" + UUID.randomUUID().toString().substring(0, 8);
+    broker.createTopic(topic, 1);
+    SharedSandbox.produceTo(
+        broker.bootstrapServers(), topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
+    String table = SharedSandbox.newTableLike("orders", "orders_sasl_ssl");
+    String[] load =
+        KafkaToJdbcArgs.of(
+            topic,
+            table,
+            "--bootstrapServers=" + broker.secureBootstrapServers(),
+            "--kafkaProperties=" + secure.kafkaProperties(),
+            "--consumerGroup=" + topic,
+            "--bounded",
+            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
+    assertOk(run(load));
+    assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(2L));
+
+    String password = password();
+    assertThat(password.length() > 10, is(true));
+    String wrong = "not-" + password;
+    err.reset();
+    String[] refused =
+        KafkaToJdbcArgs.of(
+            topic,
+            table,
+            "--bootstrapServers=" + broker.secureBootstrapServers(),
+            "--kafkaProperties=" + withPassword(wrong),
+            "--consumerGroup=" + topic + "-bad",
+            "--bounded",
+            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
+    assertThat(run(refused), is(Launcher.USAGE));
+    String printed = err.toString(StandardCharsets.UTF_8) + out.toString(StandardCharsets.UTF_8);
+    assertThat(
+        printed,
+        containsString(
+            "Kafka at "
+                + broker.secureBootstrapServers()
+                + " (SASL_SSL, SCRAM-SHA-512) refused the login"));
+    assertThat(printed, not(containsString(wrong)));
+    assertThat(printed, not(containsString(password)));
+
+    // A stream checks its login before it starts, too.
+    err.reset();
+    String[] stream =
+        KafkaToJdbcArgs.of(
+            topic,
+            table,
+            "--bootstrapServers=" + broker.secureBootstrapServers(),
+            "--kafkaProperties=" + withPassword(wrong),
+            "--consumerGroup=" + topic + "-stream",
+            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
+    assertThat(run(stream), is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("(SASL_SSL, SCRAM-SHA-512) refused the login"));
   }
 
   private static boolean encrypted(String url) throws Exception {

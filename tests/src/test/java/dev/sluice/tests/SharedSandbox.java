@@ -145,9 +145,15 @@ public final class SharedSandbox
 
   /** Produces values to explicit partitions, in order, and waits for each acknowledgement. */
   static void produce(String topic, int partition, byte[]... values) throws Exception {
+    produceTo(bootstrapServers(), topic, partition, values);
+  }
+
+  /** The same on the brokers {@code bootstrap} (a broker of a test's own). */
+  static void produceTo(String bootstrap, String topic, int partition, byte[]... values)
+      throws Exception {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(
-            Map.of("bootstrap.servers", bootstrapServers(), "acks", "all"),
+            Map.of("bootstrap.servers", bootstrap, "acks", "all"),
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
       for (byte[] value : values) {

@@ -1,5 +1,6 @@
 package dev.sluice.io.kafka;
 
+import dev.sluice.io.secrets.Redaction;
 import dev.sluice.io.secrets.Secrets;
 import java.io.IOException;
 import java.io.Reader;
@@ -185,6 +186,34 @@ public final class KafkaClientProperties implements Serializable {
       merged.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.name());
       return new KafkaConsumer<>(merged, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     };
+  }
+
+  /**
+   * A login the brokers refused (a wrong SASL password, a certificate the client does not trust),
+   * said with the listener it tried (the brokers, the security protocol and SASL mechanism the file
+   * sets) and what to check; never a credential.
+   */
+  public IllegalArgumentException loginRefused(
+      String bootstrapServers, org.apache.kafka.common.errors.AuthenticationException e) {
+    Map<String, String> settings = path == null ? Map.of() : read();
+    String protocol = settings.getOrDefault("security.protocol", "PLAINTEXT");
+    String mechanism = settings.get("sasl.mechanism");
+    boolean tls = e instanceof org.apache.kafka.common.errors.SslAuthenticationException;
+    return new IllegalArgumentException(
+        "Kafka at "
+            + Redaction.url(bootstrapServers)
+            + " ("
+            + protocol
+            + (mechanism == null ? "" : ", " + mechanism)
+            + ") refused the "
+            + (tls ? "TLS handshake" : "login")
+            + ": "
+            + e.getMessage()
+            + (tls
+                ? "; check ssl.truststore.* in --kafkaProperties (the CA that signed the broker's"
+                    + " certificate)"
+                : "; check the user and password that sasl.jaas.config gives in --kafkaProperties"),
+        e);
   }
 
   /** The consumer settings a read sets itself: its isolation level. */

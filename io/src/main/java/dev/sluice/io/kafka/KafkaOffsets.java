@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,11 +112,7 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
         new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
     try (Consumer<byte[], byte[]> consumer =
         properties.consumerFactory().apply(config(bootstrapServers, group))) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
-      if (infos == null || infos.isEmpty()) {
-        throw new IllegalArgumentException(
-            "Kafka topic '" + topic + "' does not exist on " + Redaction.url(bootstrapServers));
-      }
+      List<PartitionInfo> infos = partitions(consumer, bootstrapServers, properties, topic);
       List<TopicPartition> partitions =
           infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
       Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
@@ -220,6 +217,38 @@ public record KafkaOffsets(String topic, List<KafkaOffsets.Range> ranges) implem
     Map<Integer, Long> next = new TreeMap<>();
     ranges.forEach(r -> next.put(r.partition(), r.stop()));
     return next;
+  }
+
+  /**
+   * Fails, naming the brokers, unless the login to them works and {@code topic} exists there: what
+   * a streaming run checks before it starts (a bounded one plans its offsets, which checks the
+   * same).
+   */
+  public static void checkTopic(
+      String bootstrapServers, KafkaClientProperties properties, String topic) {
+    try (Consumer<byte[], byte[]> consumer =
+        properties.consumerFactory().apply(config(bootstrapServers, null))) {
+      partitions(consumer, bootstrapServers, properties, topic);
+    }
+  }
+
+  /** The topic's partitions; a refused login or a missing topic named by the brokers. */
+  private static List<PartitionInfo> partitions(
+      Consumer<byte[], byte[]> consumer,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String topic) {
+    List<PartitionInfo> infos;
+    try {
+      infos = consumer.partitionsFor(topic, TIMEOUT);
+    } catch (AuthenticationException e) {
+      throw properties.loginRefused(bootstrapServers, e);
+    }
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Kafka topic '" + topic + "' does not exist on " + Redaction.url(bootstrapServers));
+    }
+    return infos;
   }
 
   /**

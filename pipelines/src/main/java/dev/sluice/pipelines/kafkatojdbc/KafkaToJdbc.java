@@ -447,6 +447,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                 startReadTime,
                 stopReadTime)
             : null;
+    if (!bounded) {
+      // A stream plans no offsets: its login and topic are checked now, before it starts.
+      KafkaOffsets.checkTopic(kafka.bootstrapServers(), kafka.properties(), kafka.topic());
+    }
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
     // failure replaces the failed run's, a later run never overwrites an earlier one's.
     DeadLetterSink deadLetterSink =

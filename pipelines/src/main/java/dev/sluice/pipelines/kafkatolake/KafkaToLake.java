@@ -282,6 +282,10 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                 window.stop(),
                 window.start() == null ? recorded : Map.of())
             : null;
+    if (!bounded) {
+      // A stream plans no offsets: its login and topic are checked now, before it starts.
+      KafkaOffsets.checkTopic(kafka.bootstrapServers(), kafka.properties(), kafka.topic());
+    }
     String tag = replay != null ? "replay-" + replay.tag() : bounded ? offsets.startTag() : null;
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options).forRun(tag);
 

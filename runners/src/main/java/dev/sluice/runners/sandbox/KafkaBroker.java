@@ -11,10 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.annotation.Nullable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -28,6 +34,7 @@ public final class KafkaBroker implements AutoCloseable {
 
   private Process process;
   private final String bootstrapServers;
+  private @Nullable String secureBootstrapServers;
   private final Path logFile;
   private final ProcessBuilder command;
 
@@ -51,6 +58,36 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   public static KafkaBroker start(Path workDir) throws IOException, InterruptedException {
+    return start(workDir, null);
+  }
+
+  /**
+   * A broker that also listens for clients on a {@code SASL_SSL} listener ({@code sandbox
+   * --secure}): TLS with the server certificate {@code certs} signed by their CA, and SCRAM-SHA-512
+   * logins, the user {@code user} with {@code password} made before it is returned. The plaintext
+   * listener stays for the controller and the sandbox's own administration, on loopback only.
+   */
+  public static KafkaBroker startSecure(
+      Path workDir, Certificates certs, String user, String password)
+      throws IOException, InterruptedException {
+    KafkaBroker broker = start(workDir, certs);
+    try (Admin admin = broker.admin()) {
+      admin
+          .alterUserScramCredentials(
+              List.of(
+                  new UserScramCredentialUpsertion(
+                      user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      broker.close();
+      throw new IOException("cannot create the SCRAM user " + user + ": " + e.getMessage(), e);
+    }
+    return broker;
+  }
+
+  private static KafkaBroker start(Path workDir, @Nullable Certificates certs)
+      throws IOException, InterruptedException {
     Path dir = Files.createDirectories(workDir.resolve("kafka"));
     // The sandbox is ephemeral: a previous broker's log directory (another cluster id) would stop
     // the storage format.
@@ -58,8 +95,9 @@ public final class KafkaBroker implements AutoCloseable {
     String classpath = brokerClasspath();
     int brokerPort = Ports.free();
     int controllerPort = Ports.free();
+    int securePort = certs == null ? 0 : Ports.free();
     Path config = dir.resolve("server.properties");
-    Files.writeString(config, serverProperties(dir, brokerPort, controllerPort));
+    Files.writeString(config, serverProperties(dir, brokerPort, controllerPort, certs, securePort));
     Path log4j = LocalFiles.warningsOnlyLog4j(dir.resolve("log4j.properties"));
     Path logFile = dir.resolve("broker.log");
 
@@ -90,6 +128,10 @@ public final class KafkaBroker implements AutoCloseable {
             .redirectErrorStream(true);
     Process broker = command.start();
     KafkaBroker started = new KafkaBroker(broker, "127.0.0.1:" + brokerPort, logFile, command);
+    if (certs != null) {
+      // The name the server's certificate carries, checked by the clients (hostname verification).
+      started.secureBootstrapServers = "localhost:" + securePort;
+    }
     try {
       started.awaitReady();
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -111,7 +153,21 @@ public final class KafkaBroker implements AutoCloseable {
     return new ProcessBuilder(command);
   }
 
-  private static String serverProperties(Path dir, int brokerPort, int controllerPort) {
+  private static String serverProperties(
+      Path dir, int brokerPort, int controllerPort, @Nullable Certificates certs, int securePort) {
+    String secure =
+        certs == null
+            ? ""
+            : String.join(
+                "\n",
+                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+                    + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                "listener.name.sasl_ssl.ssl.keystore.location=" + certs.serverStore(),
+                "listener.name.sasl_ssl.ssl.keystore.type=PKCS12",
+                "listener.name.sasl_ssl.ssl.keystore.password=" + certs.storePassword(),
+                "listener.name.sasl_ssl.ssl.key.password=" + certs.storePassword(),
+                "");
     return String.join(
         "\n",
         "process.roles=broker,controller",
@@ -120,10 +176,15 @@ public final class KafkaBroker implements AutoCloseable {
         "listeners=PLAINTEXT://127.0.0.1:"
             + brokerPort
             + ",CONTROLLER://127.0.0.1:"
-            + controllerPort,
-        "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPort,
+            + controllerPort
+            + (certs == null ? "" : ",SASL_SSL://127.0.0.1:" + securePort),
+        "advertised.listeners=PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + (certs == null ? "" : ",SASL_SSL://localhost:" + securePort),
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+            + (certs == null ? "" : ",SASL_SSL:SASL_SSL"),
+        secure,
         "inter.broker.listener.name=PLAINTEXT",
         "log.dirs=" + dir.resolve("data"),
         "num.partitions=1",
@@ -164,6 +225,14 @@ public final class KafkaBroker implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The SASL_SSL listener of a broker made by {@link #startSecure}. */
+  public String secureBootstrapServers() {
+    if (secureBootstrapServers == null) {
+      throw new IllegalStateException("this broker was not started secure (sandbox --secure)");
+    }
+    return secureBootstrapServers;
   }
 
   public Admin admin() {
