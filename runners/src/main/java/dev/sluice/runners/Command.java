@@ -83,6 +83,20 @@ interface Command {
                   + " audit branches (--output=iceberg:<table> --warehouse=<dir>)",
               (args, out, err) -> MaintainCommand.run(args, out)),
           of(
+              "workflow",
+              "Checks a workflow file, or backfills a job's intervals now (check|run"
+                  + " --workflow=<file> [--job=<name> --from=<date> --to=<date> --jdbcUrl=...])",
+              (args, out, err) -> WorkflowCommand.workflow(args, out)),
+          of(
+              "schedule",
+              "Runs a workflow's jobs on their cron schedules on Quartz, clustered through"
+                  + " PostgreSQL (--workflow=<file> --jdbcUrl=...)",
+              (args, out, err) -> WorkflowCommand.schedule(args, out)),
+          of(
+              "dag",
+              "Writes a workflow as an Airflow DAG (--workflow=<file> --output=<dir>)",
+              (args, out, err) -> WorkflowCommand.dag(args, out)),
+          of(
               "pii-keyset",
               "Writes a new keyset for personal-data policies and sealed dead letters"
                   + " (--output=<file>; --rotate=file:<old>: the old keys plus new primary ones)",

@@ -89,7 +89,9 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
                 "7 dead letters replay",
                 "8 schema changes",
                 "9 personal data",
-                "10 roles")));
+                "10 roles",
+                "11 workflow runs",
+                "12 quartz")));
 
     assertThat(
         run("migrate", "rollback", "--target=2", "--jdbcUrl=" + url, "--jdbcUser=postgres"),
@@ -97,7 +99,7 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
     assertThat(
         out.toString(StandardCharsets.UTF_8),
         containsString(
-            "Rolled back: [10 roles, 9 personal data, 8 schema changes, 7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
+            "Rolled back: [12 quartz, 11 workflow runs, 10 roles, 9 personal data, 8 schema changes, 7 dead letters replay, 6 dead letters once, 5 export state, 4 orders channel, 3 dead letters]"));
     assertThat(
         SharedSandbox.count("SELECT count(*) FROM pg_database WHERE datname = 'migrations'"),
         is(1L));
@@ -121,7 +123,8 @@ class SchemaEvolutionEndToEndTest extends LauncherCalls {
         out.toString(StandardCharsets.UTF_8),
         containsString(
             "Applied: [3 dead letters, 4 orders channel, 5 export state, 6 dead letters once,"
-                + " 7 dead letters replay, 8 schema changes, 9 personal data, 10 roles]"));
+                + " 7 dead letters replay, 8 schema changes, 9 personal data, 10 roles,"
+                + " 11 workflow runs, 12 quartz]"));
     assertThat(migrations.apply(), equalTo(List.of()));
   }
 }

@@ -86,32 +86,16 @@ class SecureTransportTest extends LauncherCalls {
     SharedSandbox.produceTo(
         broker.bootstrapServers(), topic, 0, json(1, 1, "1.00", "NEW"), json(2, 1, "2.00", "NEW"));
     String table = SharedSandbox.newTableLike("orders", "orders_sasl_ssl");
-    String[] load =
-        KafkaToJdbcArgs.of(
-            topic,
-            table,
-            "--bootstrapServers=" + broker.secureBootstrapServers(),
-            "--kafkaProperties=" + secure.kafkaProperties(),
-            "--consumerGroup=" + topic,
-            "--bounded",
-            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
-    assertOk(run(load));
+    assertOk(run(secureLoad(topic, table, secure.kafkaProperties(), topic, "--bounded")));
     assertThat(SharedSandbox.count("SELECT count(*) FROM " + table), is(2L));
 
     String password = password();
     assertThat(password.length() > 10, is(true));
     String wrong = "not-" + password;
     err.reset();
-    String[] refused =
-        KafkaToJdbcArgs.of(
-            topic,
-            table,
-            "--bootstrapServers=" + broker.secureBootstrapServers(),
-            "--kafkaProperties=" + withPassword(wrong),
-            "--consumerGroup=" + topic + "-bad",
-            "--bounded",
-            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
-    assertThat(run(refused), is(Launcher.USAGE));
+    assertThat(
+        run(secureLoad(topic, table, withPassword(wrong), topic + "-bad", "--bounded")),
+        is(Launcher.USAGE));
     String printed = err.toString(StandardCharsets.UTF_8) + out.toString(StandardCharsets.UTF_8);
     assertThat(
         printed,
@@ -124,18 +108,31 @@ class SecureTransportTest extends LauncherCalls {
 
     // A stream checks its login before it starts, too.
     err.reset();
-    String[] stream =
+    assertThat(
+        run(secureLoad(topic, table, withPassword(wrong), topic + "-stream")),
+        is(Launcher.RUN_FAILED));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString(
+            "kafka-to-jdbc could not check the login to the brokers and topic "
+                + topic
+                + ": Kafka at "
+                + broker.secureBootstrapServers()
+                + " (SASL_SSL, SCRAM-SHA-512) refused the login"));
+  }
+
+  /** kafka-to-jdbc from the secure sandbox's SASL_SSL listener with these client settings. */
+  private static String[] secureLoad(
+      String topic, String table, Path kafkaProperties, String group, String... more) {
+    return KafkaToJdbcArgs.with(
         KafkaToJdbcArgs.of(
             topic,
             table,
             "--bootstrapServers=" + broker.secureBootstrapServers(),
-            "--kafkaProperties=" + withPassword(wrong),
-            "--consumerGroup=" + topic + "-stream",
-            "--deadLetter=file:" + dir.resolve("dlq-kafka"));
-    assertThat(run(stream), is(Launcher.USAGE));
-    assertThat(
-        err.toString(StandardCharsets.UTF_8),
-        containsString("(SASL_SSL, SCRAM-SHA-512) refused the login"));
+            "--kafkaProperties=" + kafkaProperties,
+            "--consumerGroup=" + group,
+            "--deadLetter=file:" + dir.resolve("dlq-kafka")),
+        more);
   }
 
   private static boolean encrypted(String url) throws Exception {

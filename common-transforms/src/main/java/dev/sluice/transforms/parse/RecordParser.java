@@ -222,7 +222,7 @@ public final class RecordParser implements Serializable {
   }
 
   /** Decodes strict UTF-8: malformed input is a failure, never replaced. */
-  static String decode(byte[] bytes) throws RecordException {
+  public static String decode(byte[] bytes) throws RecordException {
     try {
       return StandardCharsets.UTF_8
           .newDecoder()

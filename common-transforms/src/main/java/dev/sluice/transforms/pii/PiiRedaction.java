@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.sluice.schemas.PiiPolicy;
+import dev.sluice.transforms.core.RecordException;
 import dev.sluice.transforms.deadletter.DeadLetters;
 import dev.sluice.transforms.parse.RecordParser;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -144,13 +142,8 @@ public final class PiiRedaction {
 
   private static @Nullable String utf8(byte[] bytes) {
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
+      return RecordParser.decode(bytes);
+    } catch (RecordException e) {
       return null;
     }
   }

@@ -447,10 +447,7 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
                 startReadTime,
                 stopReadTime)
             : null;
-    if (!bounded) {
-      // A stream plans no offsets: its login and topic are checked now, before it starts.
-      KafkaOffsets.checkTopic(kafka.bootstrapServers(), kafka.properties(), kafka.topic());
-    }
+
     // A bounded run's dead-letter file is named after where its read starts: a rerun after a
     // failure replaces the failed run's, a later run never overwrites an earlier one's.
     DeadLetterSink deadLetterSink =
@@ -516,6 +513,13 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     }
     if (replay != null) {
       run = run.withOnSuccess(replay.mark());
+    }
+    if (!bounded) {
+      // A stream plans no offsets: its login and topic are checked before it starts.
+      run =
+          run.withPrepare(
+              new Steps.CheckKafkaTopic(
+                  kafka.bootstrapServers(), kafka.properties(), kafka.topic()));
     }
     Read read =
         replay != null

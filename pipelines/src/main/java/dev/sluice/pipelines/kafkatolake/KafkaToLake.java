@@ -282,10 +282,6 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
                 window.stop(),
                 window.start() == null ? recorded : Map.of())
             : null;
-    if (!bounded) {
-      // A stream plans no offsets: its login and topic are checked now, before it starts.
-      KafkaOffsets.checkTopic(kafka.bootstrapServers(), kafka.properties(), kafka.topic());
-    }
     String tag = replay != null ? "replay-" + replay.tag() : bounded ? offsets.startTag() : null;
     DeadLetterSink deadLetterSink = DeadLetterSinks.from(options).forRun(tag);
 
@@ -361,6 +357,11 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
               offsetsKey,
               new GroupOffsets(kafka.bootstrapServers(), kafka.properties(), group, kafka.topic()));
       LakeTarget lake = table.streamingEvents(pipeline, stem, positions);
+      // A stream plans no offsets: its login and topic are checked before it starts.
+      run =
+          run.withPrepare(
+              new Steps.CheckKafkaTopic(
+                  kafka.bootstrapServers(), kafka.properties(), kafka.topic()));
       sink =
           keys.isEmpty()
               ? new LakeSink.Append(lake)

@@ -80,6 +80,26 @@ public final class Steps {
     }
   }
 
+  /**
+   * Checks, before a stream starts, that the brokers take its login and hold its topic (a bounded
+   * run checks the same while planning its offsets): a wrong password or an untrusted certificate
+   * fails the run at once, naming the brokers, instead of a stream retrying forever. A step, so
+   * that a template built offline does not need the brokers.
+   */
+  public record CheckKafkaTopic(
+      String bootstrapServers, KafkaClientProperties properties, String topic)
+      implements RunPlan.Step {
+    @Override
+    public String name() {
+      return "check the login to the brokers and topic " + topic;
+    }
+
+    @Override
+    public void run(RunSummary summary) {
+      KafkaOffsets.checkTopic(bootstrapServers, properties, topic);
+    }
+  }
+
   /** Commits a bounded read's planned stop offsets for its consumer group. */
   public record CommitOffsets(
       KafkaOffsets offsets,

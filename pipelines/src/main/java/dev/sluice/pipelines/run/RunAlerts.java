@@ -9,7 +9,9 @@ import dev.sluice.pipelines.options.SluiceOptions;
 import dev.sluice.transforms.rules.Verdict;
 import java.io.PrintStream;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.annotation.Nullable;
 
 /**
@@ -19,7 +21,7 @@ import javax.annotation.Nullable;
  * by label. Delivered as lineage events are: from a queue, each exchange bounded and retried, a
  * webhook that is down never failing the run nor hiding its error.
  */
-final class RunAlerts {
+public final class RunAlerts {
   static final String FAILED = "SluiceRunFailed";
   static final String WARNED = "SluiceRuleFailed";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,20 +86,31 @@ final class RunAlerts {
   }
 
   private void send(String name, String severity, String reason, String message, String runId) {
-    ArrayNode alerts = JSON.createArrayNode();
-    ObjectNode alert = alerts.addObject();
-    ObjectNode labels = alert.putObject("labels");
-    labels.put("alertname", name);
+    Map<String, String> labels = new LinkedHashMap<>();
     labels.put("pipeline", pipeline);
     labels.put("job", job);
     labels.put("reason", reason);
-    labels.put("severity", severity);
+    transport.send(runId, payload(name, severity, labels, message, runId));
+    sent++;
+  }
+
+  /**
+   * One alert as Alertmanager's API v2 takes it (a JSON array of one): labels {@code alertname},
+   * the given ones and {@code severity}; annotations {@code message} and {@code run_id}.
+   */
+  public static String payload(
+      String name, String severity, Map<String, String> labels, String message, String runId) {
+    ArrayNode alerts = JSON.createArrayNode();
+    ObjectNode alert = alerts.addObject();
+    ObjectNode l = alert.putObject("labels");
+    l.put("alertname", name);
+    labels.forEach(l::put);
+    l.put("severity", severity);
     ObjectNode annotations = alert.putObject("annotations");
     annotations.put("message", message);
     annotations.put("run_id", runId);
     alert.put("startsAt", Instant.now().toString());
-    transport.send(runId, alerts.toString());
-    sent++;
+    return alerts.toString();
   }
 
   /** Waits for the alerts to go and says where they went (and any not delivered). */

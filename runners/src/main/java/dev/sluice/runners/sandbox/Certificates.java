@@ -139,6 +139,30 @@ public final class Certificates {
     Files.deleteIfExists(dir.resolve("server.csr"));
   }
 
+  /** A new RSA key pair and its self-signed certificate, in a PKCS12 store of its own. */
+  private void keyPair(String alias, String name, String store, String... more) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-genkeypair",
+                "-alias",
+                alias,
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "365",
+                "-dname",
+                name,
+                "-keystore",
+                store,
+                "-storetype",
+                "PKCS12"));
+    args.addAll(List.of(more));
+    keytool(args.toArray(String[]::new));
+  }
+
   private String privateKeyPem() throws IOException {
     try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
       KeyStore store = KeyStore.getInstance("PKCS12");

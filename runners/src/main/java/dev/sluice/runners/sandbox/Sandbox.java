@@ -118,24 +118,18 @@ public final class Sandbox implements AutoCloseable {
 
   /** Connection details, one per line, for people and scripts. */
   public String describe() {
-    if (kafkaProperties != null) {
-      return String.join(
-          "\n",
-          "jdbcUrl=" + postgres.tlsUrl(),
-          "jdbcUser=" + Postgres.USER,
-          "bootstrapServers=" + kafka.secureBootstrapServers(),
-          "kafkaProperties=" + kafkaProperties,
-          "SLUICE_SECRET_DIRS=" + kafkaProperties.getParent(),
-          "workDir=" + workDir,
-          "");
+    boolean secure = kafkaProperties != null;
+    StringBuilder out = new StringBuilder();
+    out.append("jdbcUrl=").append(secure ? postgres.tlsUrl() : postgres.jdbcUrl()).append('\n');
+    out.append("jdbcUser=").append(Postgres.USER).append('\n');
+    out.append("bootstrapServers=")
+        .append(secure ? kafka.secureBootstrapServers() : kafka.bootstrapServers())
+        .append('\n');
+    if (secure) {
+      out.append("kafkaProperties=").append(kafkaProperties).append('\n');
+      out.append("SLUICE_SECRET_DIRS=").append(kafkaProperties.getParent()).append('\n');
     }
-    return String.join(
-        "\n",
-        "jdbcUrl=" + postgres.jdbcUrl(),
-        "jdbcUser=" + Postgres.USER,
-        "bootstrapServers=" + kafka.bootstrapServers(),
-        "workDir=" + workDir,
-        "");
+    return out.append("workDir=").append(workDir).append('\n').toString();
   }
 
   @Override

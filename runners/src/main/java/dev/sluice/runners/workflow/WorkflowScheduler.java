@@ -1,0 +1,323 @@
+package dev.sluice.runners.workflow;
+
+import dev.sluice.io.jdbc.JdbcConnection;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
+import org.quartz.CronScheduleBuilder;
+import org.quartz.CronTrigger;
+import org.quartz.DisallowConcurrentExecution;
+import org.quartz.Job;
+import org.quartz.JobBuilder;
+import org.quartz.JobDetail;
+import org.quartz.JobExecutionContext;
+import org.quartz.JobExecutionException;
+import org.quartz.JobKey;
+import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
+import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
+import org.quartz.TriggerKey;
+import org.quartz.impl.StdSchedulerFactory;
+import org.quartz.utils.ConnectionProvider;
+import org.quartz.utils.DBConnectionManager;
+
+/**
+ * {@code sluice schedule}: a workflow on Quartz, its triggers in Quartz's JDBC job store in
+ * PostgreSQL (migration V12) with clustering on, so that several scheduler processes share the
+ * work: each fire runs on one of them, and a job whose scheduler died mid-run is recovered by
+ * another (Quartz's {@code requestsRecovery}), which retries it. Each fire runs {@link JobRunner}
+ * for the interval that ends at the fire time. The scheduler also checks the SLAs (every {@code
+ * slaCheckEvery}) and serves its metrics ({@link SchedulerMetrics}).
+ */
+public final class WorkflowScheduler implements AutoCloseable {
+  static final String RUNNER = "sluice.runner";
+  static final String WORKFLOW = "sluice.workflow";
+
+  /** How a scheduler runs. */
+  public record Settings(
+      JdbcConnection database,
+      String instance,
+      Path logs,
+      @Nullable String alertWebhook,
+      @Nullable Integer metricsPort,
+      Misfire misfire,
+      Duration slaCheckEvery,
+      int threads,
+      Duration clusterCheckin) {}
+
+  /** What a fire missed while no scheduler ran does (Quartz's misfire instructions). */
+  public enum Misfire {
+    /** The newest missed fire runs once, at once (older ones: {@code sluice workflow run}). */
+    fire_once,
+    /** Missed fires are skipped; the next one runs on time. */
+    skip
+  }
+
+  private final Scheduler scheduler;
+  private final Workflow workflow;
+  private final JobRunner runner;
+  private final WorkflowRuns runs;
+  private final SchedulerMetrics metrics;
+  private final ScheduledExecutorService checks;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final PrintStream out;
+
+  private WorkflowScheduler(
+      Scheduler scheduler,
+      Workflow workflow,
+      JobRunner runner,
+      WorkflowRuns runs,
+      SchedulerMetrics metrics,
+      PrintStream out) {
+    this.scheduler = scheduler;
+    this.workflow = workflow;
+    this.runner = runner;
+    this.runs = runs;
+    this.metrics = metrics;
+    this.out = out;
+    this.checks =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sluice-sla-checks");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts a scheduler process of the workflow's cluster. */
+  public static WorkflowScheduler start(
+      Workflow workflow, Settings settings, JobRunner.Launch launch, PrintStream out)
+      throws Exception {
+    String dataSource = "sluice_" + Math.abs(settings.instance().hashCode());
+    JdbcConnection database = settings.database();
+    DBConnectionManager.getInstance()
+        .addConnectionProvider(
+            dataSource,
+            new ConnectionProvider() {
+              @Override
+              public Connection getConnection() throws SQLException {
+                return database.open();
+              }
+
+              @Override
+              public void shutdown() {}
+
+              @Override
+              public void initialize() {}
+            });
+    Properties quartz = new Properties();
+    quartz.setProperty("org.quartz.scheduler.instanceName", "sluice-" + workflow.name());
+    quartz.setProperty("org.quartz.scheduler.instanceId", settings.instance());
+    quartz.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+    quartz.setProperty("org.quartz.threadPool.threadCount", String.valueOf(settings.threads()));
+    quartz.setProperty("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX");
+    quartz.setProperty(
+        "org.quartz.jobStore.driverDelegateClass",
+        "org.quartz.impl.jdbcjobstore.PostgreSQLDelegate");
+    quartz.setProperty("org.quartz.jobStore.dataSource", dataSource);
+    quartz.setProperty("org.quartz.jobStore.isClustered", "true");
+    quartz.setProperty(
+        "org.quartz.jobStore.clusterCheckinInterval",
+        String.valueOf(settings.clusterCheckin().toMillis()));
+    quartz.setProperty("org.quartz.jobStore.misfireThreshold", "30000");
+    StdSchedulerFactory factory = new StdSchedulerFactory(quartz);
+    Scheduler scheduler = factory.getScheduler();
+    WorkflowRuns runs = new WorkflowRuns(database);
+    SchedulerMetrics metrics = new SchedulerMetrics();
+    if (settings.metricsPort() != null) {
+      metrics.serve(settings.metricsPort());
+    }
+    JobRunner runner =
+        new JobRunner(
+            workflow,
+            runs,
+            launch,
+            settings.instance(),
+            settings.logs(),
+            settings.alertWebhook(),
+            metrics,
+            out);
+    WorkflowScheduler started =
+        new WorkflowScheduler(scheduler, workflow, runner, runs, metrics, out);
+    scheduler.getContext().put(RUNNER, runner);
+    scheduler.getContext().put(WORKFLOW, workflow);
+    for (Workflow.Job job : workflow.ordered()) {
+      started.register(job, settings.misfire());
+      if (job.fresherThan() != null) {
+        metrics.freshnessSla(workflow.name(), job.name(), job.fresherThan().toSeconds());
+      }
+    }
+    scheduler.start();
+    started.checks.scheduleWithFixedDelay(
+        started::checkSlas,
+        settings.slaCheckEvery().toMillis(),
+        settings.slaCheckEvery().toMillis(),
+        TimeUnit.MILLISECONDS);
+    out.println(
+        "Scheduler "
+            + settings.instance()
+            + " of workflow "
+            + workflow.name()
+            + " started: "
+            + workflow.jobs().size()
+            + " job(s)"
+            + (metrics.port() < 0 ? "" : ", /metrics on port " + metrics.port()));
+    return started;
+  }
+
+  private void register(Workflow.Job job, Misfire misfire) throws SchedulerException {
+    JobKey key = JobKey.jobKey(job.name(), workflow.name());
+    JobDetail detail =
+        JobBuilder.newJob(FireJob.class)
+            .withIdentity(key)
+            .usingJobData("job", job.name())
+            .requestRecovery(true)
+            .storeDurably()
+            .build();
+    CronScheduleBuilder schedule =
+        CronScheduleBuilder.cronSchedule(job.cron(workflow.zone()))
+            .inTimeZone(java.util.TimeZone.getTimeZone(workflow.zone()));
+    schedule =
+        misfire == Misfire.skip
+            ? schedule.withMisfireHandlingInstructionDoNothing()
+            : schedule.withMisfireHandlingInstructionFireAndProceed();
+    TriggerKey triggerKey = TriggerKey.triggerKey(job.name(), workflow.name());
+    Trigger existing = scheduler.getTrigger(triggerKey);
+    if (existing instanceof CronTrigger cron
+        && cron.getCronExpression().equals(job.cron(workflow.zone()).getCronExpression())
+        && cron.getMisfireInstruction()
+            == (misfire == Misfire.skip
+                ? CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING
+                : CronTrigger.MISFIRE_INSTRUCTION_FIRE_ONCE_NOW)) {
+      // Another process of the cluster registered the same: its next fire time stands.
+      return;
+    }
+    Trigger trigger =
+        TriggerBuilder.newTrigger()
+            .withIdentity(triggerKey)
+            .forJob(key)
+            .withSchedule(schedule)
+            .build();
+    scheduler.scheduleJob(detail, Set.of(trigger), true);
+  }
+
+  /** A fire of a workflow job: runs the interval that ends at its scheduled fire time. */
+  @DisallowConcurrentExecution
+  public static final class FireJob implements Job {
+    @Override
+    public void execute(JobExecutionContext context) throws JobExecutionException {
+      try {
+        JobRunner runner = (JobRunner) context.getScheduler().getContext().get(RUNNER);
+        Workflow workflow = (Workflow) context.getScheduler().getContext().get(WORKFLOW);
+        Workflow.Job job = workflow.jobs().get(context.getMergedJobDataMap().getString("job"));
+        Date fired = context.getScheduledFireTime();
+        String original =
+            context
+                .getMergedJobDataMap()
+                .getString(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS);
+        if (context.isRecovering() && original != null) {
+          fired = new Date(Long.parseLong(original));
+        }
+        Workflow.Interval interval = workflow.intervalEndingAt(job, fired.toInstant());
+        runner.run(job, interval, context.isRecovering() ? "recovered" : "scheduled", true);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new JobExecutionException(e);
+      } catch (Exception e) {
+        throw new JobExecutionException(e);
+      }
+    }
+  }
+
+  /**
+   * Alerts once per job and interval on a missed SLA: an interval not succeeded {@code
+   * finish_within} after its end, or no success for {@code fresher_than}; and refreshes the next
+   * fire times in the metrics.
+   */
+  void checkSlas() {
+    Instant now = Instant.now();
+    for (Workflow.Job job : workflow.jobs().values()) {
+      try {
+        Trigger trigger = scheduler.getTrigger(TriggerKey.triggerKey(job.name(), workflow.name()));
+        if (trigger != null && trigger.getNextFireTime() != null) {
+          metrics.nextFire(workflow.name(), job.name(), trigger.getNextFireTime().toInstant());
+        }
+        Instant last = runs.lastSuccess(workflow.name(), job.name());
+        if (last != null) {
+          metrics.succeededAt(workflow.name(), job.name(), last);
+        }
+        if (job.finishWithin() != null) {
+          Instant due = now.minus(job.finishWithin());
+          Workflow.Interval latest = workflow.intervalEndingAt(job, lastFireAtOrBefore(job, due));
+          if (!runs.succeeded(workflow.name(), job.name(), latest.start())) {
+            runner.alertOnce(
+                job,
+                latest,
+                "sla_missed",
+                job.name()
+                    + " has not finished the interval ["
+                    + latest.start()
+                    + ", "
+                    + latest.end()
+                    + ") within "
+                    + job.finishWithin()
+                    + " of its end");
+          }
+        }
+        if (job.fresherThan() != null
+            && (last == null || last.isBefore(now.minus(job.fresherThan())))) {
+          Workflow.Interval latest = workflow.intervalEndingAt(job, lastFireAtOrBefore(job, now));
+          runner.alertOnce(
+              job,
+              latest,
+              "sla_missed",
+              job.name()
+                  + " is staler than "
+                  + job.fresherThan()
+                  + (last == null ? " (it never succeeded)" : " (last success " + last + ")"));
+        }
+      } catch (Exception e) {
+        out.println("SLA check of " + job.name() + " failed: " + e.getMessage());
+      }
+    }
+  }
+
+  /** The job's last fire time at or before {@code when}. */
+  private Instant lastFireAtOrBefore(Workflow.Job job, Instant when) {
+    return workflow.intervalEndingAt(job, when.plusMillis(1)).start();
+  }
+
+  public SchedulerMetrics metrics() {
+    return metrics;
+  }
+
+  /** Blocks until {@link #close}. */
+  public void awaitTermination() throws InterruptedException {
+    stopped.await();
+  }
+
+  @Override
+  public void close() {
+    checks.shutdownNow();
+    try {
+      scheduler.shutdown(false);
+    } catch (SchedulerException e) {
+      out.println("Scheduler did not stop cleanly: " + e.getMessage());
+    }
+    runner.finish();
+    metrics.close();
+    stopped.countDown();
+  }
+}
