@@ -57,7 +57,8 @@ final class WorkflowCommand {
           "misfire",
           "slaCheckEvery",
           "threads");
-  static final List<String> DAG = List.of("workflow", "output", "jar", "alertWebhook", "runner");
+  static final List<String> DAG =
+      List.of("workflow", "output", "jar", "flexTemplates", "alertWebhook");
 
   private WorkflowCommand() {}
 
@@ -231,6 +232,7 @@ final class WorkflowCommand {
             workflow,
             Path.of(flags.required("output")),
             flags.get("jar", "/opt/sluice/sluice-bundle.jar"),
+            flags.get("flexTemplates", "gs://YOUR_BUCKET/sluice/templates"),
             flags.get("alertWebhook"));
     out.println("Wrote the Airflow DAG of " + workflow.name() + " to " + written);
     return Exit.OK;

@@ -342,6 +342,7 @@ class WorkflowEndToEndTest extends LauncherCalls {
             "--workflow=" + workflow,
             "--output=" + output,
             "--jar=/opt/sluice/sluice.jar",
+            "--flexTemplates=gs://acme/templates/",
             "--alertWebhook=" + webhook()));
     Path dag = output.resolve("lake.py");
     Path check = Path.of("src/test/resources/check_dag.py").toAbsolutePath();
@@ -376,6 +377,9 @@ class WorkflowEndToEndTest extends LauncherCalls {
     assertThat(
         flex.get("body").get("launchParameter").get("parameters").get("query").asText(),
         equalTo("SELECT 1"));
+    assertThat(
+        flex.get("body").get("launchParameter").get("containerSpecGcsPath").asText(),
+        equalTo("gs://acme/templates/jdbc-to-lake.json"));
     assertThat(checked.get("on_failure_callback").asBoolean(), is(true));
   }
 }

@@ -463,7 +463,16 @@ public record Workflow(String name, ZoneId zone, Map<String, Job> jobs) {
     return out;
   }
 
-  /** The interval a fire at {@code fireTime} runs: from the fire before it to it. */
+  /**
+   * The interval a fire at {@code fired} runs: it ends at the job's last fire time at or before
+   * {@code fired} (a fire made late, a misfire run at once, still runs the interval of the fire
+   * time it stands for), and starts at the fire time before that.
+   */
+  public Interval intervalOfFire(Job job, Instant fired) {
+    return intervalEndingAt(job, intervalEndingAt(job, fired.plusMillis(1)).start());
+  }
+
+  /** The interval ending at {@code fireTime}: from the job's fire time before it to it. */
   public Interval intervalEndingAt(Job job, Instant fireTime) {
     CronExpression cron = job.cron(zone);
     for (Duration back :

@@ -230,7 +230,7 @@ public final class WorkflowScheduler implements AutoCloseable {
         if (context.isRecovering() && original != null) {
           fired = new Date(Long.parseLong(original));
         }
-        Workflow.Interval interval = workflow.intervalEndingAt(job, fired.toInstant());
+        Workflow.Interval interval = workflow.intervalOfFire(job, fired.toInstant());
         runner.run(job, interval, context.isRecovering() ? "recovered" : "scheduled", true);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -260,7 +260,7 @@ public final class WorkflowScheduler implements AutoCloseable {
         }
         if (job.finishWithin() != null) {
           Instant due = now.minus(job.finishWithin());
-          Workflow.Interval latest = workflow.intervalEndingAt(job, lastFireAtOrBefore(job, due));
+          Workflow.Interval latest = workflow.intervalOfFire(job, due);
           if (!runs.succeeded(workflow.name(), job.name(), latest.start())) {
             runner.alertOnce(
                 job,
@@ -278,7 +278,7 @@ public final class WorkflowScheduler implements AutoCloseable {
         }
         if (job.fresherThan() != null
             && (last == null || last.isBefore(now.minus(job.fresherThan())))) {
-          Workflow.Interval latest = workflow.intervalEndingAt(job, lastFireAtOrBefore(job, now));
+          Workflow.Interval latest = workflow.intervalOfFire(job, now);
           runner.alertOnce(
               job,
               latest,
@@ -292,11 +292,6 @@ public final class WorkflowScheduler implements AutoCloseable {
         out.println("SLA check of " + job.name() + " failed: " + e.getMessage());
       }
     }
-  }
-
-  /** The job's last fire time at or before {@code when}. */
-  private Instant lastFireAtOrBefore(Workflow.Job job, Instant when) {
-    return workflow.intervalEndingAt(job, when.plusMillis(1)).start();
   }
 
   public SchedulerMetrics metrics() {
