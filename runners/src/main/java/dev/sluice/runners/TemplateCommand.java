@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * {@code sluice template --output=<dir> [--pipeline=<name> [-- <pipeline options>]]}: Flex Template
@@ -103,15 +102,7 @@ final class TemplateCommand {
               + pipeline.name()
               + " run: it has steps around the run ("
               + String.join(
-                  ", ",
-                  Stream.of(
-                          built.plan().run().prepare(),
-                          built.plan().run().audit(),
-                          built.plan().run().onSuccess(),
-                          built.plan().run().cleanup())
-                      .flatMap(List::stream)
-                      .map(step -> step.name())
-                      .toList())
+                  ", ", built.plan().run().neededSteps().map(step -> step.name()).toList())
               + ") that only a launcher carries out. Use the Flex Template");
     }
     built.pipeline().run();

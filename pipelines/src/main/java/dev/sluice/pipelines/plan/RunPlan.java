@@ -56,6 +56,15 @@ public record RunPlan(
      * @param summary the finished run's summary for {@code onSuccess} steps, null otherwise
      */
     void run(@Nullable RunSummary summary) throws Exception;
+
+    /**
+     * Whether the run needs this step (a merge, a commit): false for a pre-flight check that only
+     * fails a wrong run sooner, which a classic template, run later without this launcher, may do
+     * without.
+     */
+    default boolean needed() {
+      return true;
+    }
   }
 
   /**
@@ -165,7 +174,14 @@ public record RunPlan(
 
   /** Whether the launcher has anything to do around the run besides watching it. */
   public boolean hasSteps() {
-    return !prepare.isEmpty() || !audit.isEmpty() || !onSuccess.isEmpty() || !cleanup.isEmpty();
+    return neededSteps().findAny().isPresent();
+  }
+
+  /** The steps the run needs ({@link Step#needed}), in order. */
+  public java.util.stream.Stream<Step> neededSteps() {
+    return java.util.stream.Stream.of(prepare, audit, onSuccess, cleanup)
+        .flatMap(List::stream)
+        .filter(Step::needed);
   }
 
   private static List<Step> plus(List<Step> steps, Step step) {
