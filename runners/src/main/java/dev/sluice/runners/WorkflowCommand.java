@@ -56,7 +56,8 @@ final class WorkflowCommand {
           "instance",
           "misfire",
           "slaCheckEvery",
-          "threads");
+          "threads",
+          "catchUp");
   static final List<String> DAG =
       List.of("workflow", "output", "jar", "flexTemplates", "alertWebhook");
 
@@ -216,7 +217,8 @@ final class WorkflowCommand {
             misfire,
             java.time.Duration.parse(flags.get("slaCheckEvery", "PT30S")),
             Integer.parseInt(flags.get("threads", "4")),
-            java.time.Duration.ofSeconds(5));
+            java.time.Duration.ofSeconds(5),
+            flags.get("catchUp") == null ? null : java.time.Duration.parse(flags.get("catchUp")));
     WorkflowScheduler scheduler =
         WorkflowScheduler.start(workflow, settings, JobRunner.forked(ForkedRun.classpath()), out);
     Runtime.getRuntime().addShutdownHook(new Thread(scheduler::close, "sluice-scheduler-stop"));

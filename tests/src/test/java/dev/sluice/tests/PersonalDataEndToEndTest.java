@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -309,6 +310,57 @@ class PersonalDataEndToEndTest extends LauncherCalls {
     }
     assertNoClearValue("the dead-letter files", all.toString());
     assertNoClearValue("what the launcher printed", loadPrinted);
+  }
+
+  /**
+   * Into an Iceberg table: no clear value in its rows, and its snapshot summary says which policy
+   * applied to which field. A rotated keyset still recovers the tokens made before the rotation.
+   */
+  @Test
+  void anIcebergSnapshotNamesThePoliciesAndARotatedKeysetStillDetokenizes() throws Exception {
+    Path input = dir.resolve("in-iceberg/customers.csv");
+    Files.createDirectories(input.getParent());
+    Files.writeString(
+        input,
+        "customer_id,name,email,country,created_at,updated_at,version,phone\n"
+            + "1,Alice Martin,alice@example.com,FR,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,"
+            + "+33 6 12 34 56 78\n");
+    Path warehouse = dir.resolve("warehouse");
+    assertOk(
+        run(
+            "files-to-lake",
+            "--input=" + input,
+            "--format=csv",
+            "--schema=Customer",
+            "--output=iceberg:crm.customers",
+            "--warehouse=" + warehouse,
+            "--deadLetter=file:" + dir.resolve("dlq-iceberg"),
+            "--piiKeyset=file:" + keyset));
+    List<String> rows =
+        IcebergReads.rows(
+            warehouse,
+            "crm.customers",
+            null,
+            r -> r.getField("name") + "|" + r.getField("email") + "|" + r.getField("phone"));
+    assertThat(rows.size(), is(1));
+    assertNoClearValue("the Iceberg table", rows.toString());
+    Map<String, String> summary =
+        IcebergReads.catalog(warehouse)
+            .using(
+                c ->
+                    c.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse("crm.customers"))
+                        .currentSnapshot()
+                        .summary());
+    assertThat(summary.get("sluice.pii"), equalTo("name=redact,email=token,phone=hash"));
+
+    String token = rows.get(0).split("\\|")[1];
+    Path rotated = dir.resolve("secrets/rotated.json");
+    out.reset();
+    assertOk(run("pii-keyset", "--rotate=file:" + keyset, "--output=" + rotated));
+    assertThat(out.toString(StandardCharsets.UTF_8), containsString("2 key(s) of each kind"));
+    out.reset();
+    assertOk(run("detokenize", "--piiKeyset=file:" + rotated, token));
+    assertThat(out.toString(StandardCharsets.UTF_8), equalTo("alice@example.com\n"));
   }
 
   /**

@@ -158,6 +158,9 @@ class WorkflowEndToEndTest extends LauncherCalls {
                 + "/{{ ds }}\"\n"
                 + "      deadLetter: \"file:"
                 + dir.resolve("dlq")
+                + "/{{ ds }}\"\n"
+                + "      lineage: \"file:"
+                + dir.resolve("lineage")
                 + "/{{ ds }}\"\n");
     String[] backfill = {
       "workflow",
@@ -183,6 +186,18 @@ class WorkflowEndToEndTest extends LauncherCalls {
                 "2026-11-01T00:00:00Z succeeded backfill",
                 "2026-11-02T00:00:00Z succeeded backfill",
                 "2026-11-03T00:00:00Z succeeded backfill")));
+    // Each run's OpenLineage events name the workflow run of its interval as their parent.
+    JsonNode start =
+        JSON.readTree(
+            Files.readAllLines(dir.resolve("lineage/2026-11-02/openlineage.jsonl")).get(0));
+    JsonNode parent = start.get("run").get("facets").get("parent");
+    assertThat(
+        parent.get("run").get("runId").asText(),
+        equalTo(
+            UUID.nameUUIDFromBytes(
+                    (name + "@2026-11-02T00:00:00Z").getBytes(StandardCharsets.UTF_8))
+                .toString()));
+    assertThat(parent.get("job").get("name").asText(), equalTo(name));
     // Again: every interval succeeded already, nothing runs.
     out.reset();
     assertOk(run(backfill));
@@ -295,12 +310,36 @@ class WorkflowEndToEndTest extends LauncherCalls {
             WorkflowScheduler.Misfire.skip,
             Duration.ofMillis(300),
             1,
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            null);
     try (WorkflowScheduler scheduler =
         WorkflowScheduler.start(late, settings, (args, timeout, log) -> 0, System.out)) {
       Poll.until(Duration.ofSeconds(30), () -> !received.isEmpty());
       Thread.sleep(1500);
       assertThat(scheduler.metrics().count("alerts", late.name(), "job", "sla_missed"), is(1.0));
+      // /metrics serves the SLA miss and the next fire time.
+      String metrics =
+          new String(
+              java.net
+                  .URI
+                  .create("http://127.0.0.1:" + scheduler.metrics().port() + "/metrics")
+                  .toURL()
+                  .openStream()
+                  .readAllBytes(),
+              StandardCharsets.UTF_8);
+      assertThat(
+          metrics,
+          containsString(
+              "sluice_workflow_alerts_total{job=\"job\",kind=\"sla_missed\",workflow=\""
+                  + late.name()
+                  + "\"} 1.0"));
+      assertThat(
+          metrics,
+          containsString(
+              "sluice_workflow_next_fire_timestamp_seconds{job=\"job\",workflow=\""
+                  + late.name()
+                  + "\"} "));
+      assertThat(metrics, containsString("sluice_scheduler_up 1.0"));
     }
     assertThat(received.size(), is(1));
     JsonNode alert = received.get(0).get(0);
@@ -310,6 +349,63 @@ class WorkflowEndToEndTest extends LauncherCalls {
         alert.get("annotations").get("message").asText(),
         containsString(
             "has not finished the interval [2025-01-01T00:00:00Z, 2026-01-01T00:00:00Z) within PT1S"));
+  }
+
+  /**
+   * {@code --catchUp=P3D}: a scheduler that starts runs the intervals of the last three days that
+   * did not succeed, oldest first, and not the current one.
+   */
+  @Test
+  void catchUpRunsTheMissedIntervalsOfItsWindow() throws Exception {
+    Workflow daily =
+        Workflow.load(
+            file(
+                "daily.yaml",
+                "workflow: "
+                    + unique("daily")
+                    + "\njobs:\n"
+                    + "  - {name: job, pipeline: files-to-lake, schedule: \"0 0 * * *\","
+                    + " options: {input: \"/in/{{ ds }}/*.csv\", output: /tmp/x,"
+                    + " deadLetter: \"file:/tmp/y\"}}\n"));
+    List<String> launched = new CopyOnWriteArrayList<>();
+    WorkflowScheduler.Settings settings =
+        new WorkflowScheduler.Settings(
+            JdbcConnection.of(SharedSandbox.jdbcUrl(), "postgres", null),
+            unique("catchup"),
+            dir.resolve("logs"),
+            null,
+            null,
+            WorkflowScheduler.Misfire.skip,
+            Duration.ofMinutes(10),
+            1,
+            Duration.ofSeconds(5),
+            Duration.ofDays(3));
+    try (WorkflowScheduler scheduler =
+        WorkflowScheduler.start(
+            daily,
+            settings,
+            (args, timeout, log) -> {
+              launched.add(args.get(1));
+              return 0;
+            },
+            System.out)) {
+      Poll.until(Duration.ofSeconds(30), () -> launched.size() >= 3);
+      Thread.sleep(500);
+    }
+    java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+    assertThat(
+        launched,
+        equalTo(
+            List.of(
+                "--input=/in/" + today.minusDays(3) + "/*.csv",
+                "--input=/in/" + today.minusDays(2) + "/*.csv",
+                "--input=/in/" + today.minusDays(1) + "/*.csv")));
+    assertThat(
+        runs().history(daily.name()).stream()
+            .map(WorkflowRuns.Attempt::trigger)
+            .distinct()
+            .toList(),
+        equalTo(List.of("catch_up")));
   }
 
   /** (f) The Airflow DAG, checked with Python's own parser against the operators' signatures. */

@@ -7,7 +7,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -55,7 +58,8 @@ public final class WorkflowScheduler implements AutoCloseable {
       Misfire misfire,
       Duration slaCheckEvery,
       int threads,
-      Duration clusterCheckin) {}
+      Duration clusterCheckin,
+      @Nullable Duration catchUp) {}
 
   /** What a fire missed while no scheduler ran does (Quartz's misfire instructions). */
   public enum Misfire {
@@ -160,6 +164,11 @@ public final class WorkflowScheduler implements AutoCloseable {
       }
     }
     scheduler.start();
+    if (settings.catchUp() != null) {
+      Thread catchUp = new Thread(() -> started.catchUp(settings.catchUp()), "sluice-catch-up");
+      catchUp.setDaemon(true);
+      catchUp.start();
+    }
     started.checks.scheduleWithFixedDelay(
         started::checkSlas,
         settings.slaCheckEvery().toMillis(),
@@ -237,6 +246,39 @@ public final class WorkflowScheduler implements AutoCloseable {
         throw new JobExecutionException(e);
       } catch (Exception e) {
         throw new JobExecutionException(e);
+      }
+    }
+  }
+
+  /**
+   * Runs the intervals that ended in the last {@code window} and have not succeeded (missed while
+   * no scheduler ran, or failed), oldest first, each job after its upstream jobs ({@code
+   * --catchUp}). Start it on one scheduler of a cluster: two would race for the same intervals
+   * (each still succeeds once).
+   */
+  void catchUp(Duration window) {
+    Instant now = Instant.now();
+    List<Workflow.Job> ordered = workflow.ordered();
+    List<Map.Entry<Instant, Integer>> fires = new ArrayList<>();
+    for (int i = 0; i < ordered.size(); i++) {
+      org.quartz.CronExpression cron = ordered.get(i).cron(workflow.zone());
+      Date fire = cron.getNextValidTimeAfter(Date.from(now.minus(window)));
+      while (fire != null && !fire.toInstant().isAfter(now)) {
+        fires.add(Map.entry(fire.toInstant(), i));
+        fire = cron.getNextValidTimeAfter(fire);
+      }
+    }
+    fires.sort(
+        Map.Entry.<Instant, Integer>comparingByKey().thenComparing(Map.Entry.comparingByValue()));
+    for (Map.Entry<Instant, Integer> fire : fires) {
+      Workflow.Job job = ordered.get(fire.getValue());
+      try {
+        runner.run(job, workflow.intervalEndingAt(job, fire.getKey()), "catch_up", false);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        out.println("Catch-up of " + job.name() + " failed: " + e.getMessage());
       }
     }
   }
