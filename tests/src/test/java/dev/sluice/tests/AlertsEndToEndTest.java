@@ -7,14 +7,11 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.sluice.runners.Launcher;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,31 +31,22 @@ class AlertsEndToEndTest extends LauncherCalls {
       "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,";
 
   @TempDir Path dir;
-  private HttpServer alertmanager;
-  private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+  private WebhookReceiver alertmanager;
+  private List<JsonNode> received;
 
   @BeforeEach
   void alertmanager() throws Exception {
-    alertmanager = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    alertmanager.createContext(
-        "/api/v2/alerts",
-        exchange -> {
-          received.add(JSON.readTree(exchange.getRequestBody()));
-          exchange.sendResponseHeaders(200, -1);
-          exchange.close();
-        });
-    alertmanager.start();
+    alertmanager = WebhookReceiver.start();
+    received = alertmanager.received();
   }
 
   @AfterEach
   void stop() {
-    alertmanager.stop(0);
+    alertmanager.close();
   }
 
   private String webhook() {
-    return "--alertWebhook=http://127.0.0.1:"
-        + alertmanager.getAddress().getPort()
-        + "/api/v2/alerts";
+    return "--alertWebhook=" + alertmanager.url();
   }
 
   private Path orders(String name, String... rows) throws Exception {
@@ -142,7 +130,7 @@ class AlertsEndToEndTest extends LauncherCalls {
 
   @Test
   void aWebhookThatIsDownChangesNothingInTheRunsResult() throws Exception {
-    alertmanager.stop(0);
+    alertmanager.close();
     Path missing = dir.resolve("never-came");
     int code = load(missing, webhook());
     assertThat(code == 0, is(false));

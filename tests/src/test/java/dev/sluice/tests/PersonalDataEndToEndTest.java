@@ -76,6 +76,17 @@ class PersonalDataEndToEndTest extends LauncherCalls {
             + "}");
   }
 
+  /** {@code <name>/customers.csv}: a header, Alice, and {@code more} lines. */
+  private Path customersCsv(String name, String... more) throws Exception {
+    Path input = Files.createDirectories(dir.resolve(name)).resolve("customers.csv");
+    return Files.writeString(
+        input,
+        "customer_id,name,email,country,created_at,updated_at,version,phone\n"
+            + "1,Alice Martin,alice@example.com,FR,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,"
+            + "+33 6 12 34 56 78\n"
+            + String.join("", more));
+  }
+
   @BeforeEach
   void makeAKeyset() {
     keyset = dir.resolve("secrets/pii-keyset.json");
@@ -253,15 +264,11 @@ class PersonalDataEndToEndTest extends LauncherCalls {
 
   @Test
   void filesToLakeWritesNoClearValueAndItsManifestNamesThePolicies() throws Exception {
-    Path input = dir.resolve("in/customers.csv");
-    Files.createDirectories(input.getParent());
-    Files.writeString(
-        input,
-        "customer_id,name,email,country,created_at,updated_at,version,phone\n"
-            + "1,Alice Martin,alice@example.com,FR,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,"
-            + "+33 6 12 34 56 78\n"
-            + "2,Bob Stone,shared@example.com,DE,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,\n"
-            + "3,Carol Shared,shared@example.com,FR,2026-11-25T10:00:00Z,not-a-time,1,\n");
+    Path input =
+        customersCsv(
+            "in",
+            "2,Bob Stone,shared@example.com,DE,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,\n"
+                + "3,Carol Shared,shared@example.com,FR,2026-11-25T10:00:00Z,not-a-time,1,\n");
     Path lake = dir.resolve("lake");
     Path dlq = dir.resolve("dlq");
     out.reset();
@@ -318,13 +325,7 @@ class PersonalDataEndToEndTest extends LauncherCalls {
    */
   @Test
   void anIcebergSnapshotNamesThePoliciesAndARotatedKeysetStillDetokenizes() throws Exception {
-    Path input = dir.resolve("in-iceberg/customers.csv");
-    Files.createDirectories(input.getParent());
-    Files.writeString(
-        input,
-        "customer_id,name,email,country,created_at,updated_at,version,phone\n"
-            + "1,Alice Martin,alice@example.com,FR,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,"
-            + "+33 6 12 34 56 78\n");
+    Path input = customersCsv("in-iceberg");
     Path warehouse = dir.resolve("warehouse");
     assertOk(
         run(

@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.sluice.io.jdbc.JdbcConnection;
 import dev.sluice.runners.Launcher;
 import dev.sluice.runners.workflow.JobRunner;
@@ -17,7 +16,6 @@ import dev.sluice.runners.workflow.WorkflowRuns;
 import dev.sluice.runners.workflow.WorkflowScheduler;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,29 +44,22 @@ class WorkflowEndToEndTest extends LauncherCalls {
       "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
 
   @TempDir Path dir;
-  private HttpServer alertmanager;
-  private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+  private WebhookReceiver alertmanager;
+  private List<JsonNode> received;
 
   @BeforeEach
   void alertmanager() throws Exception {
-    alertmanager = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    alertmanager.createContext(
-        "/api/v2/alerts",
-        exchange -> {
-          received.add(JSON.readTree(exchange.getRequestBody()));
-          exchange.sendResponseHeaders(200, -1);
-          exchange.close();
-        });
-    alertmanager.start();
+    alertmanager = WebhookReceiver.start();
+    received = alertmanager.received();
   }
 
   @AfterEach
   void stop() {
-    alertmanager.stop(0);
+    alertmanager.close();
   }
 
   private String webhook() {
-    return "http://127.0.0.1:" + alertmanager.getAddress().getPort() + "/api/v2/alerts";
+    return alertmanager.url();
   }
 
   private Path file(String name, String yaml) throws Exception {
