@@ -306,7 +306,10 @@ class WorkflowEndToEndTest extends LauncherCalls {
     try (WorkflowScheduler scheduler =
         WorkflowScheduler.start(late, settings, (args, timeout, log) -> 0, System.out)) {
       Poll.until(Duration.ofSeconds(30), () -> !received.isEmpty());
-      Thread.sleep(1500);
+      // Checked several times more: still the one alert.
+      long checks = scheduler.slaChecks();
+      assertThat(
+          Poll.until(Duration.ofSeconds(30), () -> scheduler.slaChecks() >= checks + 3), is(true));
       assertThat(scheduler.metrics().count("alerts", late.name(), "job", "sla_missed"), is(1.0));
       // /metrics serves the SLA miss and the next fire time.
       String metrics =
@@ -380,8 +383,7 @@ class WorkflowEndToEndTest extends LauncherCalls {
               return 0;
             },
             System.out)) {
-      Poll.until(Duration.ofSeconds(30), () -> launched.size() >= 3);
-      Thread.sleep(500);
+      assertThat(scheduler.awaitCatchUp(Duration.ofSeconds(60)), is(true));
     }
     java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
     assertThat(

@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TimeZone;
@@ -527,10 +526,5 @@ public record Workflow(String name, ZoneId zone, Map<String, Job> jobs) {
       }
     }
     return ordered().stream().filter(j -> needed.contains(j.name())).toList();
-  }
-
-  /** Lower-case key for a job's resources (trigger names, metric labels). */
-  static String key(String text) {
-    return text.toLowerCase(Locale.ROOT);
   }
 }

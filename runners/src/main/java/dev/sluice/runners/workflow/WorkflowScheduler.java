@@ -76,6 +76,9 @@ public final class WorkflowScheduler implements AutoCloseable {
   private final SchedulerMetrics metrics;
   private final ScheduledExecutorService checks;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicLong slaChecks =
+      new java.util.concurrent.atomic.AtomicLong();
+  private @Nullable Thread catchingUp;
   private final PrintStream out;
 
   private WorkflowScheduler(
@@ -167,6 +170,7 @@ public final class WorkflowScheduler implements AutoCloseable {
     if (settings.catchUp() != null) {
       Thread catchUp = new Thread(() -> started.catchUp(settings.catchUp()), "sluice-catch-up");
       catchUp.setDaemon(true);
+      started.catchingUp = catchUp;
       catchUp.start();
     }
     started.checks.scheduleWithFixedDelay(
@@ -289,6 +293,7 @@ public final class WorkflowScheduler implements AutoCloseable {
    * fire times in the metrics.
    */
   void checkSlas() {
+    slaChecks.incrementAndGet();
     Instant now = Instant.now();
     for (Workflow.Job job : workflow.jobs().values()) {
       try {
@@ -338,6 +343,20 @@ public final class WorkflowScheduler implements AutoCloseable {
 
   public SchedulerMetrics metrics() {
     return metrics;
+  }
+
+  /** How many times the SLAs were checked so far. */
+  public long slaChecks() {
+    return slaChecks.get();
+  }
+
+  /** Waits up to {@code timeout} for the catch-up ({@code --catchUp}) to end; whether it did. */
+  public boolean awaitCatchUp(Duration timeout) throws InterruptedException {
+    if (catchingUp != null) {
+      catchingUp.join(timeout.toMillis());
+      return !catchingUp.isAlive();
+    }
+    return true;
   }
 
   /** Blocks until {@link #close}. */
