@@ -21,6 +21,7 @@ public final class Schemas {
     register(Order.getClassSchema(), "order");
     register(Customer.getClassSchema(), "customer");
     register(OrderAmount.getClassSchema(), "order_amount");
+    register(OrderPrice.getClassSchema(), "order_price");
   }
 
   private Schemas() {}

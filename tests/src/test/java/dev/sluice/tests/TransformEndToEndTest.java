@@ -326,6 +326,72 @@ class TransformEndToEndTest extends LauncherCalls {
     assertBalanced(dir.resolve("cdc-projection-report.json"));
   }
 
+  /**
+   * cdc-to-lake with a projection: the Iceberg table keeps some columns, renamed, under the
+   * contract OrderPrice with the replica's bookkeeping; anything but a projection is refused.
+   */
+  @Test
+  void cdcToLakeAppliesAProjectionToItsReplicaTable() throws Exception {
+    String topic = SharedSandbox.newTopic("transform-cdc-lake", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        change("c", 1, "10.00", 1, 100),
+        change("c", 2, "5.00", 1, 101),
+        change("u", 1, "12.50", 2, 102),
+        change("d", 2, "5.00", 1, 103));
+    Path warehouse = dir.resolve("cdc-warehouse");
+    java.util.function.Function<String, String[]> cdcToLake =
+        sql ->
+            new String[] {
+              "cdc-to-lake",
+              "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+              "--topic=" + topic,
+              "--bounded",
+              "--keyFields=order_id",
+              "--output=iceberg:lake.prices",
+              "--warehouse=" + warehouse,
+              "--sql=" + sql,
+              "--outputSchema=OrderPrice",
+              "--runReport=" + dir.resolve("cdc-lake-report.json"),
+              "--deadLetter=file:" + dir.resolve("cdc-lake-dlq")
+            };
+    assertThat(
+        run(
+            cdcToLake.apply(
+                "SELECT order_id, currency, amount * 2 AS total, updated_at, version,"
+                    + " _cdc_position, _cdc_deleted FROM input")),
+        is(Launcher.USAGE));
+    assertThat(
+        err.toString(StandardCharsets.UTF_8),
+        containsString("its transform may only select columns, renamed or not"));
+
+    assertOk(
+        run(
+            cdcToLake.apply(
+                "SELECT order_id, currency, amount AS total, updated_at, version, _cdc_position,"
+                    + " _cdc_deleted FROM input")));
+    assertBalanced(dir.resolve("cdc-lake-report.json"));
+    assertThat(
+        IcebergReads.rows(
+            warehouse,
+            "lake.prices",
+            null,
+            r ->
+                r.getField("order_id")
+                    + "|"
+                    + r.getField("currency")
+                    + "|"
+                    + r.getField("total")
+                    + "|"
+                    + r.getField("version")
+                    + "|"
+                    + r.getField("_cdc_position")
+                    + "|"
+                    + r.getField("_cdc_deleted")),
+        equalTo(List.of("1|EUR|12.50|2|102|false", "2|EUR|5.00|1|103|true")));
+  }
+
   @Test
   void cdcToJdbcTakesAProjectionOnly() throws Exception {
     tables();

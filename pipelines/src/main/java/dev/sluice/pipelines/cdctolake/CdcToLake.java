@@ -78,7 +78,7 @@ public final class CdcToLake implements SluicePipeline<CdcToLakeOptions, KafkaTo
         InputFormat.DEBEZIUM,
         ChangeEvents.replicaSchema(SchemaChoice.of(options.getSchema(), options.getSchemaFile())),
         ChangeEvents.POSITION,
-        null,
+        options,
         NAME);
   }
 

@@ -35,6 +35,7 @@ import dev.sluice.transforms.core.Accounting;
 import dev.sluice.transforms.core.AvroTypes;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
+import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
 import dev.sluice.transforms.pii.Pii;
 import dev.sluice.transforms.pii.PiiKeysSource;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -235,10 +237,27 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     }
     KafkaToJdbc.ReadWindow window = KafkaToJdbc.ReadWindow.of(options);
     Duration commitInterval = Durations.parse("commitInterval", options.getCommitInterval());
+    boolean changes = parse instanceof KafkaToJdbc.Parse.Changes;
+    // Change events keep a replica: its transform only selects columns, and its contract gets the
+    // replica's bookkeeping fields (the position each row is guarded by, the deleted flag).
     Transform transform =
         transformOptions == null
             ? null
-            : Transform.plan(transformOptions, published, null, Map.of(), true);
+            : Transform.plan(
+                transformOptions,
+                published,
+                null,
+                Map.of(),
+                true,
+                changes ? ChangeEvents::replicaSchema : UnaryOperator.identity());
+    if (transform != null && changes && !transform.steps().projectionOnly()) {
+      throw new IllegalArgumentException(
+          pipeline
+              + " applies change events to a replica of the source table: its transform may only"
+              + " select columns, renamed or not (SELECT a, b AS c, _cdc_position, _cdc_deleted"
+              + " FROM input), with no expression, WHERE, join or aggregate, which would make the"
+              + " replica differ from its source");
+    }
     // The table holds the transform's rows when there is one: its contract is the table's.
     Schema rows = transform == null ? published : transform.output();
     if (transform != null

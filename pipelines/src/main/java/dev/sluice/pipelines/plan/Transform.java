@@ -13,6 +13,7 @@ import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -55,10 +56,25 @@ public record Transform(
       @Nullable JdbcConnection database,
       Map<String, int[]> decimals,
       boolean needsContract) {
+    return plan(options, input, database, decimals, needsContract, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #plan(TransformOptions, Schema, JdbcConnection, Map, boolean)}, the rows held to
+   * {@code --outputSchema} as {@code shape} makes it (a replica's bookkeeping fields added, say).
+   */
+  public static @Nullable Transform plan(
+      TransformOptions options,
+      Schema input,
+      @Nullable JdbcConnection database,
+      Map<String, int[]> decimals,
+      boolean needsContract,
+      UnaryOperator<Schema> shape) {
     Schema contract =
         options.getOutputSchema() == null
             ? null
-            : SchemaChoice.of(options.getOutputSchema(), options.getOutputSchemaFile());
+            : shape.apply(
+                SchemaChoice.of(options.getOutputSchema(), options.getOutputSchemaFile()));
     if (contract == null && options.getOutputSchemaFile() != null) {
       throw new IllegalArgumentException("--outputSchemaFile needs --outputSchema, its contract");
     }
