@@ -213,17 +213,39 @@ final class WorkflowCommand {
             instance(flags),
             Path.of(flags.get("logs", "target/sluice-workflow-logs")),
             flags.get("alertWebhook"),
-            flags.get("metricsPort") == null ? null : Integer.parseInt(flags.get("metricsPort")),
+            flags.get("metricsPort") == null ? null : number(flags, "metricsPort", "0"),
             misfire,
-            java.time.Duration.parse(flags.get("slaCheckEvery", "PT30S")),
-            Integer.parseInt(flags.get("threads", "4")),
+            duration(flags, "slaCheckEvery", "PT30S"),
+            number(flags, "threads", "4"),
             java.time.Duration.ofSeconds(5),
-            flags.get("catchUp") == null ? null : java.time.Duration.parse(flags.get("catchUp")));
+            flags.get("catchUp") == null ? null : duration(flags, "catchUp", null));
     WorkflowScheduler scheduler =
         WorkflowScheduler.start(workflow, settings, JobRunner.forked(ForkedRun.classpath()), out);
     Runtime.getRuntime().addShutdownHook(new Thread(scheduler::close, "sluice-scheduler-stop"));
     scheduler.awaitTermination();
     return Exit.OK;
+  }
+
+  private static int number(Flags flags, String name, String fallback) {
+    try {
+      return Integer.parseInt(flags.get(name, fallback));
+    } catch (NumberFormatException e) {
+      throw new UsageException(
+          "--" + name + " must be a whole number, but was '" + flags.get(name) + "'");
+    }
+  }
+
+  private static java.time.Duration duration(Flags flags, String name, String fallback) {
+    try {
+      return java.time.Duration.parse(flags.get(name, fallback));
+    } catch (DateTimeParseException e) {
+      throw new UsageException(
+          "--"
+              + name
+              + " must be an ISO-8601 duration (e.g. PT30S), but was '"
+              + flags.get(name)
+              + "'");
+    }
   }
 
   static int dag(String[] args, PrintStream out) throws IOException {
