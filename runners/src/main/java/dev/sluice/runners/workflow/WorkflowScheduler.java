@@ -289,8 +289,8 @@ public final class WorkflowScheduler implements AutoCloseable {
 
   /**
    * Alerts once per job and interval on a missed SLA: an interval not succeeded {@code
-   * finish_within} after its end, or no success for {@code fresher_than}; and refreshes the next
-   * fire times in the metrics.
+   * finish_within} after its end, or no success for {@code fresher_than}, both counted from when
+   * the job was first scheduled; and refreshes the next fire times in the metrics.
    */
   void checkSlas() {
     slaChecks.incrementAndGet();
@@ -305,10 +305,17 @@ public final class WorkflowScheduler implements AutoCloseable {
         if (last != null) {
           metrics.succeededAt(workflow.name(), job.name(), last);
         }
+        // SLAs count from when the job was first scheduled (the trigger's start, kept by the
+        // cluster): a first deployment is not late for intervals that ended before it.
+        Instant scheduled =
+            trigger == null || trigger.getStartTime() == null
+                ? Instant.EPOCH
+                : trigger.getStartTime().toInstant();
         if (job.finishWithin() != null) {
           Instant due = now.minus(job.finishWithin());
           Workflow.Interval latest = workflow.intervalOfFire(job, due);
-          if (!runs.succeeded(workflow.name(), job.name(), latest.start())) {
+          if (!latest.end().isBefore(scheduled)
+              && !runs.succeeded(workflow.name(), job.name(), latest.start())) {
             runner.alertOnce(
                 job,
                 latest,
@@ -323,8 +330,9 @@ public final class WorkflowScheduler implements AutoCloseable {
                     + " of its end");
           }
         }
+        Instant stale = now.minus(job.fresherThan() == null ? Duration.ZERO : job.fresherThan());
         if (job.fresherThan() != null
-            && (last == null || last.isBefore(now.minus(job.fresherThan())))) {
+            && (last == null ? scheduled.isBefore(stale) : last.isBefore(stale))) {
           Workflow.Interval latest = workflow.intervalOfFire(job, now);
           runner.alertOnce(
               job,
