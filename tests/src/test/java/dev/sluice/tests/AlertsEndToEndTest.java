@@ -12,9 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,19 +30,8 @@ class AlertsEndToEndTest extends LauncherCalls {
       "1,10,1.00,EUR,NEW,2026-11-24T09:00:00Z,2026-11-24T09:00:00Z,1,";
 
   @TempDir Path dir;
-  private WebhookReceiver alertmanager;
-  private List<JsonNode> received;
-
-  @BeforeEach
-  void alertmanager() throws Exception {
-    alertmanager = WebhookReceiver.start();
-    received = alertmanager.received();
-  }
-
-  @AfterEach
-  void stop() {
-    alertmanager.close();
-  }
+  @RegisterExtension final WebhookReceiver alertmanager = new WebhookReceiver();
+  private final List<JsonNode> received = alertmanager.received();
 
   private String webhook() {
     return "--alertWebhook=" + alertmanager.url();

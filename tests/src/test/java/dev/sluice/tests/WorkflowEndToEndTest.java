@@ -25,10 +25,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,19 +43,8 @@ class WorkflowEndToEndTest extends LauncherCalls {
       "order_id,customer_id,amount,currency,status,created_at,updated_at,version,note\n";
 
   @TempDir Path dir;
-  private WebhookReceiver alertmanager;
-  private List<JsonNode> received;
-
-  @BeforeEach
-  void alertmanager() throws Exception {
-    alertmanager = WebhookReceiver.start();
-    received = alertmanager.received();
-  }
-
-  @AfterEach
-  void stop() {
-    alertmanager.close();
-  }
+  @RegisterExtension final WebhookReceiver alertmanager = new WebhookReceiver();
+  private final List<JsonNode> received = alertmanager.received();
 
   private String webhook() {
     return alertmanager.url();

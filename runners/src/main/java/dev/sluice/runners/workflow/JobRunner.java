@@ -47,7 +47,9 @@ public final class JobRunner {
   private final @Nullable LineageTransport alerts;
   private final SchedulerMetrics metrics;
   private final PrintStream out;
-  private final Duration upstreamPoll;
+
+  /** How often a job waiting for its upstream jobs looks again. */
+  private static final Duration UPSTREAM_POLL = Duration.ofSeconds(2);
 
   public JobRunner(
       Workflow workflow,
@@ -58,19 +60,6 @@ public final class JobRunner {
       @Nullable String alertWebhook,
       SchedulerMetrics metrics,
       PrintStream out) {
-    this(workflow, runs, launch, instance, logs, alertWebhook, metrics, out, Duration.ofSeconds(2));
-  }
-
-  JobRunner(
-      Workflow workflow,
-      WorkflowRuns runs,
-      Launch launch,
-      String instance,
-      Path logs,
-      @Nullable String alertWebhook,
-      SchedulerMetrics metrics,
-      PrintStream out,
-      Duration upstreamPoll) {
     this.workflow = workflow;
     this.runs = runs;
     this.launch = launch;
@@ -82,7 +71,6 @@ public final class JobRunner {
             : LineageTransport.http("alertWebhook", alertWebhook).delivering("alert");
     this.metrics = metrics;
     this.out = out;
-    this.upstreamPoll = upstreamPoll;
   }
 
   /** The OpenLineage parent run of every pipeline run of the workflow for {@code interval}. */
@@ -116,7 +104,7 @@ public final class JobRunner {
           metrics.finished(name, job.name(), "upstream_failed");
           return Outcome.UPSTREAM_FAILED;
         }
-        Thread.sleep(upstreamPoll.toMillis());
+        Thread.sleep(UPSTREAM_POLL.toMillis());
       }
     }
     // Attempts left running by a scheduler that died mid-run were lost with it.
