@@ -8,6 +8,9 @@ import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.pipelines.filestolake.FilesToLake;
+import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
 import dev.sluice.schemas.SchemaCompatibilityCheck;
@@ -19,6 +22,9 @@ import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.avro.Schema;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -282,7 +288,217 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
         is(Launcher.USAGE));
     assertThat(
         err.toString(StandardCharsets.UTF_8),
-        containsString("--onSchemaChange=add_columns is not available in files-to-lake yet"));
+        containsString(
+            "--onSchemaChange=add_columns adds columns to an Iceberg table"
+                + " (--output=iceberg:<namespace>.<table>), but --output="
+                + stopped
+                + " is a directory lake"));
+  }
+
+  /** Each row of an Iceberg table as {@code order_id:version:coupon:points}, sorted. */
+  private List<String> lakeRows(String table) throws Exception {
+    return IcebergReads.rows(
+        dir.resolve("warehouse"),
+        table,
+        null,
+        r ->
+            r.getField("order_id")
+                + ":"
+                + r.getField("version")
+                + ":"
+                + (r.struct().field("coupon") == null ? "-" : r.getField("coupon"))
+                + ":"
+                + (r.struct().field("points") == null ? "-" : r.getField("points")));
+  }
+
+  /** The Iceberg table {@code name} of the test's warehouse. */
+  private org.apache.iceberg.Table icebergTable(String name) throws Exception {
+    return IcebergReads.catalog(dir.resolve("warehouse"))
+        .using(c -> c.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(name)));
+  }
+
+  /**
+   * kafka-to-lake under add_columns: the new field becomes an optional column of the Iceberg table
+   * (rows written before read NULL), recorded in the table's properties with its first origin; a
+   * value that does not fit a column the table has (another writer's {@code points}, a long) is a
+   * schema dead letter; a merge by key writes the new columns too; the candidate contract passes
+   * the build's check; and the next run reads the added column as part of its contract.
+   */
+  @Test
+  void kafkaToLakeAddsTheNewFieldAsAColumnOfItsIcebergTable() throws Exception {
+    String topic = SharedSandbox.newTopic("change-lake", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        json(1, 1, "1.00", "NEW"),
+        json(2, 1, "2.00", "NEW"),
+        with(with(json(3, 1, "3.00", "NEW"), "coupon", "\"WELCOME\""), "points", "7"),
+        with(json(1, 2, "1.50", "PAID"), "coupon", "\"SPRING\""),
+        with(json(5, 1, "5.00", "NEW"), "points", "\"many\""));
+    // Another writer gave the table a column the contract lacks: points, a long.
+    IcebergReads.catalog(Files.createDirectories(dir.resolve("warehouse")))
+        .using(
+            c -> {
+              org.apache.iceberg.Schema schema =
+                  dev.sluice.io.iceberg.IcebergTables.schemaOf(
+                      dev.sluice.schemas.Order.getClassSchema());
+              for (String name : List.of("lake.orders_add", "lake.orders_merged")) {
+                org.apache.iceberg.catalog.TableIdentifier id =
+                    org.apache.iceberg.catalog.TableIdentifier.parse(name);
+                if (c instanceof org.apache.iceberg.catalog.SupportsNamespaces namespaces
+                    && !namespaces.namespaceExists(id.namespace())) {
+                  namespaces.createNamespace(id.namespace());
+                }
+                c.createTable(id, schema)
+                    .updateSchema()
+                    .addColumn("points", org.apache.iceberg.types.Types.LongType.get())
+                    .commit();
+              }
+              return null;
+            });
+    String[] appended = {
+      "kafka-to-lake",
+      "--bootstrapServers=" + SharedSandbox.bootstrapServers(),
+      "--topic=" + topic,
+      "--consumerGroup=" + topic,
+      "--bounded",
+      "--output=iceberg:lake.orders_add",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--runReport=" + dir.resolve("report.json"),
+      "--onSchemaChange=add_columns"
+    };
+    assertOk(run(appended));
+    assertThat(
+        lakeRows("lake.orders_add"),
+        equalTo(List.of("1:1:null:null", "1:2:SPRING:null", "2:1:null:null", "3:1:WELCOME:7")));
+    org.apache.iceberg.Table table = icebergTable("lake.orders_add");
+    assertThat(table.schema().findField("coupon").type().toString(), equalTo("string"));
+    assertThat(table.schema().findField("coupon").isOptional(), is(true));
+    JsonNode recorded = JSON.readTree(table.properties().get("sluice.schema-change.coupon"));
+    assertThat(recorded.get("type").asText(), equalTo("string"));
+    assertThat(recorded.get("first_origin").asText(), equalTo("kafka:" + topic + "/0@2"));
+    assertThat(recorded.get("pipeline").asText(), equalTo("kafka-to-lake"));
+    assertThat(table.properties().containsKey("sluice.schema-change.points"), is(false));
+    List<DeadLetter> dead = LakeFiles.readDeadLetters(dir.resolve("dlq"));
+    assertThat(
+        dead.stream().map(d -> d.getOrigin() + " " + d.getReason() + " " + d.getStep()).toList(),
+        equalTo(List.of("kafka:" + topic + "/0@4 schema AddColumns")));
+    assertThat(dead.get(0).getErrorMessage(), containsString("'points'"));
+    assertThat(report().get("schema_changes").size(), is(2));
+    assertBalanced(dir.resolve("report.json"));
+
+    Path candidate = dir.resolve("candidate-schemas/order/v3.avsc");
+    Schema next = new Schema.Parser().parse(Files.readString(candidate));
+    assertThat(next.getField("coupon").schema().toString(), equalTo("[\"null\",\"string\"]"));
+    SortedMap<Integer, Schema> versions = new TreeMap<>(Schemas.history("Order").versions());
+    versions.put(3, next);
+    assertThat(SchemaCompatibilityCheck.violations("Order", versions), equalTo(List.of()));
+
+    // Merged by key: the newest version of each key, its new columns included.
+    String[] merged =
+        java.util.Arrays.stream(KafkaToJdbcArgs.with(appended, "--keyFields=order_id"))
+            .map(
+                a ->
+                    a.startsWith("--output=")
+                        ? "--output=iceberg:lake.orders_merged"
+                        : a.startsWith("--consumerGroup=") ? a + "-merged" : a)
+            .toArray(String[]::new);
+    assertOk(run(merged));
+    assertThat(
+        lakeRows("lake.orders_merged"),
+        equalTo(List.of("1:2:SPRING:null", "2:1:null:null", "3:1:WELCOME:7")));
+
+    // The next run: coupon is part of the contract now, not a change to report again.
+    SharedSandbox.produce(
+        topic,
+        0,
+        with(json(4, 1, "4.00", "NEW"), "coupon", "\"LATER\""),
+        json(6, 1, "6.00", "NEW"));
+    assertOk(run(appended));
+    assertThat(report().get("schema_changes").size(), is(0));
+    assertThat(
+        lakeRows("lake.orders_add"),
+        equalTo(
+            List.of(
+                "1:1:null:null",
+                "1:2:SPRING:null",
+                "2:1:null:null",
+                "3:1:WELCOME:7",
+                "4:1:LATER:null",
+                "6:1:null:null")));
+  }
+
+  /**
+   * files-to-lake under add_columns into an Iceberg table, bounded and watching: a file whose lines
+   * gain a field adds its column, the lines before it read NULL there; the watching run's writers
+   * follow the table's new columns in later files.
+   */
+  @Test
+  void filesToLakeAddsTheNewFieldAsAColumnWhetherBoundedOrWatching() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(
+        in.resolve("a.jsonl"),
+        List.of(
+            new String(json(1, 1, "1.00", "NEW"), StandardCharsets.UTF_8),
+            new String(
+                with(json(2, 1, "2.00", "NEW"), "coupon", "\"X\""), StandardCharsets.UTF_8)));
+    String[] base = {
+      "files-to-lake",
+      "--input=" + in + "/*.jsonl",
+      "--format=jsonl",
+      "--output=iceberg:lake.files_add",
+      "--warehouse=" + dir.resolve("warehouse"),
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--runReport=" + dir.resolve("report.json"),
+      "--onSchemaChange=add_columns"
+    };
+    assertOk(run(base));
+    assertThat(lakeRows("lake.files_add"), equalTo(List.of("1:1:null:-", "2:1:X:-")));
+    assertBalanced(dir.resolve("report.json"));
+    assertThat(Files.exists(dir.resolve("candidate-schemas/order/v3.avsc")), is(true));
+
+    // Watching: a later file brings another field; its column is added while the run goes on.
+    FilesToLakeOptions options = PipelineOptionsFactory.as(FilesToLakeOptions.class);
+    options.setInput(in + "/*.jsonl");
+    options.setFormat(dev.sluice.pipelines.options.RecordFormat.jsonl);
+    options.setOutput("iceberg:lake.files_watched");
+    options.setWarehouse(dir.resolve("warehouse").toString());
+    options.setDeadLetter("file:" + dir.resolve("dlq-watched"));
+    options.setOnSchemaChange(dev.sluice.transforms.parse.SchemaChanges.Policy.add_columns);
+    options.setWatch("PT1S");
+    options.setSettleTime("PT1S");
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    PipelineResult result = PipelineRun.build(new FilesToLake(), options).pipeline().run();
+    try {
+      List<String> first = List.of("1:1:null:-", "2:1:X:-");
+      assertThat(
+          Poll.until(
+              java.time.Duration.ofSeconds(60),
+              () -> rowsOrNone("lake.files_watched").equals(first)),
+          is(true));
+      Files.write(
+          in.resolve("b.jsonl"),
+          List.of(
+              new String(json(3, 1, "3.00", "NEW"), StandardCharsets.UTF_8),
+              new String(with(json(4, 1, "4.00", "NEW"), "points", "9"), StandardCharsets.UTF_8)));
+      List<String> all = List.of("1:1:null:null", "2:1:X:null", "3:1:null:null", "4:1:null:9");
+      assertThat(
+          Poll.until(
+              java.time.Duration.ofSeconds(60), () -> rowsOrNone("lake.files_watched").equals(all)),
+          is(true));
+    } finally {
+      result.cancel();
+      result.waitUntilFinish(org.joda.time.Duration.standardSeconds(30));
+    }
+  }
+
+  private List<String> rowsOrNone(String table) {
+    try {
+      return lakeRows(table);
+    } catch (Exception e) {
+      return List.of();
+    }
   }
 
   @Test

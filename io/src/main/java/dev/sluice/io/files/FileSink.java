@@ -16,6 +16,15 @@ public interface FileSink extends Serializable {
   /** The partition of a record, as a path such as {@code dt=2026-11-25}. */
   String partition(GenericRecord record);
 
+  /**
+   * The layout of the files opened now, as of the last {@link #partition} call: when it changes (an
+   * Iceberg table gained columns the run's records fill), records go to new files, and the files
+   * opened before keep their own layout.
+   */
+  default int layout() {
+    return 0;
+  }
+
   /** Opens a new file of {@code partition} whose name starts with {@code stem + "-"}. */
   OpenFile open(String partition, String stem) throws IOException;
 

@@ -178,7 +178,9 @@ public final class WriteDataFiles
    */
   static final int MAX_OPEN_FILES = 32;
 
-  /** Per bundle: one open file per window, partition and stem, closed when the bundle ends. */
+  /**
+   * Per bundle: one open file per window, partition, stem and layout, closed when the bundle ends.
+   */
   static final class WriteFn extends DoFn<Traced<GenericRecord>, WrittenFile> {
     private final FileSink sink;
     private final SerializableFunction<SourceRecord, String> stem;
@@ -242,7 +244,7 @@ public final class WriteDataFiles
       GenericRecord value = record.value();
       String partition = sink.partition(value);
       String of = stem.apply(record.source());
-      List<Object> key = List.of(window, partition, of);
+      List<Object> key = List.of(window, partition, of, sink.layout());
       Open file = open.get(key);
       if (file == null) {
         if (open.isEmpty()) {

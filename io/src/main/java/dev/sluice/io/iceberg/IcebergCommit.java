@@ -180,11 +180,11 @@ public final class IcebergCommit {
     Transaction transaction = loaded.newTransaction();
     if (change.schemaJson() != null) {
       Schema written = SchemaParser.fromJson(change.schemaJson());
-      if (!written.sameSchema(loaded.schema())) {
+      if (!IcebergTables.covers(loaded.schema(), written)) {
         UpdateSchema update =
             IcebergTables.evolve(
                 transaction.updateSchema(), loaded.schema(), written, TableIdentifier.parse(table));
-        if (!update.apply().sameSchema(written)) {
+        if (!IcebergTables.covers(update.apply(), written)) {
           throw new IOException(
               "the schema of table "
                   + table

@@ -2,9 +2,12 @@ package dev.sluice.io.iceberg;
 
 import dev.sluice.io.files.FileSink;
 import dev.sluice.io.files.WrittenFile;
+import dev.sluice.transforms.core.RecordException;
+import dev.sluice.transforms.parse.SchemaChanges;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
+import java.util.Set;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
@@ -33,6 +36,7 @@ public final class IcebergFiles implements FileSink {
   private final IcebergCatalog catalog;
   private final String table;
   private final @Nullable String schemaJson;
+  private final boolean addColumns;
   private transient Catalog opened;
   private transient Table loaded;
   private transient Schema schema;
@@ -42,17 +46,20 @@ public final class IcebergFiles implements FileSink {
   private transient PartitionKey key;
   private transient GenericRecord lastAvro;
   private transient Record lastRecord;
+  private transient int layout;
 
-  private IcebergFiles(IcebergCatalog catalog, String table, @Nullable String schemaJson) {
+  private IcebergFiles(
+      IcebergCatalog catalog, String table, @Nullable String schemaJson, boolean addColumns) {
     this.catalog = catalog;
     this.table = table;
     this.schemaJson = schemaJson;
+    this.addColumns = addColumns;
   }
 
   /** Data files of {@code table} ({@code namespace.table}) of {@code catalog}. */
   public static IcebergFiles of(IcebergCatalog catalog, String table) {
     IcebergTables.identifier(table);
-    return new IcebergFiles(catalog, table, null);
+    return new IcebergFiles(catalog, table, null, false);
   }
 
   /**
@@ -60,18 +67,71 @@ public final class IcebergFiles implements FileSink {
    * adds, {@link IcebergTables.Planned}) instead of the table's current schema.
    */
   public IcebergFiles withSchema(Schema schema) {
-    return new IcebergFiles(catalog, table, SchemaParser.toJson(schema));
+    return new IcebergFiles(catalog, table, SchemaParser.toJson(schema), addColumns);
+  }
+
+  /**
+   * The same files, following the table's columns: a record carrying a new field the schema lacks
+   * ({@code --onSchemaChange=add_columns}, whose {@link AddIcebergColumns} step added the column
+   * before the record came) makes the table's current schema the one new files are written with.
+   */
+  public IcebergFiles withAddColumns() {
+    return new IcebergFiles(catalog, table, schemaJson, true);
   }
 
   @Override
   public void setup() {
     opened = catalog.open();
     loaded = opened.loadTable(TableIdentifier.parse(table));
-    schema = schemaJson == null ? loaded.schema() : SchemaParser.fromJson(schemaJson);
+    shape(
+        IcebergTables.writing(
+            loaded, schemaJson == null ? null : SchemaParser.fromJson(schemaJson)));
+  }
+
+  /** Writes new files with {@code schema}. */
+  private void shape(Schema schema) {
+    this.schema = schema;
     spec = loaded.spec();
     records = new IcebergRecords(schema);
     wrapper = new InternalRecordWrapper(schema.asStruct());
     key = new PartitionKey(spec, schema);
+    lastAvro = null;
+    lastRecord = null;
+    layout++;
+  }
+
+  /**
+   * Under add_columns, a record with a new field the schema lacks: the table (whose column was
+   * added before the record came) gives the schema from now on.
+   */
+  private void follow(GenericRecord record) {
+    if (!addColumns
+        || !SchemaChanges.isOpen(record.getSchema())
+        || record.get(SchemaChanges.EXTRA) == null) {
+      return;
+    }
+    Set<String> names;
+    try {
+      names = SchemaChanges.extras(record).keySet();
+    } catch (RecordException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    if (names.stream().allMatch(n -> schema.findField(n) != null)) {
+      return;
+    }
+    loaded.refresh();
+    for (String name : names) {
+      if (loaded.schema().findField(name) == null) {
+        throw new IllegalStateException(
+            "table " + table + " has no column '" + name + "' for a new field of a record");
+      }
+    }
+    shape(loaded.schema());
+  }
+
+  @Override
+  public int layout() {
+    return layout;
   }
 
   private Record convert(GenericRecord avro) {
@@ -84,6 +144,7 @@ public final class IcebergFiles implements FileSink {
 
   @Override
   public String partition(GenericRecord record) {
+    follow(record);
     key.partition(wrapper.wrap(convert(record)));
     return spec.isUnpartitioned() ? "" : spec.partitionToPath(key);
   }

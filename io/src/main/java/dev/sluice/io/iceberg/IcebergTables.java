@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.annotation.Nullable;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.iceberg.PartitionSpec;
@@ -212,6 +213,32 @@ public final class IcebergTables {
   public static UpdateSchema evolve(
       UpdateSchema update, Schema current, Schema target, TableIdentifier id) {
     return evolve(update, check(current, target, id));
+  }
+
+  /**
+   * Whether {@code table} has every column of {@code written}, by id, with its name and type: files
+   * written with {@code written} are read right through {@code table} (which may have more columns,
+   * such as those {@code --onSchemaChange=add_columns} added since).
+   */
+  public static boolean covers(Schema table, Schema written) {
+    for (Types.NestedField column : written.columns()) {
+      Types.NestedField same = table.findField(column.fieldId());
+      if (same == null
+          || !same.name().equals(column.name())
+          || !same.type().equals(column.type())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The schema to write {@code table}'s rows with: the table's own when it has every column of
+   * {@code planned} (the run's planned schema, or null), else the planned one, whose new columns
+   * the run's commit adds.
+   */
+  public static Schema writing(Table table, @Nullable Schema planned) {
+    return planned == null || covers(table.schema(), planned) ? table.schema() : planned;
   }
 
   private static UpdateSchema evolve(UpdateSchema update, List<Types.NestedField> added) {

@@ -285,9 +285,11 @@ public final class MergeIcebergRows
               catalog -> {
                 Table table = catalog.loadTable(TableIdentifier.parse(spec.table()));
                 Schema schema =
-                    spec.schemaJson() == null
-                        ? table.schema()
-                        : SchemaParser.fromJson(spec.schemaJson());
+                    IcebergTables.writing(
+                        table,
+                        spec.schemaJson() == null
+                            ? null
+                            : SchemaParser.fromJson(spec.schemaJson()));
                 return merge(records, table, schema, window, pane, tally);
               });
     }

@@ -145,6 +145,14 @@ public final class WriteIcebergWindows
         stem);
   }
 
+  /**
+   * Files that follow the table's columns as {@code --onSchemaChange=add_columns} adds them ({@link
+   * IcebergFiles#withAddColumns}).
+   */
+  public WriteIcebergWindows withAddColumns() {
+    return new WriteIcebergWindows(files.withAddColumns(), commits, stem);
+  }
+
   /** Properties every commit's snapshot summary carries (contract, inputs). */
   public WriteIcebergWindows withSummary(Map<String, String> properties) {
     return new WriteIcebergWindows(

@@ -1,12 +1,9 @@
 package dev.sluice.io.jdbc;
 
-import dev.sluice.schemas.Schemas;
+import dev.sluice.io.files.CandidateContract;
 import dev.sluice.transforms.parse.SchemaChanges;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,10 +13,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.annotation.Nullable;
-import org.apache.avro.Schema;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.util.MimeTypes;
 
 /**
  * The columns runs added to a table under {@code --onSchemaChange=add_columns}, in a ledger table
@@ -113,48 +106,10 @@ public record SchemaChangeLog(
   }
 
   /**
-   * The next version of the contract: its fields and the recorded columns, as nullable fields with
-   * default null (a backward-compatible change under the schemas module's rules).
-   */
-  public static Schema candidate(Schema contract, Map<String, String> columns) {
-    Schema next = SchemaChanges.withColumns(SchemaChanges.closed(contract), columns);
-    Schema versioned =
-        Schema.createRecord(next.getName(), next.getDoc(), next.getNamespace(), false, copy(next));
-    next.getObjectProps()
-        .forEach(
-            (key, value) -> {
-              if (!key.equals("sluice.version")) {
-                versioned.addProp(key, value);
-              }
-            });
-    versioned.addProp("sluice.version", Schemas.version(contract) + 1);
-    return versioned;
-  }
-
-  private static java.util.List<Schema.Field> copy(Schema schema) {
-    return schema.getFields().stream().map(f -> new Schema.Field(f, f.schema())).toList();
-  }
-
-  /**
    * Writes the candidate contract under {@link #candidates} as {@code <dataset>/v<N>.avsc}, the
    * layout of the schemas module's history, for review and commit; returns where, or null.
    */
   public @Nullable String writeCandidate(Map<String, String> columns) throws IOException {
-    if (candidates == null) {
-      return null;
-    }
-    Schema contract = new Schema.Parser().parse(this.contract);
-    Schema next = candidate(contract, columns);
-    String dataset =
-        Schemas.historyDirectories()
-            .getOrDefault(
-                contract.getName(), contract.getName().toLowerCase(java.util.Locale.ROOT));
-    String location =
-        candidates.replaceAll("/+$", "") + "/" + dataset + "/v" + Schemas.version(next) + ".avsc";
-    ResourceId target = FileSystems.matchNewResource(location, false);
-    try (OutputStream out = Channels.newOutputStream(FileSystems.create(target, MimeTypes.TEXT))) {
-      out.write((next.toString(true) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-    return location;
+    return new CandidateContract(contract, candidates).write(columns);
   }
 }

@@ -4,14 +4,18 @@ import dev.sluice.io.lineage.LineageDataset;
 import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatolake.KafkaToLake;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
+import dev.sluice.pipelines.plan.Lakehouse;
 import dev.sluice.pipelines.plan.Replay;
 import dev.sluice.pipelines.plan.SchemaChoice;
 import dev.sluice.pipelines.plan.SluicePipeline;
 import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
+import dev.sluice.transforms.parse.SchemaChanges;
 import java.util.List;
 import java.util.Optional;
 import javax.annotation.Nullable;
+import org.apache.avro.Schema;
 import org.apache.beam.sdk.Pipeline;
 
 /**
@@ -68,18 +72,33 @@ public final class CdcToLake implements SluicePipeline<CdcToLakeOptions, KafkaTo
           "cdc-to-lake needs --keyFields, the source table's primary key: the table is merged by"
               + " it");
     }
+    SchemaChangeOptions.checkLakeAddColumns(
+        options,
+        options.getOutput(),
+        InputFormat.DEBEZIUM,
+        options.getSql() != null || options.getTransform() != null);
+    Schema contract = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    boolean addColumns = options.getOnSchemaChange() == SchemaChanges.Policy.add_columns;
     return KafkaToLake.planEvents(
         options,
         replay,
         new KafkaToJdbc.Parse.Changes(
             ChangeEvents.of(
                 options.getPositionField(), options.getDecimalHandling().equals("precise")),
-            new KafkaToJdbc.Deletes.Soft()),
+            new KafkaToJdbc.Deletes.Soft(),
+            options.getOnSchemaChange()),
         InputFormat.DEBEZIUM,
-        ChangeEvents.replicaSchema(SchemaChoice.of(options.getSchema(), options.getSchemaFile())),
+        // The columns earlier add_columns runs added to the replica are part of its contract now.
+        ChangeEvents.replicaSchema(
+            addColumns
+                ? SchemaChanges.withColumns(
+                    contract, Lakehouse.addedColumns(options.getOutput(), options))
+                : contract),
         ChangeEvents.POSITION,
         options,
-        NAME);
+        NAME,
+        addColumns ? contract : null,
+        options);
   }
 
   @Override

@@ -189,10 +189,21 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
   }
 
   private Plan plan(FilesToLakeOptions options, @Nullable Replay replay) {
-    SchemaChangeOptions.refuseAddColumns(options, NAME);
-    Schema schema = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    Schema contract = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
     InputFormat format =
         options.getFormat() == null ? InputFormat.CSV : options.getFormat().input();
+    SchemaChangeOptions.checkLakeAddColumns(
+        options,
+        options.getOutput(),
+        format,
+        options.getSql() != null || options.getTransform() != null);
+    boolean addColumns = options.getOnSchemaChange() == SchemaChanges.Policy.add_columns;
+    // The columns earlier add_columns runs added to the table are part of the contract now.
+    Schema schema =
+        addColumns
+            ? SchemaChanges.withColumns(
+                contract, Lakehouse.addedColumns(options.getOutput(), options))
+            : contract;
     DeadLetterSink checkedSink = DeadLetterSinks.from(options);
     Duration watch = Durations.parse("watch", options.getWatch());
     String partitionField =
@@ -206,6 +217,16 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     Schema rows = transform == null ? published : transform.output();
     WriteLake.checkPartitionField(rows, partitionField);
     Lakehouse.Table table = Lakehouse.of(options.getOutput(), options, rows, partitionField);
+    String home = table == null ? options.getOutput().replaceAll("/+$", "") + "/_sluice" : null;
+    String report =
+        options.getRunReport() != null
+            ? options.getRunReport()
+            : (table == null ? home : table.home()) + "/run-report.json";
+    if (addColumns) {
+      table =
+          table.withAddColumns(
+              NAME, contract, SchemaChangeOptions.candidateDirectory(options, report));
+    }
     LocalDirectory.checkWritable(
         table == null ? "output" : "warehouse", table == null ? options.getOutput() : table.home());
     // Bounded runs into a local lake or a table are write-audit-publish: files are staged (or
@@ -261,9 +282,12 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (replay != null) {
       outputs.put("replayed from", replay.from());
     }
-    String home = table == null ? options.getOutput().replaceAll("/+$", "") + "/_sluice" : output;
-    String report =
-        options.getRunReport() != null ? options.getRunReport() : home + "/run-report.json";
+    if (addColumns) {
+      outputs.put("candidate contracts", table.addColumns().candidate().directory());
+    }
+    if (home == null) {
+      home = output;
+    }
     RunPlan run =
         RunPlan.of(watch == null, outputs, report)
             .withQuality(rules)
@@ -383,7 +407,11 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     Result<Traced<GenericRecord>> parsed =
         lines.apply(
             "Parse",
-            ParseRecords.of(plan.schema(), plan.format())
+            ParseRecords.of(
+                    plan.onSchemaChange() == SchemaChanges.Policy.add_columns
+                        ? SchemaChanges.open(plan.schema())
+                        : plan.schema(),
+                    plan.format())
                 .withSchemaChanges(plan.onSchemaChange())
                 .withPii(plan.piiKeys())
                 .withPipeline(NAME));
@@ -395,6 +423,7 @@ public final class FilesToLake implements SluicePipeline<FilesToLakeOptions, Fil
     if (plan.transform() != null) {
       records = plan.transform().apply(records, deadLetters, NAME);
     }
+    records = plan.lake().withNewColumns(records, deadLetters);
     if (plan.replay() != null && plan.replay().dryRun()) {
       records.apply("WriteLake", Replay.dryWrite(NAME));
     } else {

@@ -18,6 +18,7 @@ import dev.sluice.io.metrics.ConsumerLag;
 import dev.sluice.pipelines.options.HistoryOptions;
 import dev.sluice.pipelines.options.KafkaSourceOptions;
 import dev.sluice.pipelines.options.RecordFormat;
+import dev.sluice.pipelines.options.SchemaChangeOptions;
 import dev.sluice.pipelines.plan.DeadLetterSinks;
 import dev.sluice.pipelines.plan.PersonalData;
 import dev.sluice.pipelines.plan.Replay;
@@ -614,25 +615,8 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       @Nullable Transform transform,
       JdbcConnection connection,
       Schema contract) {
-    if (format != InputFormat.JSONL && format != InputFormat.DEBEZIUM) {
-      throw new IllegalArgumentException(
-          "--onSchemaChange=add_columns needs JSON values (--format=json): an Avro value is read"
-              + " through a released version of the contract, so the fields it lacks never reach"
-              + " the run");
-    }
-    if (transform != null) {
-      throw new IllegalArgumentException(
-          "--onSchemaChange=add_columns cannot be combined with --sql or --transform: the"
-              + " transform's output, not the events, gives the table its columns");
-    }
-    String candidates = options.getCandidateSchemas();
-    if (candidates == null) {
-      String report = options.getRunReport();
-      candidates =
-          report != null && report.contains("/")
-              ? report.replaceFirst("[^/]*$", "candidate-schemas")
-              : "candidate-schemas";
-    }
+    SchemaChangeOptions.checkAddColumns(format, transform != null);
+    String candidates = SchemaChangeOptions.candidateDirectory(options, options.getRunReport());
     return new SchemaChangeLog(
         options.getSchemaChangeLog(), options.getTable(), contract.toString(), candidates);
   }

@@ -37,6 +37,7 @@ import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.parse.ChangeEvents;
 import dev.sluice.transforms.parse.InputFormat;
+import dev.sluice.transforms.parse.SchemaChanges;
 import dev.sluice.transforms.pii.Pii;
 import dev.sluice.transforms.pii.PiiKeysSource;
 import dev.sluice.transforms.time.EventTimeFromField;
@@ -184,7 +185,13 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       throw new IllegalArgumentException(
           "--format must be json or avro for Kafka values, but was csv");
     }
-    SchemaChangeOptions.refuseAddColumns(options, NAME);
+    SchemaChangeOptions.checkLakeAddColumns(
+        options,
+        options.getOutput(),
+        format,
+        options.getSql() != null || options.getTransform() != null);
+    Schema contract = SchemaChoice.of(options.getSchema(), options.getSchemaFile());
+    boolean addColumns = options.getOnSchemaChange() == SchemaChanges.Policy.add_columns;
     return planEvents(
         options,
         replay,
@@ -194,10 +201,16 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
             options.getWriterSchemaVersion(),
             options.getOnSchemaChange()),
         format,
-        SchemaChoice.of(options.getSchema(), options.getSchemaFile()),
+        // The columns earlier add_columns runs added to the table are part of the contract now.
+        addColumns
+            ? SchemaChanges.withColumns(
+                contract, Lakehouse.addedColumns(options.getOutput(), options))
+            : contract,
         options.getVersionField(),
         options,
-        NAME);
+        NAME,
+        addColumns ? contract : null,
+        options);
   }
 
   /**
@@ -213,6 +226,35 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
       String versionField,
       @Nullable TransformOptions transformOptions,
       String pipeline) {
+    return planEvents(
+        options,
+        replay,
+        parse,
+        format,
+        schema,
+        versionField,
+        transformOptions,
+        pipeline,
+        null,
+        null);
+  }
+
+  /**
+   * As {@link #planEvents(LakeEventsOptions, Replay, Parse, InputFormat, Schema, String,
+   * TransformOptions, String)}, adding columns for new fields under {@code
+   * --onSchemaChange=add_columns} when {@code addColumnsTo} (the reviewed contract) is given.
+   */
+  public static Plan planEvents(
+      LakeEventsOptions options,
+      @Nullable Replay replay,
+      Parse parse,
+      InputFormat format,
+      Schema schema,
+      String versionField,
+      @Nullable TransformOptions transformOptions,
+      String pipeline,
+      @Nullable Schema addColumnsTo,
+      @Nullable SchemaChangeOptions schemaChanges) {
     if (!options.getOutput().startsWith("iceberg:")) {
       throw new IllegalArgumentException(
           "--output must name an Iceberg table, iceberg:<namespace>.<table>, but was '"
@@ -272,6 +314,17 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     }
     Lakehouse.Table table =
         Lakehouse.of(options.getOutput(), options, rows, options.getEventTimeField());
+    if (addColumnsTo != null) {
+      table =
+          table.withAddColumns(
+              pipeline,
+              addColumnsTo,
+              SchemaChangeOptions.candidateDirectory(
+                  schemaChanges,
+                  options.getRunReport() != null
+                      ? options.getRunReport()
+                      : table.home() + "/run-report.json"));
+    }
     LocalDirectory.checkWritable("warehouse", table.home());
     KafkaTopic kafka =
         new KafkaTopic(
@@ -309,6 +362,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     outputs.put("dead letters", deadLetterSink.location());
     if (replay != null) {
       outputs.put("replayed from", replay.from());
+    }
+    if (table.addColumns() != null) {
+      outputs.put("candidate contracts", table.addColumns().candidate().directory());
     }
     RunPlan run = table.run(bounded, outputs, options, rules);
     List<String> keys =
@@ -498,6 +554,7 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
     if (plan.transform() != null) {
       records = plan.transform().apply(records, deadLetters, plan.pipeline());
     }
+    records = plan.sink().lake().withNewColumns(records, deadLetters);
     if (!plan.run().bounded()) {
       // One commit per interval after a pane's first record, in processing time: no record is
       // ever late for it, whatever its event time.

@@ -5,10 +5,13 @@ import dev.sluice.io.files.LakePublisher;
 import dev.sluice.io.files.ParquetFiles;
 import dev.sluice.io.files.WriteDataFiles;
 import dev.sluice.io.files.WriteLake;
+import dev.sluice.io.iceberg.AddIcebergColumns;
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergFiles;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
+import dev.sluice.transforms.core.Result;
 import dev.sluice.transforms.core.Traced;
+import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import java.io.Serializable;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -30,6 +33,8 @@ import org.apache.beam.sdk.values.POutput;
  * @param tableSchema the Iceberg schema (JSON) the table's data files are written with, or null
  * @param streaming the write of a watching run into the table, committed per window, or null
  * @param fileFormat a directory lake's data files: {@code avro} (also when null) or {@code parquet}
+ * @param addColumns the step adding the table's columns for new fields ({@code
+ *     --onSchemaChange=add_columns}), or null
  */
 public record LakeTarget(
     String directory,
@@ -41,7 +46,8 @@ public record LakeTarget(
     @Nullable String table,
     @Nullable String tableSchema,
     @Nullable WriteIcebergWindows streaming,
-    @Nullable String fileFormat)
+    @Nullable String fileFormat,
+    @Nullable AddIcebergColumns addColumns)
     implements Serializable {
 
   /** A directory lake. */
@@ -51,7 +57,18 @@ public record LakeTarget(
       String partitionField,
       int numShards,
       @Nullable String stem) {
-    this(directory, publishedAt, partitionField, numShards, stem, null, null, null, null, null);
+    this(
+        directory,
+        publishedAt,
+        partitionField,
+        numShards,
+        stem,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   /**
@@ -77,7 +94,23 @@ public record LakeTarget(
         table,
         tableSchema,
         streaming,
-        format);
+        format,
+        addColumns);
+  }
+
+  /**
+   * {@code records} with the table's columns added for the new fields they carry, under {@code
+   * --onSchemaChange=add_columns} (a value that does not fit its column is a dead letter); as they
+   * are otherwise.
+   */
+  public PCollection<Traced<GenericRecord>> withNewColumns(
+      PCollection<Traced<GenericRecord>> records, DeadLetterRouting.Collector deadLetters) {
+    if (addColumns == null) {
+      return records;
+    }
+    Result<Traced<GenericRecord>> added = records.apply("AddColumns", addColumns);
+    deadLetters.add(added.deadLetters());
+    return added.output();
   }
 
   /**
@@ -113,12 +146,14 @@ public record LakeTarget(
     String fixed = stem;
     if (table != null) {
       // Data files where the table keeps them, listed in the run's pending directory.
+      IcebergFiles files =
+          tableSchema == null
+              ? IcebergFiles.of(catalog, table)
+              : IcebergFiles.of(catalog, table)
+                  .withSchema(org.apache.iceberg.SchemaParser.fromJson(tableSchema));
       WriteDataFiles write =
           WriteDataFiles.to(
-              tableSchema == null
-                  ? IcebergFiles.of(catalog, table)
-                  : IcebergFiles.of(catalog, table)
-                      .withSchema(org.apache.iceberg.SchemaParser.fromJson(tableSchema)),
+              addColumns == null ? files : files.withAddColumns(),
               directory.replaceAll("/+$", "") + "/" + LakePublisher.FILE_LIST,
               pipeline,
               "iceberg:" + table);

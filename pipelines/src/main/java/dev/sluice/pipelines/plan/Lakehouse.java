@@ -1,6 +1,8 @@
 package dev.sluice.pipelines.plan;
 
+import dev.sluice.io.files.CandidateContract;
 import dev.sluice.io.files.LakePublisher;
+import dev.sluice.io.iceberg.AddIcebergColumns;
 import dev.sluice.io.iceberg.IcebergCatalog;
 import dev.sluice.io.iceberg.IcebergTables;
 import dev.sluice.io.iceberg.WriteIcebergWindows;
@@ -17,6 +19,8 @@ import java.util.Map;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
+import org.apache.iceberg.SchemaParser;
+import org.apache.iceberg.catalog.TableIdentifier;
 
 /**
  * An Iceberg output, {@code --output=iceberg:<namespace>.<table>}, as planned: the table is made
@@ -37,6 +41,9 @@ public final class Lakehouse {
    * @param contract the contract's full name and version, for the snapshot summary
    * @param schemaJson the schema of the run's data files: the table's, with the columns the
    *     contract adds (the run's commit adds them to the table with its data)
+   * @param personalData the contract's personal-data policies, for the snapshot summary
+   * @param addColumns the step adding columns for new fields ({@code
+   *     --onSchemaChange=add_columns}), or null
    */
   public record Table(
       IcebergCatalog catalog,
@@ -46,8 +53,53 @@ public final class Lakehouse {
       @Nullable String partitionField,
       String contract,
       String schemaJson,
-      String personalData)
+      String personalData,
+      @Nullable AddIcebergColumns addColumns)
       implements Serializable {
+    /**
+     * The table written under {@code --onSchemaChange=add_columns}: the columns the contract adds
+     * are added now, in a commit of their own (the columns added while the run writes take the ids
+     * after them), and new fields' columns are added as they come, by {@code pipeline}'s {@link
+     * AddIcebergColumns} step, which rewrites the candidate next version of {@code contract} (the
+     * reviewed one) under {@code candidates}.
+     */
+    public Table withAddColumns(String pipeline, Schema contract, @Nullable String candidates) {
+      TableIdentifier id = IcebergTables.identifier(name);
+      org.apache.iceberg.Schema planned = SchemaParser.fromJson(schemaJson);
+      org.apache.iceberg.Schema now;
+      try {
+        now =
+            catalog.using(
+                opened -> {
+                  org.apache.iceberg.Table table = opened.loadTable(id);
+                  if (!IcebergTables.covers(table.schema(), planned)) {
+                    IcebergTables.evolve(table.updateSchema(), table.schema(), planned, id)
+                        .commit();
+                    table.refresh();
+                  }
+                  return table.schema();
+                });
+      } catch (IOException e) {
+        throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
+      }
+      String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      return new Table(
+          catalog,
+          name,
+          warehouse,
+          location,
+          partitionField,
+          this.contract,
+          SchemaParser.toJson(now),
+          personalData,
+          AddIcebergColumns.to(
+              catalog,
+              name,
+              pipeline,
+              run,
+              new CandidateContract(contract.toString(), candidates)));
+    }
+
     /**
      * What a commit's snapshot summary says besides its own: the contract, and which personal-data
      * policy applied to which field ({@code sluice.pii}), when any did.
@@ -87,7 +139,17 @@ public final class Lakehouse {
     /** The write of a run whose pending list goes under {@code staging}. */
     public LakeTarget target(String staging, @Nullable String stem) {
       return new LakeTarget(
-          staging, location, partitionField, 1, stem, catalog, name, schemaJson, null, null);
+          staging,
+          location,
+          partitionField,
+          1,
+          stem,
+          catalog,
+          name,
+          schemaJson,
+          null,
+          null,
+          addColumns);
     }
 
     /**
@@ -104,14 +166,26 @@ public final class Lakehouse {
       LinkedHashMap<String, String> summary = new LinkedHashMap<>();
       summary.put("sluice.inputs", inputs);
       summary.putAll(contractSummary());
-      return WriteIcebergWindows.to(catalog, name, pipeline, run)
-          .withSchema(schemaJson)
-          .withSummary(summary);
+      WriteIcebergWindows windows =
+          WriteIcebergWindows.to(catalog, name, pipeline, run)
+              .withSchema(schemaJson)
+              .withSummary(summary);
+      return addColumns == null ? windows : windows.withAddColumns();
     }
 
     private LakeTarget streamingTo(WriteIcebergWindows windows) {
       return new LakeTarget(
-          location, location, partitionField, 1, null, catalog, name, schemaJson, windows, null);
+          location,
+          location,
+          partitionField,
+          1,
+          null,
+          catalog,
+          name,
+          schemaJson,
+          windows,
+          null,
+          addColumns);
     }
 
     /**
@@ -218,6 +292,24 @@ public final class Lakehouse {
   }
 
   /**
+   * The columns earlier {@code --onSchemaChange=add_columns} runs added to the table {@code output}
+   * names, name to Avro type (none when it does not exist yet): part of the contract from now on.
+   */
+  public static Map<String, String> addedColumns(String output, IcebergOptions options) {
+    IcebergCatalog catalog = catalog(output, options);
+    TableIdentifier id = IcebergTables.identifier(output.substring("iceberg:".length()));
+    try {
+      return catalog.using(
+          opened ->
+              opened.tableExists(id)
+                  ? AddIcebergColumns.recorded(opened.loadTable(id))
+                  : Map.<String, String>of());
+    } catch (IOException e) {
+      throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * The table {@code output} names, made or checked now; null when {@code output} is a directory.
    */
   public static @Nullable Table of(
@@ -246,7 +338,8 @@ public final class Lakehouse {
           partitionField,
           contract.getFullName() + (version == null ? "" : " v" + version),
           org.apache.iceberg.SchemaParser.toJson(planned.schema()),
-          PiiPolicy.summary(PiiPolicy.of(contract)));
+          PiiPolicy.summary(PiiPolicy.of(contract)),
+          null);
     } catch (IOException e) {
       throw new IllegalStateException("the catalog " + catalog + " failed: " + e.getMessage(), e);
     }
