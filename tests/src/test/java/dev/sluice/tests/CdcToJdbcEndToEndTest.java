@@ -537,6 +537,33 @@ class CdcToJdbcEndToEndTest extends LauncherCalls {
                 + "' AND column_name IN ('coupon', 'points')"),
         equalTo("coupon text,points bigint"));
     assertBalanced(dir.resolve("alter-add/report.json"));
+
+    // cdc-to-lake under add_columns: the Iceberg replica gains both columns the same way.
+    String lake = "cdc_alter_lake_" + suffix;
+    assertOk(
+        run(
+            lakeArgs(
+                changes,
+                lake,
+                "cdc-alter-lake-" + suffix,
+                dir.resolve("alter-lake"),
+                "--onSchemaChange=add_columns")));
+    assertThat(
+        IcebergReads.rows(
+            dir.resolve("warehouse"),
+            "lake." + lake,
+            null,
+            r ->
+                r.getField("order_id")
+                    + ":"
+                    + r.getField("version")
+                    + ":"
+                    + r.getField("coupon")
+                    + ":"
+                    + r.getField("points")),
+        equalTo(List.of("1:2:WELCOME:7", "2:1:null:null", "3:2:SPRING:null")));
+    assertBalanced(dir.resolve("alter-lake/report.json"));
+    assertThat(Files.exists(dir.resolve("alter-lake/candidate-schemas/order/v3.avsc")), is(true));
   }
 
   private static JsonNode counters(Path report) throws Exception {
