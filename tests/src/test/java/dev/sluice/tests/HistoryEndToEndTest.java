@@ -72,6 +72,53 @@ class HistoryEndToEndTest extends LauncherCalls {
     assertBalanced(dir.resolve("report.json"));
   }
 
+  /**
+   * Under add_columns a field the contract lacks becomes a column of the history and of its ledger
+   * (in one transaction), tracked like every column when --historyColumns is left out: versions
+   * before it read NULL there, whatever order the events came in. (--historyColumns can only name
+   * columns the records have when the run starts.)
+   */
+  @Test
+  void aNewFieldBecomesAColumnOfTheHistoryAndItsLedger() throws Exception {
+    String topic = SharedSandbox.newTopic("history-add", 1);
+    SharedSandbox.produce(
+        topic,
+        0,
+        withField(json(1, 3, "1.00", "PAID"), "coupon", "\"SPRING\""),
+        json(2, 1, "2.00", "NEW"),
+        json(1, 1, "1.00", "NEW"),
+        withField(json(1, 2, "1.00", "PAID"), "coupon", "\"WELCOME\""));
+    String table = tables("orders_history_add");
+    assertOk(
+        run(
+            args(
+                topic,
+                table,
+                "--batchSize=2",
+                "--onSchemaChange=add_columns")));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(concat_ws(':', order_id, status, coalesce(coupon, '-'), valid_from,"
+                + " coalesce(valid_to::text, '-'), is_current), ',' ORDER BY order_id, valid_from)"
+                + " FROM "
+                + table),
+        equalTo("1:NEW:-:1:2:f,1:PAID:WELCOME:2:3:f,1:PAID:SPRING:3:-:t,2:NEW:-:1:-:t"));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(coalesce(coupon, '-'), ',' ORDER BY order_id, version) FROM "
+                + table
+                + "_versions"),
+        equalTo("-,WELCOME,SPRING,-"));
+    assertBalanced(dir.resolve("report.json"));
+  }
+
+  /** The order's JSON with one more field. */
+  private static byte[] withField(byte[] order, String field, String valueJson) {
+    String text = new String(order, StandardCharsets.UTF_8);
+    return (text.substring(0, text.length() - 1) + ",\"" + field + "\":" + valueJson + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
   @Test
   void theTablesAreCheckedAndAStagedRunIsRefused() throws Exception {
     String topic = SharedSandbox.newTopic("history-refused", 1);

@@ -83,16 +83,37 @@ public record HistorySql(
           reserved);
     }
     List<String> chosen =
-        tracked.isEmpty()
-            ? columns.stream()
-                .filter(
-                    c ->
-                        !keyFields.contains(c)
-                            && !c.equals(versionField)
-                            && !c.equals(deletedColumn))
-                .toList()
-            : tracked;
+        tracked.isEmpty() ? everyColumn(columns, keyFields, versionField, deletedColumn) : tracked;
     return new HistorySql(history, ledger, keyFields, versionField, columns, chosen, deletedColumn);
+  }
+
+  /**
+   * The same history of records that gained {@code added} columns (add_columns): tracked too when
+   * every column is tracked (no {@code --historyColumns}), else not.
+   */
+  public HistorySql withColumns(List<String> added) {
+    List<String> all = new ArrayList<>(columns);
+    List<String> more = added.stream().filter(c -> !columns.contains(c)).toList();
+    if (more.isEmpty()) {
+      return this;
+    }
+    all.addAll(more);
+    List<String> trackedNow = new ArrayList<>(tracked);
+    if (tracked.equals(everyColumn(columns, keyFields, versionField, deletedColumn))) {
+      trackedNow.addAll(more);
+    }
+    return new HistorySql(history, ledger, keyFields, versionField, all, trackedNow, deletedColumn);
+  }
+
+  /** Every column but the key, the version and the deleted flag. */
+  private static List<String> everyColumn(
+      List<String> columns,
+      List<String> keyFields,
+      String versionField,
+      @Nullable String deletedColumn) {
+    return columns.stream()
+        .filter(c -> !keyFields.contains(c) && !c.equals(versionField) && !c.equals(deletedColumn))
+        .toList();
   }
 
   /** The ledger's key: the record's key and its version. */

@@ -161,11 +161,18 @@ public abstract class JdbcUpsert
    * one is added to the table as a nullable column (and recorded in {@code log}) before the first
    * batch that carries it is written, and from then on every row is written with the added columns
    * (null where a record has no value). A value that does not fit its column's type is a {@code
-   * schema} dead letter naming the field. Not with a staging table.
+   * schema} dead letter naming the field. Not with a staging table. With SCD2 history ({@link
+   * #withHistory}, given first), each column is added to the history and to its ledger.
    */
   public JdbcUpsert withAddColumns(SchemaChangeLog log) {
     checkArgument(
-        statements().table().equals(published()), "new columns cannot be added through staging");
+        statements().table().equals(published())
+            || (history() != null && statements().table().equals(history().ledger())),
+        "new columns cannot be added through staging");
+    checkArgument(
+        history() == null || log.companions().contains(history().ledger()),
+        "the log must add each column to the history's ledger %s too",
+        history() == null ? null : history().ledger());
     checkArgument(
         log.table().equals(published()), "the log is of %s, not %s", log.table(), published());
     return toBuilder().setAddColumns(log).build();
@@ -303,6 +310,9 @@ public abstract class JdbcUpsert
     /** Whether the batch written last is whole in the temporary batch table (COPY path). */
     private transient boolean batchInTemporary;
 
+    /** The SCD2 history written, its columns those of the rows (add_columns may add some). */
+    private transient @Nullable HistorySql history;
+
     private transient NewestPerKey newest;
     private transient Progress progress;
 
@@ -323,6 +333,7 @@ public abstract class JdbcUpsert
         statements = statements.withSchema(SchemaChanges.closed(statements.avroSchema()));
       }
       added = new LinkedHashMap<>();
+      history = spec.history();
       checkedAt = System.nanoTime();
       shape(statements);
       baseColumns = schema.getFields().size();
@@ -407,6 +418,9 @@ public abstract class JdbcUpsert
       Schema wider = SchemaChanges.withColumns(base.avroSchema(), added);
       if (!added.equals(before) && wider.getFields().size() != schema.getFields().size()) {
         shape(base.withSchema(wider));
+        if (history != null) {
+          history = history.withColumns(List.copyOf(added.keySet()));
+        }
         String candidate = log.writeCandidate(added);
         LOG.warn(
             "{}: columns {} of {} now hold the fields the contract lacks{}",
@@ -515,7 +529,7 @@ public abstract class JdbcUpsert
               .inTransaction(
                   () -> "writing a batch of " + batch.size() + " rows to " + table,
                   connection -> {
-                    if (spec.history() == null) {
+                    if (history == null) {
                       return writeBatch(connection, batch, kept.unique());
                     }
                     lockKeys(connection, batch);
@@ -641,12 +655,12 @@ public abstract class JdbcUpsert
       java.util.TreeSet<Integer> hashes = new java.util.TreeSet<>();
       for (Pending<Traced<GenericRecord>> p : batch) {
         StringBuilder key = new StringBuilder();
-        for (String k : spec.history().keyFields()) {
+        for (String k : history.keyFields()) {
           key.append(p.element().value().get(k)).append('\u0000');
         }
         hashes.add(key.toString().hashCode());
       }
-      try (PreparedStatement lock = connection.prepareStatement(spec.history().lockKeys())) {
+      try (PreparedStatement lock = connection.prepareStatement(history.lockKeys())) {
         lock.setArray(1, connection.createArrayOf("integer", hashes.toArray(Integer[]::new)));
         lock.execute();
       }
@@ -673,8 +687,8 @@ public abstract class JdbcUpsert
         statement.execute(
             "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
                 + " SET LOCAL enable_seqscan = off");
-        statement.executeUpdate(spec.history().deleteKeys(temporary));
-        statement.executeUpdate(spec.history().rebuild(temporary));
+        statement.executeUpdate(history.deleteKeys(temporary));
+        statement.executeUpdate(history.rebuild(temporary));
       }
     }
 

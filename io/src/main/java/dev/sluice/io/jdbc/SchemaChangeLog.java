@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.annotation.Nullable;
 
@@ -19,19 +20,51 @@ import javax.annotation.Nullable;
  * ({@code sluice_schema_changes}, migration V8): each change is added as a nullable column ({@code
  * ALTER TABLE ... ADD COLUMN IF NOT EXISTS}) and recorded, in one transaction of its own, so that
  * the column and its record exist together or not at all; a second worker adding the same column
- * finds it there. The next run of the table reads the recorded columns as part of its contract.
+ * finds it there. An SCD2 history adds each column to its ledger of versions in the same
+ * transaction. The next run of the table reads the recorded columns as part of its contract.
  *
  * @param ledger the ledger table
  * @param table the table the columns are added to
  * @param contract the reviewed contract (JSON), which the candidate version extends
  * @param candidates where the candidate contract is written (a directory), or null
+ * @param companions tables shaped like {@code table} that get each column too (an SCD2 history's
+ *     ledger of versions)
  */
 public record SchemaChangeLog(
-    String ledger, String table, String contract, @Nullable String candidates)
+    String ledger,
+    String table,
+    String contract,
+    @Nullable String candidates,
+    List<String> companions)
     implements Serializable {
   public SchemaChangeLog {
     SqlIdentifiers.parts("schemaChangeLog", ledger);
     SqlIdentifiers.parts("table", table);
+    companions = List.copyOf(companions);
+    for (String companion : companions) {
+      SqlIdentifiers.parts("table", companion);
+    }
+  }
+
+  /** The columns of {@code table} only. */
+  public SchemaChangeLog(
+      String ledger, String table, String contract, @Nullable String candidates) {
+    this(ledger, table, contract, candidates, List.of());
+  }
+
+  /** The same log, each column also added to {@code companion}. */
+  public SchemaChangeLog withCompanion(String companion) {
+    List<String> all = new java.util.ArrayList<>(companions);
+    all.add(companion);
+    return new SchemaChangeLog(ledger, table, contract, candidates, all);
+  }
+
+  /** The tables each column is added to: the table, then its companions. */
+  private List<String> altered() {
+    List<String> all = new java.util.ArrayList<>();
+    all.add(table);
+    all.addAll(companions);
+    return all;
   }
 
   /** The SQL type of a column added for values of an Avro type. */
@@ -93,13 +126,15 @@ public record SchemaChangeLog(
         insert.setString(6, pipeline);
         insert.setString(7, runId);
         insert.executeUpdate();
-        ddl.execute(
-            "ALTER TABLE "
-                + SqlIdentifiers.quote("table", table)
-                + " ADD COLUMN IF NOT EXISTS "
-                + column
-                + " "
-                + sqlType(change.type()));
+        for (String altered : altered()) {
+          ddl.execute(
+              "ALTER TABLE "
+                  + SqlIdentifiers.quote("table", altered)
+                  + " ADD COLUMN IF NOT EXISTS "
+                  + column
+                  + " "
+                  + sqlType(change.type()));
+        }
       }
     }
     return recorded(connection);

@@ -411,9 +411,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
     Schema sink = transform == null ? PiiPolicy.published(schema) : transform.output();
     String versionField = changes != null ? ChangeEvents.POSITION : records.versionField();
     HistorySql history =
-        scd2
-            ? history(options, sink, keys, versionField, changes != null, deletedKeys, addColumns)
-            : null;
+        scd2 ? history(options, sink, keys, versionField, changes != null, deletedKeys) : null;
+    if (history != null && addColumns != null) {
+      // A new field becomes a column of the history and of its ledger, in one transaction.
+      addColumns = addColumns.withCompanion(history.ledger());
+    }
     UpsertSql statements =
         history != null
             ? UpsertSql.of(history.ledger(), sink, history.ledgerKey(), versionField)
@@ -557,16 +559,10 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
       List<String> keys,
       String versionField,
       boolean changes,
-      @Nullable String deletedKeys,
-      @Nullable SchemaChangeLog addColumns) {
+      @Nullable String deletedKeys) {
     if (deletedKeys != null) {
       throw new IllegalArgumentException(
           "--history=scd2 keeps deletes as history rows (is_deleted): leave out --deleteMode=hard");
-    }
-    if (addColumns != null) {
-      throw new IllegalArgumentException(
-          "--history=scd2 cannot be combined with --onSchemaChange=add_columns yet: add the field"
-              + " to the contract and migrate both history tables");
     }
     List<String> tracked =
         options.getHistoryColumns() == null
@@ -700,11 +696,11 @@ public final class KafkaToJdbc implements SluicePipeline<KafkaToJdbcOptions, Kaf
             .withBatchSize(plan.write().batchSize())
             .withRetries(plan.write().maxRetries(), 200)
             .withCopy(plan.write().copy());
-    if (plan.addColumns() != null) {
-      upsert = upsert.withAddColumns(plan.addColumns());
-    }
     if (plan.history() != null) {
       upsert = upsert.withHistory(plan.history());
+    }
+    if (plan.addColumns() != null) {
+      upsert = upsert.withAddColumns(plan.addColumns());
     }
     return plan.target() instanceof Target.Staged staged
         ? upsert.withStaging(staged.stage())
