@@ -89,13 +89,7 @@ class HistoryEndToEndTest extends LauncherCalls {
         json(1, 1, "1.00", "NEW"),
         withField(json(1, 2, "1.00", "PAID"), "coupon", "\"WELCOME\""));
     String table = tables("orders_history_add");
-    assertOk(
-        run(
-            args(
-                topic,
-                table,
-                "--batchSize=2",
-                "--onSchemaChange=add_columns")));
+    assertOk(run(args(topic, table, "--batchSize=2", "--onSchemaChange=add_columns")));
     assertThat(
         SharedSandbox.text(
             "SELECT string_agg(concat_ws(':', order_id, status, coalesce(coupon, '-'), valid_from,"

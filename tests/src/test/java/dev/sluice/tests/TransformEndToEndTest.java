@@ -8,10 +8,16 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
+import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +67,58 @@ class TransformEndToEndTest extends LauncherCalls {
       "--flinkMaster=[local]",
       "--parallelism=2"
     };
+  }
+
+  /**
+   * A streaming run with --lookupRefresh joins the rates as they are now: a rate changed in
+   * PostgreSQL while the run goes on applies to the records that come after the refresh (the rows
+   * written before keep theirs), a currency without a rate gets NULL (LEFT JOIN), and the run goes
+   * on.
+   */
+  @Test
+  void aStreamingRunJoinsTheRatesOfNowWithLookupRefresh() throws Exception {
+    SharedSandbox.execute("DROP TABLE IF EXISTS order_totals_live");
+    SharedSandbox.execute(
+        "CREATE TABLE order_totals_live (id bigint PRIMARY KEY, cur text NOT NULL,"
+            + " amount_eur numeric(14,2), version bigint NOT NULL, state text NOT NULL)");
+    SharedSandbox.execute("DROP TABLE IF EXISTS currency_rates_live");
+    SharedSandbox.execute(
+        "CREATE TABLE currency_rates_live (currency text PRIMARY KEY, rate numeric(10,4) NOT"
+            + " NULL); INSERT INTO currency_rates_live VALUES ('EUR', 1), ('USD', 0.9)");
+    String topic = SharedSandbox.newTopic("transform-live", 1);
+    KafkaToJdbcOptions options = PipelineOptionsFactory.as(KafkaToJdbcOptions.class);
+    options.setBootstrapServers(SharedSandbox.bootstrapServers());
+    options.setTopic(topic);
+    options.setConsumerGroup(topic);
+    options.setJdbcUrl(SharedSandbox.jdbcUrl());
+    options.setJdbcUser("postgres");
+    options.setTable("order_totals_live");
+    options.setSql(SQL);
+    options.setLookup(List.of("rates=jdbc:currency_rates_live"));
+    options.setLookupRefresh("PT1S");
+    options.setDeadLetter("file:" + dir.resolve("dlq-live"));
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    PipelineResult result = PipelineRun.build(new KafkaToJdbc(), options).pipeline().run();
+    String totals =
+        "SELECT coalesce(string_agg(concat_ws('|', id, cur, coalesce(amount_eur::text, 'null')),"
+            + " ' ' ORDER BY id), '') FROM order_totals_live";
+    try {
+      SharedSandbox.produce(
+          topic, 0, json(1, 1, "10.00", "NEW"), json(2, 1, "10.00", "USD", "NEW"));
+      String before = "1|eur|10.00 2|usd|9.00";
+      assertThat(StreamingOrders.await(() -> SharedSandbox.text(totals), before), equalTo(before));
+
+      SharedSandbox.execute("UPDATE currency_rates_live SET rate = 2 WHERE currency = 'EUR'");
+      Thread.sleep(1500);
+      SharedSandbox.produce(
+          topic, 0, json(3, 1, "10.00", "NEW"), json(4, 1, "10.00", "GBP", "NEW"));
+      String after = before + " 3|eur|20.00 4|gbp|null";
+      assertThat(StreamingOrders.await(() -> SharedSandbox.text(totals), after), equalTo(after));
+      assertThat(result.getState(), is(PipelineResult.State.RUNNING));
+    } finally {
+      result.cancel();
+      result.waitUntilFinish(org.joda.time.Duration.standardSeconds(30));
+    }
   }
 
   @Test

@@ -15,13 +15,17 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.extensions.sql.SqlTransform;
+import org.apache.beam.sdk.extensions.sql.meta.BeamSqlTable;
+import org.apache.beam.sdk.extensions.sql.meta.provider.ReadOnlyTableProvider;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.SchemaCoder;
@@ -281,6 +285,19 @@ public final class RecordTransform implements Serializable {
       Map<String, PCollection<Row>> lookups,
       String pipeline,
       @Nullable Duration allowedLateness) {
+    return apply(records, lookups, Map.of(), pipeline, allowedLateness);
+  }
+
+  /**
+   * As {@link #apply(PCollection, Map, String, Duration)}, the lookups of {@code refreshed} read by
+   * key as the steps join them, and read again every interval ({@link RefreshedLookup}).
+   */
+  public Result apply(
+      PCollection<Traced<GenericRecord>> records,
+      Map<String, PCollection<Row>> lookups,
+      Map<String, RefreshedLookup> refreshed,
+      String pipeline,
+      @Nullable Duration allowedLateness) {
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     PCollection<Traced<GenericRecord>> current = records;
     for (Compiled step : steps) {
@@ -289,6 +306,7 @@ public final class RecordTransform implements Serializable {
               current,
               step,
               lookups,
+              refreshed,
               pipeline,
               allowedLateness == null ? Duration.ZERO : allowedLateness);
       current = result.output();
@@ -321,6 +339,7 @@ public final class RecordTransform implements Serializable {
       PCollection<Traced<GenericRecord>> records,
       Compiled step,
       Map<String, PCollection<Row>> lookups,
+      Map<String, RefreshedLookup> refreshed,
       String pipeline,
       Duration allowedLateness) {
     String prefix = "Transform." + step.name();
@@ -356,13 +375,30 @@ public final class RecordTransform implements Serializable {
             .apply(prefix + ".ToRows", ParDo.of(new ToRowFn(pipeline, step, inputRows)))
             .setRowSchema(inputRows);
     PCollectionTuple tables = PCollectionTuple.of(new TupleTag<Row>(SqlQuery.INPUT), rows);
+    Set<String> byKey = new LinkedHashSet<>();
     for (String table : step.query().tables().subList(1, step.query().tables().size())) {
-      tables = tables.and(new TupleTag<Row>(table), lookups.get(table));
+      if (refreshed.containsKey(table)) {
+        byKey.add(table);
+      } else {
+        tables = tables.and(new TupleTag<Row>(table), lookups.get(table));
+      }
     }
     CaptureErrors errors = new CaptureErrors();
-    PCollection<Row> out =
-        tables.apply(
-            prefix, SqlTransform.query(step.query().executed()).withErrorsTransformer(errors));
+    SqlTransform sql;
+    if (byKey.isEmpty()) {
+      sql = SqlTransform.query(step.query().executed());
+    } else {
+      SqlQuery.Refreshing refreshing = step.query().refreshing(step.name(), byKey);
+      Map<String, BeamSqlTable> seekable = new LinkedHashMap<>();
+      for (String table : byKey) {
+        seekable.put(table, refreshed.get(table).outer(refreshing.outer().contains(table)));
+      }
+      sql =
+          SqlTransform.query(refreshing.executed())
+              .withTableProvider(
+                  SqlQuery.LOOKUPS, new ReadOnlyTableProvider(SqlQuery.LOOKUPS, seekable));
+    }
+    PCollection<Row> out = tables.apply(prefix, sql.withErrorsTransformer(errors));
     PCollection<Traced<GenericRecord>> converted;
     if (step.checked()) {
       TupleTag<Traced<GenericRecord>> fit = new TupleTag<>() {};

@@ -143,6 +143,160 @@ public record SqlQuery(
         columnSources(select.getSelectList(), aliases));
   }
 
+  /** The schema the refreshed lookups are registered under in Beam SQL. */
+  public static final String LOOKUPS = "sluice_lookups";
+
+  /**
+   * How a query joins lookups that are read by key and refreshed ({@code --lookupRefresh}, Beam
+   * SQL's seekable tables): the text Beam SQL runs, and the lookups joined by a {@code LEFT JOIN}
+   * (a record without a match keeps a row of NULLs).
+   */
+  public record Refreshing(String executed, java.util.Set<String> outer) implements Serializable {}
+
+  /**
+   * This query with {@code refreshed} lookups read by key: each is named in the {@link #LOOKUPS}
+   * schema, and each equality of its join condition is written with the record's column first (as
+   * Beam SQL's lookup join reads it). Refused, naming the step, unless each such lookup is the
+   * right side of an {@code INNER} or {@code LEFT JOIN} whose {@code ON} is equalities between its
+   * columns and others, each qualified by its table or alias.
+   */
+  public Refreshing refreshing(String step, java.util.Set<String> refreshed) {
+    SqlSelect select;
+    try {
+      select =
+          (SqlSelect) SqlParser.create(executed, SqlParser.config().withLex(Lex.JAVA)).parseQuery();
+    } catch (SqlParseException e) {
+      throw new IllegalStateException("cannot parse " + executed + " again", e);
+    }
+    List<int[]> spans = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    java.util.Set<String> outer = new java.util.LinkedHashSet<>();
+    joins(step, select.getFrom(), refreshed, spans, texts, outer);
+    // Applied from the end, so that each span's offsets hold.
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < spans.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Integer.compare(spans.get(b)[0], spans.get(a)[0]));
+    StringBuilder text = new StringBuilder(executed);
+    for (int i : order) {
+      text.replace(spans.get(i)[0], spans.get(i)[1], texts.get(i));
+    }
+    return new Refreshing(text.toString(), java.util.Set.copyOf(outer));
+  }
+
+  private void joins(
+      String step,
+      @Nullable SqlNode from,
+      java.util.Set<String> refreshed,
+      List<int[]> spans,
+      List<String> texts,
+      java.util.Set<String> outer) {
+    if (!(from instanceof SqlJoin join)) {
+      String table = tableOf(from);
+      if (table != null && refreshed.contains(table)) {
+        throw refused(step, table, "put input first: FROM input i JOIN " + table + " … ON …");
+      }
+      return;
+    }
+    joins(step, join.getLeft(), refreshed, spans, texts, outer);
+    SqlNode right = join.getRight();
+    String table = tableOf(right);
+    if (table == null || !refreshed.contains(table)) {
+      return;
+    }
+    String alias =
+        right instanceof SqlIdentifier
+            ? table
+            : ((SqlIdentifier) ((SqlCall) right).operand(1)).getSimple();
+    switch (join.getJoinType()) {
+      case INNER -> {}
+      case LEFT -> outer.add(table);
+      default ->
+          throw refused(
+              step, table, "only JOIN or LEFT JOIN, not " + join.getJoinType().name() + " JOIN");
+    }
+    if (join.getCondition() == null) {
+      throw refused(step, table, "it needs ON <input column> = " + alias + ".<column>");
+    }
+    List<SqlNode> equalities = new ArrayList<>();
+    if (join.getCondition().getKind() == SqlKind.AND) {
+      equalities.addAll(((SqlCall) join.getCondition()).getOperandList());
+    } else {
+      equalities.add(join.getCondition());
+    }
+    for (SqlNode equality : equalities) {
+      if (equality.getKind() != SqlKind.EQUALS
+          || !(((SqlCall) equality).operand(0) instanceof SqlIdentifier a)
+          || !(((SqlCall) equality).operand(1) instanceof SqlIdentifier b)
+          || a.names.size() != 2
+          || b.names.size() != 2) {
+        throw refused(
+            step,
+            table,
+            "its ON may only be equalities of qualified columns (i.currency = "
+                + alias
+                + ".currency), joined by AND, but has "
+                + equality);
+      }
+      boolean aIsLookup = a.names.get(0).equals(alias);
+      boolean bIsLookup = b.names.get(0).equals(alias);
+      if (aIsLookup == bIsLookup) {
+        throw refused(
+            step,
+            table,
+            "each equality of its ON must compare one of its columns with another table's, but "
+                + equality
+                + " does not");
+      }
+      if (aIsLookup) {
+        int[] first = span(a);
+        int[] second = span(b);
+        String firstText = executed.substring(first[0], first[1]);
+        String secondText = executed.substring(second[0], second[1]);
+        spans.add(first);
+        texts.add(secondText);
+        spans.add(second);
+        texts.add(firstText);
+      }
+    }
+    SqlIdentifier name = right instanceof SqlIdentifier id ? id : ((SqlCall) right).operand(0);
+    spans.add(span(name));
+    texts.add(LOOKUPS + "." + table);
+  }
+
+  /** The table a FROM item reads (a name, aliased or not), or null. */
+  private static @Nullable String tableOf(@Nullable SqlNode node) {
+    if (node instanceof SqlIdentifier id) {
+      return id.names.get(id.names.size() - 1);
+    }
+    if (node != null
+        && node.getKind() == SqlKind.AS
+        && ((SqlCall) node).operand(0) instanceof SqlIdentifier id) {
+      return id.names.get(id.names.size() - 1);
+    }
+    return null;
+  }
+
+  /** Where {@code node} is in the executed text: its first offset and one past its last. */
+  private int[] span(SqlNode node) {
+    SqlParserPos pos = node.getParserPosition();
+    return new int[] {
+      offset(executed, pos.getLineNum(), pos.getColumnNum()),
+      offset(executed, pos.getEndLineNum(), pos.getEndColumnNum()) + 1
+    };
+  }
+
+  private static IllegalArgumentException refused(String step, String table, String why) {
+    return new IllegalArgumentException(
+        "transform step '"
+            + step
+            + "' joins lookup "
+            + table
+            + ", which --lookupRefresh reads by key as the query joins it: "
+            + why);
+  }
+
   /** Whether a SELECT item is a column (or all columns), renamed or not. */
   private static boolean isColumn(SqlNode item) {
     if (item.getKind() == SqlKind.AS) {

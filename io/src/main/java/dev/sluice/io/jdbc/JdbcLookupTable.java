@@ -1,5 +1,6 @@
 package dev.sluice.io.jdbc;
 
+import dev.sluice.transforms.sql.RefreshedLookup;
 import java.io.IOException;
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -140,6 +141,43 @@ public record JdbcLookupTable(String name, String table, List<Column> columns)
     };
   }
 
+  /** Reads the whole table now, as rows of {@link #schema}. */
+  public List<Row> rows(JdbcConnection connection) throws IOException {
+    Schema schema = schema();
+    List<String> names =
+        columns.stream().map(c -> SqlIdentifiers.quotePart("column", c.name())).toList();
+    return connection.withDirect(
+        c -> {
+          List<Row> rows = new ArrayList<>();
+          try (PreparedStatement s =
+                  c.prepareStatement(
+                      "SELECT "
+                          + String.join(", ", names)
+                          + " FROM "
+                          + SqlIdentifiers.quote("lookup", table));
+              ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+              List<Object> values = new ArrayList<>(names.size());
+              for (int i = 0; i < names.size(); i++) {
+                values.add(ReadFn.value(rs, i + 1, columns.get(i)));
+              }
+              rows.add(Row.withSchema(schema).addValues(values).build());
+            }
+          }
+          return rows;
+        });
+  }
+
+  /**
+   * The table as a lookup read by key and read again every {@code refresh} ({@code
+   * --lookupRefresh}); {@code pipeline} names its counters.
+   */
+  public RefreshedLookup refreshed(
+      JdbcConnection connection, org.joda.time.Duration refresh, String pipeline) {
+    JdbcLookupTable lookup = this;
+    return RefreshedLookup.of(name, schema(), () -> lookup.rows(connection), refresh, pipeline);
+  }
+
   private static final class ReadFn extends DoFn<String, Row> {
     private final JdbcConnection connection;
     private final JdbcLookupTable lookup;
@@ -151,28 +189,7 @@ public record JdbcLookupTable(String name, String table, List<Column> columns)
 
     @ProcessElement
     public void process(OutputReceiver<Row> out) throws IOException {
-      Schema schema = lookup.schema();
-      List<String> names =
-          lookup.columns().stream().map(c -> SqlIdentifiers.quotePart("column", c.name())).toList();
-      connection.withDirect(
-          c -> {
-            try (PreparedStatement s =
-                    c.prepareStatement(
-                        "SELECT "
-                            + String.join(", ", names)
-                            + " FROM "
-                            + SqlIdentifiers.quote("lookup", lookup.table()));
-                ResultSet rs = s.executeQuery()) {
-              while (rs.next()) {
-                List<Object> values = new ArrayList<>(names.size());
-                for (int i = 0; i < names.size(); i++) {
-                  values.add(value(rs, i + 1, lookup.columns().get(i)));
-                }
-                out.output(Row.withSchema(schema).addValues(values).build());
-              }
-            }
-            return null;
-          });
+      lookup.rows(connection).forEach(out::output);
     }
 
     private static Object value(ResultSet rs, int index, Column column)

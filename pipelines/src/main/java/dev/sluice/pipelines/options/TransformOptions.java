@@ -38,10 +38,20 @@ public interface TransformOptions extends SluiceOptions {
 
   @Description(
       "Reference table the transform's SQL may join: <name>=jdbc:<table> of the pipeline's"
-          + " database, read once per run; comma-separated for several")
+          + " database, read once per run (see --lookupRefresh); comma-separated for several")
   List<String> getLookup();
 
   void setLookup(List<String> value);
+
+  @Description(
+      "Read the --lookup tables again every interval (ISO-8601, e.g. PT5M), so that a streaming"
+          + " run joins a reference table's new rows without a restart: each worker keeps a copy"
+          + " of the table, read by key as the SQL joins it (JOIN or LEFT JOIN … ON equal"
+          + " columns), and reads it again once the copy is older than this; a failed read keeps"
+          + " the copy. Unset: each lookup is read once per run")
+  String getLookupRefresh();
+
+  void setLookupRefresh(String value);
 
   @Description(
       "Windowed aggregates: how long after a window's end late events still update it (ISO-8601,"

@@ -8,11 +8,14 @@ import dev.sluice.pipelines.options.TransformOptions;
 import dev.sluice.transforms.core.Traced;
 import dev.sluice.transforms.deadletter.DeadLetterRouting;
 import dev.sluice.transforms.sql.RecordTransform;
+import dev.sluice.transforms.sql.RefreshedLookup;
 import dev.sluice.transforms.sql.TransformSpec;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -29,12 +32,15 @@ import org.joda.time.Duration;
  * @param lookups the lookup tables, read from {@code database}
  * @param database the pipeline's database, or null when there are no lookups
  * @param allowedLateness how late an event may still update its window, or null for none
+ * @param lookupRefresh how often each worker reads the lookups again ({@code --lookupRefresh}: they
+ *     are read by key as the steps join them), or null to read each once per run
  */
 public record Transform(
     RecordTransform steps,
     List<JdbcLookupTable> lookups,
     @Nullable JdbcConnection database,
-    @Nullable Duration allowedLateness)
+    @Nullable Duration allowedLateness,
+    @Nullable Duration lookupRefresh)
     implements Serializable {
   public Transform {
     lookups = List.copyOf(lookups);
@@ -95,11 +101,19 @@ public record Transform(
     }
     List<String> lookupOptions = options.getLookup() == null ? List.of() : options.getLookup();
     if (options.getSql() == null && options.getTransform() == null) {
-      if (!lookupOptions.isEmpty() || options.getAllowedLateness() != null) {
+      if (!lookupOptions.isEmpty()
+          || options.getAllowedLateness() != null
+          || options.getLookupRefresh() != null) {
         throw new IllegalArgumentException(
-            "--lookup and --allowedLateness belong to a transform: give --sql or --transform");
+            "--lookup, --lookupRefresh and --allowedLateness belong to a transform: give --sql or"
+                + " --transform");
       }
       return null;
+    }
+    Duration refresh = Durations.parse("lookupRefresh", options.getLookupRefresh());
+    if (refresh != null && lookupOptions.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--lookupRefresh reads the --lookup tables again: give --lookup=<name>=jdbc:<table>");
     }
     TransformSpec spec =
         options.getSql() != null
@@ -113,16 +127,30 @@ public record Transform(
         lookupOptions.stream().map(o -> JdbcLookupTable.describe(database, o.strip())).toList();
     Map<String, org.apache.beam.sdk.schemas.Schema> schemas = new LinkedHashMap<>();
     for (JdbcLookupTable lookup : lookups) {
-      if (schemas.put(lookup.name(), lookup.schema()) != null) {
+      // Read by key, a lookup's columns are nullable (a LEFT JOIN's missing match).
+      org.apache.beam.sdk.schemas.Schema rows =
+          refresh == null ? lookup.schema() : RefreshedLookup.nullable(lookup.schema());
+      if (schemas.put(lookup.name(), rows) != null) {
         throw new IllegalArgumentException("--lookup names " + lookup.name() + " twice");
       }
     }
     RecordTransform steps = RecordTransform.compile(spec, input, schemas, decimals, contract);
+    if (refresh != null) {
+      // Each join of a lookup must be one Beam SQL can answer by key: checked now.
+      for (RecordTransform.Compiled step : steps.steps()) {
+        Set<String> joined = new LinkedHashSet<>(step.query().tables());
+        joined.retainAll(schemas.keySet());
+        if (!joined.isEmpty()) {
+          step.query().refreshing(step.name(), joined);
+        }
+      }
+    }
     return new Transform(
         steps,
         lookups,
         lookups.isEmpty() ? null : database,
-        Durations.parse("allowedLateness", options.getAllowedLateness()));
+        Durations.parse("allowedLateness", options.getAllowedLateness()),
+        refresh);
   }
 
   /** The schema of the rows the sink receives. */
@@ -171,10 +199,16 @@ public record Transform(
       DeadLetterRouting.Collector deadLetters,
       String pipeline) {
     Map<String, PCollection<Row>> tables = new LinkedHashMap<>();
+    Map<String, RefreshedLookup> refreshed = new LinkedHashMap<>();
     for (JdbcLookupTable lookup : lookups) {
-      tables.put(lookup.name(), records.getPipeline().apply(lookup.read(database)));
+      if (lookupRefresh != null) {
+        refreshed.put(lookup.name(), lookup.refreshed(database, lookupRefresh, pipeline));
+      } else {
+        tables.put(lookup.name(), records.getPipeline().apply(lookup.read(database)));
+      }
     }
-    RecordTransform.Result result = steps.apply(records, tables, pipeline, allowedLateness);
+    RecordTransform.Result result =
+        steps.apply(records, tables, refreshed, pipeline, allowedLateness);
     deadLetters.add(result.deadLetters());
     return result.output();
   }
