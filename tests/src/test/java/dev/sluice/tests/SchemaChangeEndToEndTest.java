@@ -295,6 +295,42 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
                 + " is a directory lake"));
   }
 
+  /**
+   * A CSV file whose header names a column the contract lacks is a schema change too: reported once
+   * with its first origin (the file's lines are schema dead letters), and under fail the run stops
+   * before it publishes.
+   */
+  @Test
+  void filesToLakeReportsACsvHeaderColumnAsASchemaChange() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("csv"));
+    Files.writeString(
+        in.resolve("orders.csv"),
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,coupon\n"
+            + "1,2,1.50,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,X\n");
+    String[] base = {
+      "files-to-lake",
+      "--input=" + in + "/*.csv",
+      "--deadLetter=file:" + dir.resolve("dlq"),
+      "--runReport=" + dir.resolve("report.json")
+    };
+    assertOk(run(KafkaToJdbcArgs.with(base, "--output=" + dir.resolve("lake-csv"))));
+    JsonNode changes = report().get("schema_changes");
+    assertThat(changes.size(), is(1));
+    assertThat(changes.get(0).get("field").asText(), equalTo("coupon"));
+    assertThat(changes.get(0).get("type").asText(), equalTo("string"));
+    assertThat(
+        changes.get(0).get("first_origin").asText(),
+        containsString("file:" + in.resolve("orders.csv") + "#"));
+    assertThat(report().get("dead_lettered_by_reason").get("schema").asLong() >= 1, is(true));
+    assertBalanced(dir.resolve("report.json"));
+
+    Path stopped = dir.resolve("lake-csv-stopped");
+    assertThat(
+        run(KafkaToJdbcArgs.with(base, "--output=" + stopped, "--onSchemaChange=fail")),
+        is(Launcher.RUN_FAILED));
+    assertThat(LakeFiles.files(stopped, ".avro"), equalTo(List.of()));
+  }
+
   /** Each row of an Iceberg table as {@code order_id:version:coupon:points}, sorted. */
   private List<String> lakeRows(String table) throws Exception {
     return IcebergReads.rows(

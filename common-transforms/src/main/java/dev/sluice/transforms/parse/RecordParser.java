@@ -453,6 +453,10 @@ public final class RecordParser implements Serializable {
     }
     Header header = header(record.header());
     if (header.problem != null) {
+      if (!header.unknown.isEmpty()) {
+        // Columns the contract lacks: a schema change, reported as such.
+        throw new SchemaChanges.SchemaChangeException(header.unknown, header.problem);
+      }
       throw new RecordException(FailureReason.SCHEMA, header.problem);
     }
     List<String> cells = csvCells(text);
@@ -549,6 +553,7 @@ public final class RecordParser implements Serializable {
   private static final class Header {
     final List<String> columns = new ArrayList<>();
     final Map<String, Integer> positions = new HashMap<>();
+    final List<SchemaChanges.NewField> unknown = new ArrayList<>();
     String problem;
 
     static Header parse(byte[] raw, Schema schema) {
@@ -567,12 +572,16 @@ public final class RecordParser implements Serializable {
           return header;
         }
         if (schema.getField(name) == null) {
-          header.problem =
-              "the file's header has column '"
-                  + AvroValues.shorten(name)
-                  + "', which is not a field of schema "
-                  + schema.getName();
-          return header;
+          if (header.problem == null) {
+            header.problem =
+                "the file's header has column '"
+                    + AvroValues.shorten(name)
+                    + "', which is not a field of schema "
+                    + schema.getName();
+          }
+          // A schema change: CSV cells are text.
+          header.unknown.add(new SchemaChanges.NewField(name, "string"));
+          continue;
         }
         header.positions.put(name, i);
       }

@@ -55,6 +55,32 @@ class SchemaChangesTest {
   }
 
   @Test
+  void aCsvHeaderColumnTheContractLacksIsASchemaChangeOfText() {
+    RecordParser parser = RecordParser.of(ORDER, InputFormat.CSV);
+    byte[] header =
+        "order_id,customer_id,amount,currency,status,created_at,updated_at,version,coupon,points"
+            .getBytes(StandardCharsets.UTF_8);
+    SourceRecord row =
+        new SourceRecord(
+            "file:/in/a.csv#2",
+            "1,2,1.50,EUR,NEW,2026-11-25T10:00:00Z,2026-11-25T10:00:00Z,1,X,7"
+                .getBytes(StandardCharsets.UTF_8),
+            null,
+            header);
+    SchemaChanges.SchemaChangeException e =
+        assertThrows(SchemaChanges.SchemaChangeException.class, () -> parser.parse(row));
+    assertThat(
+        e.getMessage(),
+        equalTo("the file's header has column 'coupon', which is not a field of schema Order"));
+    assertThat(
+        e.fields(),
+        equalTo(
+            List.of(
+                new SchemaChanges.NewField("coupon", "string"),
+                new SchemaChanges.NewField("points", "string"))));
+  }
+
+  @Test
   void anOpenSchemaKeepsNewScalarsAsideAndRefusesNestedOnes() throws Exception {
     Schema open = SchemaChanges.open(ORDER);
     assertThat(open.getFields().get(open.getFields().size() - 1).name(), equalTo("_sluice_extra"));
