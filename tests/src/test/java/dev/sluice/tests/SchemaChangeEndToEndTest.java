@@ -60,6 +60,26 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
     return topic;
   }
 
+  /** Two orders as JSON lines in {@code file}; the second carries a coupon. */
+  private static void ordersGainingACoupon(Path file) throws Exception {
+    Files.write(
+        file,
+        List.of(
+            new String(json(1, 1, "1.00", "NEW"), StandardCharsets.UTF_8),
+            new String(
+                with(json(2, 1, "2.00", "NEW"), "coupon", "\"X\""), StandardCharsets.UTF_8)));
+  }
+
+  /** The candidate contract at {@code path}: Order v3, accepted by the build's check. */
+  private static Schema acceptedCandidate(Path path) throws Exception {
+    Schema next = new Schema.Parser().parse(Files.readString(path));
+    assertThat(Schemas.version(next), is(3));
+    SortedMap<Integer, Schema> versions = new TreeMap<>(Schemas.history("Order").versions());
+    versions.put(3, next);
+    assertThat(SchemaCompatibilityCheck.violations("Order", versions), equalTo(List.of()));
+    return next;
+  }
+
   private String[] args(String topic, String table, String... more) {
     return KafkaToJdbcArgs.with(
         KafkaToJdbcArgs.of(
@@ -221,13 +241,9 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
 
     // The candidate contract: the next version, which the build's compatibility check accepts.
     Path candidate = dir.resolve("candidate-schemas/order/v3.avsc");
-    Schema next = new Schema.Parser().parse(Files.readString(candidate));
-    assertThat(Schemas.version(next), is(3));
+    Schema next = acceptedCandidate(candidate);
     assertThat(next.getField("coupon").schema().toString(), equalTo("[\"null\",\"string\"]"));
     assertThat(next.getField("points").schema().toString(), equalTo("[\"null\",\"long\"]"));
-    SortedMap<Integer, Schema> versions = new TreeMap<>(Schemas.history("Order").versions());
-    versions.put(3, next);
-    assertThat(SchemaCompatibilityCheck.violations("Order", versions), equalTo(List.of()));
 
     // The next run reads the added columns as part of its contract: no change to report.
     SharedSandbox.produce(
@@ -253,12 +269,7 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
   @Test
   void filesToLakeReportsANewFieldAndFailPublishesNothing() throws Exception {
     Path in = Files.createDirectories(dir.resolve("in"));
-    Files.write(
-        in.resolve("orders.jsonl"),
-        List.of(
-            new String(json(1, 1, "1.00", "NEW"), StandardCharsets.UTF_8),
-            new String(
-                with(json(2, 1, "2.00", "NEW"), "coupon", "\"X\""), StandardCharsets.UTF_8)));
+    ordersGainingACoupon(in.resolve("orders.jsonl"));
     String[] base = {
       "files-to-lake",
       "--input=" + in + "/*.jsonl",
@@ -425,11 +436,8 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
     assertBalanced(dir.resolve("report.json"));
 
     Path candidate = dir.resolve("candidate-schemas/order/v3.avsc");
-    Schema next = new Schema.Parser().parse(Files.readString(candidate));
+    Schema next = acceptedCandidate(candidate);
     assertThat(next.getField("coupon").schema().toString(), equalTo("[\"null\",\"string\"]"));
-    SortedMap<Integer, Schema> versions = new TreeMap<>(Schemas.history("Order").versions());
-    versions.put(3, next);
-    assertThat(SchemaCompatibilityCheck.violations("Order", versions), equalTo(List.of()));
 
     // Merged by key: the newest version of each key, its new columns included.
     String[] merged =
@@ -473,12 +481,7 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
   @Test
   void filesToLakeAddsTheNewFieldAsAColumnWhetherBoundedOrWatching() throws Exception {
     Path in = Files.createDirectories(dir.resolve("in"));
-    Files.write(
-        in.resolve("a.jsonl"),
-        List.of(
-            new String(json(1, 1, "1.00", "NEW"), StandardCharsets.UTF_8),
-            new String(
-                with(json(2, 1, "2.00", "NEW"), "coupon", "\"X\""), StandardCharsets.UTF_8)));
+    ordersGainingACoupon(in.resolve("a.jsonl"));
     String[] base = {
       "files-to-lake",
       "--input=" + in + "/*.jsonl",

@@ -274,13 +274,7 @@ public final class AddIcebergColumns
 
     @Teardown
     public void teardown() {
-      if (opened instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception e) {
-          LOG.warn("closing the catalog of {} failed: {}", spec.table, e.toString());
-        }
-      }
+      IcebergCatalog.closeQuietly(opened, spec.table);
     }
   }
 }

@@ -167,6 +167,21 @@ public record IcebergCatalog(
     }
   }
 
+  /**
+   * Closes a catalog a worker opened in its set-up, for {@code table}: nothing of the run depends
+   * on it any more, so a failure to close is logged, not thrown.
+   */
+  public static void closeQuietly(@javax.annotation.Nullable Catalog opened, String table) {
+    if (opened instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(IcebergCatalog.class)
+            .warn("closing the catalog of {} failed: {}", table, e.toString());
+      }
+    }
+  }
+
   @Override
   public String toString() {
     return Redaction.url(uri);

@@ -196,14 +196,6 @@ public final class IcebergFiles implements FileSink {
 
   @Override
   public void teardown() {
-    if (opened instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        // Closing the catalog's connections: nothing of the run depends on it any more.
-        org.slf4j.LoggerFactory.getLogger(IcebergFiles.class)
-            .warn("closing the catalog of {} failed: {}", table, e.toString());
-      }
-    }
+    IcebergCatalog.closeQuietly(opened, table);
   }
 }

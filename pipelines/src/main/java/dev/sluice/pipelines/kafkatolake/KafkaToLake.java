@@ -215,34 +215,9 @@ public final class KafkaToLake implements SluicePipeline<KafkaToLakeOptions, Kaf
 
   /**
    * The plan of a run of {@code pipeline} that writes Kafka events into an Iceberg table: parsed by
-   * {@code parse} into {@code schema}, appended, or merged by key and {@code versionField}.
-   */
-  public static Plan planEvents(
-      LakeEventsOptions options,
-      @Nullable Replay replay,
-      Parse parse,
-      InputFormat format,
-      Schema schema,
-      String versionField,
-      @Nullable TransformOptions transformOptions,
-      String pipeline) {
-    return planEvents(
-        options,
-        replay,
-        parse,
-        format,
-        schema,
-        versionField,
-        transformOptions,
-        pipeline,
-        null,
-        null);
-  }
-
-  /**
-   * As {@link #planEvents(LakeEventsOptions, Replay, Parse, InputFormat, Schema, String,
-   * TransformOptions, String)}, adding columns for new fields under {@code
-   * --onSchemaChange=add_columns} when {@code addColumnsTo} (the reviewed contract) is given.
+   * {@code parse} into {@code schema}, appended, or merged by key and {@code versionField}; under
+   * {@code --onSchemaChange=add_columns} ({@code addColumnsTo}, the reviewed contract, given), new
+   * fields become columns of the table.
    */
   public static Plan planEvents(
       LakeEventsOptions options,
