@@ -29,8 +29,8 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.UpdateSchema;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,7 +130,8 @@ public final class AddIcebergColumns
     private final TupleTag<Traced<GenericRecord>> passed;
     private final TupleTag<DeadLetter> failed;
     private final DeadLetters deadLetters;
-    private transient Catalog opened;
+
+    /** The table as last read: its schema and properties. */
     private transient Table loaded;
 
     AddFn(
@@ -144,9 +145,16 @@ public final class AddIcebergColumns
     }
 
     @Setup
-    public void setup() {
-      opened = spec.catalog.open();
-      loaded = opened.loadTable(TableIdentifier.parse(spec.table));
+    public void setup() throws IOException {
+      loaded = load();
+    }
+
+    /**
+     * The table as it is now, read on a connection of its own (a long-lived connection to an
+     * embedded SQLite catalog may go on seeing the table as it was).
+     */
+    private Table load() throws IOException {
+      return spec.catalog.using(catalog -> catalog.loadTable(TableIdentifier.parse(spec.table)));
     }
 
     @ProcessElement
@@ -162,7 +170,7 @@ public final class AddIcebergColumns
         Map<String, SchemaChanges.Change> missing = missing(extras, record);
         if (!missing.isEmpty()) {
           // Another writer may have added them since this one looked.
-          loaded.refresh();
+          loaded = load();
           missing = missing(extras, record);
         }
         if (!missing.isEmpty()) {
@@ -218,43 +226,54 @@ public final class AddIcebergColumns
      * table as it is then, adding only what is still missing.
      */
     private void add(Map<String, SchemaChanges.Change> changes) throws IOException {
+      TableIdentifier id = TableIdentifier.parse(spec.table);
       RuntimeException last = null;
       for (int attempt = 0; attempt < 5; attempt++) {
-        Schema schema = loaded.schema();
-        List<SchemaChanges.Change> todo =
-            changes.values().stream().filter(c -> schema.findField(c.field()) == null).toList();
-        if (todo.isEmpty()) {
-          return;
-        }
         try {
-          Transaction transaction = loaded.newTransaction();
-          UpdateSchema update = transaction.updateSchema();
-          for (SchemaChanges.Change change : todo) {
-            update.addColumn(
-                change.field(),
-                IcebergRecords.icebergType(change.type()),
-                "Added by --onSchemaChange=add_columns");
+          List<SchemaChanges.Change> added =
+              spec.catalog.committing(
+                  catalog -> {
+                    // Read now, in the commit's turn: what another writer added is there.
+                    Table table = catalog.loadTable(id);
+                    Schema schema = table.schema();
+                    List<SchemaChanges.Change> todo =
+                        changes.values().stream()
+                            .filter(c -> schema.findField(c.field()) == null)
+                            .toList();
+                    if (todo.isEmpty()) {
+                      return todo;
+                    }
+                    Transaction transaction = table.newTransaction();
+                    UpdateSchema update = transaction.updateSchema();
+                    for (SchemaChanges.Change change : todo) {
+                      update.addColumn(
+                          change.field(),
+                          IcebergRecords.icebergType(change.type()),
+                          "Added by --onSchemaChange=add_columns");
+                    }
+                    update.commit();
+                    UpdateProperties properties = transaction.updateProperties();
+                    for (SchemaChanges.Change change : todo) {
+                      properties.set(PROPERTY + change.field(), describe(change));
+                    }
+                    properties.commit();
+                    transaction.commitTransaction();
+                    return todo;
+                  });
+          loaded = load();
+          if (!added.isEmpty()) {
+            String written = spec.candidate.write(recorded(loaded));
+            LOG.warn(
+                "{}: columns {} added to table {} for the fields the contract lacks{}",
+                spec.pipeline,
+                added.stream().map(c -> c.field() + " " + c.type()).toList(),
+                spec.table,
+                written == null ? "" : "; candidate contract written to " + written);
           }
-          update.commit();
-          UpdateProperties properties = transaction.updateProperties();
-          for (SchemaChanges.Change change : todo) {
-            properties.set(PROPERTY + change.field(), describe(change));
-          }
-          properties.commit();
-          transaction.commitTransaction();
-          loaded.refresh();
-          String written = spec.candidate.write(recorded(loaded));
-          LOG.warn(
-              "{}: columns {} added to table {} for the fields the contract lacks{}",
-              spec.pipeline,
-              todo.stream().map(c -> c.field() + " " + c.type()).toList(),
-              spec.table,
-              written == null ? "" : "; candidate contract written to " + written);
           return;
-        } catch (RuntimeException e) {
-          // Another writer committed first (possibly the same column): look again.
+        } catch (CommitFailedException e) {
+          // Another process committed first (possibly the same column): look again.
           last = e;
-          loaded.refresh();
         }
       }
       throw new IOException(
@@ -270,11 +289,6 @@ public final class AddIcebergColumns
       node.put("run", spec.run);
       node.put("added_at", Instant.now().toString());
       return node.toString();
-    }
-
-    @Teardown
-    public void teardown() {
-      IcebergCatalog.closeQuietly(opened, spec.table);
     }
   }
 }

@@ -167,6 +167,51 @@ public record IcebergCatalog(
     }
   }
 
+  /** One lock per embedded SQLite catalog file: its commits in this JVM take turns. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Object> COMMITS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * As {@link #using}, for work that commits. An embedded SQLite catalog takes one commit at a time
+   * per JVM (in write-ahead-log mode, a commit whose read went stale while another connection wrote
+   * fails at once with {@code SQLITE_BUSY_SNAPSHOT} rather than waiting), and a commit that still
+   * meets a busy database (another process's) is made again on a fresh connection, after a pause, a
+   * few times: the work must be safe to repeat (a commit id, a check of what is there).
+   */
+  public <T> T committing(Work<T> work) throws IOException {
+    if (!uri.startsWith("jdbc:sqlite:")) {
+      return using(work);
+    }
+    synchronized (COMMITS.computeIfAbsent(uri, k -> new Object())) {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return using(work);
+        } catch (IOException | RuntimeException e) {
+          if (attempt >= 8 || !busy(e)) {
+            throw e;
+          }
+          try {
+            Thread.sleep(Math.min(2000L, 50L << attempt));
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether {@code e} is SQLite's busy database, which a later attempt may not meet. */
+  static boolean busy(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException
+          && String.valueOf(t.getMessage()).contains("SQLITE_BUSY")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Closes a catalog a worker opened in its set-up, for {@code table}: nothing of the run depends
    * on it any more, so a failure to close is logged, not thrown.

@@ -117,7 +117,7 @@ public final class IcebergCommit {
   public static Committed commit(
       IcebergCatalog catalog, String table, Change change, @Nullable String branch)
       throws IOException {
-    return catalog.using(
+    return catalog.committing(
         opened -> commit(opened.loadTable(TableIdentifier.parse(table)), table, change, branch));
   }
 
@@ -129,7 +129,7 @@ public final class IcebergCommit {
    */
   public static Committed publish(
       IcebergCatalog catalog, String table, Change change, String branch) throws IOException {
-    return catalog.using(
+    return catalog.committing(
         opened -> {
           Table loaded = opened.loadTable(TableIdentifier.parse(table));
           Snapshot head = loaded.snapshot(branch);

@@ -119,14 +119,21 @@ public final class IcebergFiles implements FileSink {
     if (names.stream().allMatch(n -> schema.findField(n) != null)) {
       return;
     }
-    loaded.refresh();
+    // Read on a connection of its own: a long-lived one to an embedded SQLite catalog may go on
+    // seeing the table as it was.
+    Schema current;
+    try {
+      current = catalog.using(c -> c.loadTable(TableIdentifier.parse(table)).schema());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     for (String name : names) {
-      if (loaded.schema().findField(name) == null) {
+      if (current.findField(name) == null) {
         throw new IllegalStateException(
             "table " + table + " has no column '" + name + "' for a new field of a record");
       }
     }
-    shape(loaded.schema());
+    shape(current);
   }
 
   @Override
