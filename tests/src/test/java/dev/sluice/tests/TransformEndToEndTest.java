@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
 
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
 import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
@@ -109,10 +110,26 @@ class TransformEndToEndTest extends LauncherCalls {
       assertThat(StreamingOrders.await(() -> SharedSandbox.text(totals), before), equalTo(before));
 
       SharedSandbox.execute("UPDATE currency_rates_live SET rate = 2 WHERE currency = 'EUR'");
-      Thread.sleep(1500);
-      SharedSandbox.produce(
-          topic, 0, json(3, 1, "10.00", "NEW"), json(4, 1, "10.00", "GBP", "NEW"));
+      // New versions of order 3, each awaited, until one was joined after a refresh (the newest
+      // version is the row).
+      String order3 =
+          "SELECT coalesce(max(amount_eur::text || ':' || version), '') FROM"
+              + " order_totals_live WHERE id = 3";
+      java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+      String row = "";
+      for (long version = 1;
+          !row.startsWith("20.00:") && java.time.Instant.now().isBefore(deadline);
+          version++) {
+        SharedSandbox.produce(topic, 0, json(3, version, "10.00", "NEW"));
+        String landed = ":" + version;
+        Poll.until(
+            java.time.Duration.ofSeconds(20), () -> SharedSandbox.text(order3).endsWith(landed));
+        row = SharedSandbox.text(order3);
+      }
+      assertThat(row, startsWith("20.00:"));
+      SharedSandbox.produce(topic, 0, json(4, 1, "10.00", "GBP", "NEW"));
       String after = before + " 3|eur|20.00 4|gbp|null";
+      // The rows written before the change keep the rate they were joined with.
       assertThat(StreamingOrders.await(() -> SharedSandbox.text(totals), after), equalTo(after));
       assertThat(result.getState(), is(PipelineResult.State.RUNNING));
     } finally {

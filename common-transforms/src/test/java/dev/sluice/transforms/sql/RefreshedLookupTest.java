@@ -129,7 +129,7 @@ class RefreshedLookupTest {
   void aRefreshSeesNewRowsAndAFailedOneKeepsTheOld() throws Exception {
     TABLES.put("seek", List.<Object[]>of(rate("EUR", "1.10")));
     RefreshedLookup lookup =
-        RefreshedLookup.of("rates", RATES, loader("seek"), Duration.millis(50), PIPELINE);
+        RefreshedLookup.of("rates", RATES, loader("seek"), Duration.millis(1), PIPELINE);
     Schema key = Schema.builder().addStringField("currency").build();
     lookup.setUp(key);
     assertThat(
@@ -137,7 +137,7 @@ class RefreshedLookupTest {
         containsString("1.10"));
     assertThat(lookup.seekRow(Row.withSchema(key).addValue("USD").build()), equalTo(List.of()));
     TABLES.put("seek", List.of(rate("EUR", "1.20"), rate("USD", "0.90")));
-    Thread.sleep(80);
+    readAgain(lookup, key);
     assertThat(
         lookup.seekRow(Row.withSchema(key).addValue("EUR").build()).toString(),
         containsString("1.20"));
@@ -146,7 +146,7 @@ class RefreshedLookupTest {
         containsString("0.90"));
     // The table cannot be read: the rows read last stay in use.
     TABLES.remove("seek");
-    Thread.sleep(80);
+    readAgain(lookup, key);
     assertThat(
         lookup.seekRow(Row.withSchema(key).addValue("EUR").build()).toString(),
         containsString("1.20"));
@@ -157,6 +157,16 @@ class RefreshedLookupTest {
     assertThat(
         outer.seekRow(Row.withSchema(key).addValue("GBP").build()).get(0).getValues(),
         equalTo(java.util.Arrays.asList(null, null)));
+  }
+
+  /** Seeks until the lookup's copy is older than its interval and the table was read again. */
+  private static void readAgain(RefreshedLookup lookup, Schema key) {
+    int reads = READS.get();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (READS.get() == reads && System.nanoTime() < deadline) {
+      lookup.seekRow(Row.withSchema(key).addValue("EUR").build());
+    }
+    assertThat("the table was read again", READS.get() > reads);
   }
 
   @Test
