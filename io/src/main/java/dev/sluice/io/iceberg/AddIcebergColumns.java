@@ -206,7 +206,7 @@ public final class AddIcebergColumns
                   + ": not a plain name (letters, digits, _; as Avro names its fields)");
         }
         String type = SchemaChanges.inferType(extra.getValue());
-        if (IcebergRecords.avroType(IcebergRecords.icebergTypeOrNull(type)) == null) {
+        if (IcebergRecords.icebergTypeOrNull(type) == null) {
           throw new RecordException(
               FailureReason.SCHEMA,
               "new field '"
