@@ -71,6 +71,30 @@ class TransformEndToEndTest extends LauncherCalls {
   }
 
   /**
+   * The enrichment with --lookupRefresh on Flink: the lookup read by key gives the rows the bounded
+   * join gives (LEFT JOIN's NULL for a currency without a rate included).
+   */
+  @Test
+  void refreshedLookupsJoinAsTheBoundedOnesOnFlink() throws Exception {
+    tables();
+    String topic = SharedSandbox.newTopic("transform-refreshed", 2);
+    SharedSandbox.produce(topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.00", "PAID"));
+    SharedSandbox.produce(
+        topic,
+        1,
+        json(2, 1, "5.00", "USD", "NEW"),
+        json(3, 1, "1.00", "GBP", "NEW"),
+        json(4, 1, "2.00", "EUR", "CANCELLED"));
+    assertOk(run(KafkaToJdbcArgs.with(args(topic, SQL), "--lookupRefresh=PT1M")));
+    assertThat(
+        SharedSandbox.text(
+            "SELECT string_agg(concat_ws('|', id, cur, coalesce(amount_eur::text, 'null'),"
+                + " version, state), ' ' ORDER BY id) FROM order_totals"),
+        equalTo("1|eur|20.00|2|PAID 2|usd|4.50|1|NEW 3|gbp|null|1|NEW"));
+    assertBalanced(dir.resolve("report.json"));
+  }
+
+  /**
    * A streaming run with --lookupRefresh joins the rates as they are now: a rate changed in
    * PostgreSQL while the run goes on applies to the records that come after the refresh (the rows
    * written before keep theirs), a currency without a rate gets NULL (LEFT JOIN), and the run goes
