@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.pipelines.filestolake.FilesToLake;
 import dev.sluice.pipelines.filestolake.FilesToLakeOptions;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbc;
+import dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions;
 import dev.sluice.pipelines.run.PipelineRun;
 import dev.sluice.runners.Launcher;
 import dev.sluice.schemas.DeadLetter;
@@ -260,6 +262,43 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
                 + " || coalesce(points::text, 'NULL'), ',' ORDER BY order_id) FROM "
                 + table),
         equalTo("1:2:SPRING:NULL,2:1:NULL:NULL,3:2:NULL:NULL,4:1:LATER:NULL"));
+  }
+
+  /**
+   * Two writers of one table under add_columns: a streaming writer that has not met a new field
+   * updates a row after another run added the field's column and wrote it; the row's value there is
+   * the streaming writer's record's (none: NULL), not left as the other run wrote it.
+   */
+  @Test
+  void aWriterThatMissedAnAddedColumnStillSetsItOnTheRowsItUpdates() throws Exception {
+    String table = SharedSandbox.newTableLike("orders", "orders_two_writers");
+    String streamed = SharedSandbox.newTopic("change-stream", 1);
+    KafkaToJdbcOptions options = PipelineOptionsFactory.as(KafkaToJdbcOptions.class);
+    options.setBootstrapServers(SharedSandbox.bootstrapServers());
+    options.setTopic(streamed);
+    options.setConsumerGroup(streamed);
+    options.setJdbcUrl(SharedSandbox.jdbcUrl());
+    options.setJdbcUser("postgres");
+    options.setTable(table);
+    options.setDeadLetter("file:" + dir.resolve("dlq-stream"));
+    options.setOnSchemaChange(dev.sluice.transforms.parse.SchemaChanges.Policy.add_columns);
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    PipelineResult stream = PipelineRun.build(new KafkaToJdbc(), options).pipeline().run();
+    try {
+      // Another run adds coupon, with order 1's version 2.
+      String batch = SharedSandbox.newTopic("change-batch", 1);
+      SharedSandbox.produce(batch, 0, with(json(1, 2, "1.00", "PAID"), "coupon", "\"X\""));
+      assertOk(run(args(batch, table, "--onSchemaChange=add_columns")));
+      String row =
+          "SELECT version || ':' || coalesce(coupon, 'NULL') FROM " + table + " WHERE order_id = 1";
+      assertThat(SharedSandbox.text(row), equalTo("2:X"));
+      // The stream, planned before coupon existed, brings order 1's version 3 without it.
+      SharedSandbox.produce(streamed, 0, json(1, 3, "1.00", "SHIPPED"));
+      assertThat(StreamingOrders.await(() -> SharedSandbox.text(row), "3:NULL"), equalTo("3:NULL"));
+    } finally {
+      stream.cancel();
+      stream.waitUntilFinish(org.joda.time.Duration.standardSeconds(30));
+    }
   }
 
   /**

@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
@@ -298,7 +297,6 @@ public abstract class JdbcUpsert
     private transient UpsertSql statements;
     private transient Schema schema;
     private transient Map<String, String> added;
-    private transient long checkedAt;
     private transient int baseColumns;
     private transient String sql;
     private transient String columns;
@@ -334,7 +332,6 @@ public abstract class JdbcUpsert
       }
       added = new LinkedHashMap<>();
       history = spec.history();
-      checkedAt = System.nanoTime();
       shape(statements);
       baseColumns = schema.getFields().size();
       newest = NewestPerKey.of(statements.keyFields(), statements.versionField());
@@ -389,45 +386,21 @@ public abstract class JdbcUpsert
           }
         }
       }
-      // Columns another worker added are looked up every few seconds, so that this worker's rows
-      // also set them (to NULL when a record lacks the field) rather than leave them as they were.
-      boolean stale = System.nanoTime() - checkedAt > TimeUnit.SECONDS.toNanos(5);
-      if (!any && !stale && added.isEmpty()) {
-        return pending;
-      }
-      Map<String, String> before = Map.copyOf(added);
-      SchemaChangeLog log = spec.addColumns();
-      if (!fresh.isEmpty() || stale) {
+      if (!fresh.isEmpty()) {
+        SchemaChangeLog log = spec.addColumns();
         List<SchemaChanges.Change> addable = new ArrayList<>();
         for (SchemaChanges.Change change : fresh.values()) {
           if (SqlIdentifiers.isPart(change.field())) {
             addable.add(change);
           }
         }
-        added.putAll(
+        learn(
             spec.retry()
                 .inTransaction(
                     () -> "adding columns " + fresh.keySet() + " to " + log.table(),
                     connection ->
                         log.add(
                             connection, addable, spec.pipeline(), String.valueOf(spec.runId()))));
-        checkedAt = System.nanoTime();
-      }
-      UpsertSql base =
-          spec.statements().withSchema(SchemaChanges.closed(spec.statements().avroSchema()));
-      Schema wider = SchemaChanges.withColumns(base.avroSchema(), added);
-      if (!added.equals(before) && wider.getFields().size() != schema.getFields().size()) {
-        shape(base.withSchema(wider));
-        if (history != null) {
-          history = history.withColumns(List.copyOf(added.keySet()));
-        }
-        String candidate = log.writeCandidate(added);
-        LOG.warn(
-            "{}: columns {} of {} now hold the fields the contract lacks{}",
-            spec.pipeline(),
-            added,
-            log.table(),
-            candidate == null ? "" : "; candidate contract written to " + candidate);
       }
       if (!any && schema.getFields().size() == baseColumns) {
         // No new field in the batch, and every column is the plan's: the records are rows as
@@ -446,6 +419,89 @@ public abstract class JdbcUpsert
         } catch (RecordException e) {
           out.emit(failed, deadLetters.of(p.element().source(), e), p);
         }
+      }
+      return rows;
+    }
+
+    /**
+     * Takes {@code recorded} (every column the ledger records for the table) as this writer's
+     * columns: rows are shaped with the ones it did not know yet from now on (and the history's
+     * statements with them), and the candidate contract is written again.
+     */
+    private void learn(Map<String, String> recorded) throws IOException {
+      Map<String, String> before = Map.copyOf(added);
+      added.putAll(recorded);
+      UpsertSql base =
+          spec.statements().withSchema(SchemaChanges.closed(spec.statements().avroSchema()));
+      Schema wider = SchemaChanges.withColumns(base.avroSchema(), added);
+      if (added.equals(before) || wider.getFields().size() == schema.getFields().size()) {
+        return;
+      }
+      shape(base.withSchema(wider));
+      if (history != null) {
+        history = history.withColumns(List.copyOf(added.keySet()));
+      }
+      SchemaChangeLog log = spec.addColumns();
+      String candidate = log.writeCandidate(added);
+      LOG.warn(
+          "{}: columns {} of {} now hold the fields the contract lacks{}",
+          spec.pipeline(),
+          added,
+          log.table(),
+          candidate == null ? "" : "; candidate contract written to " + candidate);
+    }
+
+    /**
+     * Thrown in a batch's transaction when the ledger records a column this writer does not know
+     * (another writer added it since): the batch is shaped again and written again.
+     */
+    private static final class ColumnsChanged extends RuntimeException {
+      final Map<String, String> recorded;
+
+      ColumnsChanged(Map<String, String> recorded) {
+        super("columns were added to the table", null, false, false);
+        this.recorded = recorded;
+      }
+    }
+
+    /**
+     * In a batch's transaction, before it writes: takes the table's lock that an {@code ALTER
+     * TABLE} waits for (so no column is added until this transaction ends) and reads the ledger; a
+     * column this writer does not know yet throws {@link ColumnsChanged}. So a writer never updates
+     * a row without a column another writer added: the row's value there would stay as it was
+     * instead of becoming the record's (none, NULL).
+     */
+    private void checkColumns(Connection connection) throws SQLException {
+      SchemaChangeLog log = spec.addColumns();
+      if (log == null || !connection.isWrapperFor(PGConnection.class)) {
+        return;
+      }
+      // Made (and committed) first, as the lock is the transaction's until it ends.
+      ensureTemporaryTable(connection);
+      try (Statement lock = connection.createStatement()) {
+        lock.execute(
+            "LOCK TABLE " + SqlIdentifiers.quote("table", log.table()) + " IN ROW EXCLUSIVE MODE");
+      }
+      Map<String, String> recorded = log.recorded(connection);
+      for (String column : recorded.keySet()) {
+        if (schema.getField(column) == null) {
+          throw new ColumnsChanged(recorded);
+        }
+      }
+    }
+
+    /** The rows shaped as the current columns: their fields by name, NULL in the new ones. */
+    private List<Pending<Traced<GenericRecord>>> reshaped(
+        List<Pending<Traced<GenericRecord>>> pending) {
+      List<Pending<Traced<GenericRecord>>> rows = new ArrayList<>(pending.size());
+      for (Pending<Traced<GenericRecord>> p : pending) {
+        GenericRecord old = p.element().value();
+        GenericData.Record row = new GenericData.Record(schema);
+        for (Schema.Field field : schema.getFields()) {
+          Schema.Field own = old.getSchema().getField(field.name());
+          row.put(field.pos(), own == null ? null : old.get(own.pos()));
+        }
+        rows.add(new Pending<>(p.element().withValue(row), p.window(), p.timestamp()));
       }
       return rows;
     }
@@ -491,13 +547,30 @@ public abstract class JdbcUpsert
         ReportLineage.report(false, "jdbc", spec.connection().safeUrl() + "/" + spec.published());
         reported = true;
       }
+      Outcome outcome;
       if (spec.addColumns() != null) {
         pending = withNewColumns(pending, out);
         if (pending.isEmpty()) {
           return;
         }
+        for (int attempt = 1; ; attempt++) {
+          try {
+            outcome = write(pending);
+            break;
+          } catch (ColumnsChanged changed) {
+            if (attempt >= 5) {
+              throw new IOException(
+                  "columns of " + spec.addColumns().table() + " kept changing under a batch");
+            }
+            // The records of this batch carry none of them (else this writer had added them
+            // itself): their rows hold NULL there.
+            learn(changed.recorded);
+            pending = reshaped(pending);
+          }
+        }
+      } else {
+        outcome = write(pending);
       }
-      Outcome outcome = write(pending);
       for (int i = 0; i < outcome.rejected.size(); i++) {
         Pending<Traced<GenericRecord>> p = outcome.rejected.get(i);
         out.emit(failed, deadLetters.of(p.element().source(), outcome.errors.get(i)), p);
@@ -529,6 +602,7 @@ public abstract class JdbcUpsert
               .inTransaction(
                   () -> "writing a batch of " + batch.size() + " rows to " + table,
                   connection -> {
+                    checkColumns(connection);
                     if (history == null) {
                       return writeBatch(connection, batch, kept.unique());
                     }
