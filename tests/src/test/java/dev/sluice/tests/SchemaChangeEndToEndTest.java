@@ -273,16 +273,9 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
   void aWriterThatMissedAnAddedColumnStillSetsItOnTheRowsItUpdates() throws Exception {
     String table = SharedSandbox.newTableLike("orders", "orders_two_writers");
     String streamed = SharedSandbox.newTopic("change-stream", 1);
-    KafkaToJdbcOptions options = PipelineOptionsFactory.as(KafkaToJdbcOptions.class);
-    options.setBootstrapServers(SharedSandbox.bootstrapServers());
-    options.setTopic(streamed);
-    options.setConsumerGroup(streamed);
-    options.setJdbcUrl(SharedSandbox.jdbcUrl());
-    options.setJdbcUser("postgres");
-    options.setTable(table);
-    options.setDeadLetter("file:" + dir.resolve("dlq-stream"));
+    KafkaToJdbcOptions options =
+        StreamingOrders.kafkaToJdbc(streamed, table, dir.resolve("dlq-stream"));
     options.setOnSchemaChange(dev.sluice.transforms.parse.SchemaChanges.Policy.add_columns);
-    options.as(DirectOptions.class).setBlockOnRun(false);
     PipelineResult stream = PipelineRun.build(new KafkaToJdbc(), options).pipeline().run();
     try {
       // Another run adds coupon, with order 1's version 2.

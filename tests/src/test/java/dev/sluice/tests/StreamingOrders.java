@@ -22,6 +22,27 @@ final class StreamingOrders {
             + table);
   }
 
+  /**
+   * A streaming kafka-to-jdbc run's options on the Direct runner, not blocking: {@code topic} (its
+   * name as consumer group) into {@code table} of the sandbox's database, dead letters to {@code
+   * deadLetters}.
+   */
+  static dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions kafkaToJdbc(
+      String topic, String table, java.nio.file.Path deadLetters) {
+    dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions options =
+        org.apache.beam.sdk.options.PipelineOptionsFactory.as(
+            dev.sluice.pipelines.kafkatojdbc.KafkaToJdbcOptions.class);
+    options.setBootstrapServers(SharedSandbox.bootstrapServers());
+    options.setTopic(topic);
+    options.setConsumerGroup(topic);
+    options.setJdbcUrl(SharedSandbox.jdbcUrl());
+    options.setJdbcUser("postgres");
+    options.setTable(table);
+    options.setDeadLetter("file:" + deadLetters);
+    options.as(org.apache.beam.runners.direct.DirectOptions.class).setBlockOnRun(false);
+    return options;
+  }
+
   /** Polls {@code value} until it equals {@code expected} or two minutes pass; the last value. */
   static <T> T await(Callable<T> value, T expected) throws Exception {
     Poll.until(Duration.ofMinutes(2), () -> expected.equals(value.call()));

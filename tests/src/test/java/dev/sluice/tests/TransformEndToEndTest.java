@@ -16,9 +16,7 @@ import dev.sluice.runners.Launcher;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +48,20 @@ class TransformEndToEndTest extends LauncherCalls {
         "INSERT INTO currency_rates VALUES ('EUR', 1), ('USD', 0.9), ('JPY', 1000)");
   }
 
+  /**
+   * The enrichment's orders: EUR in two versions, USD, GBP (no rate) and a cancelled EUR, over two
+   * partitions.
+   */
+  private static void produceOrders(String topic) throws Exception {
+    SharedSandbox.produce(topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.00", "PAID"));
+    SharedSandbox.produce(
+        topic,
+        1,
+        json(2, 1, "5.00", "USD", "NEW"),
+        json(3, 1, "1.00", "GBP", "NEW"),
+        json(4, 1, "2.00", "EUR", "CANCELLED"));
+  }
+
   private String[] args(String topic, String sql) {
     return new String[] {
       "kafka-to-jdbc",
@@ -78,13 +90,7 @@ class TransformEndToEndTest extends LauncherCalls {
   void refreshedLookupsJoinAsTheBoundedOnesOnFlink() throws Exception {
     tables();
     String topic = SharedSandbox.newTopic("transform-refreshed", 2);
-    SharedSandbox.produce(topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.00", "PAID"));
-    SharedSandbox.produce(
-        topic,
-        1,
-        json(2, 1, "5.00", "USD", "NEW"),
-        json(3, 1, "1.00", "GBP", "NEW"),
-        json(4, 1, "2.00", "EUR", "CANCELLED"));
+    produceOrders(topic);
     assertOk(run(KafkaToJdbcArgs.with(args(topic, SQL), "--lookupRefresh=PT1M")));
     assertThat(
         SharedSandbox.text(
@@ -111,18 +117,11 @@ class TransformEndToEndTest extends LauncherCalls {
         "CREATE TABLE currency_rates_live (currency text PRIMARY KEY, rate numeric(10,4) NOT"
             + " NULL); INSERT INTO currency_rates_live VALUES ('EUR', 1), ('USD', 0.9)");
     String topic = SharedSandbox.newTopic("transform-live", 1);
-    KafkaToJdbcOptions options = PipelineOptionsFactory.as(KafkaToJdbcOptions.class);
-    options.setBootstrapServers(SharedSandbox.bootstrapServers());
-    options.setTopic(topic);
-    options.setConsumerGroup(topic);
-    options.setJdbcUrl(SharedSandbox.jdbcUrl());
-    options.setJdbcUser("postgres");
-    options.setTable("order_totals_live");
+    KafkaToJdbcOptions options =
+        StreamingOrders.kafkaToJdbc(topic, "order_totals_live", dir.resolve("dlq-live"));
     options.setSql(SQL);
     options.setLookup(List.of("rates=jdbc:currency_rates_live"));
     options.setLookupRefresh("PT1S");
-    options.setDeadLetter("file:" + dir.resolve("dlq-live"));
-    options.as(DirectOptions.class).setBlockOnRun(false);
     PipelineResult result = PipelineRun.build(new KafkaToJdbc(), options).pipeline().run();
     String totals =
         "SELECT coalesce(string_agg(concat_ws('|', id, cur, coalesce(amount_eur::text, 'null')),"
@@ -166,17 +165,11 @@ class TransformEndToEndTest extends LauncherCalls {
   void sqlRenamesDerivesFiltersAndEnrichesOnFlink() throws Exception {
     tables();
     String topic = SharedSandbox.newTopic("transform", 2);
-    SharedSandbox.produce(
-        topic, 0, json(1, 1, "10.00", "NEW"), json(1, 2, "20.00", "PAID"), utf8("{bad"));
-    SharedSandbox.produce(
-        topic,
-        1,
-        json(2, 1, "5.00", "USD", "NEW"),
-        json(3, 1, "1.00", "GBP", "NEW"),
-        json(4, 1, "2.00", "EUR", "CANCELLED"),
-        // 9,999,999,999,990.00 has more digits than amount_eur's numeric(14,2): the table
-        // rejects the row, a sink dead letter.
-        json(5, 1, "9999999999.99", "JPY", "NEW"));
+    produceOrders(topic);
+    SharedSandbox.produce(topic, 0, utf8("{bad"));
+    // 9,999,999,999,990.00 has more digits than amount_eur's numeric(14,2): the table rejects the
+    // row, a sink dead letter.
+    SharedSandbox.produce(topic, 1, json(5, 1, "9999999999.99", "JPY", "NEW"));
     assertOk(run(args(topic, SQL)));
     assertThat(
         SharedSandbox.text(
