@@ -45,6 +45,25 @@ final class IcebergReads {
             });
   }
 
+  /**
+   * Each order of {@code table} as {@code order_id:version:coupon:points}, sorted: the fields a
+   * schema change adds, {@code -} while the table has no such column.
+   */
+  static List<String> ordersWithNewFields(Path warehouse, String table) throws Exception {
+    return rows(
+        warehouse,
+        table,
+        null,
+        r ->
+            r.getField("order_id")
+                + ":"
+                + r.getField("version")
+                + ":"
+                + (r.struct().field("coupon") == null ? "-" : r.getField("coupon"))
+                + ":"
+                + (r.struct().field("points") == null ? "-" : r.getField("points")));
+  }
+
   /** As {@link #rows}, or none while the table cannot be read yet (a stream's first commit). */
   static <T extends Comparable<T>> List<T> rowsOrNone(
       Path warehouse, String table, Function<Record, T> each) {

@@ -376,18 +376,7 @@ class SchemaChangeEndToEndTest extends LauncherCalls {
 
   /** Each row of an Iceberg table as {@code order_id:version:coupon:points}, sorted. */
   private List<String> lakeRows(String table) throws Exception {
-    return IcebergReads.rows(
-        dir.resolve("warehouse"),
-        table,
-        null,
-        r ->
-            r.getField("order_id")
-                + ":"
-                + r.getField("version")
-                + ":"
-                + (r.struct().field("coupon") == null ? "-" : r.getField("coupon"))
-                + ":"
-                + (r.struct().field("points") == null ? "-" : r.getField("points")));
+    return IcebergReads.ordersWithNewFields(dir.resolve("warehouse"), table);
   }
 
   /** The Iceberg table {@code name} of the test's warehouse. */
