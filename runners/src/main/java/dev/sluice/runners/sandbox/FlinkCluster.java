@@ -257,7 +257,8 @@ public final class FlinkCluster implements AutoCloseable {
         }
       }
       try {
-        if (get("/taskmanagers").get("taskmanagers").size() >= expected) {
+        // While the JobManager starts, the endpoint may answer with errors and no list.
+        if (get("/taskmanagers").path("taskmanagers").size() >= expected) {
           return;
         }
       } catch (IOException e) {
